@@ -1,0 +1,213 @@
+/**
+ * The `creditpulse` command line. `run(argv)` returns the exit code, so tests drive it in-process:
+ * 0 success, 1 the work failed (e.g. bad rows in an import), 2 a usage or configuration error.
+ */
+import { SingleBar } from "cli-progress";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type Clock, systemClock } from "./clock";
+import { type Config, ConfigError, loadConfig } from "./config";
+import { UserError } from "./errors";
+import { type CsvImportResult, importCsv } from "./import/csv-import";
+import { seedDemo } from "./import/demo";
+import { formatIssue } from "../connectors/csv/parse";
+import { createLogger, type Logger } from "./log";
+import type { Store } from "./store/db";
+import { openSqliteStore } from "./store/sqlite";
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Use this store instead of opening CREDITPULSE_DB (tests). */
+  store?: Store;
+  clock?: Clock;
+  log?: Logger;
+  /** Whether to draw progress bars (a terminal on stderr). */
+  progress?: boolean;
+  /** Resolves when a long-running command (serve) should stop. */
+  untilStopped?: Promise<void>;
+}
+
+const defaultIo = (): CliIo => ({
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  progress: Boolean(process.stderr.isTTY),
+});
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
+  return n;
+}
+
+function counts(c: { created: number; updated: number; unchanged: number }): string {
+  return `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
+}
+
+export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = { ...defaultIo(), ...ioIn };
+  const out = (line = "") => io.stdout(`${line}\n`);
+  const err = (line = "") => io.stderr(`${line}\n`);
+  let exitCode = 0;
+  let config: Config | undefined;
+  const getConfig = () => {
+    config ??= loadConfig(io.env);
+    return config;
+  };
+  const stores: Store[] = [];
+  const getStore = () => {
+    if (io.store) return io.store;
+    const s = openSqliteStore(getConfig().CREDITPULSE_DB);
+    stores.push(s);
+    return s;
+  };
+  const clock = io.clock ?? systemClock;
+
+  const program = new Command()
+    .name("creditpulse")
+    .description("Credit control for Xero, QuickBooks Online and CSV ledgers.")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("serve")
+    .description("Run the dashboard, the webhooks and the scheduler on the embedded store")
+    .option("--port <port>", "port to listen on (default PORT or 3000)")
+    .action(async (opts: { port?: string }) => {
+      const { startServer } = await import("./node");
+      const cfg = opts.port ? loadConfig({ ...io.env, PORT: opts.port }) : getConfig();
+      const log = io.log ?? createLogger(cfg.LOG_LEVEL);
+      const server = await startServer(cfg, { log, clock, ...(io.store ? { store: io.store } : {}) });
+      out(`Creditpulse dashboard: ${server.url}`);
+      const stopped =
+        io.untilStopped ??
+        new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
+      await stopped;
+      await server.close();
+    });
+
+  program
+    .command("migrate")
+    .description("Apply the database migrations (they also run automatically at start)")
+    .action(() => {
+      getStore();
+      out(`Database ${io.store ? "(in-process)" : getConfig().CREDITPULSE_DB} is up to date.`);
+    });
+
+  program
+    .command("import")
+    .description("Import a receivables ledger from CSV files (see README: CSV import)")
+    .argument("<invoices.csv>", "invoices file")
+    .requiredOption("--org <slug>", "organisation to import into (created when new)")
+    .option("--payments <file>", "payments.csv: one row per payment; when given it is the payment truth")
+    .option("--customers <file>", "customers.csv: names, emails, credit limits, timezones")
+    .option("--currency <code>", "base currency of a new organisation; currency of rows that leave it empty")
+    .option("--timezone <tz>", "timezone of a new organisation (IANA, default UTC)")
+    .option("--name <name>", "display name of a new organisation")
+    .option("--json", "print the summary (or the errors) as JSON")
+    .action(
+      async (
+        invoices: string,
+        opts: {
+          org: string;
+          payments?: string;
+          customers?: string;
+          currency?: string;
+          timezone?: string;
+          name?: string;
+          json?: boolean;
+        },
+      ) => {
+        const store = getStore();
+        const bar = io.progress && !opts.json ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true }) : null;
+        let phase = "";
+        const result: CsvImportResult = await importCsv(store, {
+          org: opts.org,
+          invoices,
+          payments: opts.payments,
+          customers: opts.customers,
+          currency: opts.currency?.toUpperCase(),
+          timezone: opts.timezone,
+          name: opts.name,
+          now: clock.now(),
+          onProgress: bar
+            ? (p) => {
+                if (p.phase !== phase) {
+                  if (phase) bar.stop();
+                  phase = p.phase;
+                  bar.start(0, 0, { phase: p.phase === "validate" ? "Checking" : "Writing" });
+                }
+                bar.update(p.rows);
+              }
+            : undefined,
+        });
+        if (phase) bar?.stop();
+        if (!result.ok) {
+          exitCode = 1;
+          if (opts.json) {
+            out(JSON.stringify({ ok: false, error_count: result.issueCount, errors: result.issues }, null, 2));
+          } else {
+            err(`Nothing was imported: ${result.issueCount} problem(s) found.`);
+            for (const i of result.issues) err(`  ${formatIssue(i)}`);
+            if (result.issueCount > result.issues.length)
+              err(`  ... and ${result.issueCount - result.issues.length} more`);
+          }
+          return;
+        }
+        const s = result.summary;
+        if (opts.json) {
+          out(JSON.stringify({ ok: true, ...s }, null, 2));
+        } else {
+          out(`${s.organisation.created ? "Created" : "Updated"} organisation ${s.organisation.slug} (${s.organisation.name})`);
+          out(`  customers: ${counts(s.customers)}`);
+          out(`  invoices:  ${counts(s.invoices)}`);
+          out(`  payments:  ${counts(s.payments)}`);
+        }
+      },
+    );
+
+  program
+    .command("demo")
+    .description("Create or refresh a demo organisation with a generated two-year ledger")
+    .option("--org <slug>", "organisation slug", "demo")
+    .addOption(new Option("--customers <n>", "number of customers").argParser(positiveInt).default(60))
+    .option("--seed <seed>", "generator seed: the same seed gives the same ledger", "1")
+    .option("--json", "print the summary as JSON")
+    .action(async (opts: { org: string; customers: number; seed: string; json?: boolean }) => {
+      const store = getStore();
+      const r = await seedDemo(store, { slug: opts.org, customers: opts.customers, seed: opts.seed, now: clock.now() });
+      if (opts.json) out(JSON.stringify(r, null, 2));
+      else {
+        out(`${r.organisation.created ? "Created" : "Refreshed"} demo organisation ${r.organisation.slug} as of ${r.asOf}`);
+        out(`  customers: ${counts(r.counts.contacts)}`);
+        out(`  invoices:  ${counts(r.counts.invoices)}`);
+        out(`  payments:  ${counts(r.counts.payments)}`);
+        out(`  credit notes: ${counts(r.counts.creditNotes)}`);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      exitCode = e.exitCode === 0 ? 0 : 2;
+    } else if (e instanceof ConfigError) {
+      err(e.message);
+      exitCode = 2;
+    } else if (e instanceof UserError) {
+      err(`Error: ${e.message}`);
+      exitCode = 2;
+    } else {
+      err(`Error: ${e instanceof Error ? e.message : String(e)}`);
+      exitCode = 1;
+    }
+  } finally {
+    for (const s of stores) await s.close();
+  }
+  return exitCode;
+}

@@ -1,0 +1,111 @@
+/**
+ * Calendar arithmetic on ISO dates (`YYYY-MM-DD`) the demo generator needs beyond model.ts's addDays and
+ * daysBetween. Pure: UTC arithmetic on the given dates, no clock.
+ */
+import { daysBetween, addDays as modelAddDays, type IsoDate } from "../model";
+
+// The generator does hundreds of thousands of date steps over a few thousand distinct dates: memoise the
+// conversions (Date parsing and formatting dominate otherwise). Deterministic, so still pure.
+const EPOCH = "1970-01-01";
+const dayNumbers = new Map<IsoDate, number>();
+const isoByDayNumber = new Map<number, IsoDate>();
+
+function dayNumber(date: IsoDate): number {
+  let n = dayNumbers.get(date);
+  if (n === undefined) {
+    n = daysBetween(EPOCH, date);
+    dayNumbers.set(date, n);
+  }
+  return n;
+}
+
+function fromDayNumber(n: number): IsoDate {
+  let date = isoByDayNumber.get(n);
+  if (date === undefined) {
+    date = modelAddDays(EPOCH, n);
+    isoByDayNumber.set(n, date);
+  }
+  return date;
+}
+
+/** model.ts's addDays, memoised. */
+export function addDays(date: IsoDate, days: number): IsoDate {
+  return days === 0 ? date : fromDayNumber(dayNumber(date) + days);
+}
+
+/** model.ts's daysBetween, memoised: whole days from a to b. */
+export function daysFrom(a: IsoDate, b: IsoDate): number {
+  return dayNumber(b) - dayNumber(a);
+}
+
+function parts(date: IsoDate): [number, number, number] {
+  return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] ?? 31);
+}
+
+function format(year: number, month: number, day: number): IsoDate {
+  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** The first day of the month `date` falls in. */
+export function startOfMonth(date: IsoDate): IsoDate {
+  return `${date.slice(0, 7)}-01`;
+}
+
+/** The last day of the month `date` falls in. */
+export function endOfMonth(date: IsoDate): IsoDate {
+  const [y, m] = parts(date);
+  return format(y, m, daysInMonth(y, m));
+}
+
+/** Adds calendar months, clamping the day to the target month's length (Jan 31 + 1 month = Feb 28/29). */
+export function addMonths(date: IsoDate, months: number): IsoDate {
+  const [y, m, d] = parts(date);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12 + 1;
+  return format(year, month, Math.min(d, daysInMonth(year, month)));
+}
+
+/** The month number (1-12) of a date. */
+export function monthOf(date: IsoDate): number {
+  return Number(date.slice(5, 7));
+}
+
+/** Day of the week, 0 = Sunday ... 6 = Saturday. */
+export function weekday(date: IsoDate): number {
+  // 1970-01-01 was a Thursday.
+  return (((dayNumber(date) + 4) % 7) + 7) % 7;
+}
+
+/** The date itself on a weekday, otherwise the following Monday (banks do not move money at weekends). */
+export function nextBusinessDay(date: IsoDate): IsoDate {
+  const wd = weekday(date);
+  if (wd === 6) return addDays(date, 2);
+  if (wd === 0) return addDays(date, 1);
+  return date;
+}
+
+/** The date itself on a weekday, otherwise the Friday before (invoices are raised in the working week). */
+export function previousBusinessDay(date: IsoDate): IsoDate {
+  const wd = weekday(date);
+  if (wd === 6) return addDays(date, -1);
+  if (wd === 0) return addDays(date, -2);
+  return date;
+}
+
+/** The later of two ISO dates. */
+export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
+  return a >= b ? a : b;
+}
+
+/** The earlier of two ISO dates. */
+export function minDate(a: IsoDate, b: IsoDate): IsoDate {
+  return a <= b ? a : b;
+}

@@ -1,0 +1,232 @@
+/**
+ * The ledger as it stood on `asOf`: invoices issued after it are dropped, allocations dated after it do not
+ * count. An invoice paid after `asOf` is open as of `asOf`, with amount due = total - allocations dated <= asOf.
+ * Invoices without allocation rows fall back to `paidOn` (settled when paidOn <= asOf), and, when they have no
+ * `paidOn` either, to the row's own `amountDueMinor` (the best the ledger can tell: it has no dates for it).
+ *
+ * Everything downstream reads only this view, so the full ledger scored as of D gives exactly the result of
+ * the ledger as it stood on D. Draft, void and deleted invoices and credit notes are ignored; so are
+ * invoices with a zero or negative total.
+ */
+import type { IsoDate } from "../model";
+import type { MonitorContact, OrgInput } from "./types";
+
+const dayCache = new Map<string, number>();
+
+/** Days since 1970-01-01 of an ISO date (cached: ledgers reuse few distinct dates). */
+export function dayNumber(date: IsoDate): number {
+  let d = dayCache.get(date);
+  if (d === undefined) {
+    d = Math.round(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+    if (Number.isNaN(d)) throw new RangeError(`not an ISO date: ${date}`);
+    if (dayCache.size > 100_000) dayCache.clear();
+    dayCache.set(date, d);
+  }
+  return d;
+}
+
+/** One invoice as it stood on `asOf`. Day fields are `dayNumber`s of the matching dates. */
+export interface InvoiceAsOf {
+  id: string;
+  contactId: string;
+  number: string;
+  issueDate: IsoDate;
+  dueDate: IsoDate;
+  issueDay: number;
+  dueDay: number;
+  currency: string;
+  totalMinor: number;
+  /** Payments allocated on or before asOf. */
+  paidMinor: number;
+  /** Credit notes allocated on or before asOf. */
+  creditedMinor: number;
+  /** Still to pay on asOf (0 when settled). */
+  dueMinor: number;
+  /** Date it was fully settled, when that happened on or before asOf and the date is known. */
+  settledOn: IsoDate | null;
+  settledDay: number | null;
+  /** Settled on or before asOf but the ledger does not say when (no allocations, no paidOn). */
+  settledUndated: boolean;
+  /** Settled by credit notes alone: a cancellation, not a payment, so it says nothing about paying habits. */
+  creditedOnly: boolean;
+  /** Number of payment allocations dated on or before asOf. */
+  paymentCount: number;
+}
+
+export interface CreditAsOf {
+  contactId: string;
+  currency: string;
+  /** Credit not yet allocated to any invoice on asOf. */
+  unappliedMinor: number;
+}
+
+export interface LedgerAsOf {
+  asOf: IsoDate;
+  asOfDay: number;
+  baseCurrency: string;
+  /** Non-deleted contacts, sorted by id. */
+  contacts: MonitorContact[];
+  /** Invoices that stood on asOf, grouped by contact id; each list sorted by issue day, due day, id. */
+  invoicesByContact: Map<string, InvoiceAsOf[]>;
+  creditsByContact: Map<string, CreditAsOf[]>;
+}
+
+const IGNORED_STATUSES = new Set(["draft", "void", "deleted"]);
+
+interface AllocLite {
+  day: number;
+  date: IsoDate;
+  amountMinor: number;
+  kind: "payment" | "credit_note";
+}
+
+/** Restricts an organisation's ledger to what was known on `asOf`. Pure. */
+export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
+  const asOfDay = dayNumber(asOf);
+
+  const allocsByInvoice = new Map<string, AllocLite[]>();
+  const hasAnyAllocation = new Set<string>();
+  const creditUsed = new Map<string, number>();
+  for (const a of input.allocations) {
+    hasAnyAllocation.add(a.invoiceId);
+    const day = dayNumber(a.date);
+    if (day > asOfDay) continue;
+    let list = allocsByInvoice.get(a.invoiceId);
+    if (!list) {
+      list = [];
+      allocsByInvoice.set(a.invoiceId, list);
+    }
+    list.push({ day, date: a.date, amountMinor: a.amountMinor, kind: a.kind });
+    if (a.kind === "credit_note" && a.creditNoteId) {
+      creditUsed.set(a.creditNoteId, (creditUsed.get(a.creditNoteId) ?? 0) + a.amountMinor);
+    }
+  }
+
+  const contacts = input.contacts.filter((c) => !c.deleted).sort((a, b) => cmp(a.id, b.id));
+  const invoicesByContact = new Map<string, InvoiceAsOf[]>();
+  for (const c of contacts) invoicesByContact.set(c.id, []);
+
+  for (const inv of input.invoices) {
+    if (IGNORED_STATUSES.has(inv.status) || inv.totalMinor <= 0) continue;
+    const list = invoicesByContact.get(inv.contactId);
+    if (!list) continue;
+    const issueDay = dayNumber(inv.issueDate);
+    if (issueDay > asOfDay) continue;
+    list.push(invoiceAsOf(inv, issueDay, asOfDay, allocsByInvoice.get(inv.id), hasAnyAllocation.has(inv.id)));
+  }
+  for (const list of invoicesByContact.values()) {
+    list.sort((a, b) => a.issueDay - b.issueDay || a.dueDay - b.dueDay || cmp(a.id, b.id));
+  }
+
+  const creditsByContact = new Map<string, CreditAsOf[]>();
+  for (const cn of input.creditNotes ?? []) {
+    if (IGNORED_STATUSES.has(cn.status) || dayNumber(cn.issueDate) > asOfDay) continue;
+    if (!invoicesByContact.has(cn.contactId)) continue;
+    const unapplied = cn.totalMinor - (creditUsed.get(cn.id) ?? 0);
+    if (unapplied <= 0) continue;
+    let list = creditsByContact.get(cn.contactId);
+    if (!list) {
+      list = [];
+      creditsByContact.set(cn.contactId, list);
+    }
+    const same = list.find((c) => c.currency === cn.currency);
+    if (same) same.unappliedMinor += unapplied;
+    else list.push({ contactId: cn.contactId, currency: cn.currency, unappliedMinor: unapplied });
+  }
+  for (const list of creditsByContact.values()) list.sort((a, b) => cmp(a.currency, b.currency));
+
+  return { asOf, asOfDay, baseCurrency: input.baseCurrency, contacts, invoicesByContact, creditsByContact };
+}
+
+function invoiceAsOf(
+  inv: OrgInput["invoices"][number],
+  issueDay: number,
+  asOfDay: number,
+  allocs: AllocLite[] | undefined,
+  hasAllocationRows: boolean,
+): InvoiceAsOf {
+  const base = {
+    id: inv.id,
+    contactId: inv.contactId,
+    number: inv.number,
+    issueDate: inv.issueDate,
+    dueDate: inv.dueDate,
+    issueDay,
+    dueDay: dayNumber(inv.dueDate),
+    currency: inv.currency,
+    totalMinor: inv.totalMinor,
+  };
+  const paidOnDay = inv.paidOn ? dayNumber(inv.paidOn) : null;
+
+  if (hasAllocationRows) {
+    let paid = 0;
+    let credited = 0;
+    let paymentCount = 0;
+    let settledOn: IsoDate | null = null;
+    let settledDay: number | null = null;
+    if (allocs) {
+      allocs.sort((a, b) => a.day - b.day || (a.kind === b.kind ? 0 : a.kind === "credit_note" ? -1 : 1));
+      for (const a of allocs) {
+        if (a.kind === "payment") {
+          paid += a.amountMinor;
+          paymentCount++;
+        } else credited += a.amountMinor;
+        if (settledOn === null && paid + credited >= inv.totalMinor) {
+          settledOn = a.date;
+          settledDay = a.day;
+        }
+      }
+    }
+    // The row says it was settled by then even though the allocations we hold do not add up: trust the row.
+    if (settledOn === null && paidOnDay !== null && paidOnDay <= asOfDay && inv.amountDueMinor <= 0) {
+      settledOn = inv.paidOn;
+      settledDay = paidOnDay;
+    }
+    const settled = settledOn !== null;
+    return {
+      ...base,
+      paidMinor: paid,
+      creditedMinor: credited,
+      dueMinor: settled ? 0 : Math.max(0, inv.totalMinor - paid - credited),
+      settledOn,
+      settledDay,
+      settledUndated: false,
+      creditedOnly: settled && paid === 0 && credited > 0,
+      paymentCount,
+    };
+  }
+
+  if (paidOnDay !== null) {
+    const settled = paidOnDay <= asOfDay;
+    const creditedOnly = settled && inv.amountPaidMinor === 0 && inv.amountCreditedMinor > 0;
+    return {
+      ...base,
+      paidMinor: settled ? inv.amountPaidMinor : 0,
+      creditedMinor: settled ? inv.amountCreditedMinor : 0,
+      dueMinor: settled ? 0 : inv.totalMinor,
+      settledOn: settled ? inv.paidOn : null,
+      settledDay: settled ? paidOnDay : null,
+      settledUndated: false,
+      creditedOnly,
+      paymentCount: settled && inv.amountPaidMinor > 0 ? 1 : 0,
+    };
+  }
+
+  // No dates at all: the row's current amounts are the best available.
+  const undated = inv.status === "paid" || inv.amountDueMinor <= 0;
+  return {
+    ...base,
+    paidMinor: inv.amountPaidMinor,
+    creditedMinor: inv.amountCreditedMinor,
+    dueMinor: undated ? 0 : inv.amountDueMinor,
+    settledOn: null,
+    settledDay: null,
+    settledUndated: undated,
+    creditedOnly: false,
+    paymentCount: inv.amountPaidMinor > 0 ? 1 : 0,
+  };
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,91 @@
+/**
+ * Input and output shapes of the credit monitor. The inputs mirror rows of the store tables (contacts, invoices,
+ * payment/credit-note allocations, credit notes) so drizzle's `$inferSelect` rows can be passed straight in, but
+ * they are declared here so the monitor stays pure and imports no store code. Only the fields the monitor reads
+ * are required; extra columns are ignored.
+ */
+import type { InvoiceStatus, IsoDate } from "../model";
+
+export interface MonitorContact {
+  /** Store id (`con_...`). */
+  id: string;
+  /** The provider's / CSV's customer id: what the output calls `customer_id`. */
+  externalId: string;
+  name: string;
+  /** Credit limit in minor units of the organisation's base currency, when one is set. */
+  creditLimitMinor: number | null;
+  /** Deleted contacts are not scored. */
+  deleted?: boolean;
+}
+
+export interface MonitorInvoice {
+  id: string;
+  contactId: string;
+  number: string;
+  issueDate: IsoDate;
+  dueDate: IsoDate;
+  currency: string;
+  totalMinor: number;
+  amountPaidMinor: number;
+  amountCreditedMinor: number;
+  amountDueMinor: number;
+  status: InvoiceStatus;
+  /** Date the invoice was fully settled, when it is. */
+  paidOn: IsoDate | null;
+}
+
+export type AllocationKind = "payment" | "credit_note";
+
+/** One payment or credit-note allocation to an invoice, in the invoice's currency. */
+export interface MonitorAllocation {
+  invoiceId: string;
+  amountMinor: number;
+  date: IsoDate;
+  kind: AllocationKind;
+  /** For credit-note allocations, the credit note's id (lets the monitor work out unapplied credit as of a date). */
+  creditNoteId?: string | null;
+}
+
+/** A credit note; its credit not yet allocated to an invoice on `asOf` reduces the customer's exposure. */
+export interface MonitorCreditNote {
+  id: string;
+  contactId: string;
+  issueDate: IsoDate;
+  currency: string;
+  totalMinor: number;
+  status: InvoiceStatus;
+}
+
+export interface OrgInput {
+  baseCurrency: string;
+  contacts: readonly MonitorContact[];
+  invoices: readonly MonitorInvoice[];
+  allocations: readonly MonitorAllocation[];
+  creditNotes?: readonly MonitorCreditNote[];
+}
+
+export const TRENDS = ["deteriorating", "stable", "improving", "insufficient_data"] as const;
+export type Trend = (typeof TRENDS)[number];
+
+export const GRADES = ["A", "B", "C", "D", "E"] as const;
+export type Grade = (typeof GRADES)[number];
+
+/**
+ * One customer's result. The snake_case field names are a public interface (CLI `--json`, API): keep them.
+ * `outstanding` and `overdue` are minor units of `currency` (see features.ts for how the currency is chosen).
+ */
+export interface CustomerScore {
+  customer_id: string;
+  contact_id: string;
+  name: string;
+  score: number;
+  grade: Grade;
+  late_probability: number;
+  trend: Trend;
+  trend_change_days: number | null;
+  trend_started_on: IsoDate | null;
+  reasons: string[];
+  outstanding: number;
+  overdue: number;
+  currency: string;
+}

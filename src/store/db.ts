@@ -1,0 +1,20 @@
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import type * as schema from "./schema";
+
+/** The one database type every query module takes: better-sqlite3 and D1 both satisfy it. Always await. */
+export type Db = BaseSQLiteDatabase<"sync" | "async", unknown, typeof schema>;
+
+export type StoreKind = "sqlite" | "d1";
+
+export interface Store {
+  db: Db;
+  kind: StoreKind;
+  /** Most bound parameters one statement may carry on this driver (D1 allows 100). */
+  maxParams: number;
+  /**
+   * Runs `work` so that its writes land together or not at all. On better-sqlite3 this is a real transaction;
+   * D1 has no interactive transactions, so there callers must keep to idempotent statements.
+   */
+  atomically<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

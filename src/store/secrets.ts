@@ -1,0 +1,43 @@
+/**
+ * Sealing of secrets at rest (OAuth token sets) with AES-256-GCM through Web Crypto, so the same code runs on
+ * Node and Workers. A sealed value is `v1.<iv>.<ciphertext>` in base64url; the key comes from config.
+ */
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+function fromB64url(text: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(text, "base64url")) as Uint8Array<ArrayBuffer>;
+}
+
+/** Decodes a 32-byte key written as hex or base64. */
+export function decodeKey(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  if (bytes.length !== 32) throw new Error("CREDITPULSE_SECRET must be 32 bytes, written as 64 hex digits or base64");
+  return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;
+}
+
+export interface Sealer {
+  seal(plaintext: string): Promise<string>;
+  unseal(sealed: string): Promise<string>;
+}
+
+export async function createSealer(rawKey: Uint8Array<ArrayBuffer>): Promise<Sealer> {
+  const key = await crypto.subtle.importKey("raw", rawKey, "AES-GCM", false, ["encrypt", "decrypt"]);
+  return {
+    async seal(plaintext) {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, enc.encode(plaintext)));
+      return `v1.${b64url(iv)}.${b64url(ct)}`;
+    },
+    async unseal(sealed) {
+      const [version, iv, ct] = sealed.split(".");
+      if (version !== "v1" || !iv || !ct) throw new Error("sealed value has an unknown format");
+      const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromB64url(iv) }, key, fromB64url(ct));
+      return dec.decode(pt);
+    },
+  };
+}
