@@ -45,6 +45,20 @@ function counts(c: { created: number; updated: number; unchanged: number }): str
   return `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
 }
 
+/** What a command module gets: output, config, the store, the clock, and a way to set the exit code. */
+export interface CommandContext {
+  io: CliIo;
+  out(line?: string): void;
+  err(line?: string): void;
+  config(): Config;
+  store(): Store;
+  clock: Clock;
+  fail(code: number): void;
+}
+
+/** Command modules (src/commands/*) register themselves here, in help order. */
+const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [];
+
 export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { ...defaultIo(), ...ioIn };
   const out = (line = "") => io.stdout(`${line}\n`);
@@ -190,6 +204,19 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         out(`  credit notes: ${counts(r.counts.creditNotes)}`);
       }
     });
+
+  const ctx: CommandContext = {
+    io,
+    out,
+    err,
+    config: getConfig,
+    store: getStore,
+    clock,
+    fail: (code) => {
+      exitCode = code;
+    },
+  };
+  for (const register of COMMANDS) register(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -2,6 +2,7 @@ import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
 import type { Store } from "./store/db";
+import type { Sealer } from "./store/secrets";
 
 /** What the HTTP app, the scheduler and the CLI are given: no globals. */
 export interface Deps {
@@ -9,4 +10,8 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   config: Config;
+  /** The install secret: signs links, cookies and OAuth state. */
+  secret: string;
+  /** Seals and unseals OAuth tokens at rest. */
+  sealer: Sealer;
 }

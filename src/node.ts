@@ -12,6 +12,8 @@ import { seedDemo } from "./import/demo";
 import { JOBS, runJob } from "./jobs";
 import { createLogger } from "./log";
 import { listOrgs } from "./store/orgs";
+import { sealerFromSecret } from "./store/secrets";
+import { loadOrCreateSecret } from "./secret-key";
 import { openSqliteStore } from "./store/sqlite";
 
 export interface Server {
@@ -36,7 +38,15 @@ export async function seedDemoIfWanted(deps: Deps): Promise<boolean> {
 export async function startServer(config: Config, deps?: Partial<Deps>): Promise<Server> {
   const log = deps?.log ?? createLogger(config.LOG_LEVEL);
   const store = deps?.store ?? openSqliteStore(config.CREDITPULSE_DB);
-  const full: Deps = { store, clock: deps?.clock ?? systemClock, log, config };
+  const secret = deps?.secret ?? loadOrCreateSecret(config);
+  const full: Deps = {
+    store,
+    clock: deps?.clock ?? systemClock,
+    log,
+    config,
+    secret,
+    sealer: deps?.sealer ?? (await sealerFromSecret(secret)),
+  };
   await seedDemoIfWanted(full);
   const app = createApp(full);
   const tasks =

@@ -2,7 +2,7 @@
  * Calendar arithmetic on ISO dates (`YYYY-MM-DD`) the demo generator needs beyond model.ts's addDays and
  * daysBetween. Pure: UTC arithmetic on the given dates, no clock.
  */
-import { daysBetween, addDays as modelAddDays, type IsoDate } from "../model";
+import { daysBetween, type IsoDate, addDays as modelAddDays } from "../model";
 
 // The generator does hundreds of thousands of date steps over a few thousand distinct dates: memoise the
 // conversions (Date parsing and formatting dominate otherwise). Deterministic, so still pure.

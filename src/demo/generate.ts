@@ -183,13 +183,19 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
 }
 
-function validate(opts: GenerateDemoLedgerOptions): { customers: number; seed: string; baseCurrency: string } {
+function validate(opts: GenerateDemoLedgerOptions): {
+  customers: number;
+  seed: string;
+  baseCurrency: string;
+} {
   if (typeof opts.asOf !== "string" || !isIsoDate(opts.asOf)) {
     throw new RangeError(`asOf must be a date written YYYY-MM-DD, got ${String(opts.asOf)}`);
   }
   const customers = opts.customers ?? DEFAULT_DEMO_CUSTOMERS;
   if (!Number.isInteger(customers) || customers < 1 || customers > MAX_DEMO_CUSTOMERS) {
-    throw new RangeError(`customers must be a whole number from 1 to ${MAX_DEMO_CUSTOMERS}, got ${customers}`);
+    throw new RangeError(
+      `customers must be a whole number from 1 to ${MAX_DEMO_CUSTOMERS}, got ${customers}`,
+    );
   }
   const baseCurrency = opts.baseCurrency ?? "GBP";
   if (!/^[A-Z]{3}$/.test(baseCurrency) || !isCurrencyCode(baseCurrency)) {
@@ -210,28 +216,31 @@ export function generateDemoLedger(opts: GenerateDemoLedgerOptions): DemoLedger 
   plantVoidsAndCredits(root.fork("plant"), drafts, asOf);
   numberInvoices(drafts);
 
-  const allocations: PlannedAllocation[][] = [];
+  /** One inner list per payment: the allocations that remittance settles. */
+  const remittances: PlannedAllocation[][] = [];
   const credits: PlannedCredit[] = [];
   const byCustomer = groupBy(drafts, (d) => d.customer.index);
   for (const plan of plans) {
     const settled = settle(plan, byCustomer.get(plan.index) ?? [], asOf);
-    allocations.push(...settled.payments);
+    remittances.push(...settled.payments);
     credits.push(...settled.credits);
   }
 
   const paidByInvoice = new Map<InvoiceDraft, PlannedAllocation[]>();
-  for (const group of allocations) {
+  for (const group of remittances) {
     for (const a of group) pushTo(paidByInvoice, a.invoice, a);
   }
   const creditByInvoice = new Map<InvoiceDraft, PlannedCredit[]>();
   for (const c of credits) pushTo(creditByInvoice, c.invoice, c);
 
-  const invoices = drafts.map((d) => finishInvoice(d, paidByInvoice.get(d) ?? [], creditByInvoice.get(d) ?? []));
+  const invoices = drafts.map((d) =>
+    finishInvoice(d, paidByInvoice.get(d) ?? [], creditByInvoice.get(d) ?? []),
+  );
 
-  allocations.sort(
+  remittances.sort(
     (a, b) => cmp(a[0]!.date, b[0]!.date) || a[0]!.invoice.customer.index - b[0]!.invoice.customer.index,
   );
-  const payments: CanonicalPayment[] = allocations.map((group, i) => {
+  const payments: CanonicalPayment[] = remittances.map((group, i) => {
     const first = group[0]!;
     return {
       externalId: `demo-payment-${pad(i + 1, 6)}`,
@@ -271,7 +280,11 @@ export function generateDemoLedger(opts: GenerateDemoLedgerOptions): DemoLedger 
     invoices,
     payments,
     creditNotes,
-    truth: plans.map((p) => ({ contactExternalId: p.externalId, profile: p.profile, changesOn: p.changesOn })),
+    truth: plans.map((p) => ({
+      contactExternalId: p.externalId,
+      profile: p.profile,
+      changesOn: p.changesOn,
+    })),
   };
 }
 
@@ -565,7 +578,9 @@ function settle(
       if (date <= asOf) {
         const full = rng.chance(0.25);
         const amountMinor = full ? owed : clamp(Math.round(owed * rng.float(0.05, 0.5)), 1, owed);
-        const unallocatedMinor = rng.chance(0.15) ? Math.max(1, Math.round(amountMinor * rng.float(0.05, 0.3))) : 0;
+        const unallocatedMinor = rng.chance(0.15)
+          ? Math.max(1, Math.round(amountMinor * rng.float(0.05, 0.3)))
+          : 0;
         credits.push({ invoice: d, amountMinor, date, unallocatedMinor });
         owed -= amountMinor;
         floor = date;
@@ -599,7 +614,11 @@ function settle(
   return { payments, credits };
 }
 
-function finishInvoice(d: InvoiceDraft, paid: PlannedAllocation[], credits: PlannedCredit[]): CanonicalInvoice {
+function finishInvoice(
+  d: InvoiceDraft,
+  paid: PlannedAllocation[],
+  credits: PlannedCredit[],
+): CanonicalInvoice {
   let amountPaidMinor = 0;
   let amountCreditedMinor = 0;
   let lastDate: IsoDate | null = null;

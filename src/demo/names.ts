@@ -305,10 +305,25 @@ function baseName(rng: Random, locale: Locale): string {
 }
 
 function legalSuffix(rng: Random, locale: Locale, base: string): string {
-  if (locale === "fr") return rng.weighted([["SAS", 5], ["SARL", 4], ["SA", 1]]);
-  if (locale === "us") return rng.weighted([["Inc.", 5], ["LLC", 4], ["Corp.", 1]]);
+  if (locale === "fr")
+    return rng.weighted([
+      ["SAS", 5],
+      ["SARL", 4],
+      ["SA", 1],
+    ]);
+  if (locale === "us")
+    return rng.weighted([
+      ["Inc.", 5],
+      ["LLC", 4],
+      ["Corp.", 1],
+    ]);
   if (base.includes("&")) return rng.pick(["LLP", "Ltd"]);
-  return rng.weighted([["Ltd", 12], ["Limited", 2], ["plc", 1], ["& Co", 1]]);
+  return rng.weighted([
+    ["Ltd", 12],
+    ["Limited", 2],
+    ["plc", 1],
+    ["& Co", 1],
+  ]);
 }
 
 function phoneNumber(rng: Random, locale: Locale): string {
@@ -325,7 +340,12 @@ function phoneNumber(rng: Random, locale: Locale): string {
 
 function timezoneFor(rng: Random, locale: Locale): string | null {
   if (locale === "fr") return "Europe/Paris";
-  if (locale === "us") return rng.weighted([["America/New_York", 3], ["America/Chicago", 2], ["America/Los_Angeles", 1]]);
+  if (locale === "us")
+    return rng.weighted([
+      ["America/New_York", 3],
+      ["America/Chicago", 2],
+      ["America/Los_Angeles", 1],
+    ]);
   // Home customers mostly inherit the organisation's timezone.
   return rng.chance(0.25) ? "Europe/London" : null;
 }

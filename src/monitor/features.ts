@@ -68,6 +68,8 @@ export interface CustomerFeatures {
   shareLate: number | null;
   /** Share of invoices with a payment history that were paid in more than one instalment or are part-paid. */
   partialPaymentShare: number | null;
+  /** Invoices with any payment (the denominator of partialPaymentShare). */
+  paidWithPaymentCount: number;
   currency: string;
   outstandingMinor: number;
   overdueMinor: number;
@@ -223,6 +225,7 @@ export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): C
     averageDaysDelinquent: n ? delinquent / n : null,
     shareLate: n ? late / n : null,
     partialPaymentShare: withPayment ? partial / withPayment : null,
+    paidWithPaymentCount: withPayment,
     currency,
     outstandingMinor,
     overdueMinor: own?.overdueMinor ?? 0,

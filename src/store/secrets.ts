@@ -41,3 +41,9 @@ export async function createSealer(rawKey: Uint8Array<ArrayBuffer>): Promise<Sea
     },
   };
 }
+
+/** A sealer keyed by SHA-256 of the install secret, so any secret text of 32+ characters works. */
+export async function sealerFromSecret(secret: string): Promise<Sealer> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(`creditpulse-seal|${secret}`)));
+  return createSealer(digest as Uint8Array<ArrayBuffer>);
+}

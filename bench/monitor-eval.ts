@@ -1,0 +1,578 @@
+/**
+ * Evaluation of the credit monitor (issue 3). Run: `npx tsx bench/monitor-eval.ts`.
+ *
+ * (a) Prediction on the IBM accounts-receivable ledger (../shared/data/ibm-ar, see its README): for each
+ *     month-start cut-off 2013-01-01 .. 2013-06-01 the monitor scores the ledger as it stood at the start of the
+ *     cut-off day (asOf = cut-off - 1 day) and each invoice issued in the following month is predicted with its
+ *     customer's late_probability. Two baselines are computed in the same run from the same information.
+ * (b) Deterioration: settlement dates of random customers are shifted later (+10, +15 days) from a random
+ *     invoice on; the monitor runs every day and we count alerts (one per episode).
+ * (c) Speed: 10,000 customers / 1,000,000 invoices, scoreOrganisation against one SQL aggregate pass over the same
+ *     invoices in in-memory SQLite (better-sqlite3), measured in the same run.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import {
+  assessOrganisation,
+  dayNumber,
+  detectEpisodes,
+  fitLogistic,
+  type MonitorAllocation,
+  type MonitorContact,
+  type MonitorInvoice,
+  type OrgInput,
+  scoreOrganisation,
+  sigmoid,
+  type TrendSnapshot,
+} from "../src/monitor/index";
+import { addDays, parseDecimalToMinor } from "../src/model";
+
+const DATA = fileURLToPath(new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url));
+const END = "2013-06-30";
+const CUTOFFS = ["2013-01-01", "2013-02-01", "2013-03-01", "2013-04-01", "2013-05-01", "2013-06-01", "2013-07-01"];
+
+// ---------------------------------------------------------------------------------------------------------
+// Loading
+
+interface RawInvoice {
+  customer: string;
+  number: string;
+  issueDate: string;
+  dueDate: string;
+  amountMinor: number;
+  settledDate: string | null;
+}
+
+function mdyToIso(text: string): string {
+  const [m, d, y] = text.split("/");
+  if (!m || !d || !y) throw new Error(`bad date ${text}`);
+  return `${y}-${m.padStart(2, "0")}-${d.padStart(2, "0")}`;
+}
+
+function loadRaw(): RawInvoice[] {
+  const lines = readFileSync(DATA, "utf8").trim().split(/\r?\n/);
+  const header = (lines[0] ?? "").split(",");
+  const col = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`column ${name} missing`);
+    return i;
+  };
+  const [cCust, cNum, cIssue, cDue, cAmt, cSettled] = [
+    col("customerID"),
+    col("invoiceNumber"),
+    col("InvoiceDate"),
+    col("DueDate"),
+    col("InvoiceAmount"),
+    col("SettledDate"),
+  ];
+  // The Disputed column is deliberately never read: it is known only after the fact.
+  return lines.slice(1).map((line) => {
+    const c = line.split(",");
+    const amount = parseDecimalToMinor(c[cAmt] ?? "", "USD");
+    if (amount === undefined) throw new Error(`bad amount in ${line}`);
+    const settled = c[cSettled] ?? "";
+    return {
+      customer: c[cCust] ?? "",
+      number: c[cNum] ?? "",
+      issueDate: mdyToIso(c[cIssue] ?? ""),
+      dueDate: mdyToIso(c[cDue] ?? ""),
+      amountMinor: amount,
+      settledDate: settled ? mdyToIso(settled) : null,
+    };
+  });
+}
+
+/** Monitor input for the raw ledger; a settled invoice gets one payment allocation on its settlement date. */
+function toInput(raw: readonly RawInvoice[]): OrgInput {
+  const contacts = new Map<string, MonitorContact>();
+  const invoices: MonitorInvoice[] = [];
+  const allocations: MonitorAllocation[] = [];
+  for (const r of raw) {
+    if (!contacts.has(r.customer)) {
+      contacts.set(r.customer, { id: `con_${r.customer}`, externalId: r.customer, name: r.customer, creditLimitMinor: null });
+    }
+    const id = `inv_${r.number}`;
+    const paid = r.settledDate !== null && r.settledDate <= END;
+    invoices.push({
+      id,
+      contactId: `con_${r.customer}`,
+      number: r.number,
+      issueDate: r.issueDate,
+      dueDate: r.dueDate,
+      currency: "USD",
+      totalMinor: r.amountMinor,
+      amountPaidMinor: paid ? r.amountMinor : 0,
+      amountCreditedMinor: 0,
+      amountDueMinor: paid ? 0 : r.amountMinor,
+      status: paid ? "paid" : "authorised",
+      paidOn: paid ? r.settledDate : null,
+    });
+    if (paid && r.settledDate) {
+      allocations.push({ invoiceId: id, amountMinor: r.amountMinor, date: r.settledDate, kind: "payment" });
+    }
+  }
+  return { baseCurrency: "USD", contacts: [...contacts.values()], invoices, allocations };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Metrics
+
+function auc(y: readonly number[], s: readonly number[]): number {
+  const idx = y.map((_, i) => i).sort((a, b) => s[a]! - s[b]!);
+  let rankSum = 0;
+  let pos = 0;
+  let neg = 0;
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j < idx.length && s[idx[j]!] === s[idx[i]!]) j++;
+    const avgRank = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) {
+      if (y[idx[k]!]) {
+        rankSum += avgRank;
+        pos++;
+      } else neg++;
+    }
+    i = j;
+  }
+  if (pos === 0 || neg === 0) return Number.NaN;
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+function brier(y: readonly number[], p: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (p[i]! - y[i]!) ** 2;
+  return s / y.length;
+}
+
+/** Late share among the riskiest 10% (ties at the boundary shared out pro rata). */
+function topShare(y: readonly number[], s: readonly number[], frac = 0.1): number {
+  const k = Math.max(1, Math.round(y.length * frac));
+  const idx = y.map((_, i) => i).sort((a, b) => s[b]! - s[a]!);
+  let taken = 0;
+  let late = 0;
+  for (let i = 0; i < idx.length && taken < k; ) {
+    let j = i;
+    while (j < idx.length && s[idx[j]!] === s[idx[i]!]) j++;
+    const group = j - i;
+    const groupLate = idx.slice(i, j).reduce((a, t) => a + y[t]!, 0);
+    const use = Math.min(group, k - taken);
+    late += (groupLate * use) / group;
+    taken += use;
+    i = j;
+  }
+  return late / k;
+}
+
+const f3 = (x: number): string => (Number.isNaN(x) ? "  n/a" : x.toFixed(3));
+
+// ---------------------------------------------------------------------------------------------------------
+// (a) Prediction
+
+interface Row {
+  y: number;
+  model: number;
+  prevAvg: number;
+  prevAvgP: number;
+  lastLate: number;
+  lastLateP: number;
+  oracle: number;
+}
+
+/** Customer history as of a day: settled invoices (settled <= day) in settlement order. */
+function settledBy(list: readonly RawInvoice[], day: string): RawInvoice[] {
+  return list
+    .filter((r) => r.settledDate !== null && r.settledDate <= day)
+    .sort((a, b) => (a.settledDate! < b.settledDate! ? -1 : a.settledDate! > b.settledDate! ? 1 : 0));
+}
+
+const dbt = (r: RawInvoice): number => dayNumber(r.settledDate!) - dayNumber(r.dueDate);
+
+function baselineFeatures(list: readonly RawInvoice[], day: string): { avg: number | null; last: number | null } {
+  const h = settledBy(list, day);
+  if (h.length === 0) return { avg: null, last: null };
+  const avg = h.reduce((a, r) => a + dbt(r), 0) / h.length;
+  return { avg, last: dbt(h[h.length - 1]!) > 0 ? 1 : 0 };
+}
+
+/**
+ * Fits P(late) = sigmoid(a + b x) for a baseline on the training window before asOf, built exactly like the
+ * monitor's own training set: invoices due in the 365 days before asOf, feature as of the day before issue,
+ * label as known on asOf. Customers without history get the training-window late rate.
+ */
+function fitBaseline(
+  byCustomer: Map<string, RawInvoice[]>,
+  asOf: string,
+  feature: (f: { avg: number | null; last: number | null }) => number | null,
+): { map: (x: number | null) => number } {
+  const X: number[][] = [];
+  const Y: number[] = [];
+  let n = 0;
+  let late = 0;
+  const from = addDays(asOf, -365);
+  for (const list of byCustomer.values()) {
+    for (const r of list) {
+      if (r.dueDate >= asOf || r.dueDate < from) continue;
+      const y = r.settledDate !== null && r.settledDate <= asOf ? (r.settledDate > r.dueDate ? 1 : 0) : 1;
+      n++;
+      late += y;
+      const x = feature(baselineFeatures(list, addDays(r.issueDate, -1)));
+      if (x === null) continue;
+      X.push([1, x]);
+      Y.push(y);
+    }
+  }
+  const w = fitLogistic(X, Y, 0) ?? [0, 0];
+  const rate = n ? late / n : 0.3;
+  return { map: (x) => (x === null ? rate : sigmoid(w[0]! + w[1]! * x)) };
+}
+
+function evaluatePrediction(raw: readonly RawInvoice[], input: OrgInput): void {
+  console.log("\n(a) PREDICTION: is an invoice issued in the month after the cut-off paid after its due date?");
+  console.log("    monitor scores the ledger as of cut-off - 1 day; baselines use the same information:");
+  console.log("    (i)  prev-avg: customer's previous average signed days beyond terms (ranking score; for Brier");
+  console.log("         mapped through a logistic fit on the same 365-day training window as the monitor)");
+  console.log("    (ii) last-late: was the customer's last settled invoice late (Brier: same logistic mapping)");
+  console.log("    customers with no history: prev-avg/last-late rank them at the training-window late rate.");
+  const byCustomer = new Map<string, RawInvoice[]>();
+  for (const r of raw) {
+    const l = byCustomer.get(r.customer) ?? [];
+    l.push(r);
+    byCustomer.set(r.customer, l);
+  }
+  // Reference only: uses each customer's FULL history (the future too), to show the ceiling of any per-customer score.
+  const fullMean = new Map<string, number>();
+  for (const [c, l] of byCustomer) {
+    const s = l.filter((r) => r.settledDate !== null);
+    fullMean.set(c, s.length ? s.reduce((a, r) => a + dbt(r), 0) / s.length : 0);
+  }
+
+  const all: Row[] = [];
+  const header = `    ${"cut-off".padEnd(10)} ${"n".padStart(4)} ${"late".padStart(5)} | ${"AUC model / prev-avg / last-late".padEnd(34)}| ${"Brier model / prev-avg / last-late".padEnd(36)}| top-10% late share model / prev-avg / last-late`;
+  console.log(header);
+  for (let ci = 0; ci < CUTOFFS.length - 1; ci++) {
+    const cut = CUTOFFS[ci]!;
+    const next = CUTOFFS[ci + 1]!;
+    const asOf = addDays(cut, -1);
+    const scores = scoreOrganisation(input, asOf);
+    const prob = new Map(scores.map((s) => [s.customer_id, s.late_probability]));
+    const fitAvg = fitBaseline(byCustomer, asOf, (f) => f.avg);
+    const fitLast = fitBaseline(byCustomer, asOf, (f) => f.last);
+    const rows: Row[] = [];
+    for (const r of raw) {
+      if (r.issueDate < cut || r.issueDate >= next) continue;
+      let y: number;
+      if (r.settledDate !== null) y = r.settledDate > r.dueDate ? 1 : 0;
+      else if (r.dueDate <= END) y = 1;
+      else continue;
+      const b = baselineFeatures(byCustomer.get(r.customer)!, asOf);
+      const pAvg = fitAvg.map(b.avg);
+      const pLast = fitLast.map(b.last);
+      rows.push({
+        y,
+        model: prob.get(r.customer)!,
+        // Without history the ranking score falls back to the same probability as the Brier mapping.
+        prevAvg: b.avg ?? logit(pAvg) / 1e3,
+        prevAvgP: pAvg,
+        lastLate: b.last ?? pLast,
+        lastLateP: pLast,
+        oracle: fullMean.get(r.customer)!,
+      });
+    }
+    all.push(...rows);
+    printRow(cut, rows);
+  }
+  printRow("pooled", all);
+  const y = all.map((r) => r.y);
+  console.log(
+    `    reference only, NOT a fair model: each customer's mean over the whole ledger incl. the future: AUC ${f3(auc(y, all.map((r) => r.oracle)))}`,
+  );
+  const dAuc = auc(y, all.map((r) => r.model)) - auc(y, all.map((r) => r.prevAvg));
+  const dBrier = brier(y, all.map((r) => r.model)) - brier(y, all.map((r) => r.prevAvgP));
+  console.log(
+    `    pooled: model AUC - prev-avg AUC = ${dAuc >= 0 ? "+" : ""}${dAuc.toFixed(3)} (target >= +0.030: ${dAuc >= 0.03 ? "MET" : "MISSED"}); model Brier - prev-avg Brier = ${dBrier >= 0 ? "+" : ""}${dBrier.toFixed(4)} (target < 0: ${dBrier < 0 ? "MET" : "MISSED"})`,
+  );
+}
+
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+function printRow(label: string, rows: readonly Row[]): void {
+  const y = rows.map((r) => r.y);
+  const late = y.reduce((a, b) => a + b, 0) / Math.max(1, y.length);
+  const pick = (k: keyof Row) => rows.map((r) => r[k]);
+  const a = [auc(y, pick("model")), auc(y, pick("prevAvg")), auc(y, pick("lastLate"))].map(f3).join(" / ");
+  const b = [brier(y, pick("model")), brier(y, pick("prevAvgP")), brier(y, pick("lastLateP"))]
+    .map((x) => x.toFixed(4))
+    .join(" / ");
+  const t = [topShare(y, pick("model")), topShare(y, pick("prevAvg")), topShare(y, pick("lastLate"))]
+    .map(f3)
+    .join(" / ");
+  console.log(
+    `    ${label.padEnd(10)} ${String(rows.length).padStart(4)} ${late.toFixed(3).padStart(5)} | ${a.padEnd(34)}| ${b.padEnd(36)}| ${t}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (b) Deterioration
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface DriftCase {
+  customer: string;
+  onsetIndex: number;
+  shifted: RawInvoice[];
+}
+
+function evaluateDeterioration(raw: readonly RawInvoice[]): void {
+  console.log("\n(b) DETERIORATION: settlement dates shifted later from a random invoice on (seeded PRNG)");
+  console.log("    the monitor runs every day 2012-07-01..2013-06-30; alerts = new episodes (detectEpisodes);");
+  console.log("    delay = shifted invoices the monitor had seen (settled, or open past due) when the alert came.");
+  const byCustomer = new Map<string, RawInvoice[]>();
+  for (const r of raw) {
+    const l = byCustomer.get(r.customer) ?? [];
+    l.push(r);
+    byCustomer.set(r.customer, l);
+  }
+  for (const l of byCustomer.values()) l.sort((a, b) => (a.issueDate < b.issueDate ? -1 : a.issueDate > b.issueDate ? 1 : 0));
+  const customers = [...byCustomer.keys()].sort();
+  const start = "2012-07-01";
+  const days: string[] = [];
+  for (let d = start; d <= END; d = addDays(d, 1)) days.push(d);
+
+  const REPS = 4;
+  const PER_REP = 25;
+  for (const shift of [10, 15]) {
+    const delays: number[] = [];
+    let cases = 0;
+    let detected = 0;
+    let within4 = 0;
+    let preOnsetAlarms = 0;
+    let unshiftedTotal = 0;
+    let unshiftedAlarmed = 0;
+    for (let rep = 0; rep < REPS; rep++) {
+      const rnd = mulberry32(1000 + rep);
+      // Eligible onsets: >= 8 invoices before, >= 5 invoices due before the end of the data from the onset on.
+      const eligible = customers.filter((c) => onsetRange(byCustomer.get(c)!).length > 0);
+      const chosen = shuffle(eligible, rnd).slice(0, PER_REP);
+      const drift = new Map<string, DriftCase>();
+      for (const c of chosen) {
+        const list = byCustomer.get(c)!;
+        const range = onsetRange(list);
+        const onsetIndex = range[Math.floor(rnd() * range.length)]!;
+        const shifted = list.map((r, i) => {
+          if (i < onsetIndex || r.settledDate === null) return r;
+          const s = addDays(r.settledDate, shift);
+          return { ...r, settledDate: s <= END ? s : null };
+        });
+        drift.set(c, { customer: c, onsetIndex, shifted });
+      }
+      const ledger = customers.flatMap((c) => drift.get(c)?.shifted ?? byCustomer.get(c)!);
+      const input = toInput(ledger);
+      const history = new Map<string, (TrendSnapshot & { asOf: string })[]>();
+      for (const d of days) {
+        for (const s of scoreOrganisation(input, d)) {
+          const h = history.get(s.customer_id) ?? [];
+          h.push({ asOf: d, trend: s.trend, trend_started_on: s.trend_started_on });
+          history.set(s.customer_id, h);
+        }
+      }
+      for (const c of customers) {
+        const alerts = detectEpisodes(history.get(c) ?? []);
+        const dc = drift.get(c);
+        if (!dc) {
+          unshiftedTotal++;
+          if (alerts.length > 0) unshiftedAlarmed++;
+          continue;
+        }
+        cases++;
+        const seen = (day: string): number =>
+          dc.shifted
+            .slice(dc.onsetIndex)
+            .filter((r) => (r.settledDate !== null && r.settledDate <= day) || r.dueDate < day).length;
+        const pre = alerts.filter((a) => seen(a.alertedOn) === 0);
+        if (pre.length > 0) preOnsetAlarms++;
+        const post = alerts.find((a) => seen(a.alertedOn) > 0);
+        if (post) {
+          detected++;
+          const delay = seen(post.alertedOn);
+          delays.push(delay);
+          if (delay <= 4) within4++;
+        }
+      }
+    }
+    delays.sort((a, b) => a - b);
+    const median = delays.length ? delays[Math.floor((delays.length - 1) / 2)]! : Number.NaN;
+    console.log(
+      `    +${shift} days: ${cases} drifted cases; detected ${pct(detected, cases)}, within 4 invoices ${pct(within4, cases)}; median delay ${median} invoices (delays ${summary(delays)})`,
+    );
+    console.log(
+      `              drifted customers alarmed before the onset: ${pct(preOnsetAlarms, cases)}; false alarms on unshifted customers: ${unshiftedAlarmed}/${unshiftedTotal} = ${pct(unshiftedAlarmed, unshiftedTotal)}`,
+    );
+    if (shift === 15) {
+      console.log(
+        `    targets: +15 detected within 4 invoices >= 85%: ${within4 / cases >= 0.85 ? "MET" : "MISSED"}; false alarms <= 5%: ${unshiftedAlarmed / unshiftedTotal <= 0.05 ? "MET" : "MISSED"}`,
+      );
+    }
+  }
+}
+
+function onsetRange(list: readonly RawInvoice[]): number[] {
+  const out: number[] = [];
+  for (let k = 8; k < list.length; k++) {
+    const after = list.slice(k).filter((r) => r.dueDate < END).length;
+    if (after >= 5 && list[k]!.issueDate >= "2012-07-01") out.push(k);
+  }
+  return out;
+}
+
+function shuffle<T>(xs: readonly T[], rnd: () => number): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+const pct = (a: number, b: number): string => `${b ? ((100 * a) / b).toFixed(1) : "n/a"}%`;
+
+function summary(xs: readonly number[]): string {
+  const counts = new Map<number, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return [...counts.entries()].map(([k, v]) => `${k}:${v}`).join(" ");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (c) Speed
+
+function generate(customers: number, perCustomer: number, asOf: string, seed: number): OrgInput {
+  const rnd = mulberry32(seed);
+  const gauss = (): number => {
+    const u = Math.max(1e-12, rnd());
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
+  };
+  const contacts: MonitorContact[] = [];
+  const invoices: MonitorInvoice[] = [];
+  const allocations: MonitorAllocation[] = [];
+  const asOfDay = dayNumber(asOf);
+  const dates: string[] = [];
+  const first = addDays(asOf, -800);
+  for (let d = 0; d <= 900; d++) dates.push(addDays(first, d));
+  const date = (day: number): string => dates[day - dayNumber(first)] ?? addDays(first, day - dayNumber(first));
+  let seq = 0;
+  for (let c = 0; c < customers; c++) {
+    const id = `con_${c}`;
+    contacts.push({
+      id,
+      externalId: `C${c}`,
+      name: `Customer ${c}`,
+      creditLimitMinor: rnd() < 0.3 ? 500_000 : null,
+    });
+    const mu = -3 + 10 * gauss();
+    const sd = 3 + 6 * rnd();
+    const startDay = dayNumber(first) + Math.floor(rnd() * 60);
+    for (let k = 0; k < perCustomer; k++) {
+      const issueDay = startDay + Math.floor((k * 720) / perCustomer);
+      const dueDay = issueDay + 30;
+      const total = 1000 + Math.floor(rnd() * 500_000);
+      const settleDay = Math.max(issueDay, dueDay + Math.round(mu + sd * gauss()));
+      const invId = `inv_${seq++}`;
+      const paid = settleDay <= asOfDay;
+      invoices.push({
+        id: invId,
+        contactId: id,
+        number: String(seq),
+        issueDate: date(issueDay),
+        dueDate: date(dueDay),
+        currency: "GBP",
+        totalMinor: total,
+        amountPaidMinor: paid ? total : 0,
+        amountCreditedMinor: 0,
+        amountDueMinor: paid ? 0 : total,
+        status: paid ? "paid" : "authorised",
+        paidOn: paid ? date(settleDay) : null,
+      });
+      if (paid) allocations.push({ invoiceId: invId, amountMinor: total, date: date(settleDay), kind: "payment" });
+    }
+  }
+  return { baseCurrency: "GBP", contacts, invoices, allocations };
+}
+
+function evaluateSpeed(): void {
+  console.log("\n(c) SPEED: 10,000 customers, 1,000,000 invoices (seeded), as of 2025-12-31");
+  const asOf = "2025-12-31";
+  const input = generate(10_000, 100, asOf, 42);
+  const db = new Database(":memory:");
+  db.exec(
+    "CREATE TABLE invoices (id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, issue_date TEXT NOT NULL, due_date TEXT NOT NULL, total_minor INTEGER NOT NULL, amount_due_minor INTEGER NOT NULL, paid_on TEXT)",
+  );
+  const insert = db.prepare("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const i of input.invoices) {
+      insert.run(i.id, i.contactId, i.issueDate, i.dueDate, i.totalMinor, i.amountDueMinor, i.paidOn);
+    }
+  })();
+  const query = db.prepare(`
+    SELECT contact_id, count(*) AS n, sum(total_minor) AS total, sum(amount_due_minor) AS outstanding,
+      sum(CASE WHEN amount_due_minor > 0 AND due_date < @asOf THEN amount_due_minor ELSE 0 END) AS overdue,
+      avg(CASE WHEN paid_on IS NOT NULL THEN julianday(paid_on) - julianday(due_date) END) AS avg_days,
+      sum(CASE WHEN paid_on > due_date THEN 1 ELSE 0 END) AS late
+    FROM invoices WHERE issue_date <= @asOf GROUP BY contact_id`);
+  const time = (f: () => unknown): number => {
+    const t0 = performance.now();
+    f();
+    return performance.now() - t0;
+  };
+  const sqlTimes: number[] = [];
+  const monTimes: number[] = [];
+  let groups = 0;
+  let scored = 0;
+  for (let i = 0; i < 3; i++) {
+    sqlTimes.push(time(() => (groups = query.all({ asOf }).length)));
+    monTimes.push(time(() => (scored = scoreOrganisation(input, asOf).length)));
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+  const sqlMs = med(sqlTimes);
+  const monMs = med(monTimes);
+  console.log(
+    `    SQL aggregate pass (floor): ${sqlTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${sqlMs.toFixed(0)} ms (${groups} groups)`,
+  );
+  console.log(
+    `    scoreOrganisation:          ${monTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${monMs.toFixed(0)} ms (${scored} customers)`,
+  );
+  const m = assessOrganisation(input, asOf).model;
+  console.log(`    (model fitted on ${m.trainingRows} training rows, kind ${m.kind})`);
+  console.log(`    ratio monitor / SQL floor: ${(monMs / sqlMs).toFixed(2)}x (target <= 5x: ${monMs / sqlMs <= 5 ? "MET" : "MISSED"})`);
+  db.close();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function main(): void {
+  if (!existsSync(DATA)) {
+    console.log(`monitor-eval: evaluation data not found at ${DATA}`);
+    console.log("monitor-eval: see /work/shared/data/ibm-ar/README.md; skipping (a) and (b).");
+  } else {
+    const raw = loadRaw();
+    console.log(`IBM AR ledger: ${raw.length} invoices, ${new Set(raw.map((r) => r.customer)).size} customers (${DATA})`);
+    const input = toInput(raw);
+    const onlyArg = process.argv[2];
+    if (!onlyArg || onlyArg === "a") evaluatePrediction(raw, input);
+    if (!onlyArg || onlyArg === "b") evaluateDeterioration(raw);
+    if (onlyArg && onlyArg !== "c") return;
+  }
+  evaluateSpeed();
+}
+
+main();

@@ -1,0 +1,91 @@
+/**
+ * The one interface every ledger connector implements. Connectors map provider data to the canonical model
+ * and never touch the store; sync (src/sync) writes what they return and advances their cursors.
+ */
+import type {
+  CanonicalContact,
+  CanonicalCreditNote,
+  CanonicalInvoice,
+  CanonicalPayment,
+  Provider,
+} from "../src/model";
+
+export const ENTITIES = ["contacts", "invoices", "payments", "credit_notes"] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+export const CONNECTOR_ERROR_KINDS = ["auth_revoked", "rate_limited", "transient", "invalid_data"] as const;
+export type ConnectorErrorKind = (typeof CONNECTOR_ERROR_KINDS)[number];
+
+/**
+ * Every connector failure. Sync uses `kind` to retry (transient, rate_limited), ask the owner to reconnect
+ * (auth_revoked) or quarantine one record and go on (invalid_data).
+ */
+export class ConnectorError extends Error {
+  constructor(
+    readonly kind: ConnectorErrorKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; provider?: Provider; cause?: unknown } = {},
+  ) {
+    super(message);
+    this.name = "ConnectorError";
+  }
+}
+
+/** A record the connector could not map, with why. The rest of the page goes on. */
+export interface Quarantined {
+  entity: Entity;
+  externalId: string;
+  reason: string;
+  payload?: unknown;
+}
+
+/** One page of canonical records. Sync stores it, then stores `cursor`, then asks for the next page. */
+export interface PullPage {
+  entity: Entity;
+  contacts?: CanonicalContact[];
+  invoices?: CanonicalInvoice[];
+  payments?: CanonicalPayment[];
+  creditNotes?: CanonicalCreditNote[];
+  quarantined?: Quarantined[];
+  /** Opaque resume point, saved only after this page is written. */
+  cursor: string;
+  /** No more pages for this entity in this run. */
+  done: boolean;
+}
+
+/** What a connector knows of the connection it works for. Tokens come through `accessToken()`. */
+export interface ConnectionContext {
+  orgId: string;
+  connectionId: string;
+  tenantId: string;
+  /** A valid access token (refreshed ahead of expiry, single-flight). */
+  accessToken(): Promise<string>;
+  signal?: AbortSignal;
+}
+
+export interface PullOptions {
+  /** Ignore the cursor and pull everything (backfill). */
+  full?: boolean;
+}
+
+export interface WriteBackResult {
+  /** False when the ledger has nowhere to write it (the CSV ledger): the store alone records it. */
+  written: boolean;
+  detail?: string;
+}
+
+export interface HoldNote {
+  contactExternalId: string;
+  /** Plain words saying why and when; connectors trim to the provider's limit. */
+  note: string;
+}
+
+export interface Connector {
+  readonly provider: Provider;
+  /** Pages of one entity from `cursor` (null = from the beginning). */
+  pull(ctx: ConnectionContext, entity: Entity, cursor: string | null, opts?: PullOptions): AsyncIterable<PullPage>;
+  placeHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
+  releaseHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
+  /** Optionally record on the invoice in the ledger that a reminder was sent. */
+  noteReminder?(ctx: ConnectionContext, invoiceExternalId: string, note: string): Promise<WriteBackResult>;
+}

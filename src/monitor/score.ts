@@ -1,0 +1,189 @@
+/**
+ * Score 0-100 (higher is healthier), grade and reasons.
+ *
+ * score = 100 - the points each fact takes off (clamped to 0..100, rounded):
+ * - late risk:        60 x late_probability
+ * - how late:         0.75 point per day the last (up to) 5 invoices were paid late on average, at most 15
+ * - overdue now:      5 + 1 point per 3 days of the oldest overdue invoice, at most 25 (reporting currency);
+ *                     3 more when invoices in other currencies are overdue
+ * - deterioration:    10 when the trend is deteriorating; improving gives 3 back
+ * - credit limit:     (utilisation - 0.8) x 10 above 80% of the limit, 5 + 20 per 100% above the limit, at most 10
+ * - part payments:    3 when at least 30% of at least 3 paid invoices were paid in instalments
+ *
+ * Grades: A 80-100, B 65-79, C 50-64, D 35-49, E 0-34.
+ *
+ * Reasons: the facts that took off (or gave back) the most points, largest first, at most MAX_REASONS, each in
+ * plain words with the numbers behind it. A new customer always gets the reason saying the prior was used.
+ */
+import { formatMinor } from "../model";
+import type { CustomerFeatures } from "./features";
+import type { LatePrediction, OrgPrior } from "./predict";
+import type { TrendResult } from "./trend";
+import type { Grade } from "./types";
+
+export const GRADE_BANDS: readonly { grade: Grade; min: number }[] = [
+  { grade: "A", min: 80 },
+  { grade: "B", min: 65 },
+  { grade: "C", min: 50 },
+  { grade: "D", min: 35 },
+  { grade: "E", min: 0 },
+];
+
+export const MAX_REASONS = 3;
+const RECENT = 5;
+
+export function gradeFor(score: number): Grade {
+  for (const b of GRADE_BANDS) if (score >= b.min) return b.grade;
+  return "E";
+}
+
+export interface ScoreFactor {
+  key: string;
+  /** Points taken off the score (negative: given back). */
+  points: number;
+  reason: string;
+}
+
+export interface ScoreResult {
+  score: number;
+  grade: Grade;
+  factors: ScoreFactor[];
+  reasons: string[];
+}
+
+/** "4,300.00 GBP": minor units with thousands separators and the currency code. */
+export function formatAmount(minor: number, currency: string): string {
+  const plain = formatMinor(minor, currency);
+  const [int = "", frac] = plain.split(".");
+  const sign = int.startsWith("-") ? "-" : "";
+  const digits = sign ? int.slice(1) : int;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${grouped}${frac !== undefined ? `.${frac}` : ""} ${currency}`;
+}
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const days = (x: number): string => {
+  const r = Math.round(Math.abs(x));
+  return `${r} day${r === 1 ? "" : "s"}`;
+};
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Scores one customer from its features, late-payment prediction and trend. */
+export function scoreCustomer(
+  f: CustomerFeatures,
+  prediction: LatePrediction,
+  trend: TrendResult,
+  prior: OrgPrior,
+): ScoreResult {
+  const factors: ScoreFactor[] = [];
+  const obs = f.observations;
+  const p = prediction.probability;
+
+  // Late risk.
+  if (prediction.source === "prior") {
+    factors.push({
+      key: "new_customer",
+      points: 60 * p,
+      reason: `new customer with no payment history yet: given the organisation's late rate of ${pct(prior.lateRate)}`,
+    });
+  } else {
+    const recent = obs.slice(-10);
+    const lateRecent = recent.filter((o) => o.censored || o.daysBeyondTerms > 0).length;
+    factors.push({
+      key: "late_risk",
+      points: 60 * p,
+      reason: `${pct(p)} chance the next invoice is paid late: ${lateRecent} of the last ${plural(recent.length, "invoice")} paid late or still overdue`,
+    });
+  }
+
+  // How late, recently, against before.
+  if (obs.length > 0) {
+    const recent = obs.slice(-RECENT);
+    const before = obs.slice(Math.max(0, obs.length - RECENT - 10), -RECENT);
+    const mRecent = mean(recent.map((o) => o.daysBeyondTerms));
+    const open = recent.filter((o) => o.censored).length;
+    const points = Math.min(15, Math.max(0, mRecent * 0.75));
+    const what =
+      mRecent > 0.5
+        ? `${days(mRecent)} late on average`
+        : mRecent < -0.5
+          ? `${days(mRecent)} early on average`
+          : "on time on average";
+    let text = `paid the last ${plural(recent.length, "invoice")} ${what}`;
+    if (before.length >= 3) {
+      const delta = mRecent - mean(before.map((o) => o.daysBeyondTerms));
+      text +=
+        Math.abs(delta) < 1
+          ? `, as before (${plural(before.length, "invoice")})`
+          : `, ${days(delta)} ${delta > 0 ? "worse" : "better"} than the ${plural(before.length, "invoice")} before`;
+    }
+    if (open > 0) text += ` (${open} still open, counted at the days overdue so far)`;
+    factors.push({ key: "days_late", points, reason: text });
+  }
+
+  // Overdue now.
+  if (f.overdueCount > 0) {
+    factors.push({
+      key: "overdue",
+      points: Math.min(25, 5 + f.oldestOverdueDays / 3),
+      reason: `${plural(f.overdueCount, "invoice")} overdue, ${formatAmount(f.overdueMinor, f.currency)}, oldest ${days(f.oldestOverdueDays)}`,
+    });
+  }
+  const otherOverdue = f.otherCurrencies.filter((e) => e.overdueCount > 0);
+  if (otherOverdue.length > 0) {
+    const parts = otherOverdue.map((e) => `${plural(e.overdueCount, "invoice")}, ${formatAmount(e.overdueMinor, e.currency)}`);
+    factors.push({ key: "overdue_other_currency", points: 3, reason: `also overdue in other currencies: ${parts.join("; ")}` });
+  }
+
+  // Trend.
+  if (trend.trend === "deteriorating" && trend.changeDays !== null) {
+    factors.push({
+      key: "deteriorating",
+      points: 10,
+      reason: `paying ${days(trend.changeDays)} later than its usual ${signedDays(trend.baselineDays ?? 0)} since invoices due ${trend.startedOn}`,
+    });
+  } else if (trend.trend === "improving" && trend.changeDays !== null) {
+    factors.push({
+      key: "improving",
+      points: -3,
+      reason: `paying ${days(trend.changeDays)} sooner than its usual ${signedDays(trend.baselineDays ?? 0)} since invoices due ${trend.startedOn}`,
+    });
+  }
+
+  // Credit limit.
+  if (f.creditUtilisation !== null && f.creditLimitMinor !== null && f.creditUtilisation > 0.8) {
+    const u = f.creditUtilisation;
+    const points = u > 1 ? Math.min(10, 5 + (u - 1) * 20) : (u - 0.8) * 10;
+    factors.push({
+      key: "credit_limit",
+      points,
+      reason: `owes ${formatAmount(f.outstandingMinor, f.currency)}, ${pct(u)} of its ${formatAmount(f.creditLimitMinor, f.currency)} credit limit`,
+    });
+  }
+
+  // Part payments.
+  const paidInvoices = f.paidWithPaymentCount;
+  if (f.partialPaymentShare !== null && paidInvoices >= 3 && f.partialPaymentShare >= 0.3) {
+    factors.push({
+      key: "part_payments",
+      points: 3,
+      reason: `pays in instalments: ${Math.round(f.partialPaymentShare * paidInvoices)} of ${paidInvoices} paid invoices paid in parts or part-paid`,
+    });
+  }
+
+  const total = factors.reduce((s, x) => s + x.points, 0);
+  const score = Math.max(0, Math.min(100, Math.round(100 - total)));
+  const ranked = [...factors].sort((a, b) => Math.abs(b.points) - Math.abs(a.points) || (a.key < b.key ? -1 : 1));
+  const chosen = ranked.filter((x) => x.key === "new_customer" || Math.abs(x.points) >= 1).slice(0, MAX_REASONS);
+  if (chosen.length === 0) chosen.push(...ranked.slice(0, 1));
+  return { score, grade: gradeFor(score), factors, reasons: chosen.map((x) => x.reason) };
+}
+
+function signedDays(x: number): string {
+  if (Math.round(x) === 0) return "on-time payment";
+  return `${days(x)} ${x > 0 ? "late" : "early"}`;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}

@@ -1,0 +1,149 @@
+/** Connections to ledgers, their sealed tokens, sync cursors, quarantined records and webhook events. */
+import { and, eq, isNull, lt, or } from "drizzle-orm";
+import type { Db } from "./db";
+import { newId } from "./ids";
+import { connections, quarantinedRecords, syncCursors, webhookEvents } from "./schema";
+
+export type Connection = typeof connections.$inferSelect;
+
+export async function getConnection(db: Db, id: string): Promise<Connection | undefined> {
+  return (await db.select().from(connections).where(eq(connections.id, id)).limit(1))[0];
+}
+
+export async function connectionForOrg(db: Db, orgId: string): Promise<Connection | undefined> {
+  return (await db.select().from(connections).where(eq(connections.orgId, orgId)).limit(1))[0];
+}
+
+export async function createConnection(
+  db: Db,
+  c: { orgId: string; provider: "xero" | "quickbooks"; tenantId: string; tenantName?: string | null },
+  sealedTokens: string,
+  accessExpiresAt: number,
+  now: number,
+): Promise<Connection> {
+  const rows = await db
+    .insert(connections)
+    .values({
+      id: newId("conn"),
+      orgId: c.orgId,
+      provider: c.provider,
+      tenantId: c.tenantId,
+      tenantName: c.tenantName ?? null,
+      sealedTokens,
+      accessExpiresAt,
+      status: "active",
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [connections.provider, connections.tenantId],
+      set: { sealedTokens, accessExpiresAt, status: "active", lastError: null, updatedAt: now },
+    })
+    .returning();
+  return rows[0]!;
+}
+
+export async function saveTokens(db: Db, id: string, sealedTokens: string, accessExpiresAt: number, now: number) {
+  await db
+    .update(connections)
+    .set({ sealedTokens, accessExpiresAt, updatedAt: now })
+    .where(eq(connections.id, id));
+}
+
+export async function setConnectionStatus(
+  db: Db,
+  id: string,
+  status: Connection["status"],
+  lastError: string | null,
+  now: number,
+) {
+  await db.update(connections).set({ status, lastError, updatedAt: now }).where(eq(connections.id, id));
+}
+
+/** Takes the refresh lease when it is free or expired. True when this owner now holds it. */
+export async function takeRefreshLease(db: Db, id: string, owner: string, until: number, now: number) {
+  const rows = await db
+    .update(connections)
+    .set({ refreshLeaseOwner: owner, refreshLeaseUntil: until })
+    .where(
+      and(
+        eq(connections.id, id),
+        or(isNull(connections.refreshLeaseUntil), lt(connections.refreshLeaseUntil, now), eq(connections.refreshLeaseOwner, owner)),
+      ),
+    )
+    .returning({ id: connections.id });
+  return rows.length === 1;
+}
+
+export async function releaseRefreshLease(db: Db, id: string, owner: string) {
+  await db
+    .update(connections)
+    .set({ refreshLeaseOwner: null, refreshLeaseUntil: null })
+    .where(and(eq(connections.id, id), eq(connections.refreshLeaseOwner, owner)));
+}
+
+export async function getCursor(db: Db, orgId: string, entity: string): Promise<string | null> {
+  const rows = await db
+    .select({ cursor: syncCursors.cursor })
+    .from(syncCursors)
+    .where(and(eq(syncCursors.orgId, orgId), eq(syncCursors.entity, entity)))
+    .limit(1);
+  return rows[0]?.cursor ?? null;
+}
+
+export async function setCursor(db: Db, orgId: string, entity: string, cursor: string, now: number) {
+  await db
+    .insert(syncCursors)
+    .values({ orgId, entity, cursor, updatedAt: now })
+    .onConflictDoUpdate({ target: [syncCursors.orgId, syncCursors.entity], set: { cursor, updatedAt: now } });
+}
+
+export async function quarantine(
+  db: Db,
+  r: { orgId: string; entity: string; externalId: string; reason: string; payload?: unknown },
+  now: number,
+) {
+  const payload = r.payload === undefined ? null : JSON.stringify(r.payload).slice(0, 20_000);
+  await db
+    .insert(quarantinedRecords)
+    .values({ id: newId("qr"), orgId: r.orgId, entity: r.entity, externalId: r.externalId, reason: r.reason, payload, createdAt: now })
+    .onConflictDoUpdate({
+      target: [quarantinedRecords.orgId, quarantinedRecords.entity, quarantinedRecords.externalId],
+      set: { reason: r.reason, payload, createdAt: now },
+    });
+}
+
+/** Clears a quarantine entry once the record maps cleanly again. */
+export async function releaseQuarantine(db: Db, orgId: string, entity: string, externalIds: string[]) {
+  for (const externalId of externalIds)
+    await db
+      .delete(quarantinedRecords)
+      .where(
+        and(
+          eq(quarantinedRecords.orgId, orgId),
+          eq(quarantinedRecords.entity, entity),
+          eq(quarantinedRecords.externalId, externalId),
+        ),
+      );
+}
+
+/** Records a webhook event under its provider id. False when it was seen before (a duplicate is a no-op). */
+export async function recordWebhookEvent(
+  db: Db,
+  e: { provider: string; eventId: string; orgId: string | null; payload: string },
+  now: number,
+): Promise<boolean> {
+  const rows = await db
+    .insert(webhookEvents)
+    .values({ provider: e.provider, eventId: e.eventId, orgId: e.orgId, payload: e.payload, receivedAt: now })
+    .onConflictDoNothing()
+    .returning({ eventId: webhookEvents.eventId });
+  return rows.length === 1;
+}
+
+export async function markWebhookProcessed(db: Db, provider: string, eventId: string, now: number) {
+  await db
+    .update(webhookEvents)
+    .set({ processedAt: now })
+    .where(and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId)));
+}
