@@ -1,21 +1,24 @@
 /**
- * CSV ledger import. Two streamed passes: the first validates every row of every file and keeps only compact
- * per-invoice aggregates; the second, run only when no row is bad, writes in chunks inside one transaction.
- * Re-importing the same files changes nothing; keys are customer_id and invoice_number.
+ * CSV ledger import, streamed in one pass over invoices.csv inside one transaction:
+ *   1. customers.csv (small) and payments.csv are read first; payments are reduced to per-invoice totals;
+ *   2. invoices.csv is validated row by row and, while no row has been bad, written in chunks;
+ *   3. payments are checked against their invoices, then written in a second read of payments.csv.
+ * If any row anywhere is bad, the transaction is rolled back: nothing is written, and every bad row is
+ * reported with file, line, column and reason. Re-importing the same files changes nothing; keys are
+ * customer_id and invoice_number. Memory holds per-invoice keys and a few numbers, never the rows.
  */
 import { basename } from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
 import {
-  CUSTOMER_REQUIRED,
   type CsvIssue,
+  CUSTOMER_REQUIRED,
   type CustomerRow,
   INVOICE_REQUIRED,
-  type InvoiceRow,
   PAYMENT_REQUIRED,
   parseCustomerRow,
   parseInvoiceRow,
   parsePaymentRow,
-  readCsv,
+  readCsvBatches,
 } from "../../connectors/csv/parse";
 import { UserError } from "../errors";
 import {
@@ -38,7 +41,7 @@ import {
   upsertInvoices,
   upsertPayments,
 } from "../store/ledger";
-import { ensureOrg, findOrgBySlug, SLUG_RE } from "../store/orgs";
+import { ensureOrg, findOrgBySlug, type Organisation, SLUG_RE } from "../store/orgs";
 import { paymentAllocations, payments } from "../store/schema";
 
 export interface CsvImportOptions {
@@ -68,25 +71,12 @@ export type CsvImportResult =
   | { ok: true; summary: CsvImportSummary }
   | { ok: false; issues: CsvIssue[]; issueCount: number };
 
-/** Per-invoice facts kept between the passes, in parallel arrays indexed by the invoice's position. */
-interface InvoiceFacts {
-  index: Map<string, number>;
-  line: number[];
-  customer: string[];
-  totalMinor: number[];
-  currency: string[];
-  issueDate: string[];
-  paidSum: number[];
-  paymentCount: number[];
-  lastPaymentDate: string[];
-}
-
 class IssueList {
   readonly kept: CsvIssue[] = [];
   count = 0;
-  constructor(private readonly max: number) {}
-  /** The array readers push into; drained into the kept list after each row. */
+  /** The array readers push into; drained into the kept list after each batch. */
   readonly pending: CsvIssue[] = [];
+  constructor(private readonly max: number) {}
   drain(): void {
     for (const i of this.pending) {
       this.count++;
@@ -100,31 +90,69 @@ class IssueList {
   }
 }
 
+/** Payments of one invoice as read from payments.csv, before the invoice is known. */
+interface PaymentTotals {
+  /** Amount texts are kept until the invoice's currency is known. */
+  amounts: string[];
+  lines: number[];
+  dates: string[];
+}
+
+/** Thrown inside the transaction to roll it back when validation found bad rows. */
+class RollBack extends Error {}
+
 export async function importCsv(store: Store, opts: CsvImportOptions): Promise<CsvImportResult> {
   if (!SLUG_RE.test(opts.org))
     throw new UserError("bad_slug", `--org "${opts.org}": use lower-case letters, digits and dashes`);
   if (opts.currency && !currencyCode.safeParse(opts.currency).success)
     throw new UserError("bad_currency", `--currency "${opts.currency}": not an ISO 4217 currency code`);
   if (opts.timezone && !isTimeZone(opts.timezone))
-    throw new UserError("bad_timezone", `--timezone "${opts.timezone}": not an IANA timezone such as Europe/London`);
-
+    throw new UserError(
+      "bad_timezone",
+      `--timezone "${opts.timezone}": not an IANA timezone such as Europe/London`,
+    );
   const existing = await findOrgBySlug(store.db, opts.org);
   if (existing && existing.provider !== "csv")
     throw new UserError(
       "wrong_provider",
       `organisation ${opts.org} is connected to ${existing.provider}; CSV import is for CSV organisations`,
     );
-  const defaultCurrency = opts.currency ?? existing?.baseCurrency;
-  const issues = new IssueList(opts.maxIssues ?? 1000);
-  const chunkSize = opts.chunkSize ?? 2000;
 
-  // ---- pass 1: validate everything, keep compact aggregates ----
+  const issues = new IssueList(opts.maxIssues ?? 1000);
+  try {
+    const summary = await store.atomically(() => importInTransaction(store, opts, existing, issues));
+    return { ok: true, summary };
+  } catch (err) {
+    if (err instanceof RollBack) return { ok: false, issues: issues.kept, issueCount: issues.count };
+    throw err;
+  }
+}
+
+async function importInTransaction(
+  store: Store,
+  opts: CsvImportOptions,
+  existing: Organisation | undefined,
+  issues: IssueList,
+): Promise<CsvImportSummary> {
+  const now = opts.now;
+  const chunkSize = opts.chunkSize ?? 2000;
+  const defaultCurrency = opts.currency ?? existing?.baseCurrency;
+  const invFile = basename(opts.invoices);
+  const payFile = opts.payments ? basename(opts.payments) : "";
+  let rowsSeen = 0;
+  const progress = (phase: "validate" | "write", n: number) => {
+    rowsSeen += n;
+    opts.onProgress?.({ phase, rows: rowsSeen });
+  };
+
+  // 1. customers.csv and payments.csv (first read: totals per invoice).
   const customersFile = new Map<string, CustomerRow>();
   if (opts.customers) {
     const file = basename(opts.customers);
-    for await (const rec of readCsv(opts.customers, CUSTOMER_REQUIRED, issues.pending)) {
-      const row = parseCustomerRow(rec, file, issues.pending);
-      if (row) {
+    for await (const batch of readCsvBatches(opts.customers, CUSTOMER_REQUIRED, issues.pending)) {
+      for (const rec of batch) {
+        const row = parseCustomerRow(rec, file, issues.pending);
+        if (!row) continue;
         const dup = customersFile.get(row.customerId);
         if (dup)
           issues.pending.push({
@@ -139,200 +167,174 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
     }
     issues.drain();
   }
-
-  const facts: InvoiceFacts = {
-    index: new Map(),
-    line: [],
-    customer: [],
-    totalMinor: [],
-    currency: [],
-    issueDate: [],
-    paidSum: [],
-    paymentCount: [],
-    lastPaymentDate: [],
-  };
-  const customersFromInvoices = new Map<string, { name: string; emails: string[]; line: number }>();
-  const currencyUse = new Map<string, number>();
-  const invFile = basename(opts.invoices);
-  const invRequired = opts.customers ? INVOICE_REQUIRED : [...INVOICE_REQUIRED, "customer_name"];
-  let rowsSeen = 0;
-  for await (const rec of readCsv(opts.invoices, invRequired, issues.pending)) {
-    const row = parseInvoiceRow(rec, invFile, defaultCurrency, issues.pending);
-    if (row) {
-      const first = facts.index.get(row.number);
-      if (first !== undefined) {
-        issues.pending.push({
-          file: invFile,
-          line: row.line,
-          column: "invoice_number",
-          reason: `duplicate invoice number "${row.number}" (first on line ${facts.line[first]})`,
-        });
-      } else {
-        const i = facts.line.length;
-        facts.index.set(row.number, i);
-        facts.line.push(row.line);
-        facts.customer.push(row.customerId);
-        facts.totalMinor.push(row.totalMinor);
-        facts.currency.push(row.currency);
-        facts.issueDate.push(row.issueDate);
-        facts.paidSum.push(0);
-        facts.paymentCount.push(0);
-        facts.lastPaymentDate.push("");
-        currencyUse.set(row.currency, (currencyUse.get(row.currency) ?? 0) + 1);
-      }
-      const c = customersFromInvoices.get(row.customerId);
-      if (!c) customersFromInvoices.set(row.customerId, { name: row.customerName, emails: row.emails, line: row.line });
-      else {
-        if (row.customerName) c.name = row.customerName;
-        if (row.emails.length) c.emails = row.emails;
-      }
-    }
-    issues.drain();
-    if (++rowsSeen % 50_000 === 0) opts.onProgress?.({ phase: "validate", rows: rowsSeen });
-  }
-  issues.drain();
-
+  const paymentsByInvoice = new Map<string, PaymentTotals>();
   if (opts.payments) {
-    const file = basename(opts.payments);
-    for await (const rec of readCsv(opts.payments, PAYMENT_REQUIRED, issues.pending)) {
-      const row = parsePaymentRow(rec, file, issues.pending);
-      if (row) {
-        const i = facts.index.get(row.invoiceNumber);
-        const bad = (column: string, reason: string) => issues.pending.push({ file, line: row.line, column, reason });
-        if (i === undefined) bad("invoice_number", `payment for unknown invoice "${row.invoiceNumber}"`);
-        else {
-          const currency = facts.currency[i]!;
-          const amount = parseDecimalToMinor(row.amountText, currency);
-          if (amount === undefined) bad("amount", `not an amount in ${currency}: "${row.amountText}"`);
-          else if (amount <= 0) bad("amount", `payment amount must be positive, got ${row.amountText}`);
-          else if (row.date < facts.issueDate[i]!)
-            bad("payment_date", `payment date ${row.date} is before the invoice's issue date ${facts.issueDate[i]}`);
-          else {
-            facts.paidSum[i]! += amount;
-            facts.paymentCount[i]! += 1;
-            if (row.date > facts.lastPaymentDate[i]!) facts.lastPaymentDate[i] = row.date;
-            if (facts.paidSum[i]! > facts.totalMinor[i]!)
-              bad("amount", `payments for invoice "${row.invoiceNumber}" add up to more than its total`);
-          }
+    for await (const batch of readCsvBatches(opts.payments, PAYMENT_REQUIRED, issues.pending)) {
+      for (const rec of batch) {
+        const row = parsePaymentRow(rec, payFile, issues.pending);
+        if (!row) continue;
+        let t = paymentsByInvoice.get(row.invoiceNumber);
+        if (!t) {
+          t = { amounts: [], lines: [], dates: [] };
+          paymentsByInvoice.set(row.invoiceNumber, t);
         }
+        t.amounts.push(row.amountText);
+        t.lines.push(row.line);
+        t.dates.push(row.date);
       }
       issues.drain();
-      if (++rowsSeen % 50_000 === 0) opts.onProgress?.({ phase: "validate", rows: rowsSeen });
+      progress("validate", batch.length);
     }
     issues.drain();
   }
 
-  const baseCurrency =
-    existing?.baseCurrency ?? opts.currency ?? [...currencyUse.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-  if (!baseCurrency) {
-    if (issues.count > 0) return { ok: false, issues: issues.kept, issueCount: issues.count };
-    throw new UserError("no_currency", `${invFile} has no rows to take a currency from: pass --currency`);
-  }
-
-  // Every customer needs a name, from either file.
-  const contactRows: CanonicalContact[] = [];
-  const allCustomerIds = new Set([...customersFromInvoices.keys(), ...customersFile.keys()]);
-  for (const id of allCustomerIds) {
-    const fromFile = customersFile.get(id);
-    const fromInv = customersFromInvoices.get(id);
-    const name = fromFile?.name || fromInv?.name || "";
-    if (!name) {
-      issues.add({
-        file: fromInv ? invFile : basename(opts.customers ?? ""),
-        line: fromInv?.line ?? fromFile?.line ?? 0,
-        column: "customer_name",
-        reason: `customer "${id}" has no customer_name in any file`,
-      });
-      continue;
-    }
-    let creditLimitMinor: number | null = null;
-    if (fromFile?.creditLimitText) {
-      const v = parseDecimalToMinor(fromFile.creditLimitText, baseCurrency);
-      if (v === undefined || v < 0) {
-        issues.add({
-          file: basename(opts.customers!),
-          line: fromFile.line,
-          column: "credit_limit",
-          reason: `not a non-negative amount in ${baseCurrency}: "${fromFile.creditLimitText}"`,
-        });
-        continue;
-      }
-      creditLimitMinor = v;
-    }
-    contactRows.push({
-      externalId: id,
-      name,
-      emails: fromFile?.emails.length ? fromFile.emails : (fromInv?.emails ?? []),
-      creditLimitMinor,
-      timezone: fromFile?.timezone ?? null,
-    });
-  }
-
-  if (issues.count > 0) return { ok: false, issues: issues.kept, issueCount: issues.count };
-
-  // ---- pass 2: write ----
-  const now = opts.now;
-  const written = await store.atomically(async () => {
-    const { org, created } = await ensureOrg(
+  // 2. invoices.csv: validate every row; write while nothing has been bad.
+  let org: Organisation | undefined = existing;
+  let created = false;
+  const baseFor = (firstCurrency: string | undefined) =>
+    existing?.baseCurrency ?? opts.currency ?? firstCurrency;
+  const ensure = async (firstCurrency: string | undefined) => {
+    if (org) return org;
+    const base = baseFor(firstCurrency);
+    if (!base)
+      throw new UserError("no_currency", `${invFile} has no rows to take a currency from: pass --currency`);
+    const r = await ensureOrg(
       store.db,
       {
         slug: opts.org,
         name: opts.name ?? titleFromSlug(opts.org),
-        baseCurrency,
+        baseCurrency: base,
         timezone: opts.timezone ?? "UTC",
         provider: "csv",
       },
       now,
     );
-    const customers = emptyCounts();
-    for (let i = 0; i < contactRows.length; i += chunkSize) {
-      addCounts(
-        customers,
-        await upsertContacts(store, org.id, contactRows.slice(i, i + chunkSize), now, {
-          withLimits: Boolean(opts.customers),
-        }),
-      );
+    org = r.org;
+    created = r.created;
+    return org;
+  };
+
+  const invoiceLine = new Map<string, number>();
+  /** Invoices whose payments come from payments.csv: number -> [currency, total, issue date]. */
+  const paidInvoices = new Map<string, { currency: string; issueDate: string; customerId: string }>();
+  const customers = new Map<string, { name: string; emails: string[]; line: number }>();
+  const contactId = new Map<string, string>();
+  const counts = { customers: emptyCounts(), invoices: emptyCounts(), payments: emptyCounts() };
+  const paymentsTruth = Boolean(opts.payments);
+
+  const writeCustomers = async (ids: string[]) => {
+    const o = await ensure(undefined);
+    const rows: CanonicalContact[] = [];
+    for (const id of new Set(ids)) {
+      const contact = contactFor(id, customers.get(id), customersFile.get(id), o.baseCurrency, opts, issues);
+      if (contact) rows.push(contact);
     }
-    const contactMap = await contactIds(store, org.id, [...allCustomerIds]);
-    const invoiceCounts = emptyCounts();
-    const paymentCounts = emptyCounts();
-    const paymentsTruth = Boolean(opts.payments);
+    addCounts(
+      counts.customers,
+      await upsertContacts(store, o.id, rows, now, { withLimits: Boolean(opts.customers) }),
+    );
+    for (const [k, v] of await contactIds(store, o.id, ids)) contactId.set(k, v);
+  };
 
-    let invChunk: { row: InvoiceRow; inv: CanonicalInvoice; expectedPayments: string[] }[] = [];
-    let synthesized: CanonicalPayment[] = [];
-    let rowsWritten = 0;
-    const pass2Issues: CsvIssue[] = [];
-    const flush = async () => {
-      if (invChunk.length === 0) return;
-      addCounts(
-        invoiceCounts,
-        await upsertInvoices(
-          store,
-          org.id,
-          invChunk.map((c) => c.inv),
-          now,
-          contactMap,
-        ),
-      );
-      paymentCounts.updated += await retireStalePayments(store, org.id, invChunk, now);
-      if (synthesized.length) addCounts(paymentCounts, await upsertPayments(store, org.id, synthesized, now));
-      rowsWritten += invChunk.length;
-      opts.onProgress?.({ phase: "write", rows: rowsWritten });
-      invChunk = [];
+  let chunk: { inv: CanonicalInvoice; expectedPayments: string[] }[] = [];
+  let synthesized: CanonicalPayment[] = [];
+  let newCustomers: string[] = [];
+  const flush = async () => {
+    if (issues.count > 0 || chunk.length === 0) {
+      chunk = [];
       synthesized = [];
-    };
+      return;
+    }
+    const o = await ensure(chunk[0]!.inv.currency);
+    if (newCustomers.length) await writeCustomers(newCustomers);
+    newCustomers = [];
+    if (issues.count > 0) return;
+    addCounts(
+      counts.invoices,
+      await upsertInvoices(
+        store,
+        o.id,
+        chunk.map((c) => c.inv),
+        now,
+        contactId,
+      ),
+    );
+    if (!created) counts.payments.updated += await retireStalePayments(store, o.id, chunk, now);
+    if (synthesized.length) addCounts(counts.payments, await upsertPayments(store, o.id, synthesized, now));
+    progress("write", chunk.length);
+    chunk = [];
+    synthesized = [];
+  };
 
-    for await (const rec of readCsv(opts.invoices, invRequired, pass2Issues)) {
-      const row = parseInvoiceRow(rec, invFile, defaultCurrency, pass2Issues);
-      if (!row || pass2Issues.length) throw new UserError("file_changed", `${invFile} changed during the import`);
-      const i = facts.index.get(row.number)!;
+  const invRequired = opts.customers ? INVOICE_REQUIRED : [...INVOICE_REQUIRED, "customer_name"];
+  for await (const batch of readCsvBatches(opts.invoices, invRequired, issues.pending)) {
+    for (const rec of batch) {
+      const row = parseInvoiceRow(rec, invFile, defaultCurrency, issues.pending);
+      if (!row) continue;
+      const first = invoiceLine.get(row.number);
+      if (first !== undefined) {
+        issues.pending.push({
+          file: invFile,
+          line: row.line,
+          column: "invoice_number",
+          reason: `duplicate invoice number "${row.number}" (first on line ${first})`,
+        });
+        continue;
+      }
+      invoiceLine.set(row.number, row.line);
+      const c = customers.get(row.customerId);
+      if (!c) {
+        customers.set(row.customerId, { name: row.customerName, emails: row.emails, line: row.line });
+        newCustomers.push(row.customerId);
+      } else {
+        if (row.customerName && row.customerName !== c.name) {
+          c.name = row.customerName;
+          newCustomers.push(row.customerId);
+        }
+        if (row.emails.length && row.emails.join(";") !== c.emails.join(";")) {
+          c.emails = row.emails;
+          newCustomers.push(row.customerId);
+        }
+      }
+
       let paid: number;
       let paidOn: string | null;
       const expected: string[] = [];
       if (paymentsTruth) {
-        paid = facts.paidSum[i]!;
-        paidOn = paid >= row.totalMinor && facts.paymentCount[i]! > 0 ? facts.lastPaymentDate[i]! : null;
-        for (let k = 1; k <= facts.paymentCount[i]!; k++) expected.push(`${row.number}#${k}`);
+        const t = paymentsByInvoice.get(row.number);
+        paid = 0;
+        paidOn = null;
+        if (t) {
+          paidInvoices.set(row.number, {
+            currency: row.currency,
+            issueDate: row.issueDate,
+            customerId: row.customerId,
+          });
+          let last = "";
+          for (let k = 0; k < t.amounts.length; k++) {
+            const bad = (column: string, reason: string) =>
+              issues.pending.push({ file: payFile, line: t.lines[k]!, column, reason });
+            const amount = parseDecimalToMinor(t.amounts[k]!, row.currency);
+            if (amount === undefined) bad("amount", `not an amount in ${row.currency}: "${t.amounts[k]}"`);
+            else if (amount <= 0) bad("amount", `payment amount must be positive, got ${t.amounts[k]}`);
+            else if (t.dates[k]! < row.issueDate)
+              bad(
+                "payment_date",
+                `payment date ${t.dates[k]} is before the invoice's issue date ${row.issueDate}`,
+              );
+            else {
+              paid += amount;
+              if (t.dates[k]! > last) last = t.dates[k]!;
+              if (paid > row.totalMinor)
+                bad(
+                  "amount",
+                  `payments for invoice "${row.number}" add up to more than its total ${formatTotal(row)}`,
+                );
+            }
+            expected.push(`${row.number}#${k + 1}`);
+          }
+          if (paid >= row.totalMinor && t.amounts.length > 0) paidOn = last;
+        }
       } else {
         paid = row.amountPaidMinor ?? (row.paidDate ? row.totalMinor : 0);
         paidOn = row.paidDate && paid >= row.totalMinor ? row.paidDate : null;
@@ -354,8 +356,7 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
         paidOn = null;
       }
       const due = row.isVoid ? 0 : row.totalMinor - paid;
-      invChunk.push({
-        row,
+      chunk.push({
         expectedPayments: expected,
         inv: {
           externalId: row.number,
@@ -372,59 +373,122 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
           paidOn,
         },
       });
-      if (invChunk.length >= chunkSize) await flush();
     }
-    await flush();
+    issues.drain();
+    if (chunk.length >= chunkSize) await flush();
+    else if (issues.count > 0) progress("validate", batch.length);
+  }
+  issues.drain();
+  await flush();
 
-    if (opts.payments) {
-      const file = basename(opts.payments);
-      const ordinal = new Array<number>(facts.line.length).fill(0);
-      let batch: CanonicalPayment[] = [];
-      const flushPayments = async () => {
-        if (!batch.length) return;
-        addCounts(paymentCounts, await upsertPayments(store, org.id, batch, now));
-        rowsWritten += batch.length;
-        opts.onProgress?.({ phase: "write", rows: rowsWritten });
-        batch = [];
-      };
-      for await (const rec of readCsv(opts.payments, PAYMENT_REQUIRED, pass2Issues)) {
-        const row = parsePaymentRow(rec, file, pass2Issues);
-        const i = row ? facts.index.get(row.invoiceNumber) : undefined;
-        if (!row || i === undefined) throw new UserError("file_changed", `${file} changed during the import`);
-        const currency = facts.currency[i]!;
-        const amount = parseDecimalToMinor(row.amountText, currency)!;
-        ordinal[i]! += 1;
-        batch.push({
-          externalId: `${row.invoiceNumber}#${ordinal[i]}`,
-          contactExternalId: facts.customer[i]!,
-          date: row.date,
-          currency,
-          amountMinor: amount,
-          allocations: [{ invoiceExternalId: row.invoiceNumber, amountMinor: amount, date: row.date }],
-        });
-        if (batch.length >= chunkSize) await flushPayments();
+  // Customers named only in customers.csv, and every customer's final name and addresses.
+  for (const id of customersFile.keys()) if (!customers.has(id)) newCustomers.push(id);
+  if (issues.count === 0 && (newCustomers.length || !org)) await writeCustomers([...new Set(newCustomers)]);
+
+  // 3. payments: every row must name an invoice of this file; then write them (second read).
+  if (opts.payments) {
+    for (const [number, t] of paymentsByInvoice)
+      if (!invoiceLine.has(number))
+        for (const line of t.lines)
+          issues.add({
+            file: payFile,
+            line,
+            column: "invoice_number",
+            reason: `payment for unknown invoice "${number}"`,
+          });
+    if (issues.count === 0) {
+      const o = await ensure(undefined);
+      const ordinal = new Map<string, number>();
+      for await (const batch of readCsvBatches(opts.payments, PAYMENT_REQUIRED, issues.pending)) {
+        const rows: CanonicalPayment[] = [];
+        for (const rec of batch) {
+          const row = parsePaymentRow(rec, payFile, issues.pending);
+          const inv = row && paidInvoices.get(row.invoiceNumber);
+          if (!row || !inv) throw new UserError("file_changed", `${payFile} changed during the import`);
+          const k = (ordinal.get(row.invoiceNumber) ?? 0) + 1;
+          ordinal.set(row.invoiceNumber, k);
+          const amount = parseDecimalToMinor(row.amountText, inv.currency)!;
+          rows.push({
+            externalId: `${row.invoiceNumber}#${k}`,
+            contactExternalId: inv.customerId,
+            date: row.date,
+            currency: inv.currency,
+            amountMinor: amount,
+            allocations: [{ invoiceExternalId: row.invoiceNumber, amountMinor: amount, date: row.date }],
+          });
+        }
+        addCounts(counts.payments, await upsertPayments(store, o.id, rows, now));
+        progress("write", rows.length);
       }
-      await flushPayments();
     }
-    const summary: CsvImportSummary = {
-      organisation: { slug: org.slug, name: org.name, created },
-      customers,
-      invoices: invoiceCounts,
-      payments: paymentCounts,
-    };
-    await audit(
-      store.db,
-      {
-        orgId: org.id,
-        actor: "import:csv",
-        action: "ledger.imported",
-        detail: { files: [opts.invoices, opts.payments, opts.customers].filter(Boolean), ...summary },
-      },
-      now,
-    );
-    return summary;
-  });
-  return { ok: true, summary: written };
+  }
+  issues.drain();
+  if (issues.count > 0) throw new RollBack();
+
+  const o = await ensure(undefined);
+  const summary: CsvImportSummary = {
+    organisation: { slug: o.slug, name: o.name, created },
+    customers: counts.customers,
+    invoices: counts.invoices,
+    payments: counts.payments,
+  };
+  await audit(
+    store.db,
+    {
+      orgId: o.id,
+      actor: "import:csv",
+      action: "ledger.imported",
+      detail: { files: [opts.invoices, opts.payments, opts.customers].filter(Boolean), ...summary },
+    },
+    now,
+  );
+  return summary;
+}
+
+function formatTotal(row: { totalMinor: number; currency: string }) {
+  return `${row.totalMinor} minor units of ${row.currency}`;
+}
+
+/** The canonical contact from both files (customers.csv wins), or undefined with an issue when it is bad. */
+function contactFor(
+  id: string,
+  fromInv: { name: string; emails: string[]; line: number } | undefined,
+  fromFile: CustomerRow | undefined,
+  baseCurrency: string,
+  opts: CsvImportOptions,
+  issues: IssueList,
+): CanonicalContact | undefined {
+  const name = fromFile?.name || fromInv?.name || "";
+  if (!name) {
+    issues.add({
+      file: fromInv ? basename(opts.invoices) : basename(opts.customers ?? ""),
+      line: fromInv?.line ?? fromFile?.line ?? 0,
+      column: "customer_name",
+      reason: `customer "${id}" has no customer_name: give it on the customer's rows or in customers.csv`,
+    });
+    return undefined;
+  }
+  let creditLimitMinor: number | null = null;
+  if (fromFile?.creditLimitText) {
+    const v = parseDecimalToMinor(fromFile.creditLimitText, baseCurrency);
+    if (v === undefined || v < 0) {
+      issues.add({
+        file: basename(opts.customers!),
+        line: fromFile.line,
+        column: "credit_limit",
+        reason: `not a non-negative amount in ${baseCurrency}: "${fromFile.creditLimitText}"`,
+      });
+      return undefined;
+    }
+    creditLimitMinor = v;
+  }
+  return {
+    externalId: id,
+    name,
+    emails: fromFile?.emails.length ? fromFile.emails : (fromInv?.emails ?? []),
+    creditLimitMinor,
+    timezone: fromFile?.timezone ?? null,
+  };
 }
 
 /**
@@ -445,16 +509,16 @@ async function retireStalePayments(
   if (ids.size === 0) return 0;
   const expected = new Set(chunk.flatMap((c) => c.expectedPayments));
   const existing = await store.db
-    .select({ paymentId: payments.id, externalId: payments.externalId, invoiceId: paymentAllocations.invoiceId })
+    .select({ paymentId: payments.id, externalId: payments.externalId })
     .from(paymentAllocations)
     .innerJoin(payments, eq(payments.id, paymentAllocations.paymentId))
     .where(and(inArray(paymentAllocations.invoiceId, [...ids.values()]), eq(payments.deleted, false)));
-  const stale = existing.filter((e) => !expected.has(e.externalId));
-  for (const s of stale) {
-    await store.db.delete(paymentAllocations).where(eq(paymentAllocations.paymentId, s.paymentId));
-    await store.db.update(payments).set({ deleted: true, updatedAt: now }).where(eq(payments.id, s.paymentId));
+  const stale = [...new Set(existing.filter((e) => !expected.has(e.externalId)).map((e) => e.paymentId))];
+  for (const paymentId of stale) {
+    await store.db.delete(paymentAllocations).where(eq(paymentAllocations.paymentId, paymentId));
+    await store.db.update(payments).set({ deleted: true, updatedAt: now }).where(eq(payments.id, paymentId));
   }
-  return new Set(stale.map((s) => s.paymentId)).size;
+  return stale.length;
 }
 
 function titleFromSlug(slug: string): string {

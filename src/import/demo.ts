@@ -3,10 +3,16 @@ import { generateDemoLedger } from "../demo/generate";
 import { dateInZone } from "../model";
 import { audit } from "../store/audit";
 import type { Store } from "../store/db";
-import { type LedgerCounts, upsertContacts, upsertCreditNotes, upsertInvoices, upsertPayments } from "../store/ledger";
+import {
+  contactIds,
+  type LedgerCounts,
+  upsertContacts,
+  upsertCreditNotes,
+  upsertInvoices,
+  upsertPayments,
+} from "../store/ledger";
 import { ensureOrg, findOrgBySlug } from "../store/orgs";
 import { demoProfiles } from "../store/schema";
-import { contactIds } from "../store/ledger";
 
 export interface DemoOptions {
   slug?: string;
@@ -27,7 +33,8 @@ export const DEMO_TIMEZONE = "Europe/London";
 export async function seedDemo(store: Store, opts: DemoOptions): Promise<DemoResult> {
   const slug = opts.slug ?? "demo";
   const existing = await findOrgBySlug(store.db, slug);
-  if (existing && !existing.isDemo) throw new Error(`organisation ${slug} exists and is not a demo organisation`);
+  if (existing && !existing.isDemo)
+    throw new Error(`organisation ${slug} exists and is not a demo organisation`);
   const asOf = dateInZone(opts.now, DEMO_TIMEZONE);
   const ledger = generateDemoLedger({ customers: opts.customers, seed: opts.seed, asOf });
   return store.atomically(async () => {
@@ -61,10 +68,17 @@ export async function seedDemo(store: Store, opts: DemoOptions): Promise<DemoRes
       await store.db
         .insert(demoProfiles)
         .values({ contactId, orgId: org.id, profile: t.profile, changesOn: t.changesOn })
-        .onConflictDoUpdate({ target: demoProfiles.contactId, set: { profile: t.profile, changesOn: t.changesOn } });
+        .onConflictDoUpdate({
+          target: demoProfiles.contactId,
+          set: { profile: t.profile, changesOn: t.changesOn },
+        });
     }
     if (created)
-      await audit(store.db, { orgId: org.id, actor: "demo", action: "demo.seeded", detail: { asOf } }, opts.now);
+      await audit(
+        store.db,
+        { orgId: org.id, actor: "demo", action: "demo.seeded", detail: { asOf } },
+        opts.now,
+      );
     return { organisation: { slug: org.slug, name: org.name, created }, asOf, counts };
   });
 }

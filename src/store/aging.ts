@@ -85,7 +85,12 @@ export interface OrgTotals {
 export function totalsByCurrency(rows: CustomerAging[]): OrgTotals[] {
   const by = new Map<string, OrgTotals>();
   for (const r of rows) {
-    const t = by.get(r.currency) ?? { currency: r.currency, outstandingMinor: 0, overdueMinor: 0, customers: 0 };
+    const t = by.get(r.currency) ?? {
+      currency: r.currency,
+      outstandingMinor: 0,
+      overdueMinor: 0,
+      customers: 0,
+    };
     t.outstandingMinor += r.outstandingMinor;
     t.overdueMinor += r.overdueMinor;
     t.customers += 1;

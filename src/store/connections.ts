@@ -1,5 +1,5 @@
 /** Connections to ledgers, their sealed tokens, sync cursors, quarantined records and webhook events. */
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "./db";
 import { newId } from "./ids";
 import { connections, quarantinedRecords, syncCursors, webhookEvents } from "./schema";
@@ -14,13 +14,30 @@ export async function connectionForOrg(db: Db, orgId: string): Promise<Connectio
   return (await db.select().from(connections).where(eq(connections.orgId, orgId)).limit(1))[0];
 }
 
+export interface NewConnection {
+  orgId: string;
+  provider: "xero" | "quickbooks";
+  tenantId: string;
+  tenantName?: string | null;
+  /** Shares the token set kept on this connection (several tenants under one consent). */
+  tokenConnectionId?: string | null;
+  /** The provider's own id for the tenant connection (Xero /connections `id`). */
+  providerConnectionId?: string | null;
+}
+
+/**
+ * Creates the connection for a tenant, or re-activates the existing one (a reconnect) with the new tokens.
+ * Pass null tokens for a connection that shares another's (`tokenConnectionId`).
+ */
 export async function createConnection(
   db: Db,
-  c: { orgId: string; provider: "xero" | "quickbooks"; tenantId: string; tenantName?: string | null },
-  sealedTokens: string,
-  accessExpiresAt: number,
+  c: NewConnection,
+  sealedTokens: string | null,
+  accessExpiresAt: number | null,
   now: number,
 ): Promise<Connection> {
+  const tokenConnectionId = c.tokenConnectionId ?? null;
+  const providerConnectionId = c.providerConnectionId ?? null;
   const rows = await db
     .insert(connections)
     .values({
@@ -32,18 +49,95 @@ export async function createConnection(
       sealedTokens,
       accessExpiresAt,
       status: "active",
+      tokenConnectionId,
+      providerConnectionId,
       createdAt: now,
       updatedAt: now,
     })
     .onConflictDoUpdate({
       target: [connections.provider, connections.tenantId],
-      set: { sealedTokens, accessExpiresAt, status: "active", lastError: null, updatedAt: now },
+      set: {
+        sealedTokens,
+        accessExpiresAt,
+        status: "active",
+        lastError: null,
+        tokenConnectionId,
+        providerConnectionId,
+        tenantName: c.tenantName ?? null,
+        refreshLeaseOwner: null,
+        refreshLeaseUntil: null,
+        syncPausedUntil: null,
+        updatedAt: now,
+      },
     })
     .returning();
   return rows[0]!;
 }
 
-export async function saveTokens(db: Db, id: string, sealedTokens: string, accessExpiresAt: number, now: number) {
+export async function findConnectionByTenant(
+  db: Db,
+  provider: "xero" | "quickbooks",
+  tenantId: string,
+): Promise<Connection | undefined> {
+  return (
+    await db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.tenantId, tenantId)))
+      .limit(1)
+  )[0];
+}
+
+export async function listActiveConnections(db: Db): Promise<Connection[]> {
+  return db.select().from(connections).where(eq(connections.status, "active"));
+}
+
+/** The connections whose tokens are kept on `holderId` (including the holder itself). */
+export async function connectionsSharingTokens(db: Db, holderId: string): Promise<Connection[]> {
+  return db
+    .select()
+    .from(connections)
+    .where(or(eq(connections.id, holderId), eq(connections.tokenConnectionId, holderId)));
+}
+
+/**
+ * The provider refused the token set kept on `holderId`: every connection using it (not disconnected ones)
+ * needs reconnecting. Returns the ids marked. Other grants are untouched.
+ */
+export async function markGrantNeedsReconnect(db: Db, holderId: string, reason: string, now: number) {
+  const rows = await db
+    .update(connections)
+    .set({ status: "needs_reconnect", lastError: reason, updatedAt: now })
+    .where(
+      and(
+        or(eq(connections.id, holderId), eq(connections.tokenConnectionId, holderId)),
+        ne(connections.status, "disconnected"),
+      ),
+    )
+    .returning({ id: connections.id });
+  return rows.map((r) => r.id);
+}
+
+/** Pauses (or with null, resumes) sync of a connection until an instant. */
+export async function setSyncPausedUntil(db: Db, id: string, until: number | null, now: number) {
+  await db.update(connections).set({ syncPausedUntil: until, updatedAt: now }).where(eq(connections.id, id));
+}
+
+/** Forgets a connection's tokens (after disconnecting it). */
+export async function clearTokens(db: Db, id: string, now: number) {
+  await db
+    .update(connections)
+    .set({ sealedTokens: null, accessExpiresAt: null, updatedAt: now })
+    .where(eq(connections.id, id));
+}
+
+export async function saveTokens(
+  db: Db,
+  id: string,
+  sealedTokens: string,
+  accessExpiresAt: number,
+  now: number,
+) {
   await db
     .update(connections)
     .set({ sealedTokens, accessExpiresAt, updatedAt: now })
@@ -68,7 +162,11 @@ export async function takeRefreshLease(db: Db, id: string, owner: string, until:
     .where(
       and(
         eq(connections.id, id),
-        or(isNull(connections.refreshLeaseUntil), lt(connections.refreshLeaseUntil, now), eq(connections.refreshLeaseOwner, owner)),
+        or(
+          isNull(connections.refreshLeaseUntil),
+          lt(connections.refreshLeaseUntil, now),
+          eq(connections.refreshLeaseOwner, owner),
+        ),
       ),
     )
     .returning({ id: connections.id });
@@ -106,7 +204,15 @@ export async function quarantine(
   const payload = r.payload === undefined ? null : JSON.stringify(r.payload).slice(0, 20_000);
   await db
     .insert(quarantinedRecords)
-    .values({ id: newId("qr"), orgId: r.orgId, entity: r.entity, externalId: r.externalId, reason: r.reason, payload, createdAt: now })
+    .values({
+      id: newId("qr"),
+      orgId: r.orgId,
+      entity: r.entity,
+      externalId: r.externalId,
+      reason: r.reason,
+      payload,
+      createdAt: now,
+    })
     .onConflictDoUpdate({
       target: [quarantinedRecords.orgId, quarantinedRecords.entity, quarantinedRecords.externalId],
       set: { reason: r.reason, payload, createdAt: now },

@@ -15,6 +15,16 @@ export function openD1Store(d1: D1Database): Store {
     kind: "d1",
     maxParams: 100,
     atomically: (work) => work(),
+    async runMany(text, params) {
+      const out: unknown[][][] = [];
+      // D1 batches run as one implicit transaction; keep each batch modest.
+      for (let i = 0; i < params.length; i += 50) {
+        const batch = params.slice(i, i + 50).map((p) => d1.prepare(text).bind(...p));
+        const results = await d1.batch<Record<string, unknown>>(batch);
+        for (const r of results) out.push((r.results ?? []).map((row) => Object.values(row)));
+      }
+      return out;
+    },
     async close() {},
   };
 }

@@ -16,5 +16,10 @@ export interface Store {
    * D1 has no interactive transactions, so there callers must keep to idempotent statements.
    */
   atomically<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one SQL statement once per parameter row, prepared once (bulk upserts). Returns, per row, the rows its
+   * RETURNING clause produced, as arrays in column order. Parameters must already be driver values.
+   */
+  runMany(sqlText: string, params: unknown[][]): Promise<unknown[][][]>;
   close(): Promise<void>;
 }

@@ -1,13 +1,19 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 export type IdPrefix = "org" | "conn" | "cus" | "inv" | "pay" | "cn" | "aud" | "qr" | "rem" | "usr";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+const POOL = new Uint8Array(4096);
+let offset = POOL.length;
 
 /** A prefixed random id (`inv_9k2m...`) so that logs read themselves. 80 bits of randomness. */
 export function newId(prefix: IdPrefix): string {
-  const bytes = randomBytes(16);
+  if (offset + 16 > POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
   let out = `${prefix}_`;
-  for (let i = 0; i < 16; i++) out += ALPHABET[bytes[i]! & 31];
+  for (let i = 0; i < 16; i++) out += ALPHABET[POOL[offset + i]! & 31];
+  offset += 16;
   return out;
 }

@@ -4,7 +4,7 @@
  * and the counts say what was created, updated or left unchanged.
  */
 import { and, eq, inArray, or, type SQL, sql } from "drizzle-orm";
-import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type {
   CanonicalAllocation,
   CanonicalContact,
@@ -14,7 +14,14 @@ import type {
 } from "../model";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";
-import { contacts, creditNoteAllocations, creditNotes, invoices, paymentAllocations, payments } from "./schema";
+import {
+  contacts,
+  creditNoteAllocations,
+  creditNotes,
+  invoices,
+  paymentAllocations,
+  payments,
+} from "./schema";
 
 export interface UpsertCounts {
   created: number;
@@ -31,59 +38,89 @@ export function addCounts(into: UpsertCounts, more: UpsertCounts): UpsertCounts 
   return into;
 }
 
-/** `col IS NOT excluded.col` for each column: true when the incoming row differs (null-safe). */
-function anyChanged(cols: AnySQLiteColumn[]): SQL {
-  const parts = cols.map((c) => sql`${c} IS NOT excluded.${sql.identifier(c.name)}`);
-  return or(...parts)!;
-}
-
-function excludedSet(cols: Record<string, AnySQLiteColumn>): Record<string, SQL> {
-  return Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, sql`excluded.${sql.identifier(c.name)}`]));
-}
-
 function chunksOf<T>(rows: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
 }
 
-function rowsPerStatement(store: Store, columns: number): number {
-  return Math.max(1, Math.floor(store.maxParams / columns));
+const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const upsertSqlCache = new WeakMap<SQLiteTable, Map<string, { text: string; cols: AnySQLiteColumn[] }>>();
+
+/**
+ * The single-row upsert statement for `table` with these property keys: insert, or on (org, external id)
+ * conflict update the tracked columns only when one differs, returning the row's id when written.
+ */
+function upsertStatement(table: SQLiteTable, keys: string[], tracked: string[]) {
+  let byShape = upsertSqlCache.get(table);
+  if (!byShape) {
+    byShape = new Map();
+    upsertSqlCache.set(table, byShape);
+  }
+  const shape = `${keys.join(",")}|${tracked.join(",")}`;
+  let st = byShape.get(shape);
+  if (!st) {
+    const columns = table as unknown as Record<string, AnySQLiteColumn>;
+    const name = q(getTableConfig(table).name);
+    const cols = keys.map((k) => columns[k]!);
+    const trackedCols = tracked.map((k) => columns[k]!);
+    const set = [...trackedCols, columns.updatedAt!]
+      .map((c) => `${q(c.name)} = excluded.${q(c.name)}`)
+      .join(", ");
+    const changed = trackedCols.map((c) => `${name}.${q(c.name)} IS NOT excluded.${q(c.name)}`).join(" OR ");
+    const text =
+      `INSERT INTO ${name} (${cols.map((c) => q(c.name)).join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ` +
+      `ON CONFLICT (${q(columns.orgId!.name)}, ${q(columns.externalId!.name)}) DO UPDATE SET ${set} WHERE ${changed} ` +
+      `RETURNING ${q(columns.id!.name)}`;
+    st = { text, cols };
+    byShape.set(shape, st);
+  }
+  return st;
 }
+
+function driverValue(col: AnySQLiteColumn, v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  return col.mapToDriverValue(v);
+}
+
+type Outcome = "created" | "updated" | "unchanged";
 
 /**
  * Upserts rows of `table` keyed by (org_id, external_id), updating only `tracked` columns and only when one
- * of them changed. Counts come from RETURNING: an inserted row comes back with the fresh id we generated,
- * an updated one with its old id, an unchanged one not at all.
+ * of them changed. Outcomes come from RETURNING: an inserted row comes back with the fresh id we generated,
+ * an updated one with its old id, an unchanged one not at all. One prepared statement, run per row.
  */
+async function upsertKeyedOutcomes<TRow extends { id: string } & Record<string, unknown>>(
+  store: Store,
+  table: SQLiteTable,
+  rows: TRow[],
+  tracked: string[],
+): Promise<{ outcome: Outcome; id: string | null }[]> {
+  if (rows.length === 0) return [];
+  const keys = Object.keys(rows[0]!);
+  const { text, cols } = upsertStatement(table, keys, tracked);
+  const params = rows.map((r) => keys.map((k, i) => driverValue(cols[i]!, r[k])));
+  const results = await store.runMany(text, params);
+  return results.map((returned, i) => {
+    const id = returned[0]?.[0] as string | undefined;
+    if (id === undefined) return { outcome: "unchanged", id: null };
+    return { outcome: id === rows[i]!.id ? "created" : "updated", id };
+  });
+}
+
+function countOutcomes(outcomes: { outcome: Outcome }[]): UpsertCounts {
+  const counts = emptyCounts();
+  for (const o of outcomes) counts[o.outcome]++;
+  return counts;
+}
+
 async function upsertKeyed<TRow extends { id: string } & Record<string, unknown>>(
   store: Store,
-  table: SQLiteTable & { id: AnySQLiteColumn; orgId: AnySQLiteColumn; externalId: AnySQLiteColumn },
+  table: SQLiteTable,
   rows: TRow[],
-  tracked: Record<string, AnySQLiteColumn>,
-  updatedAtCol: AnySQLiteColumn,
+  tracked: string[],
 ): Promise<UpsertCounts> {
-  const counts = emptyCounts();
-  if (rows.length === 0) return counts;
-  const cols = Object.keys(rows[0]!).length;
-  const set = { ...excludedSet(tracked), updatedAt: sql`excluded.${sql.identifier(updatedAtCol.name)}` };
-  for (const chunk of chunksOf(rows, rowsPerStatement(store, cols))) {
-    const fresh = new Set(chunk.map((r) => r.id));
-    const returned = (await store.db
-      .insert(table)
-      .values(chunk as never)
-      .onConflictDoUpdate({
-        target: [table.orgId, table.externalId],
-        set: set as never,
-        setWhere: anyChanged(Object.values(tracked)),
-      })
-      .returning({ id: table.id })) as { id: string }[];
-    const created = returned.filter((r) => fresh.has(r.id)).length;
-    counts.created += created;
-    counts.updated += returned.length - created;
-    counts.unchanged += chunk.length - returned.length;
-  }
-  return counts;
+  return countOutcomes(await upsertKeyedOutcomes(store, table, rows, tracked));
 }
 
 /** Maps external ids to store ids for one entity of one organisation. */
@@ -100,7 +137,10 @@ async function idsByExternal(
     const rows = (await db
       .select({ id: table.id, externalId: table.externalId })
       .from(table)
-      .where(and(eq(table.orgId, orgId), inArray(table.externalId, chunk)))) as { id: string; externalId: string }[];
+      .where(and(eq(table.orgId, orgId), inArray(table.externalId, chunk)))) as {
+      id: string;
+      externalId: string;
+    }[];
     for (const r of rows) out.set(r.externalId, r.id);
   }
   return out;
@@ -140,15 +180,9 @@ export async function upsertContacts(
     createdAt: now,
     updatedAt: now,
   }));
-  const tracked: Record<string, AnySQLiteColumn> = {
-    name: contacts.name,
-    emails: contacts.emails,
-    phone: contacts.phone,
-    deleted: contacts.deleted,
-    providerUpdatedAt: contacts.providerUpdatedAt,
-  };
-  if (withLimits) Object.assign(tracked, { creditLimitMinor: contacts.creditLimitMinor, timezone: contacts.timezone });
-  return upsertKeyed(store, contacts, values, tracked, contacts.updatedAt);
+  const tracked = ["name", "emails", "phone", "deleted", "providerUpdatedAt"];
+  if (withLimits) tracked.push("creditLimitMinor", "timezone");
+  return upsertKeyed(store, contacts, values, tracked);
 }
 
 /** Thrown when a record names a contact or invoice the store does not have. */
@@ -179,7 +213,8 @@ export async function upsertInvoices(
     ));
   const values = rows.map((r) => {
     const contactId = contactMap.get(r.contactExternalId);
-    if (!contactId) throw new MissingReferenceError("invoice", r.externalId, `contact ${r.contactExternalId}`);
+    if (!contactId)
+      throw new MissingReferenceError("invoice", r.externalId, `contact ${r.contactExternalId}`);
     return {
       id: newId("inv"),
       orgId,
@@ -202,102 +237,100 @@ export async function upsertInvoices(
     };
   });
   const t = invoices;
-  return upsertKeyed(
-    store,
-    t,
-    values,
-    {
-      contactId: t.contactId,
-      number: t.number,
-      issueDate: t.issueDate,
-      dueDate: t.dueDate,
-      currency: t.currency,
-      totalMinor: t.totalMinor,
-      amountPaidMinor: t.amountPaidMinor,
-      amountCreditedMinor: t.amountCreditedMinor,
-      amountDueMinor: t.amountDueMinor,
-      status: t.status,
-      paidOn: t.paidOn,
-      payUrl: t.payUrl,
-      providerUpdatedAt: t.providerUpdatedAt,
-    },
-    t.updatedAt,
-  );
+  return upsertKeyed(store, t, values, [
+    "contactId",
+    "number",
+    "issueDate",
+    "dueDate",
+    "currency",
+    "totalMinor",
+    "amountPaidMinor",
+    "amountCreditedMinor",
+    "amountDueMinor",
+    "status",
+    "paidOn",
+    "payUrl",
+    "providerUpdatedAt",
+  ]);
 }
 
 type AllocationTable = typeof paymentAllocations | typeof creditNoteAllocations;
 
+interface Allocation {
+  parentId: string;
+  invoiceId: string;
+  amountMinor: number;
+  date: string;
+}
+
 /**
- * Replaces the allocations of the given parents with `wanted`, touching only rows that differ, so a re-run
- * writes nothing. Returns true when anything changed.
+ * Makes the stored allocations of these parents (payments or credit notes) equal to their canonical
+ * allocations, touching only rows that differ, and turns parent outcomes "unchanged" into "updated" where
+ * allocations changed. Parents just created have none yet, so only the others are read.
  */
-async function replaceAllocations(
+async function syncAllocations(
   store: Store,
   orgId: string,
   table: AllocationTable,
-  parentCol: AnySQLiteColumn,
-  parentKey: "paymentId" | "creditNoteId",
-  wanted: { parentId: string; invoiceId: string; amountMinor: number; date: string }[],
-  parentIds: string[],
-): Promise<Set<string>> {
-  const changedParents = new Set<string>();
-  if (parentIds.length === 0) return changedParents;
-  const existing: { parentId: string; invoiceId: string; amountMinor: number; date: string }[] = [];
-  for (const chunk of chunksOf(parentIds, store.maxParams - 1)) {
-    const rows = (await store.db
-      .select({ parentId: parentCol, invoiceId: table.invoiceId, amountMinor: table.amountMinor, date: table.date })
-      .from(table)
-      .where(inArray(parentCol, chunk))) as typeof existing;
-    existing.push(...rows);
-  }
-  const key = (r: { parentId: string; invoiceId: string }) => `${r.parentId}\u0000${r.invoiceId}`;
-  const wantedByKey = new Map(wanted.map((w) => [key(w), w]));
-  const existingByKey = new Map(existing.map((e) => [key(e), e]));
-  const stale = existing.filter((e) => {
-    const w = wantedByKey.get(key(e));
-    return !w || w.amountMinor !== e.amountMinor || w.date !== e.date;
-  });
-  const fresh = wanted.filter((w) => {
-    const e = existingByKey.get(key(w));
-    return !e || e.amountMinor !== w.amountMinor || e.date !== w.date;
-  });
-  for (const s of stale) {
-    changedParents.add(s.parentId);
-    await store.db.delete(table).where(and(eq(parentCol, s.parentId), eq(table.invoiceId, s.invoiceId)));
-  }
-  for (const chunk of chunksOf(fresh, rowsPerStatement(store, 5))) {
-    for (const f of chunk) changedParents.add(f.parentId);
-    await store.db.insert(table).values(
-      chunk.map((f) => ({
-        [parentKey]: f.parentId,
-        invoiceId: f.invoiceId,
-        orgId,
-        amountMinor: f.amountMinor,
-        date: f.date,
-      })) as never,
-    );
-  }
-  return changedParents;
-}
-
-async function resolveAllocations(
-  store: Store,
-  orgId: string,
-  parents: { externalId: string; allocations: CanonicalAllocation[] }[],
-  parentIds: Map<string, string>,
+  parentColumn: "payment_id" | "credit_note_id",
   entity: string,
-) {
+  rows: { externalId: string; allocations: CanonicalAllocation[] }[],
+  outcomes: { outcome: Outcome; id: string | null }[],
+  parentTable: typeof payments | typeof creditNotes,
+): Promise<UpsertCounts> {
+  const unchangedExt = rows.filter((_, i) => outcomes[i]!.outcome === "unchanged").map((r) => r.externalId);
+  const known = await idsByExternal(store.db, parentTable, orgId, unchangedExt, store.maxParams);
+  const parentIds = rows.map((r, i) => outcomes[i]!.id ?? known.get(r.externalId)!);
   const invoiceMap = await invoiceIds(
     store,
     orgId,
-    parents.flatMap((p) => p.allocations.map((a) => a.invoiceExternalId)),
+    rows.flatMap((r) => r.allocations.map((a) => a.invoiceExternalId)),
   );
-  return parents.flatMap((p) =>
-    p.allocations.map((a) => {
+  const wanted: Allocation[] = rows.flatMap((r, i) =>
+    r.allocations.map((a) => {
       const invoiceId = invoiceMap.get(a.invoiceExternalId);
-      if (!invoiceId) throw new MissingReferenceError(entity, p.externalId, `invoice ${a.invoiceExternalId}`);
-      return { parentId: parentIds.get(p.externalId)!, invoiceId, amountMinor: a.amountMinor, date: a.date };
+      if (!invoiceId) throw new MissingReferenceError(entity, r.externalId, `invoice ${a.invoiceExternalId}`);
+      return { parentId: parentIds[i]!, invoiceId, amountMinor: a.amountMinor, date: a.date };
     }),
+  );
+  const toRead = parentIds.filter((_, i) => outcomes[i]!.outcome !== "created");
+  const existing: Allocation[] = [];
+  const name = `"${getTableConfig(table).name}"`;
+  for (const chunk of chunksOf(toRead, store.maxParams - 1)) {
+    const got = await store.runMany(
+      `SELECT ${parentColumn}, invoice_id, amount_minor, date FROM ${name} WHERE ${parentColumn} IN (${chunk.map(() => "?").join(",")})`,
+      [chunk],
+    );
+    for (const [parentId, invoiceId, amountMinor, date] of got[0] ?? [])
+      existing.push({
+        parentId: parentId as string,
+        invoiceId: invoiceId as string,
+        amountMinor: amountMinor as number,
+        date: date as string,
+      });
+  }
+  const key = (r: Allocation) => `${r.parentId}\u0000${r.invoiceId}`;
+  const same = (a: Allocation, b: Allocation | undefined) =>
+    b !== undefined && a.amountMinor === b.amountMinor && a.date === b.date;
+  const wantedByKey = new Map(wanted.map((w) => [key(w), w]));
+  const existingByKey = new Map(existing.map((e) => [key(e), e]));
+  const stale = existing.filter((e) => !same(e, wantedByKey.get(key(e))));
+  const fresh = wanted.filter((w) => !same(w, existingByKey.get(key(w))));
+  const changed = new Set([...stale, ...fresh].map((a) => a.parentId));
+  if (stale.length)
+    await store.runMany(
+      `DELETE FROM ${name} WHERE ${parentColumn} = ? AND invoice_id = ?`,
+      stale.map((a) => [a.parentId, a.invoiceId]),
+    );
+  if (fresh.length)
+    await store.runMany(
+      `INSERT INTO ${name} (${parentColumn}, invoice_id, org_id, amount_minor, date) VALUES (?, ?, ?, ?, ?)`,
+      fresh.map((a) => [a.parentId, a.invoiceId, orgId, a.amountMinor, a.date]),
+    );
+  return countOutcomes(
+    outcomes.map((o, i) =>
+      o.outcome === "unchanged" && changed.has(parentIds[i]!) ? { outcome: "updated" } : o,
+    ),
   );
 }
 
@@ -328,50 +361,17 @@ export async function upsertPayments(
     updatedAt: now,
   }));
   const t = payments;
-  const counts = await upsertKeyed(
-    store,
-    t,
-    values,
-    {
-      contactId: t.contactId,
-      date: t.date,
-      currency: t.currency,
-      amountMinor: t.amountMinor,
-      deleted: t.deleted,
-      providerUpdatedAt: t.providerUpdatedAt,
-    },
-    t.updatedAt,
-  );
-  const ids = await idsByExternal(
-    store.db,
-    payments,
-    orgId,
-    rows.map((r) => r.externalId),
-    store.maxParams,
-  );
+  const outcomes = await upsertKeyedOutcomes(store, t, values, [
+    "contactId",
+    "date",
+    "currency",
+    "amountMinor",
+    "deleted",
+    "providerUpdatedAt",
+  ]);
   // A deleted payment no longer pays anything.
   const live = rows.map((r) => (r.deleted ? { ...r, allocations: [] } : r));
-  const wanted = await resolveAllocations(store, orgId, live, ids, "payment");
-  const changed = await replaceAllocations(
-    store,
-    orgId,
-    paymentAllocations,
-    paymentAllocations.paymentId,
-    "paymentId",
-    wanted,
-    [...ids.values()],
-  );
-  return adjustForAllocationChanges(counts, changed.size);
-}
-
-/** A parent row unchanged itself but whose allocations changed counts as updated. */
-function adjustForAllocationChanges(counts: UpsertCounts, changedParents: number): UpsertCounts {
-  const moved = Math.min(changedParents - counts.created - counts.updated, counts.unchanged);
-  if (moved > 0) {
-    counts.updated += moved;
-    counts.unchanged -= moved;
-  }
-  return counts;
+  return syncAllocations(store, orgId, paymentAllocations, "payment_id", "payment", live, outcomes, payments);
 }
 
 export async function upsertCreditNotes(
@@ -388,7 +388,8 @@ export async function upsertCreditNotes(
   );
   const values = rows.map((r) => {
     const contactId = contactMap.get(r.contactExternalId);
-    if (!contactId) throw new MissingReferenceError("credit note", r.externalId, `contact ${r.contactExternalId}`);
+    if (!contactId)
+      throw new MissingReferenceError("credit note", r.externalId, `contact ${r.contactExternalId}`);
     return {
       id: newId("cn"),
       orgId,
@@ -406,41 +407,29 @@ export async function upsertCreditNotes(
     };
   });
   const t = creditNotes;
-  const counts = await upsertKeyed(
-    store,
-    t,
-    values,
-    {
-      contactId: t.contactId,
-      number: t.number,
-      issueDate: t.issueDate,
-      currency: t.currency,
-      totalMinor: t.totalMinor,
-      remainingMinor: t.remainingMinor,
-      status: t.status,
-      providerUpdatedAt: t.providerUpdatedAt,
-    },
-    t.updatedAt,
+  const outcomes = await upsertKeyedOutcomes(store, t, values, [
+    "contactId",
+    "number",
+    "issueDate",
+    "currency",
+    "totalMinor",
+    "remainingMinor",
+    "status",
+    "providerUpdatedAt",
+  ]);
+  const live = rows.map((r) =>
+    r.status === "void" || r.status === "deleted" ? { ...r, allocations: [] } : r,
   );
-  const ids = await idsByExternal(
-    store.db,
-    creditNotes,
-    orgId,
-    rows.map((r) => r.externalId),
-    store.maxParams,
-  );
-  const live = rows.map((r) => (r.status === "void" || r.status === "deleted" ? { ...r, allocations: [] } : r));
-  const wanted = await resolveAllocations(store, orgId, live, ids, "credit note");
-  const changed = await replaceAllocations(
+  return syncAllocations(
     store,
     orgId,
     creditNoteAllocations,
-    creditNoteAllocations.creditNoteId,
-    "creditNoteId",
-    wanted,
-    [...ids.values()],
+    "credit_note_id",
+    "credit note",
+    live,
+    outcomes,
+    creditNotes,
   );
-  return adjustForAllocationChanges(counts, changed.size);
 }
 
 export interface LedgerBatch {

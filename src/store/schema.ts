@@ -42,6 +42,16 @@ export const connections = sqliteTable(
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * One consent can cover several tenants (Xero): their connections share one token set, kept on the
+     * connection named here (null = this row keeps its own tokens). Refresh tokens are single-use, so sharing
+     * one sealed copy is the only safe way.
+     */
+    tokenConnectionId: text("token_connection_id"),
+    /** The provider's id for this tenant connection (Xero /connections `id`), used to disconnect one tenant. */
+    providerConnectionId: text("provider_connection_id"),
+    /** Sync stays paused until this instant (daily API budget spent). */
+    syncPausedUntil: integer("sync_paused_until"),
   },
   (t) => [uniqueIndex("connections_provider_tenant").on(t.provider, t.tenantId)],
 );
@@ -95,13 +105,17 @@ export const invoices = sqliteTable(
     amountPaidMinor: integer("amount_paid_minor").notNull(),
     amountCreditedMinor: integer("amount_credited_minor").notNull(),
     amountDueMinor: integer("amount_due_minor").notNull(),
-    status: text("status", { enum: ["draft", "submitted", "authorised", "paid", "void", "deleted"] }).notNull(),
+    status: text("status", {
+      enum: ["draft", "submitted", "authorised", "paid", "void", "deleted"],
+    }).notNull(),
     /** Date the invoice was fully settled (paid or credited), when it is. */
     paidOn: text("paid_on"),
     payUrl: text("pay_url"),
     providerUpdatedAt: integer("provider_updated_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** When the customer disputed the invoice (epoch ms); disputed invoices are neither chased nor counted. */
+    disputedAt: integer("disputed_at"),
   },
   (t) => [
     uniqueIndex("invoices_org_external").on(t.orgId, t.externalId),
@@ -142,7 +156,10 @@ export const paymentAllocations = sqliteTable(
     amountMinor: integer("amount_minor").notNull(),
     date: text("date").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.paymentId, t.invoiceId] }), index("payment_allocations_invoice").on(t.invoiceId)],
+  (t) => [
+    primaryKey({ columns: [t.paymentId, t.invoiceId] }),
+    index("payment_allocations_invoice").on(t.invoiceId),
+  ],
 );
 
 export const creditNotes = sqliteTable(
@@ -161,7 +178,9 @@ export const creditNotes = sqliteTable(
     currency: text("currency").notNull(),
     totalMinor: integer("total_minor").notNull(),
     remainingMinor: integer("remaining_minor").notNull(),
-    status: text("status", { enum: ["draft", "submitted", "authorised", "paid", "void", "deleted"] }).notNull(),
+    status: text("status", {
+      enum: ["draft", "submitted", "authorised", "paid", "void", "deleted"],
+    }).notNull(),
     providerUpdatedAt: integer("provider_updated_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -285,3 +304,136 @@ export const demoProfiles = sqliteTable("demo_profiles", {
   /** For deteriorating and defaulting customers, the date behaviour changed. */
   changesOn: text("changes_on"),
 });
+
+// --- reminders and credit holds (src/reminders, src/store/reminders.ts) ---
+
+/** Per-organisation reminder settings. Absent row = the documented defaults. */
+export const reminderSettings = sqliteTable("reminder_settings", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organisations.id),
+  /** Who is told about credit holds (and BCC'd when enabled). */
+  ownerEmail: text("owner_email"),
+  /** Contact details shown to customers in reminders. */
+  senderEmail: text("sender_email"),
+  senderPhone: text("sender_phone"),
+  /** Local wall-clock window, "HH:MM" 24h, in the customer's timezone. */
+  windowStart: text("window_start").notNull(),
+  windowEnd: text("window_end").notNull(),
+  /** ISO weekdays (1 = Monday ... 7 = Sunday) reminders may go out on. */
+  windowDays: text("window_days", { mode: "json" }).$type<number[]>().notNull(),
+  /** Policy used when a customer has none of its own; null = the policy named "default". */
+  defaultPolicyId: text("default_policy_id"),
+  /** Monitor grade -> policy id (e.g. {"D": "pol_...", "E": "pol_..."}). */
+  gradePolicies: text("grade_policies", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  /** Smallest amount due (major units of the invoice currency) worth chasing; null = REMINDER_MIN_AMOUNT. */
+  minAmount: real("min_amount"),
+  /** Percent over the credit limit that places a hold; null = CREDIT_LIMIT_MARGIN_PCT. */
+  creditLimitMarginPct: real("credit_limit_margin_pct"),
+  /** BCC the owner on every reminder; null = MAIL_BCC_OWNER. */
+  bccOwner: integer("bcc_owner", { mode: "boolean" }),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Reminder policies as data: ordered levels (day offset from due date, template, optional credit hold). */
+export const reminderPolicies = sqliteTable(
+  "reminder_policies",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    name: text("name").notNull(),
+    /** JSON [{ offsetDays, template, name, placeHold }], offsets strictly increasing; level N is entry N. */
+    levels: text("levels", { mode: "json" })
+      .$type<{ offsetDays: number; template: string; name: string; placeHold?: boolean }[]>()
+      .notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("reminder_policies_org_name").on(t.orgId, t.name)],
+);
+
+/** Per-organisation template overrides: one row per template name and part (subject, html, text). */
+export const reminderTemplates = sqliteTable(
+  "reminder_templates",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    name: text("name").notNull(),
+    part: text("part", { enum: ["subject", "html", "text"] }).notNull(),
+    body: text("body").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.name, t.part] })],
+);
+
+/**
+ * One row per (invoice, level): the claim taken before any SMTP call. "failed" rows (the SMTP server did not
+ * accept) may be claimed again; "claimed" rows left by a crash become "needs_review" and are never resent.
+ */
+export const reminders = sqliteTable(
+  "reminders",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    level: integer("level").notNull(),
+    offsetDays: integer("offset_days").notNull(),
+    template: text("template").notNull(),
+    policyId: text("policy_id").notNull(),
+    /** The email this invoice went out in (several invoices share one email). */
+    emailId: text("email_id").notNull(),
+    status: text("status", { enum: ["claimed", "sent", "failed", "rejected", "needs_review"] }).notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    claimedAt: integer("claimed_at").notNull(),
+    sentAt: integer("sent_at"),
+    messageId: text("message_id"),
+    recipients: text("recipients", { mode: "json" }).$type<string[]>(),
+    lastError: text("last_error"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("reminders_invoice_level").on(t.invoiceId, t.level),
+    index("reminders_org_status").on(t.orgId, t.status),
+    index("reminders_email").on(t.emailId),
+    index("reminders_contact").on(t.contactId),
+  ],
+);
+
+/** Credit hold placements and releases, with the ledger write-back and the owner notice of each. */
+export const creditHolds = sqliteTable(
+  "credit_holds",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    action: text("action", { enum: ["place", "release"] }).notNull(),
+    reason: text("reason").notNull(),
+    at: integer("at").notNull(),
+    writebackStatus: text("writeback_status", {
+      enum: ["pending", "written", "not_applicable", "failed", "superseded"],
+    }).notNull(),
+    writebackDetail: text("writeback_detail"),
+    writebackAttempts: integer("writeback_attempts").notNull().default(0),
+    ownerNotice: text("owner_notice", { enum: ["pending", "sending", "sent", "failed", "none"] }).notNull(),
+    ownerNoticeAt: integer("owner_notice_at"),
+  },
+  (t) => [
+    index("credit_holds_contact_at").on(t.contactId, t.at),
+    index("credit_holds_org_writeback").on(t.orgId, t.writebackStatus),
+  ],
+);

@@ -16,7 +16,8 @@ function fromB64url(text: string): Uint8Array<ArrayBuffer> {
 /** Decodes a 32-byte key written as hex or base64. */
 export function decodeKey(text: string): Uint8Array<ArrayBuffer> {
   const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
-  if (bytes.length !== 32) throw new Error("CREDITPULSE_SECRET must be 32 bytes, written as 64 hex digits or base64");
+  if (bytes.length !== 32)
+    throw new Error("CREDITPULSE_SECRET must be 32 bytes, written as 64 hex digits or base64");
   return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;
 }
 
@@ -30,7 +31,9 @@ export async function createSealer(rawKey: Uint8Array<ArrayBuffer>): Promise<Sea
   return {
     async seal(plaintext) {
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, enc.encode(plaintext)));
+      const ct = new Uint8Array(
+        await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, enc.encode(plaintext)),
+      );
       return `v1.${b64url(iv)}.${b64url(ct)}`;
     },
     async unseal(sealed) {
@@ -44,6 +47,8 @@ export async function createSealer(rawKey: Uint8Array<ArrayBuffer>): Promise<Sea
 
 /** A sealer keyed by SHA-256 of the install secret, so any secret text of 32+ characters works. */
 export async function sealerFromSecret(secret: string): Promise<Sealer> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(`creditpulse-seal|${secret}`)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", enc.encode(`creditpulse-seal|${secret}`)),
+  );
   return createSealer(digest as Uint8Array<ArrayBuffer>);
 }

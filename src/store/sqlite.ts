@@ -22,6 +22,15 @@ export function openSqliteStore(path: string): Store {
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   let depth = 0;
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (text: string) => {
+    let st = statements.get(text);
+    if (!st) {
+      st = sqlite.prepare(text);
+      statements.set(text, st);
+    }
+    return st;
+  };
   return {
     db: db as unknown as Db,
     kind: "sqlite",
@@ -42,6 +51,24 @@ export function openSqliteStore(path: string): Store {
       } finally {
         depth--;
       }
+    },
+    async runMany(text, params) {
+      const st = prepared(text);
+      const out: unknown[][][] = [];
+      const runAll = () => {
+        if (st.reader) {
+          const raw = st.raw(true);
+          for (const p of params) out.push(raw.all(...p) as unknown[][]);
+        } else {
+          for (const p of params) {
+            st.run(...p);
+            out.push([]);
+          }
+        }
+      };
+      if (sqlite.inTransaction) runAll();
+      else sqlite.transaction(runAll)();
+      return out;
     },
     async close() {
       sqlite.close();

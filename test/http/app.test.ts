@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/deps";
+import { createApp } from "../../src/http/app";
+import { importCsv } from "../../src/import/csv-import";
+import { seedDemo } from "../../src/import/demo";
+import { testDeps } from "../support/deps";
+import { csv, tempFiles } from "../support/files";
+
+let deps: Deps;
+beforeEach(async () => {
+  deps = await testDeps({ now: "2026-11-20T10:00:00Z" });
+});
+afterEach(async () => {
+  await deps.store.close();
+});
+
+async function importLedger() {
+  const f = tempFiles({
+    "invoices.csv": csv(
+      "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
+      // 2026-11-20 as-of: INV-1 is 50 days overdue (31-60), INV-2 5 days (1-30), INV-3 not yet due, INV-4 100 days (90+).
+      "C1,Acme <Ltd>,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
+      "C1,Acme <Ltd>,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
+      "C2,Bolt,INV-3,2026-11-10,2026-12-10,GBP,300.00,",
+      "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
+    ),
+  });
+  const r = await importCsv(deps.store, { org: "acme", invoices: f["invoices.csv"]!, currency: "GBP", now: deps.clock.now() });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+}
+
+describe("HTTP app", () => {
+  it("answers /healthz", async () => {
+    const res = await createApp(deps).request("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it("lists organisations with outstanding and overdue totals per currency", async () => {
+    await importLedger();
+    const html = await (await createApp(deps).request("/")).text();
+    expect(html).toContain('href="/orgs/acme"');
+    expect(html).toContain("£1,250.00"); // outstanding GBP: 750 + 200 + 300
+    expect(html).toContain("£950.00"); // overdue GBP: 750 + 200
+    expect(html).toContain("€50.00");
+  });
+
+  it("shows each customer's balance in aging buckets, escaping names", async () => {
+    await importLedger();
+    const res = await createApp(deps).request("/orgs/acme");
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("Acme &lt;Ltd&gt;");
+    expect(html).not.toContain("Acme <Ltd>");
+    const row = (id: string) => html.match(new RegExp(`<tr data-customer="${id}">(.*?)</tr>`))?.[1] ?? "";
+    const cells = (id: string) => [...row(id).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
+    // name, outstanding, overdue, current, 1-30, 31-60, 61-90, 90+, oldest
+    expect(cells("C1").slice(1)).toEqual(["£950.00", "£950.00", "–", "£200.00", "£750.00", "–", "–", "50 days"]);
+    expect(cells("C2").slice(1)).toEqual(["£300.00", "£0.00", "£300.00", "–", "–", "–", "–", "–"]);
+    expect(cells("C3").slice(1)).toEqual(["€50.00", "€50.00", "–", "–", "–", "–", "€50.00", "100 days"]);
+  });
+
+  it("labels the demo organisation as demo data", async () => {
+    await seedDemo(deps.store, { customers: 12, seed: 3, now: deps.clock.now() });
+    const html = await (await createApp(deps).request("/orgs/demo")).text();
+    expect(html).toMatch(/Demo data\./);
+  });
+
+  it("answers unknown pages and organisations with a JSON 404", async () => {
+    const app = createApp(deps);
+    const res = await app.request("/orgs/nope");
+    expect(res.status).toBe(404);
+    const body = await res.json();
+    expect(body.error.code).toBe("not_found");
+    expect(body.error.requestId).toBeTruthy();
+    expect((await app.request("/no/such/page")).status).toBe(404);
+  });
+});

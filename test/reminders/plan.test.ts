@@ -1,0 +1,310 @@
+import { describe, expect, it } from "vitest";
+import { decideHold } from "../../src/reminders/holds";
+import {
+  type PlanContact,
+  type PlanInput,
+  type PlanInvoice,
+  type PlanSettings,
+  planReminders,
+} from "../../src/reminders/plan";
+import { DEFAULT_POLICY_LEVELS, FIRM_POLICY_LEVELS, reachedLevel, toPolicy } from "../../src/reminders/policy";
+import { DEFAULT_WINDOW, localMoment, windowVerdict, zonedInstant } from "../../src/reminders/window";
+
+const policy = toPolicy("pol_default", "default", DEFAULT_POLICY_LEVELS);
+const firm = toPolicy("pol_firm", "firm", FIRM_POLICY_LEVELS);
+const policies = new Map([
+  [policy.id, policy],
+  [firm.id, firm],
+]);
+
+const settings: PlanSettings = {
+  orgTimezone: "Europe/London",
+  baseCurrency: "GBP",
+  window: DEFAULT_WINDOW,
+  holidays: new Map([["2026-04-03", "Good Friday"]]),
+  defaultPolicyId: policy.id,
+  gradePolicies: {},
+  minAmount: 1,
+  creditLimitMarginPct: 10,
+};
+
+let n = 0;
+function contact(over: Partial<PlanContact> = {}): PlanContact {
+  n++;
+  return {
+    id: `cus_${n}`,
+    externalId: `C${n}`,
+    name: `Customer ${n}`,
+    emails: [`c${n}@example.com`],
+    timezone: null,
+    policyId: null,
+    chasingPausedUntil: null,
+    excluded: false,
+    optedOut: false,
+    holdState: "none",
+    creditLimitMinor: null,
+    deleted: false,
+    grade: null,
+    ...over,
+  };
+}
+
+function invoice(c: PlanContact, over: Partial<PlanInvoice> & { dueDate: string }): PlanInvoice {
+  n++;
+  return {
+    id: `inv_${n}`,
+    contactId: c.id,
+    externalId: `I${n}`,
+    number: `INV-${n}`,
+    issueDate: "2026-01-01",
+    currency: "GBP",
+    totalMinor: 100_00,
+    amountCreditedMinor: 0,
+    amountDueMinor: 100_00,
+    status: "authorised",
+    disputedAt: null,
+    payUrl: null,
+    ...over,
+  };
+}
+
+// Tuesday 10 March 2026, 10:00 in London (GMT).
+const TUESDAY_10AM = Date.parse("2026-03-10T10:00:00Z");
+
+function plan(contacts: PlanContact[], invoices: PlanInvoice[], over: Partial<PlanInput> = {}) {
+  return planReminders({
+    settings,
+    policies,
+    contacts,
+    invoices,
+    claimedLevel: new Map(),
+    at: { kind: "instant", at: TUESDAY_10AM },
+    ...over,
+  });
+}
+
+describe("policy levels", () => {
+  it("documents the default: -3 courtesy, +1, +7, +14, +30 final, +45 credit hold", () => {
+    expect(policy.levels.map((l) => [l.level, l.offsetDays, l.template, l.placeHold])).toEqual([
+      [1, -3, "courtesy", false],
+      [2, 1, "overdue", false],
+      [3, 7, "firm", false],
+      [4, 14, "firmer", false],
+      [5, 30, "final", false],
+      [6, 45, "credit-hold", true],
+    ]);
+  });
+
+  it("finds the highest level reached, and none before the courtesy day", () => {
+    expect(reachedLevel(policy, -4)).toBeUndefined();
+    expect(reachedLevel(policy, -3)?.level).toBe(1);
+    expect(reachedLevel(policy, 0)?.level).toBe(1);
+    expect(reachedLevel(policy, 13)?.level).toBe(3);
+    expect(reachedLevel(policy, 400)?.level).toBe(6);
+  });
+
+  it("refuses levels whose offsets do not increase or name an unsafe template", () => {
+    expect(() => toPolicy("x", "x", [{ offsetDays: 5, template: "a", name: "A" }, { offsetDays: 5, template: "b", name: "B" }])).toThrow();
+    expect(() => toPolicy("x", "x", [{ offsetDays: 5, template: "../etc/passwd", name: "A" }])).toThrow();
+  });
+});
+
+describe("planning: who gets an email", () => {
+  it("sends one email per customer listing all its chaseable invoices at the level of the most overdue", () => {
+    const c = contact();
+    const invs = [
+      invoice(c, { dueDate: "2026-03-09" }), // +1
+      invoice(c, { dueDate: "2026-02-20" }), // +18 -> level 4
+      invoice(c, { dueDate: "2026-03-12" }), // -2 -> courtesy
+      invoice(c, { dueDate: "2026-04-30" }), // not yet
+    ];
+    const p = plan([c], invs);
+    expect(p.emails).toHaveLength(1);
+    const e = p.emails[0]!;
+    expect(e.level.level).toBe(4);
+    expect(e.invoices.map((x) => x.invoice.number)).toEqual([invs[1]!.number, invs[0]!.number, invs[2]!.number]);
+    expect(e.to).toEqual([c.emails[0]]);
+  });
+
+  it("plans nothing for paid, void, deleted, draft, fully credited, disputed or below-minimum invoices", () => {
+    const c = contact();
+    const invs = [
+      invoice(c, { dueDate: "2026-02-01", status: "paid", amountDueMinor: 0 }),
+      invoice(c, { dueDate: "2026-02-01", status: "void" }),
+      invoice(c, { dueDate: "2026-02-01", status: "deleted" }),
+      invoice(c, { dueDate: "2026-02-01", status: "draft" }),
+      invoice(c, { dueDate: "2026-02-01", amountCreditedMinor: 100_00, amountDueMinor: 0 }),
+      invoice(c, { dueDate: "2026-02-01", disputedAt: 1 }),
+      invoice(c, { dueDate: "2026-02-01", amountDueMinor: 99 }),
+    ];
+    const p = plan([c], invs);
+    expect(p.emails).toEqual([]);
+    expect(p.skipped).toEqual([]);
+  });
+
+  it("skips, with the reason, customers paused, excluded, opted out or without a valid address", () => {
+    const paused = contact({ chasingPausedUntil: "2026-03-10" });
+    const pausedEnded = contact({ chasingPausedUntil: "2026-03-09" });
+    const excluded = contact({ excluded: true });
+    const opted = contact({ optedOut: true });
+    const noEmail = contact({ emails: ["not-an-address", "x@y\r\nBcc: evil@example.com"] });
+    const cs = [paused, pausedEnded, excluded, opted, noEmail];
+    const p = plan(
+      cs,
+      cs.map((c) => invoice(c, { dueDate: "2026-03-01" })),
+    );
+    expect(p.emails.map((e) => e.contact.id)).toEqual([pausedEnded.id]);
+    expect(Object.fromEntries(p.skipped.map((s) => [s.contact.id, s.reason]))).toEqual({
+      [paused.id]: "chasing is paused until 2026-03-10",
+      [excluded.id]: "customer is excluded from reminders",
+      [opted.id]: "customer opted out of reminders",
+      [noEmail.id]: "no valid email address",
+    });
+  });
+
+  it("plans nothing once the level an invoice reached is claimed, and plans the next level when reached", () => {
+    const c = contact();
+    const inv = invoice(c, { dueDate: "2026-03-09" });
+    expect(plan([c], [inv], { claimedLevel: new Map([[inv.id, 2]]) }).emails).toEqual([]);
+    const later = plan([c], [inv], {
+      claimedLevel: new Map([[inv.id, 2]]),
+      at: { kind: "instant", at: TUESDAY_10AM + 6 * 86_400_000 },
+    });
+    expect(later.emails[0]?.level.level).toBe(3);
+  });
+
+  it("uses the customer's own policy, else its grade's, else the default", () => {
+    const own = contact({ policyId: firm.id });
+    const graded = contact({ grade: "E" });
+    const plain = contact({ grade: "A" });
+    const cs = [own, graded, plain];
+    const p = plan(
+      cs,
+      cs.map((c) => invoice(c, { dueDate: "2026-03-05" })), // +5: firm level 3, default level 2
+      { settings: { ...settings, gradePolicies: { E: firm.id } } },
+    );
+    expect(Object.fromEntries(p.emails.map((e) => [e.contact.id, [e.policy.name, e.level.level]]))).toEqual({
+      [own.id]: ["firm", 3],
+      [graded.id]: ["firm", 3],
+      [plain.id]: ["default", 2],
+    });
+  });
+});
+
+describe("planning: sending window and timezones", () => {
+  const auckland = () => contact({ timezone: "Pacific/Auckland" });
+  const losAngeles = () => contact({ timezone: "America/Los_Angeles" });
+
+  it("judges each customer in its own timezone on the same run (Auckland and Los Angeles)", () => {
+    const nz = auckland();
+    const la = losAngeles();
+    const invs = [invoice(nz, { dueDate: "2026-03-01" }), invoice(la, { dueDate: "2026-03-01" })];
+    const at = (iso: string) => ({ at: { kind: "instant" as const, at: Date.parse(iso) } });
+    // 17:30Z: Los Angeles 10:30 Tuesday (in); Auckland 06:30 Wednesday (out).
+    let p = plan([nz, la], invs, at("2026-03-10T17:30:00Z"));
+    expect(p.emails.map((e) => e.contact.id)).toEqual([la.id]);
+    expect(p.skipped[0]?.reason).toMatch(/outside the sending window \(06:30 local/);
+    // 21:00Z: Los Angeles 14:00 Tuesday and Auckland 10:00 Wednesday: both in.
+    p = plan([nz, la], invs, at("2026-03-10T21:00:00Z"));
+    expect(p.emails).toHaveLength(2);
+    expect(p.emails.find((e) => e.contact.id === nz.id)?.local.date).toBe("2026-03-11");
+    // 02:00Z Wednesday: Auckland 15:00 (in); Los Angeles 19:00 Tuesday (out).
+    p = plan([nz, la], invs, at("2026-03-11T02:00:00Z"));
+    expect(p.emails.map((e) => e.contact.id)).toEqual([nz.id]);
+    // Friday 21:00Z: Los Angeles Friday 14:00 (in); Auckland already Saturday (out).
+    p = plan([nz, la], invs, at("2026-03-13T21:00:00Z"));
+    expect(p.emails.map((e) => e.contact.id)).toEqual([la.id]);
+    expect(p.skipped[0]?.reason).toBe("not a sending day (2026-03-14)");
+  });
+
+  it("opens at 09:00 and closes at 17:00 local, and falls back to the organisation's timezone", () => {
+    const c = contact({ timezone: "Not/AZone" });
+    const invs = [invoice(c, { dueDate: "2026-03-01" })];
+    const at = (iso: string) => ({ at: { kind: "instant" as const, at: Date.parse(iso) } });
+    expect(plan([c], invs, at("2026-03-10T08:59:00Z")).emails).toHaveLength(0);
+    expect(plan([c], invs, at("2026-03-10T09:00:00Z")).emails).toHaveLength(1);
+    expect(plan([c], invs, at("2026-03-10T16:59:00Z")).emails).toHaveLength(1);
+    expect(plan([c], invs, at("2026-03-10T17:00:00Z")).emails).toHaveLength(0);
+  });
+
+  it("skips the organisation country's public holidays", () => {
+    const c = contact();
+    const p = plan([c], [invoice(c, { dueDate: "2026-03-01" })], {
+      at: { kind: "instant", at: Date.parse("2026-04-03T10:00:00+01:00") },
+    });
+    expect(p.emails).toEqual([]);
+    expect(p.skipped[0]?.reason).toBe("public holiday: Good Friday (2026-04-03)");
+  });
+
+  it("as of a date, judges every customer at the opening of that date's window in its own timezone", () => {
+    const nz = auckland();
+    const la = losAngeles();
+    const invs = [invoice(nz, { dueDate: "2026-03-01" }), invoice(la, { dueDate: "2026-03-01" })];
+    const p = plan([nz, la], invs, { at: { kind: "opening", date: "2026-03-10" } });
+    expect(p.emails.map((e) => [e.contact.id, new Date(e.at).toISOString()])).toEqual([
+      [nz.id, "2026-03-09T20:00:00.000Z"],
+      [la.id, "2026-03-10T16:00:00.000Z"],
+    ]);
+    const weekend = plan([nz, la], invs, { at: { kind: "opening", date: "2026-03-14" } });
+    expect(weekend.emails).toEqual([]);
+  });
+
+  it("converts local wall time to instants across daylight-saving changes", () => {
+    expect(new Date(zonedInstant("2026-03-29", 9 * 60, "Europe/London")).toISOString()).toBe("2026-03-29T08:00:00.000Z");
+    expect(new Date(zonedInstant("2026-03-28", 9 * 60, "Europe/London")).toISOString()).toBe("2026-03-28T09:00:00.000Z");
+    // 01:30 does not exist in London on 29 March 2026: moved past the gap.
+    expect(localMoment(zonedInstant("2026-03-29", 90, "Europe/London"), "Europe/London").minutes).toBe(150);
+    expect(windowVerdict(localMoment(TUESDAY_10AM, "Asia/Kolkata"), DEFAULT_WINDOW, new Map())).toEqual({ open: true });
+  });
+});
+
+describe("planning: credit holds", () => {
+  it("places a hold when an invoice reaches the hold level, whatever the window", () => {
+    const c = contact();
+    const sunday = Date.parse("2026-03-15T03:00:00Z");
+    const p = plan([c], [invoice(c, { dueDate: "2026-01-20" })], { at: { kind: "instant", at: sunday } });
+    expect(p.holds).toEqual([{ contact: c, action: "place", reason: "an invoice reached the credit-hold level" }]);
+    expect(p.emails).toEqual([]);
+  });
+
+  it("places a hold over the credit limit by more than the margin, and not within it", () => {
+    const over = contact({ creditLimitMinor: 1000_00 });
+    const within = contact({ creditLimitMinor: 1000_00 });
+    const p = plan(
+      [over, within],
+      [
+        invoice(over, { dueDate: "2026-04-30", amountDueMinor: 1101_00, totalMinor: 1101_00 }),
+        invoice(within, { dueDate: "2026-04-30", amountDueMinor: 1100_00, totalMinor: 1100_00 }),
+      ],
+    );
+    expect(p.holds.map((h) => [h.contact.id, h.action])).toEqual([[over.id, "place"]]);
+  });
+
+  it("releases a hold once the overdue balance is cleared, and only then", () => {
+    const held = contact({ holdState: "on_hold" });
+    const stillOwing = contact({ holdState: "on_hold" });
+    const p = plan(
+      [held, stillOwing],
+      [invoice(held, { dueDate: "2026-04-30" }), invoice(stillOwing, { dueDate: "2026-03-01" })],
+    );
+    expect(p.holds.map((h) => [h.contact.id, h.action])).toEqual([[held.id, "release"]]);
+  });
+
+  it("does not place a hold on an excluded or paused customer, nor count a disputed invoice", () => {
+    expect(
+      decideHold({
+        holdState: "none",
+        excluded: true,
+        paused: false,
+        holdLevelReached: true,
+        overdueMinor: 1,
+        outstandingBaseMinor: 1,
+        creditLimitMinor: null,
+        marginPct: 10,
+      }),
+    ).toBeNull();
+    const c = contact({ holdState: "on_hold" });
+    const p = plan([c], [invoice(c, { dueDate: "2026-01-01", disputedAt: 5 })]);
+    expect(p.holds.map((h) => h.action)).toEqual(["release"]);
+  });
+});

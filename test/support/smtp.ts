@@ -1,0 +1,112 @@
+/**
+ * A real SMTP inbox for tests: smtp-server on 127.0.0.1 (random port, no auth needed), every message parsed
+ * with mailparser. It can be told to refuse (4xx/5xx at MAIL FROM, RCPT TO or end of DATA) or be stopped and
+ * started again on the same port (an outage).
+ */
+import type { AddressInfo } from "node:net";
+import { type ParsedMail, simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+
+export interface ReceivedMessage {
+  envelope: { from: string; to: string[] };
+  raw: string;
+  parsed: ParsedMail;
+}
+
+export type FailStage = "mail" | "rcpt" | "data";
+
+export interface TestInbox {
+  url: string;
+  port: number;
+  messages: ReceivedMessage[];
+  /** Refuse every message with this SMTP code at this stage (null: accept again). */
+  failWith(code: number | null, stage?: FailStage, text?: string): void;
+  /** Stop listening: connections are refused until start(). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+function smtpError(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+export async function startInbox(): Promise<TestInbox> {
+  const messages: ReceivedMessage[] = [];
+  let failure: { code: number; stage: FailStage; text: string } | null = null;
+  let server: SMTPServer | null = null;
+  let port = 0;
+
+  const failAt = (stage: FailStage) => (failure && failure.stage === stage ? failure : null);
+
+  function create(): SMTPServer {
+    return new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS", "AUTH"],
+      logger: false,
+      onMailFrom(_address, _session, cb) {
+        const f = failAt("mail");
+        cb(f ? smtpError(f.code, f.text) : undefined);
+      },
+      onRcptTo(_address, _session, cb) {
+        const f = failAt("rcpt");
+        cb(f ? smtpError(f.code, f.text) : undefined);
+      },
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          const f = failAt("data");
+          if (f) return cb(smtpError(f.code, f.text));
+          const raw = Buffer.concat(chunks).toString("utf8");
+          simpleParser(raw)
+            .then((parsed) => {
+              const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+              messages.push({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed });
+              cb();
+            })
+            .catch((err: Error) => cb(err));
+        });
+      },
+    });
+  }
+
+  async function listen(): Promise<void> {
+    const s = create();
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => resolve());
+    });
+    s.on("error", () => {});
+    const addr = s.server.address() as AddressInfo;
+    port = addr.port;
+    server = s;
+  }
+
+  async function stop(): Promise<void> {
+    const s = server;
+    server = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  await listen();
+  return {
+    get url() {
+      return `smtp://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    messages,
+    failWith(code, stage = "rcpt", text) {
+      failure = code === null ? null : { code, stage, text: text ?? (code >= 500 ? "Rejected" : "Try again later") };
+    },
+    stop,
+    start: listen,
+    clear() {
+      messages.length = 0;
+    },
+    close: stop,
+  };
+}
