@@ -155,7 +155,11 @@ export function invoiceIds(store: Store, orgId: string, externalIds: string[]): 
 }
 
 export interface ContactUpsertOptions {
-  /** Write credit limit and timezone too (the source knows them); otherwise existing values are kept. */
+  /**
+   * Write credit limit and timezone too (the source knows them); otherwise existing values, which the user may
+   * have set in Creditpulse, are kept. By default a field is written when any row of the batch defines it:
+   * a connector whose ledger has no credit limit leaves `creditLimitMinor` undefined and never wipes it.
+   */
   withLimits?: boolean;
 }
 
@@ -166,7 +170,8 @@ export async function upsertContacts(
   now: number,
   opts: ContactUpsertOptions = {},
 ): Promise<UpsertCounts> {
-  const withLimits = opts.withLimits ?? true;
+  const withLimit = opts.withLimits ?? rows.some((r) => r.creditLimitMinor !== undefined);
+  const withZone = opts.withLimits ?? rows.some((r) => r.timezone !== undefined);
   const values = rows.map((c) => ({
     id: newId("cus"),
     orgId,
@@ -174,14 +179,16 @@ export async function upsertContacts(
     name: c.name,
     emails: c.emails,
     phone: c.phone ?? null,
-    ...(withLimits ? { creditLimitMinor: c.creditLimitMinor ?? null, timezone: c.timezone ?? null } : {}),
+    ...(withLimit ? { creditLimitMinor: c.creditLimitMinor ?? null } : {}),
+    ...(withZone ? { timezone: c.timezone ?? null } : {}),
     deleted: c.deleted ?? false,
     providerUpdatedAt: c.providerUpdatedAt ?? null,
     createdAt: now,
     updatedAt: now,
   }));
   const tracked = ["name", "emails", "phone", "deleted", "providerUpdatedAt"];
-  if (withLimits) tracked.push("creditLimitMinor", "timezone");
+  if (withLimit) tracked.push("creditLimitMinor");
+  if (withZone) tracked.push("timezone");
   return upsertKeyed(store, contacts, values, tracked);
 }
 

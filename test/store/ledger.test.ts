@@ -113,3 +113,15 @@ describe("ledger upserts", () => {
     expect((await store.db.select().from(contacts).where(eq(contacts.externalId, "NOPE"))).length).toBe(0);
   });
 });
+
+describe("contact fields a ledger does not know", () => {
+  it("keeps a credit limit set in Creditpulse when a sync brings contacts without one", async () => {
+    await store.db.update(contacts).set({ creditLimitMinor: 500_000, timezone: "Pacific/Auckland" });
+    const r = await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme", emails: ["new@acme.example"] }], T0 + 1);
+    expect(r).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    const c = (await store.db.select().from(contacts))[0]!;
+    expect(c).toMatchObject({ emails: ["new@acme.example"], creditLimitMinor: 500_000, timezone: "Pacific/Auckland" });
+    await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme", emails: [], creditLimitMinor: null }], T0 + 2);
+    expect((await store.db.select().from(contacts))[0]!.creditLimitMinor).toBeNull();
+  });
+});
