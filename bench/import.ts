@@ -39,8 +39,11 @@ function invoiceRow(i: number): string[] {
 
 async function writeCsv(path: string, n: number) {
   const out = createWriteStream(path);
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", r)));
-  await write("customer_id,customer_name,customer_email,invoice_number,issue_date,due_date,currency,total,amount_paid,paid_date\n");
+  const write = (s: string) =>
+    out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", r));
+  await write(
+    "customer_id,customer_name,customer_email,invoice_number,issue_date,due_date,currency,total,amount_paid,paid_date\n",
+  );
   let buf = "";
   for (let i = 0; i < n; i++) {
     buf += `${invoiceRow(i).join(",")}\n`;
@@ -58,11 +61,20 @@ async function childImport(n: number, dir: string) {
   const { openSqliteStore } = await import("../src/store/sqlite");
   const store = openSqliteStore(join(dir, "import.db"));
   const t0 = performance.now();
-  const r = await importCsv(store, { org: "bench", invoices: join(dir, "invoices.csv"), currency: "GBP", now: Date.now() });
+  const r = await importCsv(store, {
+    org: "bench",
+    invoices: join(dir, "invoices.csv"),
+    currency: "GBP",
+    now: Date.now(),
+  });
   const ms = performance.now() - t0;
   if (!r.ok) throw new Error(`import failed: ${JSON.stringify(r.issues.slice(0, 3))}`);
   const t1 = performance.now();
-  const again = await importCsv(store, { org: "bench", invoices: join(dir, "invoices.csv"), now: Date.now() });
+  const again = await importCsv(store, {
+    org: "bench",
+    invoices: join(dir, "invoices.csv"),
+    now: Date.now(),
+  });
   const reMs = performance.now() - t1;
   if (!again.ok || again.summary.invoices.unchanged !== n) throw new Error("re-import changed something");
   await store.close();
@@ -100,13 +112,35 @@ async function childFloor(n: number, dir: string) {
   db.transaction(() => {
     const customers = Math.ceil(n * CUSTOMERS_PER_INVOICE);
     for (let c = 0; c < customers; c++)
-      insContact.run(`cus_${c}`, `C${c}`, `Customer ${c}`, JSON.stringify([`ar${c}@customer${c}.example`]), now, now);
+      insContact.run(
+        `cus_${c}`,
+        `C${c}`,
+        `Customer ${c}`,
+        JSON.stringify([`ar${c}@customer${c}.example`]),
+        now,
+        now,
+      );
     for (let i = 0; i < n; i++) {
       const r = invoiceRow(i);
       const total = Math.round(Number(r[7]) * 100);
       const paid = r[9] ? total : 0;
       const cus = `cus_${Math.floor(i * CUSTOMERS_PER_INVOICE)}`;
-      insInvoice.run(`inv_${i}`, cus, r[3], r[3], r[4], r[5], r[6], total, paid, total - paid, paid ? "paid" : "authorised", r[9] || null, now, now);
+      insInvoice.run(
+        `inv_${i}`,
+        cus,
+        r[3],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        total,
+        paid,
+        total - paid,
+        paid ? "paid" : "authorised",
+        r[9] || null,
+        now,
+        now,
+      );
       // The import also records the payment that settled a paid invoice: the floor writes the same rows.
       if (paid) {
         insPayment.run(`pay_${i}`, cus, `${r[3]}#paid`, r[9], paid, now, now);
@@ -120,10 +154,14 @@ async function childFloor(n: number, dir: string) {
 }
 
 function runChild(kind: "import" | "floor", n: number, dir: string) {
-  const out = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", kind, String(n), dir], {
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(import.meta.url), "--child", kind, String(n), dir],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split("\n").pop()!) as { ms: number; reMs?: number; rssMb: number };
 }
 
@@ -131,15 +169,22 @@ async function main() {
   const args = process.argv.slice(2);
   if (args[0] === "--child") {
     const [, kind, nText, dir] = args as [string, "import" | "floor", string, string];
-    const r = kind === "import" ? await childImport(Number(nText), dir) : await childFloor(Number(nText), dir);
+    const r =
+      kind === "import" ? await childImport(Number(nText), dir) : await childFloor(Number(nText), dir);
     const rssMb = process.resourceUsage().maxRSS / 1024;
     console.log(JSON.stringify({ ...r, rssMb }));
     return;
   }
   const sizes = args.length ? args.map(Number) : [100_000, 1_000_000];
-  console.log("CSV import vs bare better-sqlite3 insert of the same rows: customers, invoices, and the payment + allocation");
-  console.log("of each paid invoice (same schema and indexes). The import also parses and validates every row.");
-  console.log("invoices   | import s | import rows/s | floor s | floor rows/s | ratio | re-import s | import peak RSS MB | floor peak RSS MB");
+  console.log(
+    "CSV import vs bare better-sqlite3 insert of the same rows: customers, invoices, and the payment + allocation",
+  );
+  console.log(
+    "of each paid invoice (same schema and indexes). The import also parses and validates every row.",
+  );
+  console.log(
+    "invoices   | import s | import rows/s | floor s | floor rows/s | ratio | re-import s | import peak RSS MB | floor peak RSS MB",
+  );
   for (const n of sizes) {
     const dir = mkdtempSync(join(tmpdir(), "creditpulse-bench-"));
     try {
@@ -151,9 +196,13 @@ async function main() {
         [
           String(n).padEnd(10),
           (imp.ms / 1000).toFixed(2).padStart(8),
-          Math.round(n / (imp.ms / 1000)).toLocaleString("en").padStart(13),
+          Math.round(n / (imp.ms / 1000))
+            .toLocaleString("en")
+            .padStart(13),
           (floor.ms / 1000).toFixed(2).padStart(7),
-          Math.round(n / (floor.ms / 1000)).toLocaleString("en").padStart(12),
+          Math.round(n / (floor.ms / 1000))
+            .toLocaleString("en")
+            .padStart(12),
           `${ratio.toFixed(2)}x`.padStart(5),
           ((imp.reMs ?? 0) / 1000).toFixed(2).padStart(11),
           imp.rssMb.toFixed(0).padStart(18),

@@ -2,6 +2,7 @@
  * The one interface every ledger connector implements. Connectors map provider data to the canonical model
  * and never touch the store; sync (src/sync) writes what they return and advances their cursors.
  */
+import type { Config } from "../src/config";
 import type {
   CanonicalContact,
   CanonicalCreditNote,
@@ -24,7 +25,14 @@ export class ConnectorError extends Error {
   constructor(
     readonly kind: ConnectorErrorKind,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; provider?: Provider; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      provider?: Provider;
+      cause?: unknown;
+      /** Which limit was hit (Xero's X-Rate-Limit-Problem: "minute", "day", "appminute", "concurrent"). */
+      problem?: string;
+    } = {},
   ) {
     super(message);
     this.name = "ConnectorError";
@@ -49,6 +57,13 @@ export interface PullPage {
   quarantined?: Quarantined[];
   /** Opaque resume point, saved only after this page is written. */
   cursor: string;
+  /**
+   * Where sync keeps `cursor` (default: `entity`); null = keep no cursor (targeted re-pulls, sweeps whose
+   * position is not worth keeping).
+   */
+  cursorKey?: string | null;
+  /** How many records the provider says this stream holds in all (progress bars), when it says. */
+  estimatedTotal?: number;
   /** No more pages for this entity in this run. */
   done: boolean;
 }
@@ -80,12 +95,40 @@ export interface HoldNote {
   note: string;
 }
 
+/** A token set as the token keeper seals it (connectors/tokens.ts re-exports this type). */
+export interface ProviderTokenSet {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms when the access token expires. */
+  expiresAt: number;
+  refreshExpiresAt?: number;
+  scope?: string;
+  idToken?: string;
+}
+
 export interface Connector {
   readonly provider: Provider;
   /** Pages of one entity from `cursor` (null = from the beginning). */
-  pull(ctx: ConnectionContext, entity: Entity, cursor: string | null, opts?: PullOptions): AsyncIterable<PullPage>;
+  pull(
+    ctx: ConnectionContext,
+    entity: Entity,
+    cursor: string | null,
+    opts?: PullOptions,
+  ): AsyncIterable<PullPage>;
   placeHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
   releaseHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
   /** Optionally record on the invoice in the ledger that a reminder was sent. */
   noteReminder?(ctx: ConnectionContext, invoiceExternalId: string, note: string): Promise<WriteBackResult>;
+  /**
+   * Exchanges a refresh token at the provider (used by the token keeper). Throw ConnectorError("auth_revoked")
+   * when the provider answers invalid_grant.
+   */
+  refreshTokens?(config: Config, refreshToken: string): Promise<ProviderTokenSet>;
+  /**
+   * Re-reads records the provider changes without bumping their modified time (sync calls it now and then).
+   * `openInvoiceIds` lists the invoices the store holds as open, read when the connector asks for it.
+   */
+  reconcile?(ctx: ConnectionContext, openInvoiceIds: () => Promise<string[]>): AsyncIterable<PullPage>;
+  /** Pages holding the current state of the named records (webhook-driven re-pulls). */
+  fetchChanged?(ctx: ConnectionContext, entity: Entity, externalIds: string[]): AsyncIterable<PullPage>;
 }

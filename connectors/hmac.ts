@@ -7,20 +7,32 @@ function base64ToBytes(text: string): Uint8Array<ArrayBuffer> | undefined {
 }
 
 /** True when `signatureB64` is the base64 HMAC-SHA256 of `rawBody` under `secret`. */
-export async function verifyHmacSha256Base64(secret: string, rawBody: string, signatureB64: string | null | undefined) {
+export async function verifyHmacSha256Base64(
+  secret: string,
+  rawBody: string,
+  signatureB64: string | null | undefined,
+) {
   if (!signatureB64 || !secret) return false;
   const sig = base64ToBytes(signatureB64.trim());
-  if (!sig || sig.length !== 32) return false;
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "verify",
-  ]);
+  if (sig?.length !== 32) return false;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
   return crypto.subtle.verify("HMAC", key, sig, enc.encode(rawBody));
 }
 
 /** The base64 HMAC-SHA256 of `body` (for tests and for signing our own links). */
 export async function signHmacSha256Base64(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return Buffer.from(await crypto.subtle.sign("HMAC", key, enc.encode(body))).toString("base64");
 }

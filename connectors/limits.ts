@@ -20,8 +20,13 @@ export interface LimitSpec {
 }
 
 export interface RateLimiter {
-  /** Runs `fn` when the limits allow. Throws ConnectorError("rate_limited") when the daily budget is spent. */
-  schedule<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` when the limits allow. Throws ConnectorError("rate_limited") when the daily budget is spent, or
+   * when no more than `reserve` calls are left today (background work keeps a reserve for interactive calls).
+   */
+  schedule<T>(fn: () => Promise<T>, opts?: { reserve?: number }): Promise<T>;
+  /** Holds every caller back until `until` (epoch ms), e.g. after a 429 with Retry-After. */
+  holdUntil(until: number): void;
   /** Calls left today by our own count (or the provider's, when it told us less). */
   remainingToday(): number;
   /** Tells the limiter what the provider said is left (e.g. X-MinLimit-Remaining). */
@@ -46,6 +51,7 @@ export function createRateLimiter(spec: LimitSpec, clock: Clock, sleep: Sleep = 
   let providerMinuteRemaining: number | undefined;
   let providerMinuteAt = 0;
   const waiters: (() => void)[] = [];
+  let heldUntil = 0;
 
   const rollDay = () => {
     const d = Math.floor(clock.now() / DAY);
@@ -61,11 +67,17 @@ export function createRateLimiter(spec: LimitSpec, clock: Clock, sleep: Sleep = 
     return Math.max(0, Math.min(ours, providerDayRemaining ?? Number.POSITIVE_INFINITY));
   };
 
-  async function acquire(): Promise<void> {
+  async function acquire(reserve: number): Promise<void> {
     for (;;) {
-      if (remainingToday() <= 0) {
+      if (remainingToday() <= reserve) {
         const resumeAt = (day + 1) * DAY;
-        throw new ConnectorError("rate_limited", "daily API budget used up", { retryAfterMs: resumeAt - clock.now() });
+        throw new ConnectorError(
+          "rate_limited",
+          reserve > 0
+            ? "daily API budget used up (the rest is kept for interactive calls)"
+            : "daily API budget used up",
+          { retryAfterMs: resumeAt - clock.now(), problem: "day" },
+        );
       }
       if (inFlight >= spec.concurrent) {
         await new Promise<void>((r) => waiters.push(r));
@@ -73,9 +85,13 @@ export function createRateLimiter(spec: LimitSpec, clock: Clock, sleep: Sleep = 
       }
       const now = clock.now();
       while (starts.length && starts[0]! <= now - MINUTE) starts.shift();
-      let wait = 0;
-      if (starts.length >= spec.perMinute) wait = starts[0]! + MINUTE - now;
-      if (providerMinuteRemaining !== undefined && providerMinuteRemaining <= 0 && now - providerMinuteAt < MINUTE)
+      let wait = Math.max(0, heldUntil - now);
+      if (starts.length >= spec.perMinute) wait = Math.max(wait, starts[0]! + MINUTE - now);
+      if (
+        providerMinuteRemaining !== undefined &&
+        providerMinuteRemaining <= 0 &&
+        now - providerMinuteAt < MINUTE
+      )
         wait = Math.max(wait, providerMinuteAt + MINUTE - now);
       if (wait > 0) {
         await sleep(wait);
@@ -92,8 +108,8 @@ export function createRateLimiter(spec: LimitSpec, clock: Clock, sleep: Sleep = 
   }
 
   return {
-    async schedule(fn) {
-      await acquire();
+    async schedule(fn, opts) {
+      await acquire(opts?.reserve ?? 0);
       try {
         return await fn();
       } finally {
@@ -102,6 +118,9 @@ export function createRateLimiter(spec: LimitSpec, clock: Clock, sleep: Sleep = 
       }
     },
     remainingToday,
+    holdUntil(until) {
+      heldUntil = Math.max(heldUntil, until);
+    },
     observe(r) {
       if (r.day !== undefined) providerDayRemaining = r.day;
       if (r.minute !== undefined) {

@@ -5,28 +5,20 @@
  * A rejected refresh (invalid_grant) marks the connection "needs reconnect" and fails only that connection.
  */
 import type { Clock } from "../src/clock";
-import type { Db } from "../src/store/db";
 import {
   getConnection,
+  markGrantNeedsReconnect,
   releaseRefreshLease,
   saveTokens,
-  setConnectionStatus,
   takeRefreshLease,
 } from "../src/store/connections";
+import type { Db } from "../src/store/db";
 import type { Sealer } from "../src/store/secrets";
-import { ConnectorError } from "./connector";
+import { ConnectorError, type ProviderTokenSet } from "./connector";
 import { realSleep, type Sleep } from "./limits";
 
-export interface TokenSet {
-  accessToken: string;
-  refreshToken: string;
-  /** Epoch ms when the access token expires. */
-  expiresAt: number;
-  /** Epoch ms when the refresh token expires, when the provider says. */
-  refreshExpiresAt?: number;
-  scope?: string;
-  idToken?: string;
-}
+/** The sealed token set (the shape lives in connector.ts so connectors can return it). */
+export type TokenSet = ProviderTokenSet;
 
 export interface TokenKeeperOptions {
   db: Db;
@@ -66,65 +58,82 @@ export function createTokenKeeper(opts: TokenKeeperOptions): TokenKeeper {
   const sleep = opts.sleep ?? realSleep;
   const inFlight = new Map<string, Promise<string>>();
 
+  /**
+   * The connection's token set. Tenants connected under one consent share one token set kept on the "holder"
+   * connection (tokenConnectionId), so leases and refreshes are taken on the holder.
+   */
   async function load(connectionId: string) {
     const conn = await getConnection(opts.db, connectionId);
     if (!conn) throw new ConnectorError("invalid_data", `connection ${connectionId} not found`);
-    if (conn.status !== "active" || !conn.sealedTokens)
+    if (conn.status !== "active")
       throw new ConnectorError("auth_revoked", `connection ${connectionId} needs to be reconnected`);
-    return { conn, tokens: await unsealTokens(opts.sealer, conn.sealedTokens) };
+    const holder = conn.tokenConnectionId ? await getConnection(opts.db, conn.tokenConnectionId) : conn;
+    if (!holder?.sealedTokens || holder.status === "needs_reconnect")
+      throw new ConnectorError("auth_revoked", `connection ${connectionId} needs to be reconnected`);
+    return { conn, holderId: holder.id, tokens: await unsealTokens(opts.sealer, holder.sealedTokens) };
   }
 
-  async function refreshUnderLease(connectionId: string, force: boolean): Promise<string> {
-    for (let attempt = 0; attempt < 200; attempt++) {
+  async function refreshUnderLease(connectionId: string, holderId: string, force: boolean): Promise<string> {
+    const seen = (await load(connectionId)).tokens.accessToken;
+    for (let attempt = 0; attempt < 400; attempt++) {
       const now = opts.clock.now();
-      if (await takeRefreshLease(opts.db, connectionId, owner, now + leaseMs, now)) {
+      if (await takeRefreshLease(opts.db, holderId, owner, now + leaseMs, now)) {
         try {
           // Re-read under the lease: another process may have refreshed already.
           const { tokens } = await load(connectionId);
-          if (!force && tokens.expiresAt - opts.clock.now() > ahead) return tokens.accessToken;
+          const stillGood = tokens.expiresAt - opts.clock.now() > ahead;
+          if (stillGood && (!force || tokens.accessToken !== seen)) return tokens.accessToken;
           let fresh: TokenSet;
           try {
             fresh = await opts.refresh(tokens.refreshToken);
           } catch (err) {
             if (err instanceof ConnectorError && err.kind === "auth_revoked") {
-              await setConnectionStatus(opts.db, connectionId, "needs_reconnect", err.message, opts.clock.now());
-              await opts.onRevoked?.(connectionId, err.message);
+              const affected = await markGrantNeedsReconnect(
+                opts.db,
+                holderId,
+                err.message,
+                opts.clock.now(),
+              );
+              for (const id of affected) await opts.onRevoked?.(id, err.message);
             }
             throw err;
           }
           await saveTokens(
             opts.db,
-            connectionId,
+            holderId,
             await sealTokens(opts.sealer, fresh),
             fresh.expiresAt,
             opts.clock.now(),
           );
           return fresh.accessToken;
         } finally {
-          await releaseRefreshLease(opts.db, connectionId, owner);
+          await releaseRefreshLease(opts.db, holderId, owner);
         }
       }
       // Someone else is refreshing: wait for their result.
-      await sleep(100);
+      await sleep(50);
       const { tokens } = await load(connectionId);
-      if (tokens.expiresAt - opts.clock.now() > ahead) return tokens.accessToken;
+      // Their refresh landed: a new token (or, when not forced, any token with time left).
+      if (tokens.expiresAt - opts.clock.now() > ahead && (!force || tokens.accessToken !== seen))
+        return tokens.accessToken;
     }
     throw new ConnectorError("transient", `timed out waiting for another process to refresh ${connectionId}`);
   }
 
-  function single(connectionId: string, force: boolean): Promise<string> {
-    const existing = inFlight.get(connectionId);
+  async function single(connectionId: string, force: boolean): Promise<string> {
+    const { holderId } = await load(connectionId);
+    const existing = inFlight.get(holderId);
     if (existing) return existing;
-    const p = refreshUnderLease(connectionId, force).finally(() => inFlight.delete(connectionId));
-    inFlight.set(connectionId, p);
+    const p = refreshUnderLease(connectionId, holderId, force).finally(() => inFlight.delete(holderId));
+    inFlight.set(holderId, p);
     return p;
   }
 
   return {
     async accessToken(connectionId) {
-      const pending = inFlight.get(connectionId);
+      const { holderId, tokens } = await load(connectionId);
+      const pending = inFlight.get(holderId);
       if (pending) return pending;
-      const { tokens } = await load(connectionId);
       if (tokens.expiresAt - opts.clock.now() > ahead) return tokens.accessToken;
       return single(connectionId, false);
     },

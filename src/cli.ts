@@ -2,14 +2,19 @@
  * The `creditpulse` command line. `run(argv)` returns the exit code, so tests drive it in-process:
  * 0 success, 1 the work failed (e.g. bad rows in an import), 2 a usage or configuration error.
  */
+
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
+import { registerPreview } from "./commands/preview";
+import { registerRemind } from "./commands/remind";
+import { registerScoreCommand } from "./commands/score";
+import { registerSync } from "./commands/sync";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { UserError } from "./errors";
 import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
-import { formatIssue } from "../connectors/csv/parse";
 import { createLogger, type Logger } from "./log";
 import type { Store } from "./store/db";
 import { openSqliteStore } from "./store/sqlite";
@@ -57,7 +62,12 @@ export interface CommandContext {
 }
 
 /** Command modules (src/commands/*) register themselves here, in help order. */
-const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [];
+const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
+  registerScoreCommand,
+  registerRemind,
+  registerPreview,
+  registerSync,
+];
 
 export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { ...defaultIo(), ...ioIn };
@@ -138,7 +148,10 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         },
       ) => {
         const store = getStore();
-        const bar = io.progress && !opts.json ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true }) : null;
+        const bar =
+          io.progress && !opts.json
+            ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true })
+            : null;
         let phase = "";
         const result: CsvImportResult = await importCsv(store, {
           org: opts.org,
@@ -164,7 +177,9 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         if (!result.ok) {
           exitCode = 1;
           if (opts.json) {
-            out(JSON.stringify({ ok: false, error_count: result.issueCount, errors: result.issues }, null, 2));
+            out(
+              JSON.stringify({ ok: false, error_count: result.issueCount, errors: result.issues }, null, 2),
+            );
           } else {
             err(`Nothing was imported: ${result.issueCount} problem(s) found.`);
             for (const i of result.issues) err(`  ${formatIssue(i)}`);
@@ -177,7 +192,9 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         if (opts.json) {
           out(JSON.stringify({ ok: true, ...s }, null, 2));
         } else {
-          out(`${s.organisation.created ? "Created" : "Updated"} organisation ${s.organisation.slug} (${s.organisation.name})`);
+          out(
+            `${s.organisation.created ? "Created" : "Updated"} organisation ${s.organisation.slug} (${s.organisation.name})`,
+          );
           out(`  customers: ${counts(s.customers)}`);
           out(`  invoices:  ${counts(s.invoices)}`);
           out(`  payments:  ${counts(s.payments)}`);
@@ -194,10 +211,17 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     .option("--json", "print the summary as JSON")
     .action(async (opts: { org: string; customers: number; seed: string; json?: boolean }) => {
       const store = getStore();
-      const r = await seedDemo(store, { slug: opts.org, customers: opts.customers, seed: opts.seed, now: clock.now() });
+      const r = await seedDemo(store, {
+        slug: opts.org,
+        customers: opts.customers,
+        seed: opts.seed,
+        now: clock.now(),
+      });
       if (opts.json) out(JSON.stringify(r, null, 2));
       else {
-        out(`${r.organisation.created ? "Created" : "Refreshed"} demo organisation ${r.organisation.slug} as of ${r.asOf}`);
+        out(
+          `${r.organisation.created ? "Created" : "Refreshed"} demo organisation ${r.organisation.slug} as of ${r.asOf}`,
+        );
         out(`  customers: ${counts(r.counts.contacts)}`);
         out(`  invoices:  ${counts(r.counts.invoices)}`);
         out(`  payments:  ${counts(r.counts.payments)}`);

@@ -6,7 +6,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that stays where it is put; `advance` moves it. */
-export function fixedClock(start: number | string): Clock & { set(t: number | string): void; advance(ms: number): void } {
+export function fixedClock(
+  start: number | string,
+): Clock & { set(t: number | string): void; advance(ms: number): void } {
   let t = typeof start === "string" ? Date.parse(start) : start;
   return {
     now: () => t,

@@ -17,16 +17,42 @@ const configSchema = z.object({
   /** Set to "0" to never seed the demo organisation. */
   CREDITPULSE_DEMO: z.enum(["0", "1"]).default("1"),
   CREDITPULSE_SCHEDULER: z.enum(["0", "1"]).default("1"),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must start with smtp:// or smtps://").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must start with smtp:// or smtps://")
+    .optional(),
   MAIL_FROM: z.string().min(3).optional(),
   MAIL_REPLY_TO: z.string().min(3).optional(),
+  /** "1" = BCC the organisation's owner on every reminder (an organisation's own setting wins). */
+  MAIL_BCC_OWNER: z.enum(["0", "1"]).default("0"),
+  /** Fallback owner address for credit-hold notices when an organisation has none. */
+  OWNER_EMAIL: z.email().optional(),
+  /** Invoices with less than this due (major units of their currency) are never chased. */
+  REMINDER_MIN_AMOUNT: z.coerce.number().min(0).default(1),
+  /** A customer owing more than its credit limit plus this percent goes on hold. */
+  CREDIT_LIMIT_MARGIN_PCT: z.coerce.number().min(0).max(1000).default(10),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
   XERO_WEBHOOK_KEY: z.string().min(1).optional(),
+  /** Calls per tenant per UTC day Xero allows this app (5000; 1000 on Xero's starter tier). */
+  XERO_DAILY_LIMIT: z.coerce.number().int().min(10).default(5000),
+  /** Space-separated OAuth scopes requested at consent (granular scopes: apps created after March 2026). */
+  XERO_SCOPES: z
+    .string()
+    .min(1)
+    .default(
+      "openid profile email offline_access accounting.invoices accounting.payments.read accounting.contacts accounting.settings.read",
+    ),
+  /** Per-request timeout for Xero calls, in milliseconds. */
+  XERO_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   QBO_CLIENT_ID: z.string().min(1).optional(),
   QBO_CLIENT_SECRET: z.string().min(1).optional(),
   QBO_ENVIRONMENT: z.enum(["sandbox", "production"]).default("sandbox"),
   QBO_WEBHOOK_VERIFIER: z.string().min(1).optional(),
+  /** QuickBooks Accounting API minor version (75 or later). */
+  QBO_MINOR_VERSION: z.coerce.number().int().min(75).default(75),
+  /** Timeout of every QuickBooks request, in milliseconds. */
+  QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -47,9 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
   }
   const c = parsed.data;
   const pairs: [string, string | undefined, string | undefined][] = [

@@ -3,6 +3,8 @@
  * the clock once and passes it down. A job whose feature has not landed says so in the log and does nothing.
  */
 import type { Deps } from "./deps";
+import { listOrgs } from "./store/orgs";
+import { runSyncJob } from "./sync/sync-connections";
 
 export interface JobContext {
   deps: Deps;
@@ -23,10 +25,67 @@ function notConfiguredYet(name: string, what: string): Job["run"] {
   };
 }
 
+/**
+ * Hourly: each organisation's reminders, judged at this instant. Each customer is only written to inside its
+ * own sending window, so the hourly runs together cover every timezone's working day.
+ */
+async function runRemindJob({ deps, now }: JobContext): Promise<void> {
+  const { config, log } = deps;
+  if (!config.SMTP_URL || !config.MAIL_FROM) {
+    log.info({ job: "remind" }, "SMTP_URL and MAIL_FROM are not set: no reminders are sent");
+    return;
+  }
+  // Loaded on first use: the Worker bundle need not carry nodemailer and the templates until it sends.
+  const { createSmtpMailer } = await import("./mail/smtp-mailer");
+  const { runReminders } = await import("./reminders/dispatch");
+  const mailer = createSmtpMailer({ url: config.SMTP_URL });
+  try {
+    for (const org of await listOrgs(deps.store.db)) {
+      try {
+        const report = await runReminders(
+          { store: deps.store, config, log, mailer },
+          { org, at: { kind: "instant", at: now }, now },
+        );
+        const count = (s: string) => report.emails.filter((e) => e.status === s).length;
+        log.info(
+          {
+            job: "remind",
+            org: org.slug,
+            sent: count("sent"),
+            failed: count("failed"),
+            holds: report.holds.length,
+          },
+          "reminders run",
+        );
+      } catch (err) {
+        log.error({ err, job: "remind", org: org.slug }, "reminder run failed for this organisation");
+      }
+    }
+  } finally {
+    await mailer.close();
+  }
+}
+
+/** Nightly: every organisation's scores, stored with their history; new deterioration alerts logged. */
+async function runScoreJob({ deps, now }: JobContext): Promise<void> {
+  const { runScoring } = await import("./scoring/run-scoring");
+  for (const org of await listOrgs(deps.store.db)) {
+    try {
+      const r = await runScoring(deps.store, org, { now });
+      deps.log.info(
+        { job: "score", org: org.slug, customers: r.results.length, newlyDeteriorating: r.newAlerts.length },
+        "scores stored",
+      );
+    } catch (err) {
+      deps.log.error({ err, job: "score", org: org.slug }, "scoring failed for this organisation");
+    }
+  }
+}
+
 export const JOBS: readonly Job[] = [
-  { name: "sync", cron: "*/15 * * * *", run: notConfiguredYet("sync", "ledger sync") },
-  { name: "score", cron: "30 1 * * *", run: notConfiguredYet("score", "credit scoring") },
-  { name: "remind", cron: "5 * * * *", run: notConfiguredYet("remind", "the reminder engine") },
+  { name: "sync", cron: "*/15 * * * *", run: runSyncJob },
+  { name: "score", cron: "30 1 * * *", run: runScoreJob },
+  { name: "remind", cron: "5 * * * *", run: runRemindJob },
   { name: "digest", cron: "0 * * * 1", run: notConfiguredYet("digest", "the weekly digest") },
 ];
 

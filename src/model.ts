@@ -56,7 +56,9 @@ const exponentCache = new Map<string, number>();
 export function currencyExponent(currency: string): number {
   let e = exponentCache.get(currency);
   if (e === undefined) {
-    e = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    e =
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ??
+      2;
     exponentCache.set(currency, e);
   }
   return e;
@@ -94,7 +96,9 @@ export function formatMinor(minor: number, currency: string): string {
 /** Formats money for people, in a locale ("£1,234.50"). */
 export function formatMoney(m: Money, locale = "en-GB"): string {
   const exp = currencyExponent(m.currency);
-  return new Intl.NumberFormat(locale, { style: "currency", currency: m.currency }).format(m.minor / 10 ** exp);
+  return new Intl.NumberFormat(locale, { style: "currency", currency: m.currency }).format(
+    m.minor / 10 ** exp,
+  );
 }
 
 /** Whole days from `a` to `b` (both ISO dates): positive when b is later. */
@@ -109,9 +113,12 @@ export function addDays(date: IsoDate, days: number): IsoDate {
 
 /** The calendar date of an instant in a timezone. */
 export function dateInZone(epochMs: number, timeZone: string): IsoDate {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(
-    new Date(epochMs),
-  );
+  return new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(new Date(epochMs));
 }
 
 export function isTimeZone(tz: string): boolean {

@@ -11,9 +11,9 @@ import { createApp } from "./http/app";
 import { seedDemo } from "./import/demo";
 import { JOBS, runJob } from "./jobs";
 import { createLogger } from "./log";
+import { loadOrCreateSecret } from "./secret-key";
 import { listOrgs } from "./store/orgs";
 import { sealerFromSecret } from "./store/secrets";
-import { loadOrCreateSecret } from "./secret-key";
 import { openSqliteStore } from "./store/sqlite";
 
 export interface Server {
@@ -51,7 +51,9 @@ export async function startServer(config: Config, deps?: Partial<Deps>): Promise
   const app = createApp(full);
   const tasks =
     config.CREDITPULSE_SCHEDULER === "1"
-      ? JOBS.map((job) => cron.schedule(job.cron, () => void runJob(job, full), { name: job.name, timezone: "UTC" }))
+      ? JOBS.map((job) =>
+          cron.schedule(job.cron, () => void runJob(job, full), { name: job.name, timezone: "UTC" }),
+        )
       : [];
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve) => {
     const s = serveHttp({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

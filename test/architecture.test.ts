@@ -21,19 +21,32 @@ function files(dir: string): string[] {
 }
 
 const importsOf = (file: string) =>
-  [...readFileSync(join(root, file), "utf8").matchAll(/^\s*(?:import|export)[^'"]*from\s+["']([^"']+)["']/gm)].map(
-    (m) => m[1]!,
-  );
+  [
+    ...readFileSync(join(root, file), "utf8").matchAll(
+      /^\s*(?:import|export)[^'"]*from\s+["']([^"']+)["']/gm,
+    ),
+  ].map((m) => m[1]!);
 
-const PURE = ["src/monitor", "src/demo", "src/reminders/policy.ts", "src/reminders/plan.ts", "src/reminders/holds.ts", "src/digest/build.ts"];
+const PURE = [
+  "src/monitor",
+  "src/demo",
+  "src/reminders/policy.ts",
+  "src/reminders/plan.ts",
+  "src/reminders/holds.ts",
+  "src/digest/build.ts",
+];
 
 describe("architecture", () => {
-  const pureFiles = PURE.flatMap((p) => (p.endsWith(".ts") ? (files(p.replace(/\/[^/]+$/, "")).includes(p) ? [p] : []) : files(p)));
+  const pureFiles = PURE.flatMap((p) =>
+    p.endsWith(".ts") ? (files(p.replace(/\/[^/]+$/, "")).includes(p) ? [p] : []) : files(p),
+  );
 
   it("keeps pure modules free of the store, HTTP, connectors and node built-ins", () => {
     for (const f of pureFiles) {
       for (const spec of importsOf(f)) {
-        expect(spec, `${f} imports ${spec}`).not.toMatch(/^node:|\/store\/|\/http\/|connectors\/|^better-sqlite3|^nodemailer/);
+        expect(spec, `${f} imports ${spec}`).not.toMatch(
+          /^node:|\/store\/|\/http\/|connectors\/|^better-sqlite3|^nodemailer/,
+        );
       }
     }
   });
@@ -50,7 +63,8 @@ describe("architecture", () => {
     for (const f of all) {
       for (const spec of importsOf(f)) {
         if (spec === "xero-node") expect(f).toBe("connectors/xero/client.ts");
-        if (spec === "node-quickbooks" || spec === "intuit-oauth") expect(f).toBe("connectors/quickbooks/client.ts");
+        if (spec === "node-quickbooks" || spec === "intuit-oauth")
+          expect(f).toBe("connectors/quickbooks/client.ts");
       }
     }
   });

@@ -42,7 +42,11 @@ describe("creditpulse CLI", () => {
         "C1,Acme,INV-2,2026-10-05,2026-11-04,80.00",
       ),
     });
-    const r = await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--currency", "gbp", "--json"], store, clock);
+    const r = await runCli(
+      ["import", f["invoices.csv"]!, "--org", "acme", "--currency", "gbp", "--json"],
+      store,
+      clock,
+    );
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({
@@ -52,7 +56,9 @@ describe("creditpulse CLI", () => {
       invoices: { created: 2, updated: 0, unchanged: 0 },
       payments: { created: 0, updated: 0, unchanged: 0 },
     });
-    const again = JSON.parse((await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--json"], store, clock)).stdout);
+    const again = JSON.parse(
+      (await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--json"], store, clock)).stdout,
+    );
     expect(again.invoices).toEqual({ created: 0, updated: 0, unchanged: 2 });
   });
 
@@ -64,23 +70,43 @@ describe("creditpulse CLI", () => {
         "C1,Acme,INV-2,yesterday,2026-11-04,80.00",
       ),
     });
-    const r = await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP"], store, clock);
+    const r = await runCli(
+      ["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP"],
+      store,
+      clock,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Nothing was imported: 2 problem/);
-    expect(r.stderr).toMatch(/invoices\.csv:2 \[due_date\]: due date 2026-09-30 is before issue date 2026-10-01/);
+    expect(r.stderr).toMatch(
+      /invoices\.csv:2 \[due_date\]: due date 2026-09-30 is before issue date 2026-10-01/,
+    );
     expect(r.stderr).toMatch(/invoices\.csv:3 \[issue_date\]: bad date "yesterday"/);
     expect(await store.db.select().from(invoices)).toHaveLength(0);
 
-    const json = await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP", "--json"], store, clock);
+    const json = await runCli(
+      ["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP", "--json"],
+      store,
+      clock,
+    );
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error_count: 2 });
   });
 
   it("refuses a bad --currency or --timezone with exit 2", async () => {
-    const f = tempFiles({ "invoices.csv": csv("customer_id,customer_name,invoice_number,issue_date,due_date,total") });
-    const cur = await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--currency", "POUNDS"], store, clock);
+    const f = tempFiles({
+      "invoices.csv": csv("customer_id,customer_name,invoice_number,issue_date,due_date,total"),
+    });
+    const cur = await runCli(
+      ["import", f["invoices.csv"]!, "--org", "acme", "--currency", "POUNDS"],
+      store,
+      clock,
+    );
     expect(cur.code).toBe(2);
     expect(cur.stderr).toMatch(/--currency "POUNDS"/);
-    const tz = await runCli(["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP", "--timezone", "Nowhere/Land"], store, clock);
+    const tz = await runCli(
+      ["import", f["invoices.csv"]!, "--org", "acme", "--currency", "GBP", "--timezone", "Nowhere/Land"],
+      store,
+      clock,
+    );
     expect(tz.code).toBe(2);
     expect(tz.stderr).toMatch(/--timezone "Nowhere\/Land"/);
   });
@@ -93,7 +119,9 @@ describe("creditpulse CLI", () => {
     expect(r1.asOf).toBe("2026-11-20");
     expect(r1.counts.contacts.created).toBe(12);
     expect(r1.counts.invoices.created).toBeGreaterThan(100);
-    const second = JSON.parse((await runCli(["demo", "--customers", "12", "--seed", "7", "--json"], store, clock)).stdout);
+    const second = JSON.parse(
+      (await runCli(["demo", "--customers", "12", "--seed", "7", "--json"], store, clock)).stdout,
+    );
     expect(second.organisation.created).toBe(false);
     expect(second.counts.invoices).toEqual({ created: 0, updated: 0, unchanged: r1.counts.invoices.created });
   });

@@ -21,7 +21,9 @@ describe("configuration", () => {
   });
 
   it("refuses half a pair of OAuth credentials", () => {
-    expect(() => loadConfig({ XERO_CLIENT_ID: "abc" })).toThrow(/XERO_CLIENT_ID \/ XERO_CLIENT_SECRET: set both or neither/);
+    expect(() => loadConfig({ XERO_CLIENT_ID: "abc" })).toThrow(
+      /XERO_CLIENT_ID \/ XERO_CLIENT_SECRET: set both or neither/,
+    );
   });
 
   it("treats empty values as unset, as .env files write them", () => {

@@ -10,7 +10,11 @@ describe("creditpulse serve", () => {
   it("seeds the demo organisation when no ledger is configured and serves the dashboard over HTTP", async () => {
     const store = testStore();
     const config = loadConfig({ CREDITPULSE_DB: ":memory:", PORT: "0", CREDITPULSE_SCHEDULER: "0" });
-    const server = await startServer(config, { store, log: silentLogger, clock: fixedClock("2026-11-20T10:00:00Z") });
+    const server = await startServer(config, {
+      store,
+      log: silentLogger,
+      clock: fixedClock("2026-11-20T10:00:00Z"),
+    });
     try {
       const health = await fetch(`${server.url}/healthz`);
       expect(health.status).toBe(200);

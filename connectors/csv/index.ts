@@ -6,7 +6,7 @@ import type { Connector } from "../connector";
 
 export const csvConnector: Connector = {
   provider: "csv",
-  // biome-ignore lint/correctness/useYield: a CSV ledger has nothing to pull; imports bring the data.
+  // A CSV ledger has nothing to pull: imports bring the data.
   async *pull() {},
   async placeHold() {
     return { written: false, detail: "CSV ledger: the hold is recorded in Creditpulse only" };

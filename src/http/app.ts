@@ -5,6 +5,8 @@ import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { dashboardRoutes } from "./dashboard";
+import { quickbooksRoutes } from "./quickbooks";
+import { xeroRoutes } from "./xero";
 
 /** The HTTP app. Everything it needs comes in `deps`; routes only start flows. */
 export function createApp(deps: Deps) {
@@ -17,6 +19,8 @@ export function createApp(deps: Deps) {
   });
 
   app.route("/", dashboardRoutes(deps));
+  app.route("/", xeroRoutes(deps));
+  app.route("/", quickbooksRoutes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),

@@ -11,7 +11,12 @@ interface StatePayload {
   nonce: string;
 }
 
-export async function createOAuthState(c: Context, secret: string, provider: string, now: number): Promise<string> {
+export async function createOAuthState(
+  c: Context,
+  secret: string,
+  provider: string,
+  now: number,
+): Promise<string> {
   const sid = await sessionId(c, secret);
   return signToken(secret, "oauth-state", { sid, provider, nonce: crypto.randomUUID() }, now + TEN_MINUTES);
 }

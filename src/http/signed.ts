@@ -5,22 +5,36 @@
 const enc = new TextEncoder();
 
 async function key(secret: string, usage: "sign" | "verify") {
-  return crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+  return crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    usage,
+  ]);
 }
 
 const b64u = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes as ArrayBuffer).toString("base64url");
 
 /** Signs `payload` (any JSON) for `purpose` until `expiresAt` (epoch ms). */
-export async function signToken(secret: string, purpose: string, payload: unknown, expiresAt: number): Promise<string> {
+export async function signToken(
+  secret: string,
+  purpose: string,
+  payload: unknown,
+  expiresAt: number,
+): Promise<string> {
   const body = `${b64u(enc.encode(JSON.stringify(payload)))}.${expiresAt.toString(36)}`;
   const sig = await crypto.subtle.sign("HMAC", await key(secret, "sign"), enc.encode(`${purpose}|${body}`));
   return `${body}.${b64u(sig)}`;
 }
 
-export type VerifyResult<T> = { ok: true; payload: T } | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
+export type VerifyResult<T> =
+  | { ok: true; payload: T }
+  | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
 
 /** Checks a token made by signToken for the same purpose; never throws. */
-export async function verifyToken<T>(secret: string, purpose: string, token: string, now: number): Promise<VerifyResult<T>> {
+export async function verifyToken<T>(
+  secret: string,
+  purpose: string,
+  token: string,
+  now: number,
+): Promise<VerifyResult<T>> {
   const parts = token.split(".");
   if (parts.length !== 3) return { ok: false, reason: "malformed" };
   const [payload, expiry, sig] = parts as [string, string, string];

@@ -9,7 +9,7 @@
  * invoices with a zero or negative total.
  */
 import type { IsoDate } from "../model";
-import type { MonitorContact, OrgInput } from "./types";
+import type { MonitorAllocation, MonitorContact, OrgInput } from "./types";
 
 const dayCache = new Map<string, number>();
 
@@ -84,20 +84,15 @@ interface AllocLite {
 export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
   const asOfDay = dayNumber(asOf);
 
-  const allocsByInvoice = new Map<string, AllocLite[]>();
-  const hasAnyAllocation = new Set<string>();
+  // Most invoices have one allocation: keep it unwrapped (1M-row ledgers would otherwise allocate 1M arrays).
+  const allocsByInvoice = new Map<string, MonitorAllocation | MonitorAllocation[]>();
   const creditUsed = new Map<string, number>();
   for (const a of input.allocations) {
-    hasAnyAllocation.add(a.invoiceId);
-    const day = dayNumber(a.date);
-    if (day > asOfDay) continue;
-    let list = allocsByInvoice.get(a.invoiceId);
-    if (!list) {
-      list = [];
-      allocsByInvoice.set(a.invoiceId, list);
-    }
-    list.push({ day, date: a.date, amountMinor: a.amountMinor, kind: a.kind });
-    if (a.kind === "credit_note" && a.creditNoteId) {
+    const prev = allocsByInvoice.get(a.invoiceId);
+    if (prev === undefined) allocsByInvoice.set(a.invoiceId, a);
+    else if (Array.isArray(prev)) prev.push(a);
+    else allocsByInvoice.set(a.invoiceId, [prev, a]);
+    if (a.kind === "credit_note" && a.creditNoteId && dayNumber(a.date) <= asOfDay) {
       creditUsed.set(a.creditNoteId, (creditUsed.get(a.creditNoteId) ?? 0) + a.amountMinor);
     }
   }
@@ -112,7 +107,7 @@ export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
     if (!list) continue;
     const issueDay = dayNumber(inv.issueDate);
     if (issueDay > asOfDay) continue;
-    list.push(invoiceAsOf(inv, issueDay, asOfDay, allocsByInvoice.get(inv.id), hasAnyAllocation.has(inv.id)));
+    list.push(invoiceAsOf(inv, issueDay, asOfDay, allocsByInvoice.get(inv.id)));
   }
   for (const list of invoicesByContact.values()) {
     list.sort((a, b) => a.issueDay - b.issueDay || a.dueDay - b.dueDay || cmp(a.id, b.id));
@@ -142,29 +137,18 @@ function invoiceAsOf(
   inv: OrgInput["invoices"][number],
   issueDay: number,
   asOfDay: number,
-  allocs: AllocLite[] | undefined,
-  hasAllocationRows: boolean,
+  rows: MonitorAllocation | MonitorAllocation[] | undefined,
 ): InvoiceAsOf {
-  const base = {
-    id: inv.id,
-    contactId: inv.contactId,
-    number: inv.number,
-    issueDate: inv.issueDate,
-    dueDate: inv.dueDate,
-    issueDay,
-    dueDay: dayNumber(inv.dueDate),
-    currency: inv.currency,
-    totalMinor: inv.totalMinor,
-  };
   const paidOnDay = inv.paidOn ? dayNumber(inv.paidOn) : null;
 
-  if (hasAllocationRows) {
+  if (rows !== undefined) {
+    const allocs = toKnown(rows, asOfDay);
     let paid = 0;
     let credited = 0;
     let paymentCount = 0;
     let settledOn: IsoDate | null = null;
     let settledDay: number | null = null;
-    if (allocs) {
+    if (allocs.length > 0) {
       allocs.sort((a, b) => a.day - b.day || (a.kind === b.kind ? 0 : a.kind === "credit_note" ? -1 : 1));
       for (const a of allocs) {
         if (a.kind === "payment") {
@@ -183,8 +167,7 @@ function invoiceAsOf(
       settledDay = paidOnDay;
     }
     const settled = settledOn !== null;
-    return {
-      ...base,
+    return make(inv, issueDay, {
       paidMinor: paid,
       creditedMinor: credited,
       dueMinor: settled ? 0 : Math.max(0, inv.totalMinor - paid - credited),
@@ -193,14 +176,13 @@ function invoiceAsOf(
       settledUndated: false,
       creditedOnly: settled && paid === 0 && credited > 0,
       paymentCount,
-    };
+    });
   }
 
   if (paidOnDay !== null) {
     const settled = paidOnDay <= asOfDay;
     const creditedOnly = settled && inv.amountPaidMinor === 0 && inv.amountCreditedMinor > 0;
-    return {
-      ...base,
+    return make(inv, issueDay, {
       paidMinor: settled ? inv.amountPaidMinor : 0,
       creditedMinor: settled ? inv.amountCreditedMinor : 0,
       dueMinor: settled ? 0 : inv.totalMinor,
@@ -209,13 +191,12 @@ function invoiceAsOf(
       settledUndated: false,
       creditedOnly,
       paymentCount: settled && inv.amountPaidMinor > 0 ? 1 : 0,
-    };
+    });
   }
 
   // No dates at all: the row's current amounts are the best available.
   const undated = inv.status === "paid" || inv.amountDueMinor <= 0;
-  return {
-    ...base,
+  return make(inv, issueDay, {
     paidMinor: inv.amountPaidMinor,
     creditedMinor: inv.amountCreditedMinor,
     dueMinor: undated ? 0 : inv.amountDueMinor,
@@ -224,6 +205,50 @@ function invoiceAsOf(
     settledUndated: undated,
     creditedOnly: false,
     paymentCount: inv.amountPaidMinor > 0 ? 1 : 0,
+  });
+}
+
+const NONE: AllocLite[] = [];
+
+/** The allocations dated on or before asOf (never mutate the shared empty list). */
+function toKnown(rows: MonitorAllocation | MonitorAllocation[], asOfDay: number): AllocLite[] {
+  if (!Array.isArray(rows)) {
+    const day = dayNumber(rows.date);
+    return day <= asOfDay ? [{ day, date: rows.date, amountMinor: rows.amountMinor, kind: rows.kind }] : NONE;
+  }
+  const out: AllocLite[] = [];
+  for (const a of Array.isArray(rows) ? rows : [rows]) {
+    const day = dayNumber(a.date);
+    if (day <= asOfDay) out.push({ day, date: a.date, amountMinor: a.amountMinor, kind: a.kind });
+  }
+  return out;
+}
+
+type AsOfPart = Omit<
+  InvoiceAsOf,
+  "id" | "contactId" | "number" | "issueDate" | "dueDate" | "issueDay" | "dueDay" | "currency" | "totalMinor"
+>;
+
+/** One object shape for every invoice (spreading made 1M-row ledgers slow). */
+function make(inv: OrgInput["invoices"][number], issueDay: number, p: AsOfPart): InvoiceAsOf {
+  return {
+    id: inv.id,
+    contactId: inv.contactId,
+    number: inv.number,
+    issueDate: inv.issueDate,
+    dueDate: inv.dueDate,
+    issueDay,
+    dueDay: dayNumber(inv.dueDate),
+    currency: inv.currency,
+    totalMinor: inv.totalMinor,
+    paidMinor: p.paidMinor,
+    creditedMinor: p.creditedMinor,
+    dueMinor: p.dueMinor,
+    settledOn: p.settledOn,
+    settledDay: p.settledDay,
+    settledUndated: p.settledUndated,
+    creditedOnly: p.creditedOnly,
+    paymentCount: p.paymentCount,
   };
 }
 

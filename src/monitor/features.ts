@@ -129,7 +129,12 @@ export function observationsOf(invoices: readonly InvoiceAsOf[], asOfDay: number
       });
     }
   }
-  obs.sort((a, b) => a.dueDay - b.dueDay || cmp(a.settledOn ?? "9999", b.settledOn ?? "9999") || cmp(a.invoiceId, b.invoiceId));
+  obs.sort(
+    (a, b) =>
+      a.dueDay - b.dueDay ||
+      cmp(a.settledOn ?? "9999", b.settledOn ?? "9999") ||
+      cmp(a.invoiceId, b.invoiceId),
+  );
   return obs;
 }
 

@@ -33,7 +33,14 @@ export {
   predictLate,
   sigmoid,
 } from "./predict";
-export { formatAmount, GRADE_BANDS, gradeFor, type ScoreFactor, type ScoreResult, scoreCustomer } from "./score";
+export {
+  formatAmount,
+  GRADE_BANDS,
+  gradeFor,
+  type ScoreFactor,
+  type ScoreResult,
+  scoreCustomer,
+} from "./score";
 export {
   DEFAULT_TREND_OPTIONS,
   detectEpisodes,
@@ -106,7 +113,11 @@ export function assessLedger(ledger: LedgerAsOf): OrgAssessment {
     (a, b) =>
       a.result.score - b.result.score ||
       b.result.late_probability - a.result.late_probability ||
-      (a.result.customer_id < b.result.customer_id ? -1 : a.result.customer_id > b.result.customer_id ? 1 : 0),
+      (a.result.customer_id < b.result.customer_id
+        ? -1
+        : a.result.customer_id > b.result.customer_id
+          ? 1
+          : 0),
   );
   return { asOf: ledger.asOf, model, orgSdDays, customers };
 }

@@ -23,7 +23,7 @@ export const PRIOR_PSEUDO_INVOICES = 2;
 export const TRAINING_WINDOW_DAYS = 365;
 export const MIN_TRAINING_ROWS = 40;
 /** Above this many training rows an evenly spaced, deterministic subsample is used. */
-export const MAX_TRAINING_ROWS = 200_000;
+export const MAX_TRAINING_ROWS = 50_000;
 const RIDGE = 1.0;
 const DECAY = 0.9;
 /** Used when the organisation has no invoice that fell due in the window. */
@@ -68,7 +68,8 @@ export function orgPrior(ledger: LedgerAsOf): OrgPrior {
   let sum = 0;
   for (const invoices of ledger.invoicesByContact.values()) {
     for (const inv of invoices) {
-      if (inv.dueDay >= ledger.asOfDay || inv.dueDay < from || inv.settledUndated || inv.creditedOnly) continue;
+      if (inv.dueDay >= ledger.asOfDay || inv.dueDay < from || inv.settledUndated || inv.creditedOnly)
+        continue;
       const x = inv.settledDay !== null ? inv.settledDay - inv.dueDay : ledger.asOfDay - inv.dueDay;
       n++;
       sum += x;
@@ -85,7 +86,11 @@ export function orgPrior(ledger: LedgerAsOf): OrgPrior {
  * on or before a day count as settled then; invoices issued on or before it, past due and not settled by it
  * count as censored observations.
  */
-export function customerStates(invoices: readonly InvoiceAsOf[], days: readonly number[], prior: OrgPrior): CustomerState[] {
+export function customerStates(
+  invoices: readonly InvoiceAsOf[],
+  days: readonly number[],
+  prior: OrgPrior,
+): CustomerState[] {
   const settled = invoices
     .filter((i) => i.settledDay !== null && !i.creditedOnly)
     .sort((a, b) => (a.settledDay ?? 0) - (b.settledDay ?? 0) || a.dueDay - b.dueDay);
@@ -140,14 +145,29 @@ export function featureVector(s: CustomerState): number[] {
 /** Fits the late-payment model on the ledger as of its date (see the module comment). */
 export function fitLateModel(ledger: LedgerAsOf): LateModel {
   const prior = orgPrior(ledger);
-  const xs: number[][] = [];
-  const ys: number[] = [];
   const from = ledger.asOfDay - TRAINING_WINDOW_DAYS;
+  const usable = (i: InvoiceAsOf): boolean =>
+    i.dueDay < ledger.asOfDay && i.dueDay >= from && !i.settledUndated && !i.creditedOnly;
+  // Above MAX_TRAINING_ROWS keep an evenly spaced, deterministic subsample (decided before building rows).
+  let total = 0;
+  for (const contact of ledger.contacts) {
+    for (const i of ledger.invoicesByContact.get(contact.id) ?? []) if (usable(i)) total++;
+  }
+  const step = Math.max(1, total / MAX_TRAINING_ROWS);
+  const X: number[][] = [];
+  const Y: number[] = [];
+  let seen = 0;
+  let next = 0;
   for (const contact of ledger.contacts) {
     const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
-    const rows = invoices.filter(
-      (i) => i.dueDay < ledger.asOfDay && i.dueDay >= from && !i.settledUndated && !i.creditedOnly,
-    );
+    const rows: InvoiceAsOf[] = [];
+    for (const i of invoices) {
+      if (!usable(i)) continue;
+      if (seen++ >= next) {
+        rows.push(i);
+        next += step;
+      }
+    }
     if (rows.length === 0) continue;
     const states = customerStates(
       invoices,
@@ -157,21 +177,9 @@ export function fitLateModel(ledger: LedgerAsOf): LateModel {
     rows.forEach((inv, j) => {
       const s = states[j];
       if (!s || s.observations === 0) return;
-      xs.push(featureVector(s));
-      ys.push(inv.settledDay === null || inv.settledDay > inv.dueDay ? 1 : 0);
+      X.push(featureVector(s));
+      Y.push(inv.settledDay === null || inv.settledDay > inv.dueDay ? 1 : 0);
     });
-  }
-  let X = xs;
-  let Y = ys;
-  if (xs.length > MAX_TRAINING_ROWS) {
-    const step = xs.length / MAX_TRAINING_ROWS;
-    X = [];
-    Y = [];
-    for (let i = 0; i < MAX_TRAINING_ROWS; i++) {
-      const j = Math.floor(i * step);
-      X.push(xs[j]!);
-      Y.push(ys[j]!);
-    }
   }
   const positives = Y.reduce((a, b) => a + b, 0);
   if (X.length < MIN_TRAINING_ROWS || positives === 0 || positives === X.length) {

@@ -5,7 +5,7 @@
  * - late risk:        60 x late_probability
  * - how late:         0.75 point per day the last (up to) 5 invoices were paid late on average, at most 15
  * - overdue now:      5 + 1 point per 3 days of the oldest overdue invoice, at most 25 (reporting currency);
- *                     3 more when invoices in other currencies are overdue
+ *                     3 more when invoices in other currencies are overdue too (5 when only those are)
  * - deterioration:    10 when the trend is deteriorating; improving gives 3 back
  * - credit limit:     (utilisation - 0.8) x 10 above 80% of the limit, 5 + 20 per 100% above the limit, at most 10
  * - part payments:    3 when at least 30% of at least 3 paid invoices were paid in instalments
@@ -121,18 +121,23 @@ export function scoreCustomer(
     factors.push({ key: "days_late", points, reason: text });
   }
 
-  // Overdue now.
+  // Overdue now (other currencies are named beside, never added).
+  const otherOverdue = f.otherCurrencies
+    .filter((e) => e.overdueCount > 0)
+    .map((e) => `${plural(e.overdueCount, "invoice")}, ${formatAmount(e.overdueMinor, e.currency)}`);
   if (f.overdueCount > 0) {
+    const also = otherOverdue.length > 0 ? `; also overdue: ${otherOverdue.join("; ")}` : "";
     factors.push({
       key: "overdue",
-      points: Math.min(25, 5 + f.oldestOverdueDays / 3),
-      reason: `${plural(f.overdueCount, "invoice")} overdue, ${formatAmount(f.overdueMinor, f.currency)}, oldest ${days(f.oldestOverdueDays)}`,
+      points: Math.min(25, 5 + f.oldestOverdueDays / 3) + (otherOverdue.length > 0 ? 3 : 0),
+      reason: `${plural(f.overdueCount, "invoice")} overdue, ${formatAmount(f.overdueMinor, f.currency)}, oldest ${days(f.oldestOverdueDays)}${also}`,
     });
-  }
-  const otherOverdue = f.otherCurrencies.filter((e) => e.overdueCount > 0);
-  if (otherOverdue.length > 0) {
-    const parts = otherOverdue.map((e) => `${plural(e.overdueCount, "invoice")}, ${formatAmount(e.overdueMinor, e.currency)}`);
-    factors.push({ key: "overdue_other_currency", points: 3, reason: `also overdue in other currencies: ${parts.join("; ")}` });
+  } else if (otherOverdue.length > 0) {
+    factors.push({
+      key: "overdue",
+      points: 5,
+      reason: `overdue in other currencies: ${otherOverdue.join("; ")}`,
+    });
   }
 
   // Trend.
@@ -173,8 +178,12 @@ export function scoreCustomer(
 
   const total = factors.reduce((s, x) => s + x.points, 0);
   const score = Math.max(0, Math.min(100, Math.round(100 - total)));
-  const ranked = [...factors].sort((a, b) => Math.abs(b.points) - Math.abs(a.points) || (a.key < b.key ? -1 : 1));
-  const chosen = ranked.filter((x) => x.key === "new_customer" || Math.abs(x.points) >= 1).slice(0, MAX_REASONS);
+  const ranked = [...factors].sort(
+    (a, b) => Math.abs(b.points) - Math.abs(a.points) || (a.key < b.key ? -1 : 1),
+  );
+  const chosen = ranked
+    .filter((x) => x.key === "new_customer" || Math.abs(x.points) >= 1)
+    .slice(0, MAX_REASONS);
   if (chosen.length === 0) chosen.push(...ranked.slice(0, 1));
   return { score, grade: gradeFor(score), factors, reasons: chosen.map((x) => x.reason) };
 }

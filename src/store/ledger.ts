@@ -3,7 +3,7 @@
  * Every write is an idempotent upsert keyed by (org, external id): re-writing the same record changes nothing,
  * and the counts say what was created, updated or left unchanged.
  */
-import { and, eq, inArray, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { type AnySQLiteColumn, getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type {
   CanonicalAllocation,

@@ -25,7 +25,12 @@ async function importLedger() {
       "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
     ),
   });
-  const r = await importCsv(deps.store, { org: "acme", invoices: f["invoices.csv"]!, currency: "GBP", now: deps.clock.now() });
+  const r = await importCsv(deps.store, {
+    org: "acme",
+    invoices: f["invoices.csv"]!,
+    currency: "GBP",
+    now: deps.clock.now(),
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
 }
 
@@ -55,7 +60,16 @@ describe("HTTP app", () => {
     const row = (id: string) => html.match(new RegExp(`<tr data-customer="${id}">(.*?)</tr>`))?.[1] ?? "";
     const cells = (id: string) => [...row(id).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
     // name, outstanding, overdue, current, 1-30, 31-60, 61-90, 90+, oldest
-    expect(cells("C1").slice(1)).toEqual(["£950.00", "£950.00", "–", "£200.00", "£750.00", "–", "–", "50 days"]);
+    expect(cells("C1").slice(1)).toEqual([
+      "£950.00",
+      "£950.00",
+      "–",
+      "£200.00",
+      "£750.00",
+      "–",
+      "–",
+      "50 days",
+    ]);
     expect(cells("C2").slice(1)).toEqual(["£300.00", "£0.00", "£300.00", "–", "–", "–", "–", "–"]);
     expect(cells("C3").slice(1)).toEqual(["€50.00", "€50.00", "–", "–", "–", "–", "€50.00", "100 days"]);
   });

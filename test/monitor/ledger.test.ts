@@ -23,7 +23,13 @@ describe("as-of view of the ledger", () => {
       { contact: "A", issue: "2024-03-20", total: 50_00, events: [] },
       { contact: "A", issue: "2024-01-01", total: 70_00, status: "void" },
       { contact: "A", issue: "2024-01-01", total: 70_00, status: "draft" },
-      { contact: "A", issue: "2024-01-02", total: 30_00, noAllocations: true, events: [{ date: "2024-02-20" }] },
+      {
+        contact: "A",
+        issue: "2024-01-02",
+        total: 30_00,
+        noAllocations: true,
+        events: [{ date: "2024-02-20" }],
+      },
     ],
   };
 
@@ -61,7 +67,10 @@ describe("features", () => {
   it("counts an open invoice past due as at least N days late, never as missing", () => {
     const spec: LedgerSpec = {
       contacts: ["A"],
-      invoices: [...paymentHistory("A", "2024-01-01", [-2, 0, -1]), ...paymentHistory("A", "2024-04-01", [null])],
+      invoices: [
+        ...paymentHistory("A", "2024-01-01", [-2, 0, -1]),
+        ...paymentHistory("A", "2024-04-01", [null]),
+      ],
     };
     // The 4th invoice is due 2024-05-01 and never paid.
     const cases: [string, number, number, number][] = [
@@ -134,7 +143,13 @@ describe("features", () => {
             { date: "2024-02-15", amount: 30_00 },
           ],
         },
-        { contact: "A", issue: "2024-02-01", due: "2024-03-02", total: 10_00, events: [{ date: "2024-03-01" }] },
+        {
+          contact: "A",
+          issue: "2024-02-01",
+          due: "2024-03-02",
+          total: 10_00,
+          events: [{ date: "2024-03-01" }],
+        },
       ],
     };
     const f = featuresOf(spec, "2024-03-10");

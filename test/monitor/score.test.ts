@@ -44,8 +44,16 @@ describe("late probability", () => {
     invoices: [
       ...background(),
       ...paymentHistory("ONE_LATE", "2024-03-01", [12]),
-      ...paymentHistory("EARLY", "2023-01-05", Array.from({ length: 15 }, (_, i) => -10 + noise(i, 3))),
-      ...paymentHistory("LATE", "2023-01-05", Array.from({ length: 15 }, (_, i) => 15 + noise(i + 50, 3))),
+      ...paymentHistory(
+        "EARLY",
+        "2023-01-05",
+        Array.from({ length: 15 }, (_, i) => -10 + noise(i, 3)),
+      ),
+      ...paymentHistory(
+        "LATE",
+        "2023-01-05",
+        Array.from({ length: 15 }, (_, i) => 15 + noise(i + 50, 3)),
+      ),
     ],
   };
   const asOf = "2024-07-01";
@@ -99,7 +107,9 @@ describe("reasons and grades", () => {
       invoices: paymentHistory("A", "2023-01-01", [6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 18, 18, 18, 18, 18]),
     };
     const [s] = scoreOrganisation(buildLedger(spec), "2024-06-01");
-    expect(s!.reasons).toContain("paid the last 5 invoices 18 days late on average, 12 days worse than the 10 invoices before");
+    expect(s!.reasons).toContain(
+      "paid the last 5 invoices 18 days late on average, 12 days worse than the 10 invoices before",
+    );
   });
 
   it.each([
@@ -134,7 +144,11 @@ describe("trend", () => {
     ["a stable noisy series", stableNoisy, "stable"],
     ["one odd invoice at the end", [...stableNoisy.slice(0, 15), 40], "stable"],
     ["a +15 day shift over the last 3 invoices", [...stableNoisy.slice(0, 15), 14, 10, 12], "deteriorating"],
-    ["a -15 day shift over the last 4 invoices", [...stableNoisy.slice(0, 15), -18, -20, -16, -19], "improving"],
+    [
+      "a -15 day shift over the last 4 invoices",
+      [...stableNoisy.slice(0, 15), -18, -20, -16, -19],
+      "improving",
+    ],
     ["too little history", [1, 2, 30, 31], "insufficient_data"],
   ])("%s is %s", (_name, values, trend) => {
     expect(detectTrend(series(values), 7).trend).toBe(trend);
@@ -165,7 +179,11 @@ describe("trend", () => {
       invoices: paymentHistory("A", "2023-01-01", [...base, 16, 14, 18, 15, 17, 16]),
     };
     const input = buildLedger(spec);
-    const history: { asOf: string; trend: "deteriorating" | "stable" | "improving" | "insufficient_data"; trend_started_on: string | null }[] = [];
+    const history: {
+      asOf: string;
+      trend: "deteriorating" | "stable" | "improving" | "insufficient_data";
+      trend_started_on: string | null;
+    }[] = [];
     for (let d = "2024-01-01"; d <= "2024-09-30"; d = addDays(d, 1)) {
       const [s] = scoreOrganisation(input, d);
       history.push({ asOf: d, trend: s!.trend, trend_started_on: s!.trend_started_on });
@@ -178,7 +196,13 @@ describe("trend", () => {
   it.each([
     ["no previous alert", null, "deteriorating", "2024-05-01", true],
     ["stable now", null, "stable", null, false],
-    ["same episode", { startedOn: "2024-05-01", alertedOn: "2024-06-10" }, "deteriorating", "2024-05-01", false],
+    [
+      "same episode",
+      { startedOn: "2024-05-01", alertedOn: "2024-06-10" },
+      "deteriorating",
+      "2024-05-01",
+      false,
+    ],
     [
       "same episode, start re-estimated",
       { startedOn: "2024-05-01", alertedOn: "2024-06-10" },
@@ -186,7 +210,13 @@ describe("trend", () => {
       "2024-04-01",
       false,
     ],
-    ["a later episode", { startedOn: "2024-05-01", alertedOn: "2024-06-10" }, "deteriorating", "2024-09-01", true],
+    [
+      "a later episode",
+      { startedOn: "2024-05-01", alertedOn: "2024-06-10" },
+      "deteriorating",
+      "2024-09-01",
+      true,
+    ],
   ] as const)("isNewEpisode: %s", (_name, last, trend, started, expected) => {
     expect(isNewEpisode(last, { trend, trend_started_on: started })).toBe(expected);
   });

@@ -1,5 +1,5 @@
 /** Factories for reminder tests: an organisation, customers and invoices written through the ledger writes. */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Connector, HoldNote } from "../../connectors/connector";
 import { fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
@@ -20,7 +20,14 @@ export const T0 = Date.parse("2026-01-01T00:00:00Z");
 
 export async function makeOrg(
   store: Store,
-  over: Partial<{ slug: string; timezone: string; country: string | null; locale: string; isDemo: boolean; provider: "csv" | "xero" }> = {},
+  over: Partial<{
+    slug: string;
+    timezone: string;
+    country: string | null;
+    locale: string;
+    isDemo: boolean;
+    provider: "csv" | "xero";
+  }> = {},
 ): Promise<Organisation> {
   const { org } = await ensureOrg(
     store.db,
@@ -67,7 +74,11 @@ export async function makeCustomer(store: Store, org: Organisation, spec: Custom
   return { id, externalId };
 }
 
-export async function setContact(store: Store, contactId: string, patch: Partial<typeof contacts.$inferInsert>) {
+export async function setContact(
+  store: Store,
+  contactId: string,
+  patch: Partial<typeof contacts.$inferInsert>,
+) {
   await store.db.update(contacts).set(patch).where(eq(contacts.id, contactId));
 }
 
@@ -105,7 +116,12 @@ export function invoiceRow(customerExternalId: string, spec: InvoiceSpec): Canon
   };
 }
 
-export async function makeInvoice(store: Store, org: Organisation, customerExternalId: string, spec: InvoiceSpec) {
+export async function makeInvoice(
+  store: Store,
+  org: Organisation,
+  customerExternalId: string,
+  spec: InvoiceSpec,
+) {
   const row = invoiceRow(customerExternalId, spec);
   await upsertInvoices(store, org.id, [row], T0);
   return row;
@@ -116,13 +132,24 @@ export async function payInvoice(store: Store, org: Organisation, row: Canonical
   await upsertInvoices(
     store,
     org.id,
-    [{ ...row, amountPaidMinor: row.totalMinor - row.amountCreditedMinor, amountDueMinor: 0, status: "paid", paidOn }],
+    [
+      {
+        ...row,
+        amountPaidMinor: row.totalMinor - row.amountCreditedMinor,
+        amountDueMinor: 0,
+        status: "paid",
+        paidOn,
+      },
+    ],
     T0,
   );
 }
 
 export async function disputeInvoice(store: Store, org: Organisation, externalId: string, at: number) {
-  await store.db.update(invoices).set({ disputedAt: at }).where(eq(invoices.externalId, externalId));
+  await store.db
+    .update(invoices)
+    .set({ disputedAt: at })
+    .where(and(eq(invoices.orgId, org.id), eq(invoices.externalId, externalId)));
 }
 
 export const TEST_ENV = {
@@ -145,7 +172,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function harness(store: Store, inbox: TestInbox, start: string, over: Partial<ReminderDeps> = {}): Harness {
+export function harness(
+  store: Store,
+  inbox: TestInbox,
+  start: string,
+  over: Partial<ReminderDeps> = {},
+): Harness {
   const clock = fixedClock(start);
   const mailer = createSmtpMailer({ url: inbox.url, timeoutMs: 5_000 });
   const deps: ReminderDeps = { store, config: testConfig(inbox), log: silentLogger, mailer, ...over };
@@ -164,7 +196,6 @@ export function recordingConnector(provider: "csv" | "xero" = "csv") {
   let failNext = 0;
   const connector: Connector = {
     provider,
-    // biome-ignore lint/correctness/useYield: nothing to pull in these tests.
     async *pull() {},
     async placeHold(ctx, hold) {
       if (failNext > 0) {

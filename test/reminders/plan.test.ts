@@ -7,7 +7,12 @@ import {
   type PlanSettings,
   planReminders,
 } from "../../src/reminders/plan";
-import { DEFAULT_POLICY_LEVELS, FIRM_POLICY_LEVELS, reachedLevel, toPolicy } from "../../src/reminders/policy";
+import {
+  DEFAULT_POLICY_LEVELS,
+  FIRM_POLICY_LEVELS,
+  reachedLevel,
+  toPolicy,
+} from "../../src/reminders/policy";
 import { DEFAULT_WINDOW, localMoment, windowVerdict, zonedInstant } from "../../src/reminders/window";
 
 const policy = toPolicy("pol_default", "default", DEFAULT_POLICY_LEVELS);
@@ -104,7 +109,12 @@ describe("policy levels", () => {
   });
 
   it("refuses levels whose offsets do not increase or name an unsafe template", () => {
-    expect(() => toPolicy("x", "x", [{ offsetDays: 5, template: "a", name: "A" }, { offsetDays: 5, template: "b", name: "B" }])).toThrow();
+    expect(() =>
+      toPolicy("x", "x", [
+        { offsetDays: 5, template: "a", name: "A" },
+        { offsetDays: 5, template: "b", name: "B" },
+      ]),
+    ).toThrow();
     expect(() => toPolicy("x", "x", [{ offsetDays: 5, template: "../etc/passwd", name: "A" }])).toThrow();
   });
 });
@@ -122,7 +132,11 @@ describe("planning: who gets an email", () => {
     expect(p.emails).toHaveLength(1);
     const e = p.emails[0]!;
     expect(e.level.level).toBe(4);
-    expect(e.invoices.map((x) => x.invoice.number)).toEqual([invs[1]!.number, invs[0]!.number, invs[2]!.number]);
+    expect(e.invoices.map((x) => x.invoice.number)).toEqual([
+      invs[1]!.number,
+      invs[0]!.number,
+      invs[2]!.number,
+    ]);
     expect(e.to).toEqual([c.emails[0]]);
   });
 
@@ -250,11 +264,17 @@ describe("planning: sending window and timezones", () => {
   });
 
   it("converts local wall time to instants across daylight-saving changes", () => {
-    expect(new Date(zonedInstant("2026-03-29", 9 * 60, "Europe/London")).toISOString()).toBe("2026-03-29T08:00:00.000Z");
-    expect(new Date(zonedInstant("2026-03-28", 9 * 60, "Europe/London")).toISOString()).toBe("2026-03-28T09:00:00.000Z");
+    expect(new Date(zonedInstant("2026-03-29", 9 * 60, "Europe/London")).toISOString()).toBe(
+      "2026-03-29T08:00:00.000Z",
+    );
+    expect(new Date(zonedInstant("2026-03-28", 9 * 60, "Europe/London")).toISOString()).toBe(
+      "2026-03-28T09:00:00.000Z",
+    );
     // 01:30 does not exist in London on 29 March 2026: moved past the gap.
     expect(localMoment(zonedInstant("2026-03-29", 90, "Europe/London"), "Europe/London").minutes).toBe(150);
-    expect(windowVerdict(localMoment(TUESDAY_10AM, "Asia/Kolkata"), DEFAULT_WINDOW, new Map())).toEqual({ open: true });
+    expect(windowVerdict(localMoment(TUESDAY_10AM, "Asia/Kolkata"), DEFAULT_WINDOW, new Map())).toEqual({
+      open: true,
+    });
   });
 });
 
@@ -263,7 +283,9 @@ describe("planning: credit holds", () => {
     const c = contact();
     const sunday = Date.parse("2026-03-15T03:00:00Z");
     const p = plan([c], [invoice(c, { dueDate: "2026-01-20" })], { at: { kind: "instant", at: sunday } });
-    expect(p.holds).toEqual([{ contact: c, action: "place", reason: "an invoice reached the credit-hold level" }]);
+    expect(p.holds).toEqual([
+      { contact: c, action: "place", reason: "an invoice reached the credit-hold level" },
+    ]);
     expect(p.emails).toEqual([]);
   });
 

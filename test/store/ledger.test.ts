@@ -19,8 +19,13 @@ const T0 = 1_000;
 
 beforeEach(async () => {
   store = testStore();
-  orgId = (await ensureOrg(store.db, { slug: "o", name: "O", baseCurrency: "GBP", timezone: "UTC", provider: "csv" }, T0))
-    .org.id;
+  orgId = (
+    await ensureOrg(
+      store.db,
+      { slug: "o", name: "O", baseCurrency: "GBP", timezone: "UTC", provider: "csv" },
+      T0,
+    )
+  ).org.id;
   await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme", emails: ["a@acme.example"] }], T0);
 });
 afterEach(async () => {
@@ -45,12 +50,30 @@ const invoice = (over: Partial<CanonicalInvoice> = {}): CanonicalInvoice => ({
 describe("ledger upserts", () => {
   it("count created, updated and unchanged, and keep user-set contact fields on update", async () => {
     await store.db.update(contacts).set({ optedOut: true, chasingPausedUntil: "2026-12-01" });
-    const again = await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme Ltd", emails: ["a@acme.example"] }], T0 + 1);
+    const again = await upsertContacts(
+      store,
+      orgId,
+      [{ externalId: "C1", name: "Acme Ltd", emails: ["a@acme.example"] }],
+      T0 + 1,
+    );
     expect(again).toEqual({ created: 0, updated: 1, unchanged: 0 });
     const c = (await store.db.select().from(contacts))[0]!;
-    expect(c).toMatchObject({ name: "Acme Ltd", optedOut: true, chasingPausedUntil: "2026-12-01", updatedAt: T0 + 1 });
-    expect(await upsertInvoices(store, orgId, [invoice()], T0)).toEqual({ created: 1, updated: 0, unchanged: 0 });
-    expect(await upsertInvoices(store, orgId, [invoice()], T0 + 2)).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(c).toMatchObject({
+      name: "Acme Ltd",
+      optedOut: true,
+      chasingPausedUntil: "2026-12-01",
+      updatedAt: T0 + 1,
+    });
+    expect(await upsertInvoices(store, orgId, [invoice()], T0)).toEqual({
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+    });
+    expect(await upsertInvoices(store, orgId, [invoice()], T0 + 2)).toEqual({
+      created: 0,
+      updated: 0,
+      unchanged: 1,
+    });
     expect(await upsertInvoices(store, orgId, [invoice({ dueDate: "2026-02-15" })], T0 + 3)).toEqual({
       created: 0,
       updated: 1,
@@ -70,14 +93,22 @@ describe("ledger upserts", () => {
       ...over,
     });
     expect(await upsertPayments(store, orgId, [pay()], T0)).toEqual({ created: 1, updated: 0, unchanged: 0 });
-    expect(await upsertPayments(store, orgId, [pay()], T0 + 1)).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await upsertPayments(store, orgId, [pay()], T0 + 1)).toEqual({
+      created: 0,
+      updated: 0,
+      unchanged: 1,
+    });
     const moved = pay({
       allocations: [
         { invoiceExternalId: "I1", amountMinor: 4_000, date: "2026-02-01" },
         { invoiceExternalId: "I2", amountMinor: 2_000, date: "2026-02-01" },
       ],
     });
-    expect(await upsertPayments(store, orgId, [moved], T0 + 2)).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await upsertPayments(store, orgId, [moved], T0 + 2)).toEqual({
+      created: 0,
+      updated: 1,
+      unchanged: 0,
+    });
     const allocs = await store.db.select().from(paymentAllocations);
     expect(allocs.map((a) => a.amountMinor).sort()).toEqual([2_000, 4_000]);
     await upsertPayments(store, orgId, [pay({ deleted: true })], T0 + 3);
@@ -117,11 +148,25 @@ describe("ledger upserts", () => {
 describe("contact fields a ledger does not know", () => {
   it("keeps a credit limit set in Creditpulse when a sync brings contacts without one", async () => {
     await store.db.update(contacts).set({ creditLimitMinor: 500_000, timezone: "Pacific/Auckland" });
-    const r = await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme", emails: ["new@acme.example"] }], T0 + 1);
+    const r = await upsertContacts(
+      store,
+      orgId,
+      [{ externalId: "C1", name: "Acme", emails: ["new@acme.example"] }],
+      T0 + 1,
+    );
     expect(r).toEqual({ created: 0, updated: 1, unchanged: 0 });
     const c = (await store.db.select().from(contacts))[0]!;
-    expect(c).toMatchObject({ emails: ["new@acme.example"], creditLimitMinor: 500_000, timezone: "Pacific/Auckland" });
-    await upsertContacts(store, orgId, [{ externalId: "C1", name: "Acme", emails: [], creditLimitMinor: null }], T0 + 2);
+    expect(c).toMatchObject({
+      emails: ["new@acme.example"],
+      creditLimitMinor: 500_000,
+      timezone: "Pacific/Auckland",
+    });
+    await upsertContacts(
+      store,
+      orgId,
+      [{ externalId: "C1", name: "Acme", emails: [], creditLimitMinor: null }],
+      T0 + 2,
+    );
     expect((await store.db.select().from(contacts))[0]!.creditLimitMinor).toBeNull();
   });
 });

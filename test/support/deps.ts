@@ -15,7 +15,12 @@ export async function testDeps(
     store: testStore(),
     clock: opts.clock ?? fixedClock(opts.now ?? "2026-11-20T10:00:00Z"),
     log: silentLogger,
-    config: loadConfig({ CREDITPULSE_DB: ":memory:", LOG_LEVEL: "silent", CREDITPULSE_SCHEDULER: "0", ...opts.env }),
+    config: loadConfig({
+      CREDITPULSE_DB: ":memory:",
+      LOG_LEVEL: "silent",
+      CREDITPULSE_SCHEDULER: "0",
+      ...opts.env,
+    }),
     secret: TEST_SECRET,
     sealer: await sealerFromSecret(TEST_SECRET),
   };

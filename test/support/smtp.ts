@@ -45,6 +45,7 @@ export async function startInbox(): Promise<TestInbox> {
       authOptional: true,
       disabledCommands: ["STARTTLS", "AUTH"],
       logger: false,
+      disableReverseLookup: true,
       onMailFrom(_address, _session, cb) {
         const f = failAt("mail");
         cb(f ? smtpError(f.code, f.text) : undefined);
@@ -63,7 +64,11 @@ export async function startInbox(): Promise<TestInbox> {
           simpleParser(raw)
             .then((parsed) => {
               const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-              messages.push({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed });
+              messages.push({
+                envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) },
+                raw,
+                parsed,
+              });
               cb();
             })
             .catch((err: Error) => cb(err));
@@ -100,7 +105,8 @@ export async function startInbox(): Promise<TestInbox> {
     },
     messages,
     failWith(code, stage = "rcpt", text) {
-      failure = code === null ? null : { code, stage, text: text ?? (code >= 500 ? "Rejected" : "Try again later") };
+      failure =
+        code === null ? null : { code, stage, text: text ?? (code >= 500 ? "Rejected" : "Try again later") };
     },
     stop,
     start: listen,

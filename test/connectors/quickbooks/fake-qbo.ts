@@ -5,9 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { HttpResponse, http } from "msw";
-import { fixedClock } from "../../../src/clock";
+import {
+  configureQuickbooks,
+  type QuickbooksServiceOptions,
+  quickbooksFor,
+} from "../../../connectors/quickbooks/service";
 import { sealTokens } from "../../../connectors/tokens";
-import { configureQuickbooks, type QuickbooksServiceOptions, quickbooksFor } from "../../../connectors/quickbooks/service";
+import { fixedClock } from "../../../src/clock";
 import type { Deps } from "../../../src/deps";
 import { createConnection } from "../../../src/store/connections";
 import { ensureOrg } from "../../../src/store/orgs";
@@ -62,6 +66,8 @@ export class FakeQbo {
   tokenDelayMs = 0;
   inFlight = 0;
   peakInFlight = 0;
+  /** Runs before a customer update is applied (simulates someone else saving the customer meanwhile). */
+  beforeSave?: () => void;
 
   constructor(seed = true) {
     if (seed) this.load(fixture("ledger.creditpulse.json"));
@@ -78,7 +84,13 @@ export class FakeQbo {
 
   remove(name: QboEntityName, id: string, at: string) {
     this.data[name].delete(id);
-    (this.deleted[name] ??= []).push({ Id: id, domain: "QBO", status: "Deleted", MetaData: { LastUpdatedTime: at } });
+    this.deleted[name] = this.deleted[name] ?? [];
+    this.deleted[name].push({
+      Id: id,
+      domain: "QBO",
+      status: "Deleted",
+      MetaData: { LastUpdatedTime: at },
+    });
   }
 
   apiCalls(pathPart?: string) {
@@ -89,7 +101,11 @@ export class FakeQbo {
     const n = this.nextToken++;
     const rt = `rt-${n}`;
     this.validRefresh.add(rt);
-    return { ...fixture<Record<string, unknown>>("oauth-token-response.oauth-jsclient.json"), access_token: `at-${n}`, refresh_token: rt };
+    return {
+      ...fixture<Record<string, unknown>>("oauth-token-response.oauth-jsclient.json"),
+      access_token: `at-${n}`,
+      refresh_token: rt,
+    };
   }
 
   private query(sql: string) {
@@ -97,17 +113,21 @@ export class FakeQbo {
       /^SELECT \* FROM (\w+)(?: WHERE (.*?))?(?: ORDERBY (\S+))?(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?$/i.exec(
         sql.trim(),
       );
-    if (!m) return HttpResponse.json(fixture("error-400-unsupported-property.sandbox-2020.json"), { status: 400 });
+    if (!m)
+      return HttpResponse.json(fixture("error-400-unsupported-property.sandbox-2020.json"), { status: 400 });
     const name = m[1] as QboEntityName;
     let rows = [...(this.data[name]?.values() ?? [])];
     const where = m[2] ?? "";
-    if (name === "Customer" && !/Active IN \(true, false\)/i.test(where)) rows = rows.filter((r) => r.Active !== false);
+    if (name === "Customer" && !/Active IN \(true, false\)/i.test(where))
+      rows = rows.filter((r) => r.Active !== false);
     const since = /MetaData\.LastUpdatedTime >= '([^']+)'/.exec(where)?.[1];
     if (since) rows = rows.filter((r) => ts(r) >= Date.parse(since));
     const nameEq = /Name = '([^']+)'/.exec(where)?.[1];
     if (nameEq) rows = rows.filter((r) => r.Name === nameEq);
     const order = m[3] ?? "Id";
-    rows.sort((a, b) => (order === "Id" ? Number(a.Id) - Number(b.Id) : ts(a) - ts(b) || Number(a.Id) - Number(b.Id)));
+    rows.sort((a, b) =>
+      order === "Id" ? Number(a.Id) - Number(b.Id) : ts(a) - ts(b) || Number(a.Id) - Number(b.Id),
+    );
     const start = Number(m[4] ?? 1);
     const max = Number(m[5] ?? 100);
     const page = rows.slice(start - 1, start - 1 + max);
@@ -141,7 +161,8 @@ export class FakeQbo {
       if (request.method === "POST") call.body = await request.clone().json();
       this.calls.push(call);
       if (url.searchParams.get("minorversion") !== "75") throw new Error("minorversion 75 expected");
-      if (!/^Bearer at-\d+$/.test(request.headers.get("authorization") ?? "")) throw new Error("no bearer token");
+      if (!/^Bearer at-\d+$/.test(request.headers.get("authorization") ?? ""))
+        throw new Error("no bearer token");
       return call;
     };
     const faulted = (call: ApiCall) => {
@@ -159,8 +180,13 @@ export class FakeQbo {
         try {
           if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
           if (grant === "authorization_code") {
-            if (form.get("code") !== "good-code" || form.get("redirect_uri") !== `${QBO_ENV.PUBLIC_URL}/connect/quickbooks/callback`)
-              return HttpResponse.json(fixture("oauth-error-invalid-grant.oauth-jsclient.json"), { status: 400 });
+            if (
+              form.get("code") !== "good-code" ||
+              form.get("redirect_uri") !== `${QBO_ENV.PUBLIC_URL}/connect/quickbooks/callback`
+            )
+              return HttpResponse.json(fixture("oauth-error-invalid-grant.oauth-jsclient.json"), {
+                status: 400,
+              });
             return HttpResponse.json(this.issue());
           }
           if (grant === "refresh_token" && refreshToken && this.validRefresh.delete(refreshToken))
@@ -194,15 +220,22 @@ export class FakeQbo {
       http.get(`${base}/customer/:id`, async ({ request, params }) => {
         const call = await record(request, String(params.realm));
         const c = this.data.Customer.get(String(params.id));
-        return faulted(call) ?? (c ? HttpResponse.json({ Customer: c, time: new Date().toISOString() }) : HttpResponse.json(fixture("error-400-duplicate-name.sandbox-2020.json"), { status: 400 }));
+        return (
+          faulted(call) ??
+          (c
+            ? HttpResponse.json({ Customer: c, time: new Date().toISOString() })
+            : HttpResponse.json(fixture("error-400-duplicate-name.sandbox-2020.json"), { status: 400 }))
+        );
       }),
       http.post(`${base}/customer`, async ({ request, params }) => {
         const call = await record(request, String(params.realm));
         const fault = faulted(call);
         if (fault) return fault;
+        this.beforeSave?.();
         const body = call.body as Obj & { SyncToken: string; sparse?: boolean };
         const current = this.data.Customer.get(body.Id);
-        if (!current) return HttpResponse.json(fixture("error-400-duplicate-name.sandbox-2020.json"), { status: 400 });
+        if (!current)
+          return HttpResponse.json(fixture("error-400-duplicate-name.sandbox-2020.json"), { status: 400 });
         if (current.SyncToken !== body.SyncToken)
           return HttpResponse.json(fixture("error-400-stale-synctoken.creditpulse.json"), { status: 400 });
         const { sparse: _sparse, ...fields } = body;
@@ -218,10 +251,12 @@ export class FakeQbo {
 export const respond =
   (status: number, body: unknown, headers: Record<string, string> = {}): Fault =>
   () =>
-    HttpResponse.json(body, { status, headers });
+    HttpResponse.json(body as Record<string, unknown>, { status, headers });
 
 /** Deps for QuickBooks tests: fixed clock that fake sleeps advance, QBO settings, test hooks. */
-export async function qboDeps(opts: QuickbooksServiceOptions & { now?: string; env?: Record<string, string> } = {}) {
+export async function qboDeps(
+  opts: QuickbooksServiceOptions & { now?: string; env?: Record<string, string> } = {},
+) {
   const clock = fixedClock(opts.now ?? NOW);
   const sleeps: number[] = [];
   const deps = await testDeps({ clock, env: { ...QBO_ENV, ...opts.env } });
@@ -239,7 +274,13 @@ export async function connectedOrg(deps: Deps, fake: FakeQbo, slug = "harboursid
   const now = deps.clock.now();
   const { org } = await ensureOrg(
     deps.store.db,
-    { slug, name: "Harbourside Joinery Ltd", baseCurrency: "GBP", timezone: "Europe/London", provider: "quickbooks" },
+    {
+      slug,
+      name: "Harbourside Joinery Ltd",
+      baseCurrency: "GBP",
+      timezone: "Europe/London",
+      provider: "quickbooks",
+    },
     now,
   );
   const tokens = { accessToken: "at-0", refreshToken: "rt-0", expiresAt: now + 3_600_000 };

@@ -30,35 +30,58 @@ describe("QuickBooks OAuth: happy path", () => {
     expect(location.origin + location.pathname).toBe("https://appcenter.intuit.com/connect/oauth2");
     expect(location.searchParams.get("client_id")).toBe(QBO_ENV.QBO_CLIENT_ID);
     expect(location.searchParams.get("scope")).toBe("com.intuit.quickbooks.accounting");
-    expect(location.searchParams.get("redirect_uri")).toBe("https://creditpulse.test/connect/quickbooks/callback");
+    expect(location.searchParams.get("redirect_uri")).toBe(
+      "https://creditpulse.test/connect/quickbooks/callback",
+    );
     expect(location.searchParams.get("response_type")).toBe("code");
     expect(cookie).toMatch(/^cp_sid=/);
   });
 
   it("stores the realm, seals the tokens and creates the organisation from CompanyInfo and Preferences", async () => {
     const { app, cookie, state, fake, deps } = await start();
-    const res = await app.request(`/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`, {
-      headers: { cookie },
-    });
+    const res = await app.request(
+      `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`,
+      {
+        headers: { cookie },
+      },
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/orgs/harbourside-joinery-ltd");
     const [org] = await listOrgs(deps.store.db);
-    expect(org).toMatchObject({ name: "Harbourside Joinery Ltd", baseCurrency: "GBP", country: "GB", timezone: "Europe/London", provider: "quickbooks" });
+    expect(org).toMatchObject({
+      name: "Harbourside Joinery Ltd",
+      baseCurrency: "GBP",
+      country: "GB",
+      timezone: "Europe/London",
+      provider: "quickbooks",
+    });
     const [conn] = await deps.store.db.select().from(connections);
-    expect(conn).toMatchObject({ orgId: org!.id, provider: "quickbooks", tenantId: fake.realmId, status: "active" });
+    expect(conn).toMatchObject({
+      orgId: org!.id,
+      provider: "quickbooks",
+      tenantId: fake.realmId,
+      status: "active",
+    });
     expect(conn!.sealedTokens).not.toContain("at-1");
     expect(conn!.sealedTokens).not.toContain("rt-1");
     const tokens = await unsealTokens(deps.sealer, conn!.sealedTokens!);
-    expect(tokens).toMatchObject({ accessToken: "at-1", refreshToken: "rt-1", expiresAt: deps.clock.now() + 3_600_000 });
+    expect(tokens).toMatchObject({
+      accessToken: "at-1",
+      refreshToken: "rt-1",
+      expiresAt: deps.clock.now() + 3_600_000,
+    });
     expect(fake.tokenCalls).toEqual([{ grant: "authorization_code" }]);
     expect(fake.calls.map((c) => c.path)).toEqual([`/companyinfo/${fake.realmId}`, "/preferences"]);
   });
 
   it("disconnecting revokes the refresh token at Intuit and forgets the tokens", async () => {
     const { app, cookie, state, fake, deps } = await start();
-    await app.request(`/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`, {
-      headers: { cookie },
-    });
+    await app.request(
+      `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`,
+      {
+        headers: { cookie },
+      },
+    );
     const res = await app.request("/orgs/harbourside-joinery-ltd/quickbooks/disconnect", { method: "POST" });
     expect(res.status).toBe(303);
     expect(fake.revoked).toEqual(["rt-1"]);
@@ -70,7 +93,7 @@ describe("QuickBooks OAuth: happy path", () => {
 });
 
 describe("QuickBooks OAuth: security", () => {
-  const refused = async (mutate: (s: Awaited<ReturnType<typeof start>>) => Promise<Response>) => {
+  const refused = async (mutate: (s: Awaited<ReturnType<typeof start>>) => Response | Promise<Response>) => {
     const s = await start();
     const res = await mutate(s);
     expect(res.status).toBe(400);
@@ -83,31 +106,43 @@ describe("QuickBooks OAuth: security", () => {
   it("refuses a forged state and stores nothing", () =>
     refused(({ app, cookie, state, fake }) => {
       const forged = `${state.slice(0, -4)}AAAA`;
-      return app.request(`/connect/quickbooks/callback?code=good-code&state=${forged}&realmId=${fake.realmId}`, { headers: { cookie } });
+      return app.request(
+        `/connect/quickbooks/callback?code=good-code&state=${forged}&realmId=${fake.realmId}`,
+        { headers: { cookie } },
+      );
     }));
 
   it("refuses a state minted for another browser session", () =>
     refused(({ app, state, fake }) =>
-      app.request(`/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`),
+      app.request(
+        `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`,
+      ),
     ));
 
   it("refuses an expired state", () =>
     refused(({ app, cookie, state, fake, clock }) => {
       clock.advance(11 * 60_000);
-      return app.request(`/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`, {
-        headers: { cookie },
-      });
+      return app.request(
+        `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`,
+        {
+          headers: { cookie },
+        },
+      );
     }));
 
   it("refuses a callback with no state at all", () =>
     refused(({ app, cookie, fake }) =>
-      app.request(`/connect/quickbooks/callback?code=good-code&realmId=${fake.realmId}`, { headers: { cookie } }),
+      app.request(`/connect/quickbooks/callback?code=good-code&realmId=${fake.realmId}`, {
+        headers: { cookie },
+      }),
     ));
 
   it("answers 404 when QuickBooks is not configured", async () => {
     const { deps } = await qboDeps();
     const app = createApp({ ...deps, config: { ...deps.config, quickbooksConfigured: false } });
     expect((await app.request("/connect/quickbooks")).status).toBe(404);
-    expect(await deps.store.db.select().from(connections).where(eq(connections.provider, "quickbooks"))).toEqual([]);
+    expect(
+      await deps.store.db.select().from(connections).where(eq(connections.provider, "quickbooks")),
+    ).toEqual([]);
   });
 });

@@ -27,24 +27,55 @@ function setup(fake: FakeQbo) {
 /** The ledger as plain rows keyed by provider ids (store ids and timestamps left out). */
 async function snapshot(deps: Deps, orgId: string) {
   const db = deps.store.db;
-  const cs = await db.select().from(contacts).where(eq(contacts.orgId, orgId)).orderBy(asc(contacts.externalId));
+  const cs = await db
+    .select()
+    .from(contacts)
+    .where(eq(contacts.orgId, orgId))
+    .orderBy(asc(contacts.externalId));
   const byId = new Map(cs.map((c) => [c.id, c.externalId]));
-  const inv = await db.select().from(invoices).where(eq(invoices.orgId, orgId)).orderBy(asc(invoices.externalId));
+  const inv = await db
+    .select()
+    .from(invoices)
+    .where(eq(invoices.orgId, orgId))
+    .orderBy(asc(invoices.externalId));
   const invExt = new Map(inv.map((i) => [i.id, i.externalId]));
-  const pay = await db.select().from(payments).where(eq(payments.orgId, orgId)).orderBy(asc(payments.externalId));
+  const pay = await db
+    .select()
+    .from(payments)
+    .where(eq(payments.orgId, orgId))
+    .orderBy(asc(payments.externalId));
   const payExt = new Map(pay.map((p) => [p.id, p.externalId]));
   const alloc = await db.select().from(paymentAllocations).where(eq(paymentAllocations.orgId, orgId));
-  const cn = await db.select().from(creditNotes).where(eq(creditNotes.orgId, orgId)).orderBy(asc(creditNotes.externalId));
-  const strip = <T extends Record<string, unknown>>(r: T) => {
-    const { id: _i, orgId: _o, createdAt: _c, updatedAt: _u, contactId, ...rest } = r as Record<string, unknown>;
-    return { ...rest, ...(contactId !== undefined ? { contact: contactId ? byId.get(String(contactId)) : null } : {}) };
+  const cn = await db
+    .select()
+    .from(creditNotes)
+    .where(eq(creditNotes.orgId, orgId))
+    .orderBy(asc(creditNotes.externalId));
+  const strip = <T extends object>(r: T): Record<string, any> => {
+    const {
+      id: _i,
+      orgId: _o,
+      createdAt: _c,
+      updatedAt: _u,
+      contactId,
+      ...rest
+    } = r as Record<string, unknown>;
+    return {
+      ...rest,
+      ...(contactId !== undefined ? { contact: contactId ? byId.get(String(contactId)) : null } : {}),
+    };
   };
   return {
     contacts: cs.map(strip),
     invoices: inv.map(strip),
     payments: pay.map(strip),
     allocations: alloc
-      .map((a) => ({ payment: payExt.get(a.paymentId), invoice: invExt.get(a.invoiceId), amount: a.amountMinor, date: a.date }))
+      .map((a) => ({
+        payment: payExt.get(a.paymentId),
+        invoice: invExt.get(a.invoiceId),
+        amount: a.amountMinor,
+        date: a.date,
+      }))
       .sort((a, b) => `${a.payment}${a.invoice}`.localeCompare(`${b.payment}${b.invoice}`)),
     creditNotes: cn.map(strip),
   };
@@ -68,21 +99,40 @@ describe("QuickBooks sync: happy paths", () => {
     ]);
     expect(snap.contacts[0]!.emails).toEqual(["ap@anchorcafe.example", "owner@anchorcafe.example"]);
     const inv = Object.fromEntries(snap.invoices.map((i) => [i.externalId, i]));
-    expect(inv["101"]).toMatchObject({ number: "1001", totalMinor: 36207, amountDueMinor: 36207, status: "authorised", currency: "GBP", dueDate: "2026-10-01" });
-    expect(inv["102"]).toMatchObject({ totalMinor: 100000, amountPaidMinor: 60000, amountDueMinor: 40000, status: "authorised" });
+    expect(inv["101"]).toMatchObject({
+      number: "1001",
+      totalMinor: 36207,
+      amountDueMinor: 36207,
+      status: "authorised",
+      currency: "GBP",
+      dueDate: "2026-10-01",
+    });
+    expect(inv["102"]).toMatchObject({
+      totalMinor: 100000,
+      amountPaidMinor: 60000,
+      amountDueMinor: 40000,
+      status: "authorised",
+    });
     expect(inv["103"]).toMatchObject({ totalMinor: 25050, amountDueMinor: 0, status: "paid" });
     // Payment 202 took 50.00 of credit memo 301 off invoice 103: the allocation is the cash.
     expect(snap.allocations).toEqual([
       { payment: "201", invoice: "102", amount: 60000, date: "2026-10-20" },
       { payment: "202", invoice: "103", amount: 20050, date: "2026-09-05" },
     ]);
-    expect(snap.creditNotes[0]).toMatchObject({ externalId: "301", totalMinor: 8000, remainingMinor: 3000, status: "authorised" });
+    expect(snap.creditNotes[0]).toMatchObject({
+      externalId: "301",
+      totalMinor: 8000,
+      remainingMinor: 3000,
+      status: "authorised",
+    });
 
     // Pages of 2: customers 2+1, invoices 2+1, payments 2+empty, credit memos 1 = 7 queries, nothing else.
     const queries = fake.apiCalls("/query").map((c) => c.query);
     expect(queries).toHaveLength(7);
     expect(fake.calls).toHaveLength(7);
-    expect(queries[0]).toBe("SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id STARTPOSITION 1 MAXRESULTS 2");
+    expect(queries[0]).toBe(
+      "SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id STARTPOSITION 1 MAXRESULTS 2",
+    );
     expect(queries[1]).toContain("STARTPOSITION 3");
     expect(JSON.parse((await getCursor(deps.store.db, org.id, "invoices"))!)).toMatchObject({ phase: "cdc" });
   });
@@ -111,7 +161,10 @@ describe("QuickBooks sync: happy paths", () => {
     expect(report.entities.contacts).toMatchObject({ created: 6, pages: 4 });
     expect(seen.map((q) => /STARTPOSITION (\d+)/.exec(q)?.[1])).toEqual(["1", "3", "5", "7"]);
     const rows = await deps.store.db.select().from(contacts).where(eq(contacts.orgId, org.id));
-    expect(rows.find((r) => r.externalId === "5")).toMatchObject({ name: "Dukes Basketball Camp", emails: ["Dukes_bball@intuit.com"] });
+    expect(rows.find((r) => r.externalId === "5")).toMatchObject({
+      name: "Dukes Basketball Camp",
+      emails: ["Dukes_bball@intuit.com"],
+    });
   });
 
   it("syncs changes with one change-data-capture call for all four entities, marking deletions", async () => {
@@ -125,7 +178,12 @@ describe("QuickBooks sync: happy paths", () => {
     clock.advance(86_400_000);
     const at = new Date(clock.now()).toISOString();
     fake.put("Invoice", { ...fake.data.Invoice.get("101")!, Balance: 0, MetaData: { LastUpdatedTime: at } });
-    fake.put("Invoice", { ...fake.data.Invoice.get("101")!, Id: "104", DocNumber: "1004", MetaData: { LastUpdatedTime: at } });
+    fake.put("Invoice", {
+      ...fake.data.Invoice.get("101")!,
+      Id: "104",
+      DocNumber: "1004",
+      MetaData: { LastUpdatedTime: at },
+    });
     fake.remove("Payment", "201", at);
 
     const report = await service.sync(connection);
@@ -133,10 +191,16 @@ describe("QuickBooks sync: happy paths", () => {
     expect(fake.calls).toHaveLength(1);
     expect(fake.calls[0]!.path).toBe("/cdc");
     const snap = await snapshot(deps, org.id);
-    expect(snap.invoices.find((i) => i.externalId === "101")).toMatchObject({ status: "paid", amountDueMinor: 0 });
+    expect(snap.invoices.find((i) => i.externalId === "101")).toMatchObject({
+      status: "paid",
+      amountDueMinor: 0,
+    });
     expect(snap.invoices.find((i) => i.externalId === "104")).toMatchObject({ number: "1004" });
     // Deleted in QBO: kept, marked deleted, no longer paying anything.
-    expect(snap.payments.find((p) => p.externalId === "201")).toMatchObject({ deleted: true, amountMinor: 60000 });
+    expect(snap.payments.find((p) => p.externalId === "201")).toMatchObject({
+      deleted: true,
+      amountMinor: 60000,
+    });
     expect(snap.allocations.map((a) => a.payment)).toEqual(["202"]);
   });
 
@@ -156,7 +220,9 @@ describe("QuickBooks sync: happy paths", () => {
     expect(fake.apiCalls("/cdc")).toHaveLength(0);
     const queries = fake.apiCalls("/query").map((c) => c.query);
     expect(queries).toHaveLength(4);
-    expect(queries[1]).toMatch(/^SELECT \* FROM Invoice WHERE MetaData\.LastUpdatedTime >= '2026-11-20T09:55:00\+00:00' ORDERBY MetaData\.LastUpdatedTime STARTPOSITION 1 MAXRESULTS 1000$/);
+    expect(queries[1]).toMatch(
+      /^SELECT \* FROM Invoice WHERE MetaData\.LastUpdatedTime >= '2026-11-20T09:55:00\+00:00' ORDERBY MetaData\.LastUpdatedTime STARTPOSITION 1 MAXRESULTS 1000$/,
+    );
     const snap = await snapshot(deps, org.id);
     expect(snap.invoices.find((i) => i.externalId === "102")).toMatchObject({ status: "paid" });
 
@@ -176,12 +242,25 @@ describe("QuickBooks sync: happy paths", () => {
     clock.advance(3_600_000);
     const at = new Date(clock.now() - 60_000).toISOString();
     for (let i = 0; i < 1000; i++)
-      fake.put("Customer", { ...fake.data.Customer.get("2")!, Id: String(1000 + i), DisplayName: `Bulk ${i}`, MetaData: { LastUpdatedTime: at } });
+      fake.put("Customer", {
+        ...fake.data.Customer.get("2")!,
+        Id: String(1000 + i),
+        DisplayName: `Bulk ${i}`,
+        MetaData: { LastUpdatedTime: at },
+      });
     const report = await service.sync(connection);
     expect(report.entities.contacts.created).toBe(1000);
     // CDC, then catch-up queries: customers (a full page, the same page again from its newest time, then
     // past the 1,000 rows sharing that time), invoices, payments, credit memos.
-    expect(fake.calls.map((c) => c.path)).toEqual(["/cdc", "/query", "/query", "/query", "/query", "/query", "/query"]);
+    expect(fake.calls.map((c) => c.path)).toEqual([
+      "/cdc",
+      "/query",
+      "/query",
+      "/query",
+      "/query",
+      "/query",
+      "/query",
+    ]);
   });
 
   it("after a crash mid-sync, resumes from the stored cursor and ends with the same store as an uninterrupted run", async () => {
@@ -210,7 +289,9 @@ describe("QuickBooks sync: happy paths", () => {
     // A new process on the same store.
     const restarted: Deps = { ...b.deps };
     configureQuickbooks(restarted, { pageSize: 1, sleep: async () => {} });
-    const report = await quickbooksFor(restarted)!.sync((await getConnection(b.deps.store.db, rb.connection.id))!);
+    const report = await quickbooksFor(restarted)!.sync(
+      (await getConnection(b.deps.store.db, rb.connection.id))!,
+    );
     expect(report.status).toBe("ok");
     expect(await snapshot(b.deps, rb.org.id)).toEqual(expected);
     // Nothing before the crash point was fetched again: customers go on by CDC, invoices from position 2.

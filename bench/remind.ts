@@ -1,0 +1,171 @@
+/**
+ * `npx tsx bench/remind.ts [customers] [invoicesPerCustomer]`: plans reminders for 100,000 customers with
+ * 1,000,000 invoices (load the rows + pure planning, nothing sent) beside a bare SQL pass over the overdue
+ * invoices on the same database, measured in the same run. Prints both times and the ratio (target: within 5x).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { loadConfig } from "../src/config";
+import { addDays } from "../src/model";
+import { planSettingsFor } from "../src/reminders/dispatch";
+import { publicHolidays } from "../src/reminders/holidays";
+import { planReminders } from "../src/reminders/plan";
+import { findOrgBySlug } from "../src/store/orgs";
+import { loadPlanRows, loadPolicies, loadReminderSettings } from "../src/store/reminders";
+import { openSqliteStore } from "../src/store/sqlite";
+
+const CUSTOMERS = Number(process.argv[2] ?? 100_000);
+const PER_CUSTOMER = Number(process.argv[3] ?? 10);
+const AS_OF = "2026-03-10";
+const AT = Date.parse("2026-03-10T10:00:00Z");
+const ZONES = [null, "Europe/London", "America/Los_Angeles", "Pacific/Auckland", "Asia/Singapore"];
+
+function seeded(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "creditpulse-bench-"));
+const path = join(dir, "bench.db");
+try {
+  const store = openSqliteStore(path);
+  const raw = new Database(path);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = OFF");
+
+  const t0 = performance.now();
+  raw
+    .prepare(
+      `insert into organisations (id, slug, name, base_currency, timezone, country, locale, provider, is_demo, created_at, updated_at)
+       values ('org_bench', 'bench', 'Bench Ltd', 'GBP', 'Europe/London', 'GB', 'en-GB', 'csv', 0, 0, 0)`,
+    )
+    .run();
+  const insContact = raw.prepare(
+    `insert into contacts (id, org_id, external_id, name, emails, timezone, credit_limit_minor, excluded, opted_out, hold_state, deleted, created_at, updated_at)
+     values (?, 'org_bench', ?, ?, ?, ?, ?, 0, 0, 'none', 0, 0, 0)`,
+  );
+  const insInvoice = raw.prepare(
+    `insert into invoices (id, org_id, contact_id, external_id, number, issue_date, due_date, currency, total_minor,
+       amount_paid_minor, amount_credited_minor, amount_due_minor, status, created_at, updated_at)
+     values (?, 'org_bench', ?, ?, ?, ?, ?, 'GBP', ?, ?, 0, ?, ?, 0, 0)`,
+  );
+  const insClaim = raw.prepare(
+    `insert into reminders (id, org_id, contact_id, invoice_id, level, offset_days, template, policy_id, email_id, status, attempts, claimed_at, updated_at)
+     values (?, 'org_bench', ?, ?, 2, 1, 'overdue', 'builtin-default', ?, 'sent', 1, 0, 0)`,
+  );
+  const rand = seeded(42);
+  let invoicesWritten = 0;
+  raw.transaction(() => {
+    for (let c = 0; c < CUSTOMERS; c++) {
+      const cid = `cus_${c}`;
+      insContact.run(
+        cid,
+        `C${c}`,
+        `Customer ${c}`,
+        JSON.stringify([`c${c}@customer.example`]),
+        ZONES[c % ZONES.length] ?? null,
+        c % 7 === 0 ? 5_000_00 : null,
+      );
+      for (let i = 0; i < PER_CUSTOMER; i++) {
+        const issue = addDays(AS_OF, -Math.floor(rand() * 365));
+        const due = addDays(issue, 30);
+        const total = 50_00 + Math.floor(rand() * 2_000_00);
+        // Most invoices are paid; the recent ones and a slice of older ones are still open.
+        const open = due >= addDays(AS_OF, -10) ? rand() < 0.8 : rand() < 0.06;
+        const iid = `inv_${c}_${i}`;
+        insInvoice.run(
+          iid,
+          cid,
+          `I${c}-${i}`,
+          `INV-${c}-${i}`,
+          issue,
+          due,
+          total,
+          open ? 0 : total,
+          open ? total : 0,
+          open ? "authorised" : "paid",
+        );
+        if (open && due < AS_OF && rand() < 0.3) insClaim.run(`rem_${c}_${i}`, cid, iid, `eml_${c}_${i}`);
+        invoicesWritten++;
+      }
+    }
+  })();
+  raw.exec("analyze");
+  const seedMs = performance.now() - t0;
+
+  const org = (await findOrgBySlug(store.db, "bench"))!;
+  const config = loadConfig({ LOG_LEVEL: "silent" });
+
+  // Baseline: one bare SQL pass reading the overdue invoices (the least any planner must read).
+  const bare = raw.prepare(
+    `select id, contact_id, number, due_date, currency, amount_due_minor from invoices
+     where org_id = ? and status in ('authorised', 'submitted') and amount_due_minor > 0 and due_date < ?`,
+  );
+  function baseline(): number {
+    const rows = bare.all("org_bench", AS_OF) as { amount_due_minor: number }[];
+    let sum = 0;
+    for (const r of rows) sum += r.amount_due_minor;
+    return rows.length + (sum > 0 ? 0 : 1);
+  }
+
+  async function planOnce() {
+    const settings = await loadReminderSettings(store.db, org);
+    const { policies, defaultId } = await loadPolicies(store.db, org.id);
+    const holidays = publicHolidays(org.country, [AS_OF]);
+    const tl = performance.now();
+    const rows = await loadPlanRows(store.db, org, {
+      asOf: addDays(AS_OF, 1),
+      maxDueDate: addDays(AS_OF, 5),
+    });
+    const tp = performance.now();
+    const plan = planReminders({
+      settings: planSettingsFor(org, settings, config, defaultId, holidays),
+      policies,
+      contacts: rows.contacts,
+      invoices: rows.invoices,
+      claimedLevel: rows.claimedLevel,
+      outstandingBase: rows.outstandingBase,
+      at: { kind: "instant", at: AT },
+    });
+    if (process.env.BENCH_PHASES)
+      console.log(`  load ${(tp - tl).toFixed(0)} ms, plan ${(performance.now() - tp).toFixed(0)} ms`);
+    return plan;
+  }
+
+  const time = async <T>(fn: () => T | Promise<T>): Promise<[number, T]> => {
+    const t = performance.now();
+    const r = await fn();
+    return [performance.now() - t, r];
+  };
+
+  // Warm both once, then take the best of three.
+  const overdueRows = baseline();
+  const warm = await planOnce();
+  const bareTimes: number[] = [];
+  const planTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    bareTimes.push((await time(baseline))[0]);
+    planTimes.push((await time(planOnce))[0]);
+  }
+  const bareMs = Math.min(...bareTimes);
+  const planMs = Math.min(...planTimes);
+  console.log(
+    `customers ${CUSTOMERS.toLocaleString("en-GB")}, invoices ${invoicesWritten.toLocaleString("en-GB")} (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
+  );
+  console.log(`overdue invoices read by the bare SQL pass: ${overdueRows.toLocaleString("en-GB")}`);
+  console.log(
+    `plan: ${warm.emails.length.toLocaleString("en-GB")} emails, ${warm.skipped.length.toLocaleString("en-GB")} skipped, ${warm.holds.length.toLocaleString("en-GB")} hold changes`,
+  );
+  console.log(`bare SQL pass over overdue invoices: ${bareMs.toFixed(0)} ms (best of 3)`);
+  console.log(`plan reminders (load + plan):        ${planMs.toFixed(0)} ms (best of 3)`);
+  console.log(`ratio: ${(planMs / bareMs).toFixed(2)}x (target within 5x)`);
+  raw.close();
+  await store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

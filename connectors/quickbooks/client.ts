@@ -1,0 +1,380 @@
+/**
+ * The only importer of intuit-oauth (and the place node-quickbooks would live): a small typed, promise-based
+ * client for QuickBooks Online.
+ *
+ * - Tokens go through intuit-oauth's OAuthClient (authorize URL, code exchange, refresh, revoke), one client
+ *   per call because OAuthClient keeps the last token set on the instance.
+ * - Data calls go straight to the v3 REST API with fetch: node-quickbooks is callback-based, bakes one access
+ *   token into each instance, has no request timeout or AbortSignal, no typed query/CDC, and evals its
+ *   options. Fetch gives us timeouts, our own types and one ConnectorError per failure.
+ *
+ * Every data call passes the per-realm rate limiter (500/min, 10 concurrent) and withRetry (429 / fault 3001
+ * after Retry-After, 5xx with backoff and jitter) and has a timeout.
+ */
+import OAuthClient from "intuit-oauth";
+import type { Clock } from "../../src/clock";
+import { ConnectorError } from "../connector";
+import {
+  createRateLimiter,
+  errorKindForStatus,
+  parseRetryAfter,
+  type RateLimiter,
+  type RetryOptions,
+  realSleep,
+  type Sleep,
+  withRetry,
+} from "../limits";
+import type { TokenSet } from "../tokens";
+
+export const QBO_SCOPE = "com.intuit.quickbooks.accounting";
+export const QBO_API_BASE = {
+  sandbox: "https://sandbox-quickbooks.api.intuit.com",
+  production: "https://quickbooks.api.intuit.com",
+} as const;
+export type QboEnvironment = keyof typeof QBO_API_BASE;
+
+/** Intuit's documented limits per realm (company). */
+export const QBO_LIMITS = { perMinute: 500, concurrent: 10 } as const;
+
+// intuit-oauth retries 5xx/429 itself with real multi-second sleeps; our withRetry does that with an injected
+// sleep, so its own retries are switched off (this module is its only user).
+(OAuthClient as unknown as { retryConfig: { maxRetries: number } }).retryConfig.maxRetries = 0;
+
+// --- OAuth -------------------------------------------------------------------------------------------------
+
+export interface QboOAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  environment: QboEnvironment;
+  redirectUri: string;
+  clock: Clock;
+  timeoutMs?: number;
+}
+
+export interface QboOAuth {
+  authorizeUrl(state: string): string;
+  /** Exchanges the code in the callback URL; the realmId arrives only there. */
+  exchangeCode(callbackUrl: string): Promise<{ tokens: TokenSet; realmId: string }>;
+  /** Refreshes; Intuit rotates the refresh token on every call, so keep the one returned. */
+  refresh(refreshToken: string): Promise<TokenSet>;
+  revoke(token: string): Promise<void>;
+}
+
+interface IntuitTokenJson {
+  access_token?: string;
+  refresh_token?: string;
+  expires_in?: number;
+  x_refresh_token_expires_in?: number;
+  id_token?: string;
+  scope?: string;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectorError("transient", `${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Maps an intuit-oauth failure to one ConnectorError. */
+function oauthError(err: unknown, what: string): ConnectorError {
+  if (err instanceof ConnectorError) return err;
+  const e = err as {
+    error?: string;
+    error_description?: string;
+    message?: string;
+    authResponse?: { response?: { status?: number; headers?: Record<string, string> } };
+    response?: { status?: number };
+  };
+  const status = e.authResponse?.response?.status ?? e.response?.status;
+  const code = e.error ?? "";
+  if (code === "invalid_grant" || code === "invalid_client")
+    return new ConnectorError(
+      "auth_revoked",
+      `${what}: QuickBooks refused the grant (${code}${e.error_description ? `: ${e.error_description}` : ""})`,
+      { status, provider: "quickbooks" },
+    );
+  const kind = status ? errorKindForStatus(status) : "transient";
+  return new ConnectorError(
+    kind === "auth_revoked" ? "auth_revoked" : kind,
+    `${what} failed: ${code || e.message || "error"}`,
+    {
+      status,
+      provider: "quickbooks",
+    },
+  );
+}
+
+export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const client = () =>
+    new OAuthClient({
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      environment: opts.environment,
+      redirectUri: opts.redirectUri,
+    });
+  const toTokens = (json: IntuitTokenJson | undefined, what: string): TokenSet => {
+    if (!json?.access_token || !json.refresh_token)
+      throw new ConnectorError("transient", `${what}: the token response had no tokens`, {
+        provider: "quickbooks",
+      });
+    const now = opts.clock.now();
+    return {
+      accessToken: json.access_token,
+      refreshToken: json.refresh_token,
+      expiresAt: now + (json.expires_in ?? 3600) * 1000,
+      ...(json.x_refresh_token_expires_in
+        ? { refreshExpiresAt: now + json.x_refresh_token_expires_in * 1000 }
+        : {}),
+      ...(json.scope ? { scope: json.scope } : {}),
+      ...(json.id_token ? { idToken: json.id_token } : {}),
+    };
+  };
+  return {
+    authorizeUrl(state) {
+      return client().authorizeUri({ scope: [QBO_SCOPE], state });
+    },
+    async exchangeCode(callbackUrl) {
+      const realmId = new URL(callbackUrl).searchParams.get("realmId");
+      if (!realmId)
+        throw new ConnectorError("invalid_data", "the callback carried no realmId", {
+          provider: "quickbooks",
+        });
+      try {
+        const res = await withTimeout(
+          client().createToken(callbackUrl),
+          timeoutMs,
+          "QuickBooks code exchange",
+        );
+        return { tokens: toTokens(res.json as IntuitTokenJson, "code exchange"), realmId };
+      } catch (err) {
+        throw oauthError(err, "QuickBooks code exchange");
+      }
+    },
+    async refresh(refreshToken) {
+      try {
+        const res = await withTimeout(
+          client().refreshUsingToken(refreshToken),
+          timeoutMs,
+          "QuickBooks token refresh",
+        );
+        return toTokens(res.json as IntuitTokenJson, "token refresh");
+      } catch (err) {
+        throw oauthError(err, "QuickBooks token refresh");
+      }
+    },
+    async revoke(token) {
+      try {
+        await withTimeout(client().revoke({ refresh_token: token }), timeoutMs, "QuickBooks revoke");
+      } catch (err) {
+        throw oauthError(err, "QuickBooks revoke");
+      }
+    },
+  };
+}
+
+// --- Accounting API (REST) ---------------------------------------------------------------------------------
+
+/** One error of a QBO Fault body (`Fault.Error[]`, or lower-case `fault.error[]` on 401s). */
+export interface QboFaultError {
+  code: string;
+  message: string;
+  detail?: string;
+}
+
+/** Fault codes of a failed call ride on ConnectorError.details.cause. */
+export interface QboFaultCause {
+  faultCodes: string[];
+}
+
+export function faultCodes(err: unknown): string[] {
+  if (!(err instanceof ConnectorError)) return [];
+  const cause = err.details.cause as Partial<QboFaultCause> | undefined;
+  return cause?.faultCodes ?? [];
+}
+
+export function parseFault(body: unknown): QboFaultError[] {
+  const b = body as {
+    Fault?: { Error?: { code?: string; Message?: string; Detail?: string }[] };
+    fault?: { error?: { code?: string; message?: string; detail?: string }[] };
+  } | null;
+  if (!b || typeof b !== "object") return [];
+  if (b.Fault?.Error)
+    return b.Fault.Error.map((e) => ({
+      code: String(e.code ?? ""),
+      message: e.Message ?? "",
+      detail: e.Detail,
+    }));
+  if (b.fault?.error)
+    return b.fault.error.map((e) => ({
+      code: String(e.code ?? ""),
+      message: e.message ?? "",
+      detail: e.detail,
+    }));
+  return [];
+}
+
+/** What a data call needs of the connection: the realm, a token, and an optional abort signal. */
+export interface QboCallContext {
+  tenantId: string;
+  accessToken(): Promise<string>;
+  signal?: AbortSignal;
+}
+
+export interface QboApiOptions {
+  environment: QboEnvironment;
+  clock: Clock;
+  minorVersion?: number;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  sleep?: Sleep;
+  random?: () => number;
+  retry?: Omit<RetryOptions, "sleep" | "random">;
+}
+
+export type QboQueryResponse = { QueryResponse?: Record<string, unknown>; time?: string };
+export type QboCdcResponse = {
+  CDCResponse?: { QueryResponse?: Record<string, unknown>[] }[];
+  time?: string;
+};
+
+export interface QboApi {
+  query(ctx: QboCallContext, sql: string): Promise<QboQueryResponse>;
+  cdc(ctx: QboCallContext, entities: string[], changedSince: string): Promise<QboCdcResponse>;
+  read<T = Record<string, unknown>>(ctx: QboCallContext, entity: string, id: string): Promise<T>;
+  /** GETs a path under the company (e.g. "preferences") and returns the whole body. */
+  get(ctx: QboCallContext, path: string): Promise<Record<string, unknown>>;
+  /** POSTs an entity body (create, or a sparse update when body.sparse is true); returns the saved entity. */
+  save<T = Record<string, unknown>>(
+    ctx: QboCallContext,
+    entity: string,
+    body: Record<string, unknown>,
+  ): Promise<T>;
+  /** Calls made, all realms (each retry counts: Intuit meters every request). */
+  readonly calls: number;
+  limiterFor(realmId: string): RateLimiter;
+}
+
+export function createQboApi(opts: QboApiOptions): QboApi {
+  const base = QBO_API_BASE[opts.environment];
+  const minor = String(opts.minorVersion ?? 75);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+  const sleep = opts.sleep ?? realSleep;
+  const limiters = new Map<string, RateLimiter>();
+  let calls = 0;
+
+  const limiterFor = (realmId: string) => {
+    let l = limiters.get(realmId);
+    if (!l) {
+      l = createRateLimiter({ ...QBO_LIMITS }, opts.clock, sleep);
+      limiters.set(realmId, l);
+    }
+    return l;
+  };
+
+  async function once(
+    ctx: QboCallContext,
+    method: "GET" | "POST",
+    path: string,
+    params: Record<string, string>,
+    body?: unknown,
+  ): Promise<unknown> {
+    const url = new URL(`${base}/v3/company/${encodeURIComponent(ctx.tenantId)}/${path}`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    url.searchParams.set("minorversion", minor);
+    const token = await ctx.accessToken();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    calls++;
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: "application/json",
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (ctx.signal?.aborted) throw err;
+      const timedOut = timeout.aborted;
+      throw new ConnectorError(
+        "transient",
+        timedOut ? `QuickBooks ${path} timed out after ${timeoutMs} ms` : `QuickBooks ${path}: network error`,
+        { provider: "quickbooks", cause: err },
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = undefined;
+    }
+    const faults = parseFault(json);
+    const codes = faults.map((f) => f.code);
+    if (res.ok && faults.length === 0) {
+      if (json === undefined)
+        throw new ConnectorError("transient", `QuickBooks ${path}: the response was not JSON`, {
+          provider: "quickbooks",
+        });
+      return json;
+    }
+    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), opts.clock.now());
+    const what = faults.map((f) => `${f.code} ${f.message}`.trim()).join("; ") || `HTTP ${res.status}`;
+    const details = {
+      status: res.status,
+      provider: "quickbooks" as const,
+      cause: { faultCodes: codes } satisfies QboFaultCause,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
+    // 3001 ThrottleExceeded may arrive with 429 or another status: always back off.
+    if (res.status === 429 || codes.includes("3001"))
+      throw new ConnectorError("rate_limited", `QuickBooks throttled ${path}: ${what}`, details);
+    const kind = res.ok ? "invalid_data" : errorKindForStatus(res.status);
+    throw new ConnectorError(kind, `QuickBooks ${method} ${path} failed: ${what}`, details);
+  }
+
+  const call = (
+    ctx: QboCallContext,
+    method: "GET" | "POST",
+    path: string,
+    params: Record<string, string>,
+    body?: unknown,
+  ) =>
+    withRetry(() => limiterFor(ctx.tenantId).schedule(() => once(ctx, method, path, params, body)), {
+      ...opts.retry,
+      sleep,
+      random: opts.random,
+    });
+
+  return {
+    query: (ctx, sql) => call(ctx, "GET", "query", { query: sql }) as Promise<QboQueryResponse>,
+    cdc: (ctx, entities, changedSince) =>
+      call(ctx, "GET", "cdc", { entities: entities.join(","), changedSince }) as Promise<QboCdcResponse>,
+    async read(ctx, entity, id) {
+      const json = (await call(
+        ctx,
+        "GET",
+        `${entity.toLowerCase()}/${encodeURIComponent(id)}`,
+        {},
+      )) as Record<string, unknown>;
+      return json[entity] as never;
+    },
+    get: (ctx, path) => call(ctx, "GET", path, {}) as Promise<Record<string, unknown>>,
+    async save(ctx, entity, body) {
+      const json = (await call(ctx, "POST", entity.toLowerCase(), {}, body)) as Record<string, unknown>;
+      return json[entity] as never;
+    },
+    get calls() {
+      return calls;
+    },
+    limiterFor,
+  };
+}

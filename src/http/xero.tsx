@@ -1,0 +1,289 @@
+/**
+ * Xero on the web: connect (OAuth code flow with signed, session-bound state), choose tenants, disconnect,
+ * and the webhook endpoint. Routes only start flows: the work is in connectors/xero and src/sync.
+ */
+import { type Context, Hono } from "hono";
+import { ConnectorError, type ProviderTokenSet } from "../../connectors/connector";
+import { unsealTokens } from "../../connectors/tokens";
+import {
+  buildConsentUrl,
+  disconnectTenant,
+  exchangeCode,
+  revokeTokenSet,
+  type XeroOAuthConfig,
+  type XeroTenant,
+} from "../../connectors/xero/client";
+import type { XeroConnector } from "../../connectors/xero/index";
+import {
+  entityOfCategory,
+  parseXeroWebhook,
+  verifyXeroSignature,
+  xeroEventId,
+} from "../../connectors/xero/webhook";
+import type { Deps } from "../deps";
+import { NotFoundError, UserError } from "../errors";
+import {
+  clearTokens,
+  connectionForOrg,
+  connectionsSharingTokens,
+  getConnection,
+  setConnectionStatus,
+} from "../store/connections";
+import { findOrgBySlug } from "../store/orgs";
+import { connectTenants } from "../sync/connect";
+import { connectorForConnection, tokenKeeperFor } from "../sync/context";
+import { syncConnection } from "../sync/sync-connections";
+import { type ChangeEvent, recordChangeEvents, repullChanged } from "../sync/webhook-events";
+import { Layout } from "./layout";
+import { checkOAuthState, createOAuthState } from "./oauth-state";
+import { existingSessionId } from "./session";
+
+const PENDING_MS = 15 * 60_000;
+
+interface PendingConsent {
+  sid: string;
+  exp: number;
+  tokens: ProviderTokenSet;
+  tenants: XeroTenant[];
+}
+
+/** Runs `work` after the response: on Workers through waitUntil, on Node as a detached promise. */
+function afterResponse(c: Context, deps: Deps, what: string, work: () => Promise<unknown>) {
+  const p = Promise.resolve()
+    .then(work)
+    .catch((err) => deps.log.error({ err }, `${what} failed`));
+  try {
+    c.executionCtx.waitUntil(p);
+  } catch {
+    // Node: no execution context; the promise runs on.
+  }
+}
+
+function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
+  const cfg = deps.config;
+  if (!cfg.XERO_CLIENT_ID || !cfg.XERO_CLIENT_SECRET)
+    throw new UserError(
+      "xero_not_configured",
+      "Xero is not set up on this install (XERO_CLIENT_ID / XERO_CLIENT_SECRET)",
+      404,
+    );
+  const base = (cfg.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+  return {
+    clientId: cfg.XERO_CLIENT_ID,
+    clientSecret: cfg.XERO_CLIENT_SECRET,
+    redirectUri: `${base}/connect/xero/callback`,
+    scopes: cfg.XERO_SCOPES.split(/\s+/).filter(Boolean),
+    timeoutMs: cfg.XERO_TIMEOUT_MS,
+  };
+}
+
+function Problem(props: { title: string; message: string }) {
+  return (
+    <Layout title={props.title}>
+      <h1>{props.title}</h1>
+      <p>{props.message}</p>
+      <p>
+        <a href="/">Back to the organisations</a>
+      </p>
+    </Layout>
+  );
+}
+
+function xeroFailure(c: Context, err: unknown) {
+  if (!(err instanceof ConnectorError)) throw err;
+  return c.html(
+    <Problem
+      title="Xero did not answer as expected"
+      message={`Nothing was connected. ${err.kind === "auth_revoked" ? "Xero refused the sign-in; please try again." : "Please try again in a minute."}`}
+    />,
+    502,
+  );
+}
+
+export function xeroRoutes(deps: Deps) {
+  const app = new Hono();
+
+  app.get("/connect/xero", async (c) => {
+    const cfg = oauthConfig(deps, c);
+    const state = await createOAuthState(c, deps.secret, "xero", deps.clock.now());
+    try {
+      return c.redirect(await buildConsentUrl(cfg, state, deps.clock.now()), 302);
+    } catch (err) {
+      return xeroFailure(c, err);
+    }
+  });
+
+  app.get("/connect/xero/callback", async (c) => {
+    const cfg = oauthConfig(deps, c);
+    const state = c.req.query("state");
+    const checked = await checkOAuthState(c, deps.secret, "xero", state, deps.clock.now());
+    if (!checked.ok)
+      return c.json(
+        {
+          error: { code: "bad_state", message: `Refused: ${checked.reason}. Start again from Connect Xero.` },
+        },
+        400,
+      );
+    if (c.req.query("error"))
+      return c.html(
+        <Problem title="Xero was not connected" message="The connection was cancelled in Xero." />,
+        400,
+      );
+    if (!c.req.query("code"))
+      return c.json({ error: { code: "missing_code", message: "Xero sent no code" } }, 400);
+    let consent: { tokens: ProviderTokenSet; tenants: XeroTenant[] };
+    try {
+      consent = await exchangeCode(cfg, c.req.url, state!, deps.clock.now());
+    } catch (err) {
+      return xeroFailure(c, err);
+    }
+    if (consent.tenants.length === 0)
+      return c.html(
+        <Problem title="No Xero organisation" message="The sign-in gave access to no Xero organisation." />,
+        400,
+      );
+    const sid = (await existingSessionId(c, deps.secret))!;
+    const pending: PendingConsent = { sid, exp: deps.clock.now() + PENDING_MS, ...consent };
+    const sealed = await deps.sealer.seal(JSON.stringify(pending));
+    return c.html(
+      <Layout title="Choose Xero organisations">
+        <h1>Choose the Xero organisations to connect</h1>
+        <form method="post" action="/connect/xero/tenants">
+          <input type="hidden" name="pending" value={sealed} />
+          <fieldset>
+            <legend>Organisations this sign-in can reach</legend>
+            {consent.tenants.map((t) => (
+              <p>
+                <label>
+                  <input type="checkbox" name="tenant" value={t.tenantId} checked /> {t.tenantName}
+                </label>
+              </p>
+            ))}
+          </fieldset>
+          <p>
+            <button type="submit">Connect</button>
+          </p>
+        </form>
+      </Layout>,
+    );
+  });
+
+  app.post("/connect/xero/tenants", async (c) => {
+    oauthConfig(deps, c);
+    const form = await c.req.parseBody({ all: true });
+    const chosen = ([] as unknown[]).concat(form.tenant ?? []).map(String);
+    let pending: PendingConsent;
+    try {
+      pending = JSON.parse(await deps.sealer.unseal(String(form.pending ?? ""))) as PendingConsent;
+    } catch {
+      throw new UserError("bad_request", "This form is not valid any more: start again from Connect Xero.");
+    }
+    const sid = await existingSessionId(c, deps.secret);
+    if (!sid || sid !== pending.sid || pending.exp < deps.clock.now())
+      throw new UserError("bad_request", "This form has expired or belongs to another browser: start again.");
+    const tenants = pending.tenants.filter((t) => chosen.includes(t.tenantId));
+    if (tenants.length === 0) throw new UserError("bad_request", "Choose at least one organisation.");
+    const connector = connectorForConnection(deps, { provider: "xero" }) as XeroConnector;
+    let connected: Awaited<ReturnType<typeof connectTenants>>;
+    try {
+      connected = await connectTenants(
+        deps,
+        "xero",
+        pending.tokens,
+        tenants.map((t) => ({
+          tenantId: t.tenantId,
+          tenantName: t.tenantName,
+          providerConnectionId: t.connectionId,
+        })),
+        (t) =>
+          connector.organisation({
+            orgId: "",
+            connectionId: "",
+            tenantId: t.tenantId,
+            accessToken: async () => pending.tokens.accessToken,
+          }),
+      );
+    } catch (err) {
+      return xeroFailure(c, err);
+    }
+    // First connect = backfill; it runs after this page is sent.
+    afterResponse(c, deps, "Xero backfill", async () => {
+      for (const { connection } of connected) await syncConnection(deps, connection);
+    });
+    return c.html(
+      <Layout title="Xero connected">
+        <h1>Xero connected</h1>
+        <p>Creditpulse is reading the ledger now; the first sync of a large ledger can take a while.</p>
+        <ul>
+          {connected.map(({ org }) => (
+            <li>
+              <a href={`/orgs/${org.slug}`}>{org.name}</a> ({org.baseCurrency}, {org.timezone})
+            </li>
+          ))}
+        </ul>
+      </Layout>,
+    );
+  });
+
+  app.post("/orgs/:slug/disconnect", async (c) => {
+    const org = await findOrgBySlug(deps.store.db, c.req.param("slug"));
+    if (!org) throw new NotFoundError("organisation");
+    const conn = await connectionForOrg(deps.store.db, org.id);
+    if (conn?.provider !== "xero")
+      throw new UserError("not_connected", "This organisation has no Xero connection.");
+    const cfg = oauthConfig(deps, c);
+    const holderId = conn.tokenConnectionId ?? conn.id;
+    const others = (await connectionsSharingTokens(deps.store.db, holderId)).filter(
+      (o) => o.id !== conn.id && o.status === "active",
+    );
+    const holder = await getConnection(deps.store.db, holderId);
+    try {
+      if (holder?.sealedTokens && conn.status === "active") {
+        const connector = connectorForConnection(deps, conn);
+        const accessToken = await tokenKeeperFor(deps, connector).accessToken(conn.id);
+        const tokens = {
+          ...(await unsealTokens(deps.sealer, (await getConnection(deps.store.db, holderId))!.sealedTokens!)),
+          accessToken,
+        };
+        if (others.length > 0 && conn.providerConnectionId)
+          await disconnectTenant(cfg, tokens, conn.providerConnectionId, deps.clock.now());
+        else await revokeTokenSet(cfg, tokens, deps.clock.now());
+      }
+    } catch (err) {
+      // The user wants out: stop syncing here whatever Xero said (a revoked token is already gone).
+      deps.log.warn({ err, org: org.slug }, "Xero disconnect call failed; disconnecting locally");
+    }
+    await setConnectionStatus(deps.store.db, conn.id, "disconnected", null, deps.clock.now());
+    if (others.length === 0) await clearTokens(deps.store.db, holderId, deps.clock.now());
+    return c.redirect("/", 303);
+  });
+
+  app.post("/webhooks/xero", async (c) => {
+    const raw = await c.req.text();
+    const key = deps.config.XERO_WEBHOOK_KEY;
+    if (!key || !(await verifyXeroSignature(key, raw, c.req.header("x-xero-signature"))))
+      return c.body(null, 401);
+    const body = parseXeroWebhook(raw);
+    if (!body) return c.body(null, 400);
+    // Intent to receive: a signed delivery with no events.
+    if (body.events.length === 0) return c.body(null, 200);
+    const events: ChangeEvent[] = [];
+    for (const e of body.events) {
+      const entity = entityOfCategory(e.eventCategory);
+      if (!entity || (e.tenantType ?? "ORGANISATION") !== "ORGANISATION") continue;
+      events.push({
+        provider: "xero",
+        eventId: await xeroEventId(e),
+        tenantId: e.tenantId,
+        entity,
+        externalId: e.resourceId,
+        payload: e,
+      });
+    }
+    const fresh = await recordChangeEvents(deps, events);
+    if (fresh.length > 0) afterResponse(c, deps, "Xero webhook re-pull", () => repullChanged(deps, fresh));
+    return c.body(null, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,699 @@
+/**
+ * One reminder run for one organisation: plan (pure) -> for each email: claim (invoice, level) rows ->
+ * re-read the customer and its invoices -> render -> send -> record the message id and the audit entries.
+ * Credit holds: change state once (conditional update), write back through the connector, tell the owner.
+ *
+ * Failure rules. A send the SMTP server certainly refused (connection refused, 4xx) is marked "failed" and
+ * claimed again by the next run. A send whose outcome is unknown, or a run that dies after claiming, leaves
+ * the claim for review ("needs_review"): it is never resent automatically. A failed ledger write-back is
+ * recorded and retried by the next run; the hold itself is never lost.
+ */
+import { type ConnectionContext, type Connector, ConnectorError } from "../../connectors/connector";
+import { connectorFor } from "../../connectors/registry";
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import { domainOf } from "../mail/address";
+import { classifySendError, errorText, type Mailer } from "../mail/mailer";
+import { addDays, dateInZone, type IsoDate, type Provider } from "../model";
+import { audit } from "../store/audit";
+import { connectionForOrg } from "../store/connections";
+import type { Store } from "../store/db";
+import type { Organisation } from "../store/orgs";
+import {
+  type CreditHoldRow,
+  claimOwnerNotice,
+  claimReminders,
+  ensureReminderSetup,
+  flagStaleClaims,
+  latestHold,
+  loadContactRows,
+  loadPlanRows,
+  loadPolicies,
+  loadReminderSettings,
+  loadTemplateOverrides,
+  markEmail,
+  newEmailId,
+  type ReminderSettings,
+  recordOwnerNotice,
+  recordWriteback,
+  releaseClaims,
+  transitionHold,
+  unfinishedHolds,
+} from "../store/reminders";
+import { publicHolidays } from "./holidays";
+import { listUnsubscribeHeaders, unsubscribeUrl } from "./links";
+import {
+  evaluateContact,
+  type PlanContact,
+  type PlannedEmail,
+  type PlannedHold,
+  type PlanSettings,
+  planReminders,
+  type RunAt,
+} from "./plan";
+import type { Policy } from "./policy";
+import { buildFields, createReminderRenderer, type ReminderRenderer } from "./render";
+import { minutesOf, zonedInstant } from "./window";
+
+/** How long a claim may stay "claimed" before it is taken for a crashed run's and flagged for review. */
+export const CLAIM_LEASE_MS = 15 * 60_000;
+
+export interface ReminderDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  /** Required unless dry-running. */
+  mailer?: Mailer;
+  /** The connector for a provider (default: connectors/registry). */
+  connectorFor?: (provider: Provider) => Connector;
+  /** Access tokens for ledger write-back (the token keeper); without it Xero/QuickBooks write-backs wait. */
+  tokens?: { accessToken(connectionId: string): Promise<string> };
+  templatesDir?: string;
+}
+
+export interface RemindOptions {
+  org: Organisation;
+  at: RunAt;
+  /** The instant records are stamped with. */
+  now: number;
+  /** Plan and render, but send, claim and change nothing. */
+  dryRun?: boolean;
+}
+
+export type EmailStatus = "sent" | "failed" | "skipped";
+
+export interface EmailResult {
+  customer_id: string;
+  to: string;
+  invoice_numbers: string[];
+  level: number;
+  status: EmailStatus;
+  reason: string | null;
+}
+
+export interface HoldResult {
+  customer_id: string;
+  action: "placed" | "released";
+}
+
+export interface RemindReport {
+  emails: EmailResult[];
+  holds: HoldResult[];
+  /** Claims found left behind by a run that stopped, now waiting for a person. */
+  flaggedForReview: number;
+}
+
+/** The instant `remind --as-of D` stands for: the opening of D's window in the organisation's timezone. */
+export function openingInstant(date: IsoDate, window: { start: string }, timeZone: string): number {
+  return zonedInstant(date, minutesOf(window.start), timeZone);
+}
+
+/** The latest local date any customer can be on at `at` (UTC+14 is the furthest ahead). */
+function latestLocalDate(at: RunAt): IsoDate {
+  return at.kind === "opening" ? at.date : dateInZone(at.at, "Pacific/Kiritimati");
+}
+
+function baseUrl(config: Config): string {
+  return (
+    config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`
+  );
+}
+
+function linkSecret(config: Config): string {
+  // Without an install secret the link is still unguessable per install only by name; issue 8 verifies it.
+  return config.CREDITPULSE_SECRET ?? "creditpulse-unsubscribe-without-secret";
+}
+
+export function planSettingsFor(
+  org: Organisation,
+  settings: ReminderSettings,
+  config: Config,
+  defaultPolicyId: string,
+  holidays: ReadonlyMap<IsoDate, string>,
+): PlanSettings {
+  return {
+    orgTimezone: org.timezone,
+    baseCurrency: org.baseCurrency,
+    window: settings.window,
+    holidays,
+    defaultPolicyId: settings.defaultPolicyId ?? defaultPolicyId,
+    gradePolicies: settings.gradePolicies,
+    minAmount: settings.minAmount ?? config.REMINDER_MIN_AMOUNT,
+    creditLimitMarginPct: settings.creditLimitMarginPct ?? config.CREDIT_LIMIT_MARGIN_PCT,
+  };
+}
+
+function holidaysAround(org: Organisation, at: RunAt): Map<IsoDate, string> {
+  const latest = latestLocalDate(at);
+  return publicHolidays(org.country, [addDays(latest, -2), latest]);
+}
+
+function maxLeadDays(policies: ReadonlyMap<string, Policy>): number {
+  let lead = 0;
+  for (const p of policies.values()) for (const l of p.levels) lead = Math.max(lead, -l.offsetDays);
+  return lead;
+}
+
+/** Everything the run and `preview` share: settings, policies, renderer, merge-field sources. */
+export async function loadRunContext(deps: ReminderDeps, org: Organisation, at: RunAt) {
+  const { db } = deps.store;
+  const settings = await loadReminderSettings(db, org);
+  const { policies, defaultId } = await loadPolicies(db, org.id);
+  const planSettings = planSettingsFor(org, settings, deps.config, defaultId, holidaysAround(org, at));
+  const renderer = createReminderRenderer({
+    templatesDir: deps.templatesDir,
+    overrides: await loadTemplateOverrides(db, org.id),
+  });
+  const latest = latestLocalDate(at);
+  return {
+    settings,
+    policies,
+    planSettings,
+    renderer,
+    latest,
+    maxDueDate: addDays(latest, maxLeadDays(policies) + 1),
+  };
+}
+
+export function reminderFields(
+  deps: Pick<ReminderDeps, "config">,
+  org: Organisation,
+  settings: ReminderSettings,
+  email: Pick<PlannedEmail, "contact" | "to" | "level" | "invoices" | "local">,
+) {
+  return buildFields({
+    org: { name: org.name, locale: org.locale },
+    customer: { externalId: email.contact.externalId, name: email.contact.name, to: email.to },
+    sender: { email: settings.senderEmail ?? deps.config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
+    level: email.level,
+    invoices: email.invoices,
+    links: {
+      customerPage: null,
+      unsubscribe: unsubscribeUrl(baseUrl(deps.config), linkSecret(deps.config), org.id, email.contact.id),
+    },
+    today: email.local.date,
+  });
+}
+
+function emailResult(
+  contact: PlanContact,
+  to: string[],
+  invoiceNumbers: string[],
+  level: number,
+  status: EmailStatus,
+  reason: string | null,
+): EmailResult {
+  return {
+    customer_id: contact.externalId,
+    to: to.join(", "),
+    invoice_numbers: invoiceNumbers,
+    level,
+    status,
+    reason,
+  };
+}
+
+export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Promise<RemindReport> {
+  const { store, config, log } = deps;
+  const { db } = store;
+  const { org, at, now } = opts;
+  const dryRun = opts.dryRun ?? false;
+  if (!dryRun && !deps.mailer) throw new Error("a mailer is needed to send reminders");
+  if (!dryRun && !config.MAIL_FROM) throw new Error("MAIL_FROM must be set to send reminders");
+  const report: RemindReport = { emails: [], holds: [], flaggedForReview: 0 };
+
+  if (!dryRun) {
+    await ensureReminderSetup(db, org, now);
+    const stale = await flagStaleClaims(db, org.id, now - CLAIM_LEASE_MS, now);
+    report.flaggedForReview = stale.length;
+    for (const r of stale) {
+      log.warn(
+        { org: org.slug, reminder: r.id, invoice: r.invoiceId, level: r.level },
+        "reminder left for review",
+      );
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: r.contactId,
+          invoiceId: r.invoiceId,
+          actor: "reminders",
+          action: "reminder.needs_review",
+          detail: {
+            level: r.level,
+            emailId: r.emailId,
+            reason: "the run stopped before the outcome was recorded",
+          },
+        },
+        now,
+      );
+    }
+  }
+
+  const run = await loadRunContext(deps, org, at);
+  const rows = await loadPlanRows(db, org, { asOf: run.latest, maxDueDate: run.maxDueDate });
+  const plan = planReminders({
+    settings: run.planSettings,
+    policies: run.policies,
+    contacts: rows.contacts,
+    invoices: rows.invoices,
+    claimedLevel: rows.claimedLevel,
+    outstandingBase: rows.outstandingBase,
+    at,
+  });
+
+  const holds = createHoldWorker(deps, org, run.settings, now);
+  if (!dryRun) for (const ev of await unfinishedHolds(db, org.id)) await holds.finish(ev);
+  for (const h of plan.holds) {
+    if (dryRun) {
+      report.holds.push({
+        customer_id: h.contact.externalId,
+        action: h.action === "place" ? "placed" : "released",
+      });
+      continue;
+    }
+    const done = await holds.apply(h);
+    if (done) report.holds.push({ customer_id: h.contact.externalId, action: done });
+  }
+
+  for (const s of plan.skipped) {
+    report.emails.push(
+      emailResult(
+        s.contact,
+        s.to,
+        s.invoices.map((p) => p.invoice.number),
+        s.level.level,
+        "skipped",
+        s.reason,
+      ),
+    );
+  }
+
+  let smtpDown: string | null = null;
+  for (const email of plan.emails) {
+    const numbers = email.invoices.map((p) => p.invoice.number);
+    if (dryRun) {
+      await run.renderer.render(email.level.template, reminderFields(deps, org, run.settings, email));
+      report.emails.push(
+        emailResult(email.contact, email.to, numbers, email.level.level, "skipped", "dry run: would be sent"),
+      );
+      continue;
+    }
+    if (smtpDown) {
+      report.emails.push(
+        emailResult(
+          email.contact,
+          email.to,
+          numbers,
+          email.level.level,
+          "failed",
+          `not attempted: the SMTP server is unavailable (${smtpDown}); the next run retries`,
+        ),
+      );
+      continue;
+    }
+    const result = await sendOne(deps, org, run, email, at, now);
+    if (result.smtpDown) smtpDown = result.smtpDown;
+    report.emails.push(result.result);
+  }
+  return report;
+}
+
+type RunContext = Awaited<ReturnType<typeof loadRunContext>>;
+
+async function sendOne(
+  deps: ReminderDeps,
+  org: Organisation,
+  run: RunContext,
+  planned: PlannedEmail,
+  at: RunAt,
+  now: number,
+): Promise<{ result: EmailResult; smtpDown?: string }> {
+  const { store, config, log } = deps;
+  const { db } = store;
+  const numbers = planned.invoices.map((p) => p.invoice.number);
+  const level = planned.level.level;
+  const claimedLevel = new Map(planned.invoices.filter((p) => p.due).map((p) => [p.invoice.id, p.level]));
+  const emailId = newEmailId();
+
+  // 1. Claim every (invoice, level) this email is for, before any SMTP traffic.
+  const won = await claimReminders(
+    store,
+    emailId,
+    [...claimedLevel].map(([invoiceId, l]) => ({
+      orgId: org.id,
+      contactId: planned.contact.id,
+      invoiceId,
+      level: l.level,
+      offsetDays: l.offsetDays,
+      template: l.template,
+      policyId: planned.policy.id,
+    })),
+    now,
+  );
+  if (won.size === 0)
+    return {
+      result: emailResult(
+        planned.contact,
+        planned.to,
+        numbers,
+        level,
+        "skipped",
+        "already claimed by another run",
+      ),
+    };
+
+  // 2. Re-read the customer and its invoices: still unpaid, still due for this level, not paused, address valid.
+  const fresh = await loadContactRows(db, org, planned.contact.id, run.latest, emailId);
+  const contact = fresh.contacts[0];
+  const verdict = contact
+    ? evaluateContact(contact, fresh.invoices, {
+        settings: run.planSettings,
+        policies: run.policies,
+        claimedLevel: fresh.claimedLevel,
+        outstandingBase: fresh.outstandingBase,
+        at,
+      })
+    : { listed: [] };
+  const email = verdict.email;
+  const keep = email
+    ? [...won].filter((id) =>
+        email.invoices.some(
+          (p) => p.invoice.id === id && p.due && p.level.level === claimedLevel.get(id)?.level,
+        ),
+      )
+    : [];
+  const drop = [...won].filter((id) => !keep.includes(id));
+  if (drop.length) await releaseClaims(db, emailId, drop);
+  if (!email || keep.length === 0) {
+    const reason =
+      verdict.skip?.reason ?? "nothing is due any more (paid, credited or changed since planning)";
+    return { result: emailResult(planned.contact, planned.to, numbers, level, "skipped", reason) };
+  }
+  const freshNumbers = email.invoices.map((p) => p.invoice.number);
+
+  // 3. Render.
+  let rendered: Awaited<ReturnType<ReminderRenderer["render"]>>;
+  const fields = reminderFields(deps, org, run.settings, email);
+  try {
+    rendered = await run.renderer.render(email.level.template, fields);
+  } catch (err) {
+    await releaseClaims(db, emailId);
+    log.error({ err, org: org.slug, template: email.level.template }, "reminder template failed to render");
+    return {
+      result: emailResult(
+        email.contact,
+        email.to,
+        freshNumbers,
+        email.level.level,
+        "failed",
+        `template error: ${errorText(err)}`,
+      ),
+    };
+  }
+
+  // 4. Send.
+  const from = config.MAIL_FROM!;
+  const messageId = `<${emailId}@${domainOf(from)}>`;
+  const ownerBcc =
+    (run.settings.bccOwner ?? config.MAIL_BCC_OWNER === "1") ? ownerAddress(run.settings, config) : null;
+  const unsubscribe = fields.links.unsubscribe!;
+  try {
+    const sent = await deps.mailer!.send({
+      from,
+      to: email.to,
+      bcc: ownerBcc ? [ownerBcc] : undefined,
+      replyTo: config.MAIL_REPLY_TO,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      messageId,
+      date: new Date(now),
+      headers: listUnsubscribeHeaders(unsubscribe, config.MAIL_REPLY_TO ?? from),
+    });
+    // 5. Record.
+    await markEmail(
+      db,
+      emailId,
+      { status: "sent", messageId: sent.messageId, recipients: sent.accepted },
+      now,
+    );
+    for (const p of email.invoices) {
+      if (!keep.includes(p.invoice.id)) continue;
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: email.contact.id,
+          invoiceId: p.invoice.id,
+          actor: "reminders",
+          action: "reminder.sent",
+          detail: {
+            emailId,
+            messageId: sent.messageId,
+            level: p.level.level,
+            emailLevel: email.level.level,
+            template: email.level.template,
+            to: sent.accepted,
+            rejected: sent.rejected,
+          },
+        },
+        now,
+      );
+    }
+    return { result: emailResult(email.contact, email.to, freshNumbers, email.level.level, "sent", null) };
+  } catch (err) {
+    const kind = classifySendError(err);
+    const text = errorText(err);
+    const status = kind === "retry" ? "failed" : kind === "rejected" ? "rejected" : "needs_review";
+    await markEmail(db, emailId, { status, error: text }, now);
+    await audit(
+      db,
+      {
+        orgId: org.id,
+        contactId: email.contact.id,
+        actor: "reminders",
+        action: kind === "unknown" ? "reminder.needs_review" : "reminder.failed",
+        detail: { emailId, invoices: keep, level: email.level.level, error: text, outcome: kind },
+      },
+      now,
+    );
+    log.warn({ org: org.slug, emailId, outcome: kind, error: text }, "reminder not delivered");
+    const reason =
+      kind === "retry"
+        ? `the SMTP server did not accept it (${text}); the next run retries`
+        : kind === "rejected"
+          ? `rejected by the SMTP server (${text}); left for review, not retried`
+          : `outcome unknown (${text}); left for review, never resent automatically`;
+    const connectionLevel =
+      kind === "retry" && typeof (err as { responseCode?: unknown }).responseCode !== "number";
+    return {
+      result: emailResult(email.contact, email.to, freshNumbers, email.level.level, "failed", reason),
+      ...(connectionLevel ? { smtpDown: text } : {}),
+    };
+  }
+}
+
+function ownerAddress(settings: ReminderSettings, config: Config): string | null {
+  return settings.ownerEmail ?? config.OWNER_EMAIL ?? null;
+}
+
+/** Applies hold decisions and finishes their write-back and owner notice (now, or on a later run). */
+function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: ReminderSettings, now: number) {
+  const { store, config, log } = deps;
+  const { db } = store;
+  const owner = ownerAddress(settings, config);
+  const lookup = deps.connectorFor ?? connectorFor;
+
+  async function connectionContext(): Promise<ConnectionContext> {
+    if (org.provider === "csv") {
+      return {
+        orgId: org.id,
+        connectionId: "",
+        tenantId: "",
+        accessToken: async () => {
+          throw new ConnectorError("invalid_data", "a CSV ledger has no access token");
+        },
+      };
+    }
+    const conn = await connectionForOrg(db, org.id);
+    if (!conn)
+      throw new ConnectorError("auth_revoked", `organisation ${org.slug} has no ${org.provider} connection`);
+    return {
+      orgId: org.id,
+      connectionId: conn.id,
+      tenantId: conn.tenantId,
+      accessToken: () =>
+        deps.tokens
+          ? deps.tokens.accessToken(conn.id)
+          : Promise.reject(new ConnectorError("transient", "no token keeper is wired for ledger write-back")),
+    };
+  }
+
+  async function contactOf(contactId: string) {
+    const rows = await loadContactRows(db, org, contactId, dateInZone(now, org.timezone));
+    return rows;
+  }
+
+  function noteFor(ev: CreditHoldRow, externalId: string): { contactExternalId: string; note: string } {
+    const date = dateInZone(ev.at, org.timezone);
+    return {
+      contactExternalId: externalId,
+      note:
+        ev.action === "place"
+          ? `Credit hold placed by Creditpulse on ${date}: ${ev.reason}.`
+          : `Credit hold released by Creditpulse on ${date}: ${ev.reason}.`,
+    };
+  }
+
+  async function writeBack(ev: CreditHoldRow, externalId: string): Promise<string> {
+    const latest = await latestHold(db, ev.contactId);
+    if (latest && latest.id !== ev.id) {
+      await recordWriteback(db, ev.id, "superseded", `superseded by ${latest.id}`);
+      return "A later hold change superseded this one in the ledger.";
+    }
+    try {
+      const connector = lookup(org.provider);
+      const ctx = await connectionContext();
+      const note = noteFor(ev, externalId);
+      const res =
+        ev.action === "place" ? await connector.placeHold(ctx, note) : await connector.releaseHold(ctx, note);
+      await recordWriteback(db, ev.id, res.written ? "written" : "not_applicable", res.detail ?? null);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: res.written ? "credit_hold.written_back" : "credit_hold.store_only",
+          detail: { holdEventId: ev.id, action: ev.action, detail: res.detail ?? null },
+        },
+        now,
+      );
+      return res.written
+        ? `The ${ev.action === "place" ? "hold" : "release"} was written to ${org.provider === "xero" ? "Xero" : "QuickBooks"}.`
+        : (res.detail ?? "The hold is recorded in Creditpulse only.");
+    } catch (err) {
+      const text = errorText(err);
+      const kind = err instanceof ConnectorError ? err.kind : "error";
+      await recordWriteback(db, ev.id, "failed", `${kind}: ${text}`);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: "credit_hold.writeback_failed",
+          detail: { holdEventId: ev.id, action: ev.action, kind, error: text },
+        },
+        now,
+      );
+      log.warn(
+        { org: org.slug, holdEventId: ev.id, kind, error: text },
+        "credit hold write-back failed; will retry",
+      );
+      return `Writing it to the ledger failed (${text}); Creditpulse will retry.`;
+    }
+  }
+
+  async function notifyOwner(ev: CreditHoldRow, writeback: string) {
+    if (!owner || !deps.mailer || !config.MAIL_FROM) {
+      if (ev.ownerNotice === "pending" && !owner) await recordOwnerNotice(db, ev.id, "none", now);
+      return;
+    }
+    if (!(await claimOwnerNotice(db, ev.id, now))) return;
+    const rows = await contactOf(ev.contactId);
+    const c = rows.contacts[0];
+    if (!c) return;
+    const local = dateInZone(now, org.timezone);
+    const invoices = rows.invoices
+      .filter((i) => i.disputedAt === null)
+      .sort((a, b) => (a.dueDate < b.dueDate ? -1 : 1))
+      .map((invoice) => ({
+        invoice,
+        daysOverdue: Math.round((Date.parse(local) - Date.parse(invoice.dueDate)) / 86_400_000),
+      }));
+    const fields = buildFields({
+      org: { name: org.name, locale: org.locale },
+      customer: { externalId: c.externalId, name: c.name, to: c.emails as string[] },
+      sender: { email: settings.senderEmail, phone: settings.senderPhone },
+      level: { level: 0, name: ev.action === "place" ? "Credit hold" : "Hold released", template: "owner" },
+      invoices: ev.action === "place" ? invoices : [],
+      links: { customerPage: null, unsubscribe: null },
+      today: local,
+      hold: {
+        action: ev.action,
+        reason: ev.reason,
+        date_formatted: new Intl.DateTimeFormat(org.locale, {
+          dateStyle: "medium",
+          timeZone: org.timezone,
+        }).format(new Date(ev.at)),
+        writeback,
+      },
+    });
+    const renderer = createReminderRenderer({
+      templatesDir: deps.templatesDir,
+      overrides: await loadTemplateOverrides(db, org.id),
+    });
+    try {
+      const r = await renderer.render(ev.action === "place" ? "owner-hold" : "owner-release", fields);
+      const from = config.MAIL_FROM;
+      const sent = await deps.mailer.send({
+        from,
+        to: [owner],
+        subject: r.subject,
+        html: r.html,
+        text: r.text,
+        messageId: `<${ev.id}@${domainOf(from)}>`,
+        date: new Date(now),
+      });
+      await recordOwnerNotice(db, ev.id, "sent", now);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: "credit_hold.owner_notified",
+          detail: { holdEventId: ev.id, to: owner, messageId: sent.messageId },
+        },
+        now,
+      );
+    } catch (err) {
+      // Retry only what the server certainly did not take; otherwise leave it "sending" (never resent).
+      if (classifySendError(err) === "retry") await recordOwnerNotice(db, ev.id, "failed", now);
+      log.warn({ org: org.slug, holdEventId: ev.id, error: errorText(err) }, "owner notice not delivered");
+    }
+  }
+
+  async function finish(ev: CreditHoldRow): Promise<void> {
+    const rows = await contactOf(ev.contactId);
+    const externalId = rows.contacts[0]?.externalId ?? ev.contactId;
+    let writeback = "";
+    if (ev.writebackStatus === "pending" || ev.writebackStatus === "failed")
+      writeback = await writeBack(ev, externalId);
+    else writeback = ev.writebackDetail ?? "";
+    if (ev.ownerNotice === "pending" || ev.ownerNotice === "failed") await notifyOwner(ev, writeback);
+  }
+
+  return {
+    finish,
+    async apply(h: PlannedHold): Promise<"placed" | "released" | null> {
+      const ev = await transitionHold(
+        store,
+        {
+          orgId: org.id,
+          contactId: h.contact.id,
+          action: h.action,
+          reason: h.reason,
+          ownerNotice: Boolean(owner),
+        },
+        now,
+      );
+      if (!ev) return null;
+      log.info({ org: org.slug, customer: h.contact.externalId, action: h.action }, "credit hold changed");
+      await finish(ev);
+      return h.action === "place" ? "placed" : "released";
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Sync for whole connections: one by organisation (the CLI) or every active one (the 15-minute job). Each
+ * connection runs on its own: one that needs reconnecting, is paused or fails never stops the others.
+ */
+import type { Connector } from "../../connectors/connector";
+import type { Deps } from "../deps";
+import { type Connection, connectionForOrg, listActiveConnections } from "../store/connections";
+import { connectionContext, connectorForConnection } from "./context";
+import { runSync, type SyncOptions, type SyncReport } from "./run-sync";
+
+export async function syncConnection(
+  deps: Deps,
+  conn: Connection,
+  opts: SyncOptions = {},
+  connector: Connector = connectorForConnection(deps, conn),
+): Promise<SyncReport> {
+  return runSync(deps, connectionContext(deps, conn, connector), connector, opts);
+}
+
+export async function syncOrgConnection(
+  deps: Deps,
+  orgId: string,
+  opts: SyncOptions = {},
+): Promise<{ connection: Connection; report: SyncReport } | undefined> {
+  const connection = await connectionForOrg(deps.store.db, orgId);
+  if (!connection) return undefined;
+  return { connection, report: await syncConnection(deps, connection, opts) };
+}
+
+export interface SyncAllResult {
+  connectionId: string;
+  orgId: string;
+  provider: string;
+  status: SyncReport["status"] | "error";
+  error?: string;
+}
+
+/** Syncs every active connection, one after another (each tenant has its own rate limits anyway). */
+export async function syncAllActive(deps: Deps, opts: SyncOptions = {}): Promise<SyncAllResult[]> {
+  const results: SyncAllResult[] = [];
+  for (const conn of await listActiveConnections(deps.store.db)) {
+    const base = { connectionId: conn.id, orgId: conn.orgId, provider: conn.provider };
+    try {
+      const report = await syncConnection(deps, conn, opts);
+      results.push({ ...base, status: report.status, ...(report.error ? { error: report.error } : {}) });
+    } catch (err) {
+      deps.log.error({ err, connection: conn.id, org: conn.orgId }, "sync failed");
+      results.push({ ...base, status: "error", error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return results;
+}
+
+/** The `sync` job (every 15 minutes): every active connection, each on its own. */
+export async function runSyncJob({ deps }: { deps: Deps; now: number }): Promise<void> {
+  const results = await syncAllActive(deps);
+  for (const r of results) {
+    const level = r.status === "ok" || r.status === "paused" ? "info" : "warn";
+    deps.log[level](
+      { job: "sync", org: r.orgId, provider: r.provider, status: r.status, error: r.error },
+      "sync run",
+    );
+  }
+  if (results.length === 0) deps.log.info({ job: "sync" }, "no active ledger connections: nothing to sync");
+}

@@ -1,0 +1,70 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli";
+import { JOBS } from "../../src/jobs";
+import { getConnection } from "../../src/store/connections";
+import { seedLedger, XERO_ENV, xeroHarness } from "../connectors/xero/harness";
+import { TEST_SECRET } from "../support/deps";
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+describe("sync by hand and on schedule", () => {
+  it("`creditpulse sync --org <slug> --json` syncs through the registry and reports per entity", async () => {
+    const h = await xeroHarness();
+    server.use(...h.fake.handlers);
+    seedLedger(h.fake.data());
+    const [first] = await h.connect();
+    let stdout = "";
+    const code = await run(["sync", "--org", first!.org.slug, "--json"], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: () => {},
+      env: { ...XERO_ENV, LOG_LEVEL: "silent", CREDITPULSE_SECRET: TEST_SECRET },
+      store: h.deps.store,
+      clock: h.clock,
+      progress: false,
+    });
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ org: first!.org.slug, provider: "xero", status: "ok" });
+    expect(report.entities.invoices.created).toBe(7);
+  });
+
+  it("the 15-minute job syncs every active connection; a revoked one does not stop the others", async () => {
+    const h = await xeroHarness({
+      fake: {
+        tenants: [
+          {
+            id: "t-1",
+            connectionId: "c-1",
+            name: "One",
+            organisation: { Name: "One", BaseCurrency: "NZD", Timezone: "NEWZEALANDSTANDARDTIME" },
+          },
+          {
+            id: "t-2",
+            connectionId: "c-2",
+            name: "Two",
+            organisation: { Name: "Two", BaseCurrency: "NZD", Timezone: "NEWZEALANDSTANDARDTIME" },
+          },
+        ],
+      },
+    });
+    server.use(...h.fake.handlers);
+    seedLedger(h.fake.data("t-1"));
+    seedLedger(h.fake.data("t-2"));
+    const [one] = await h.connect([0]);
+    h.fake.revokeAll(); // the first consent's tokens stop working
+    const [two] = await h.connect([1]);
+    const job = JOBS.find((j) => j.name === "sync")!;
+    expect(job.cron).toBe("*/15 * * * *");
+    await job.run({ deps: h.deps, now: h.clock.now() });
+    expect((await getConnection(h.deps.store.db, one!.connection.id))!.status).toBe("needs_reconnect");
+    const t = (await getConnection(h.deps.store.db, two!.connection.id))!;
+    expect(t.status).toBe("active");
+    expect(t.lastSyncAt).toBe(h.clock.now());
+  });
+});
