@@ -12,11 +12,14 @@ import { registerRemind } from "./commands/remind";
 import { registerScoreCommand } from "./commands/score";
 import { registerSync } from "./commands/sync";
 import { type Config, ConfigError, loadConfig } from "./config";
+import type { Deps } from "./deps";
 import { UserError } from "./errors";
 import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
 import { createLogger, type Logger } from "./log";
+import { loadOrCreateSecret } from "./secret-key";
 import type { Store } from "./store/db";
+import { sealerFromSecret } from "./store/secrets";
 import { openSqliteStore } from "./store/sqlite";
 
 export interface CliIo {
@@ -59,6 +62,8 @@ export interface CommandContext {
   store(): Store;
   clock: Clock;
   fail(code: number): void;
+  /** The full dependencies (store, clock, log, config, secret, sealer) for flows that need them all. */
+  deps(): Promise<Deps>;
 }
 
 /** Command modules (src/commands/*) register themselves here, in help order. */
@@ -238,6 +243,18 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     clock,
     fail: (code) => {
       exitCode = code;
+    },
+    async deps() {
+      const config = getConfig();
+      const secret = loadOrCreateSecret(config);
+      return {
+        store: getStore(),
+        clock,
+        config,
+        log: io.log ?? createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL),
+        secret,
+        sealer: await sealerFromSecret(secret),
+      };
     },
   };
   for (const register of COMMANDS) register(program, ctx);

@@ -38,12 +38,13 @@ async function runRemindJob({ deps, now }: JobContext): Promise<void> {
   // Loaded on first use: the Worker bundle need not carry nodemailer and the templates until it sends.
   const { createSmtpMailer } = await import("./mail/smtp-mailer");
   const { runReminders } = await import("./reminders/dispatch");
+  const { writeBackFor } = await import("./reminders/write-back");
   const mailer = createSmtpMailer({ url: config.SMTP_URL });
   try {
     for (const org of await listOrgs(deps.store.db)) {
       try {
         const report = await runReminders(
-          { store: deps.store, config, log, mailer },
+          { store: deps.store, config, log, mailer, ...writeBackFor(deps, org) },
           { org, at: { kind: "instant", at: now }, now },
         );
         const count = (s: string) => report.emails.filter((e) => e.status === s).length;

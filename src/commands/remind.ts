@@ -1,4 +1,5 @@
 /** `creditpulse remind --org <slug> [--as-of YYYY-MM-DD] [--dry-run] [--json]` */
+
 import type { Command } from "commander";
 import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
@@ -7,6 +8,7 @@ import { createSmtpMailer } from "../mail/smtp-mailer";
 import { isIsoDate } from "../model";
 import { openingInstant, runReminders } from "../reminders/dispatch";
 import type { RunAt } from "../reminders/plan";
+import { writeBackFor } from "../reminders/write-back";
 import { findOrgBySlug } from "../store/orgs";
 import { loadReminderSettings } from "../store/reminders";
 
@@ -41,7 +43,10 @@ export function registerRemind(program: Command, ctx: CommandContext): void {
       const mailer = dryRun ? undefined : createSmtpMailer({ url: config.SMTP_URL! });
       const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);
       try {
-        const report = await runReminders({ store, config, log, mailer }, { org, at, now, dryRun });
+        const report = await runReminders(
+          { store, config, log, mailer, ...writeBackFor(await ctx.deps(), org) },
+          { org, at, now, dryRun },
+        );
         if (report.emails.some((e) => e.status === "failed")) ctx.fail(1);
         if (opts.json) {
           ctx.out(JSON.stringify({ emails: report.emails, holds: report.holds }, null, 2));

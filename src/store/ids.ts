@@ -1,6 +1,21 @@
 import { randomFillSync } from "node:crypto";
 
-export type IdPrefix = "org" | "conn" | "cus" | "inv" | "pay" | "cn" | "aud" | "qr" | "rem" | "usr";
+export type IdPrefix =
+  | "org"
+  | "conn"
+  | "cus"
+  | "inv"
+  | "pay"
+  | "cn"
+  | "aud"
+  | "qr"
+  | "rem"
+  | "eml"
+  | "pol"
+  | "hld"
+  | "usr"
+  | "ses"
+  | "tok";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const POOL = new Uint8Array(4096);

@@ -36,11 +36,6 @@ export type TemplatePart = "subject" | "html" | "text";
 
 const OPEN = ["authorised", "submitted"] as const;
 
-/** Ids for rows whose prefix ids.ts does not list yet (`pol_`, `hld_`), same randomness. */
-function prefixedId(prefix: "pol" | "hld" | "eml"): string {
-  return `${prefix}_${newId("rem").slice(4)}`;
-}
-
 /** Placeholder owner address of demo organisations (nothing is delivered there by a real SMTP server). */
 export const DEMO_OWNER_EMAIL = "owner@demo.example";
 
@@ -147,7 +142,7 @@ export async function ensureReminderSetup(db: Db, org: Organisation, now: number
     await db
       .insert(reminderPolicies)
       .values({
-        id: prefixedId("pol"),
+        id: newId("pol"),
         orgId: org.id,
         name,
         levels: [...levels],
@@ -175,7 +170,7 @@ export async function upsertPolicy(
   }));
   const rows = await db
     .insert(reminderPolicies)
-    .values({ id: prefixedId("pol"), orgId, name, levels: stored, createdAt: now, updatedAt: now })
+    .values({ id: newId("pol"), orgId, name, levels: stored, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: [reminderPolicies.orgId, reminderPolicies.name],
       set: { levels: stored, updatedAt: now },
@@ -605,7 +600,7 @@ export async function transitionHold(
     const rows = await store.db
       .insert(creditHolds)
       .values({
-        id: prefixedId("hld"),
+        id: newId("hld"),
         orgId: t.orgId,
         contactId: t.contactId,
         action: t.action,

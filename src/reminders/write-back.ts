@@ -1,0 +1,14 @@
+/**
+ * Wires the reminder engine's credit-hold write-back to the ledger: the organisation's connector and a token
+ * keeper for its connection. CSV organisations need neither (their holds stay in the store).
+ */
+import type { Deps } from "../deps";
+import type { Organisation } from "../store/orgs";
+import { connectorForConnection, tokenKeeperFor } from "../sync/context";
+import type { ReminderDeps } from "./dispatch";
+
+export function writeBackFor(deps: Deps, org: Organisation): Pick<ReminderDeps, "connectorFor" | "tokens"> {
+  if (org.provider === "csv") return {};
+  const connector = connectorForConnection(deps, { provider: org.provider });
+  return { connectorFor: () => connector, tokens: tokenKeeperFor(deps, connector) };
+}
