@@ -4,7 +4,9 @@
  */
 import type { Connector } from "../../connectors/connector";
 import type { Deps } from "../deps";
+import { runScoring } from "../scoring/run-scoring";
 import { type Connection, connectionForOrg, listActiveConnections } from "../store/connections";
+import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
 import { runSync, type SyncOptions, type SyncReport } from "./run-sync";
 
@@ -14,7 +16,25 @@ export async function syncConnection(
   opts: SyncOptions = {},
   connector: Connector = connectorForConnection(deps, conn),
 ): Promise<SyncReport> {
-  return runSync(deps, connectionContext(deps, conn, connector), connector, opts);
+  const report = await runSync(deps, connectionContext(deps, conn, connector), connector, opts);
+  if (report.status === "ok" || report.status === "paused") await scoreAfterSync(deps, conn.orgId);
+  return report;
+}
+
+/** Scores run after each sync, so the dashboard and alerts follow the ledger within minutes. */
+async function scoreAfterSync(deps: Deps, orgId: string): Promise<void> {
+  const org = (await listOrgs(deps.store.db)).find((o) => o.id === orgId);
+  if (!org) return;
+  try {
+    const r = await runScoring(deps.store, org, { now: deps.clock.now() });
+    deps.log.info(
+      { org: org.slug, customers: r.results.length, newlyDeteriorating: r.newAlerts.length },
+      "scored after sync",
+    );
+  } catch (err) {
+    // A scoring failure must not turn a good sync into a failed one.
+    deps.log.error({ err, org: org.slug }, "scoring after sync failed");
+  }
 }
 
 export async function syncOrgConnection(

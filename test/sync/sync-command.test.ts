@@ -1,8 +1,10 @@
+import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli";
 import { JOBS } from "../../src/jobs";
 import { getConnection } from "../../src/store/connections";
+import { scores } from "../../src/store/schema";
 import { seedLedger, XERO_ENV, xeroHarness } from "../connectors/xero/harness";
 import { TEST_SECRET } from "../support/deps";
 
@@ -32,6 +34,9 @@ describe("sync by hand and on schedule", () => {
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ org: first!.org.slug, provider: "xero", status: "ok" });
     expect(report.entities.invoices.created).toBe(7);
+    // Scores follow each sync, so the dashboard and alerts keep up with the ledger.
+    const stored = await h.deps.store.db.select().from(scores).where(eq(scores.orgId, first!.org.id));
+    expect(stored.length).toBeGreaterThan(0);
   });
 
   it("the 15-minute job syncs every active connection; a revoked one does not stop the others", async () => {
