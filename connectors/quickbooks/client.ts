@@ -11,7 +11,7 @@
  * Every data call passes the per-realm rate limiter (500/min, 10 concurrent) and withRetry (429 / fault 3001
  * after Retry-After, 5xx with backoff and jitter) and has a timeout.
  */
-import OAuthClient from "intuit-oauth";
+import type OAuthClientType from "intuit-oauth";
 import type { Clock } from "../../src/clock";
 import { ConnectorError } from "../connector";
 import {
@@ -36,9 +36,21 @@ export type QboEnvironment = keyof typeof QBO_API_BASE;
 /** Intuit's documented limits per realm (company). */
 export const QBO_LIMITS = { perMinute: 500, concurrent: 10 } as const;
 
-// intuit-oauth retries 5xx/429 itself with real multi-second sleeps; our withRetry does that with an injected
-// sleep, so its own retries are switched off (this module is its only user).
-(OAuthClient as unknown as { retryConfig: { maxRetries: number } }).retryConfig.maxRetries = 0;
+let oauthClientClass: typeof OAuthClientType | undefined;
+
+/**
+ * intuit-oauth is loaded on first use, not at import: its browser shims touch `window` when loaded, which would
+ * stop the Workers runtime from even starting the app. Its own retries (real multi-second sleeps) are switched
+ * off: our withRetry does that with an injected sleep (this module is its only user).
+ */
+async function loadOAuthClient(): Promise<typeof OAuthClientType> {
+  if (!oauthClientClass) {
+    const cls = (await import("intuit-oauth")).default;
+    (cls as unknown as { retryConfig: { maxRetries: number } }).retryConfig.maxRetries = 0;
+    oauthClientClass = cls;
+  }
+  return oauthClientClass;
+}
 
 // --- OAuth -------------------------------------------------------------------------------------------------
 
@@ -52,7 +64,7 @@ export interface QboOAuthOptions {
 }
 
 export interface QboOAuth {
-  authorizeUrl(state: string): string;
+  authorizeUrl(state: string): Promise<string>;
   /** Exchanges the code in the callback URL; the realmId arrives only there. */
   exchangeCode(callbackUrl: string): Promise<{ tokens: TokenSet; realmId: string }>;
   /** Refreshes; Intuit rotates the refresh token on every call, so keep the one returned. */
@@ -108,8 +120,8 @@ function oauthError(err: unknown, what: string): ConnectorError {
 
 export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const client = () =>
-    new OAuthClient({
+  const client = async () =>
+    new (await loadOAuthClient())({
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
       environment: opts.environment,
@@ -133,8 +145,8 @@ export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
     };
   };
   return {
-    authorizeUrl(state) {
-      return client().authorizeUri({ scope: [QBO_SCOPE], state });
+    async authorizeUrl(state) {
+      return (await client()).authorizeUri({ scope: [QBO_SCOPE], state });
     },
     async exchangeCode(callbackUrl) {
       const realmId = new URL(callbackUrl).searchParams.get("realmId");
@@ -144,7 +156,7 @@ export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
         });
       try {
         const res = await withTimeout(
-          client().createToken(callbackUrl),
+          (await client()).createToken(callbackUrl),
           timeoutMs,
           "QuickBooks code exchange",
         );
@@ -156,7 +168,7 @@ export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
     async refresh(refreshToken) {
       try {
         const res = await withTimeout(
-          client().refreshUsingToken(refreshToken),
+          (await client()).refreshUsingToken(refreshToken),
           timeoutMs,
           "QuickBooks token refresh",
         );
@@ -167,7 +179,7 @@ export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
     },
     async revoke(token) {
       try {
-        await withTimeout(client().revoke({ refresh_token: token }), timeoutMs, "QuickBooks revoke");
+        await withTimeout((await client()).revoke({ refresh_token: token }), timeoutMs, "QuickBooks revoke");
       } catch (err) {
         throw oauthError(err, "QuickBooks revoke");
       }

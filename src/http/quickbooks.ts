@@ -55,7 +55,7 @@ export function quickbooksRoutes(deps: Deps) {
   app.get("/connect/quickbooks", async (c) => {
     const s = service();
     const state = await createOAuthState(c, deps.secret, "quickbooks", deps.clock.now());
-    return c.redirect(s.oauth.authorizeUrl(state), 302);
+    return c.redirect(await s.oauth.authorizeUrl(state), 302);
   });
 
   app.get("/connect/quickbooks/callback", async (c) => {
