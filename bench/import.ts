@@ -83,12 +83,14 @@ async function childImport(n: number, dir: string) {
 
 async function childFloor(n: number, dir: string) {
   const { openSqliteStore } = await import("../src/store/sqlite");
-  // Same schema and indexes as the product (migrations applied), then raw inserts.
+  const { newId } = await import("../src/store/ids");
+  // Same schema, indexes and settings as the product (migrations applied), then raw inserts.
   const store = openSqliteStore(join(dir, "floor.db"));
   await store.close();
   const db = new Database(join(dir, "floor.db"));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  db.pragma("cache_size = -32768");
   const now = Date.now();
   db.prepare(
     "insert into organisations (id, slug, name, base_currency, timezone, provider, created_at, updated_at) values ('org_b','bench','Bench','GBP','UTC','csv',?,?)",
@@ -111,22 +113,21 @@ async function childFloor(n: number, dir: string) {
   const t0 = performance.now();
   db.transaction(() => {
     const customers = Math.ceil(n * CUSTOMERS_PER_INVOICE);
-    for (let c = 0; c < customers; c++)
-      insContact.run(
-        `cus_${c}`,
-        `C${c}`,
-        `Customer ${c}`,
-        JSON.stringify([`ar${c}@customer${c}.example`]),
-        now,
-        now,
-      );
+    const contactIds: string[] = [];
+    for (let c = 0; c < customers; c++) {
+      const id = newId("cus");
+      contactIds.push(id);
+      insContact.run(id, `C${c}`, `Customer ${c}`, JSON.stringify([`ar${c}@customer${c}.example`]), now, now);
+    }
     for (let i = 0; i < n; i++) {
       const r = invoiceRow(i);
       const total = Math.round(Number(r[7]) * 100);
       const paid = r[9] ? total : 0;
-      const cus = `cus_${Math.floor(i * CUSTOMERS_PER_INVOICE)}`;
+      // The same random ids the product writes, so the indexes see the same work.
+      const cus = contactIds[Math.floor(i * CUSTOMERS_PER_INVOICE)];
+      const invId = newId("inv");
       insInvoice.run(
-        `inv_${i}`,
+        invId,
         cus,
         r[3],
         r[3],
@@ -143,8 +144,9 @@ async function childFloor(n: number, dir: string) {
       );
       // The import also records the payment that settled a paid invoice: the floor writes the same rows.
       if (paid) {
-        insPayment.run(`pay_${i}`, cus, `${r[3]}#paid`, r[9], paid, now, now);
-        insAllocation.run(`pay_${i}`, `inv_${i}`, paid, r[9]);
+        const payId = newId("pay");
+        insPayment.run(payId, cus, `${r[3]}#paid`, r[9], paid, now, now);
+        insAllocation.run(payId, invId, paid, r[9]);
       }
     }
   })();

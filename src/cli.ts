@@ -7,10 +7,12 @@ import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
+import { registerDigest } from "./commands/digest";
 import { registerPreview } from "./commands/preview";
 import { registerRemind } from "./commands/remind";
 import { registerScoreCommand } from "./commands/score";
 import { registerSync } from "./commands/sync";
+import { registerUser } from "./commands/user";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { Deps } from "./deps";
 import { UserError } from "./errors";
@@ -32,6 +34,8 @@ export interface CliIo {
   log?: Logger;
   /** Whether to draw progress bars (a terminal on stderr). */
   progress?: boolean;
+  /** Reads all of standard input (`user add --password-stdin`); tests pass their own. */
+  stdin?: () => Promise<string>;
   /** Resolves when a long-running command (serve) should stop. */
   untilStopped?: Promise<void>;
 }
@@ -72,6 +76,8 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerRemind,
   registerPreview,
   registerSync,
+  registerUser,
+  registerDigest,
 ];
 
 export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
@@ -110,6 +116,8 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
       const log = io.log ?? createLogger(cfg.LOG_LEVEL);
       const server = await startServer(cfg, { log, clock, ...(io.store ? { store: io.store } : {}) });
       out(`Creditpulse dashboard: ${server.url}`);
+      if (server.setupUrl)
+        out(`No accounts yet. Create the owner account (one-time link, 24 hours): ${server.setupUrl}`);
       const stopped =
         io.untilStopped ??
         new Promise<void>((resolve) => {

@@ -31,6 +31,20 @@ const configSchema = z.object({
   REMINDER_MIN_AMOUNT: z.coerce.number().min(0).default(1),
   /** A customer owing more than its credit limit plus this percent goes on hold. */
   CREDIT_LIMIT_MARGIN_PCT: z.coerce.number().min(0).max(1000).default(10),
+  /** Sign-in sessions end after this long without a request (minutes). */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(480),
+  /** Sign-in sessions end this long after sign-in, whatever happens (days). */
+  SESSION_MAX_DAYS: z.coerce.number().min(0.01).max(365).default(14),
+  /** Failed sign-ins per email address (and 4x this per IP address) allowed in 15 minutes. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  /** Local hour (0-23) on Monday at which each user's weekly digest goes out, in the user's timezone. */
+  DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(7),
+  /** Days a customers' page link in a reminder stays valid (each reminder carries a fresh one). */
+  CUSTOMER_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(45),
+  /** Days reminders for an invoice wait after the customer says "I've already paid". */
+  CUSTOMER_PAID_PAUSE_DAYS: z.coerce.number().int().min(1).max(60).default(5),
+  /** Actions per customer per hour on the customers' page (and 3x this per IP address). */
+  CUSTOMER_ACTIONS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   XERO_CLIENT_ID: z.string().min(1).optional(),
   XERO_CLIENT_SECRET: z.string().min(1).optional(),
   XERO_WEBHOOK_KEY: z.string().min(1).optional(),

@@ -19,12 +19,6 @@ export interface Job {
   run(ctx: JobContext): Promise<void>;
 }
 
-function notConfiguredYet(name: string, what: string): Job["run"] {
-  return async ({ deps }) => {
-    deps.log.info({ job: name }, `${what} is not configured yet: nothing to do`);
-  };
-}
-
 /**
  * Hourly: each organisation's reminders, judged at this instant. Each customer is only written to inside its
  * own sending window, so the hourly runs together cover every timezone's working day.
@@ -44,7 +38,7 @@ async function runRemindJob({ deps, now }: JobContext): Promise<void> {
     for (const org of await listOrgs(deps.store.db)) {
       try {
         const report = await runReminders(
-          { store: deps.store, config, log, mailer, ...writeBackFor(deps, org) },
+          { store: deps.store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
           { org, at: { kind: "instant", at: now }, now },
         );
         const count = (s: string) => report.emails.filter((e) => e.status === s).length;
@@ -83,11 +77,28 @@ async function runScoreJob({ deps, now }: JobContext): Promise<void> {
   }
 }
 
+/** Hourly on Sundays and Mondays (UTC): the weekly digest to each user whose local time is Monday DIGEST_HOUR. */
+async function runDigestJob({ deps, now }: JobContext): Promise<void> {
+  const { config, log } = deps;
+  if (!config.SMTP_URL || !config.MAIL_FROM) {
+    log.info({ job: "digest" }, "SMTP_URL and MAIL_FROM are not set: no digest is sent");
+    return;
+  }
+  const { runDigest } = await import("./digest/send");
+  const results = await runDigest(deps, { now, dueOnly: true });
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  log.info(
+    { job: "digest", sent: count("sent"), failed: count("failed"), skipped: count("skipped") },
+    "digest run",
+  );
+}
+
 export const JOBS: readonly Job[] = [
   { name: "sync", cron: "*/15 * * * *", run: runSyncJob },
   { name: "score", cron: "30 1 * * *", run: runScoreJob },
   { name: "remind", cron: "5 * * * *", run: runRemindJob },
-  { name: "digest", cron: "0 * * * 1", run: notConfiguredYet("digest", "the weekly digest") },
+  // Sunday and Monday UTC hours cover Monday DIGEST_HOUR in every timezone (UTC-12 to UTC+14).
+  { name: "digest", cron: "0 * * * 0,1", run: runDigestJob },
 ];
 
 /** Runs one job by name, logging (not throwing) its failure so one bad job never stops the scheduler. */

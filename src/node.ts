@@ -18,6 +18,8 @@ import { openSqliteStore } from "./store/sqlite";
 
 export interface Server {
   url: string;
+  /** The one-time link that creates the first (owner) account, while no user exists. */
+  setupUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,14 @@ export async function seedDemoIfWanted(deps: Deps): Promise<boolean> {
   const orgs = await listOrgs(deps.store.db);
   if (orgs.some((o) => o.slug === "demo")) return false;
   const result = await seedDemo(deps.store, { now: deps.clock.now() });
+  // Score it now (and as of a week ago) so the dashboard shows grades, trends and movement from the start.
+  const { runScoring } = await import("./scoring/run-scoring");
+  const { addDays, dateInZone } = await import("./model");
+  const org = (await listOrgs(deps.store.db)).find((o) => o.slug === result.organisation.slug);
+  const today = dateInZone(deps.clock.now(), org?.timezone ?? "UTC");
+  if (org)
+    for (const asOf of [addDays(today, -7), today])
+      await runScoring(deps.store, org, { now: deps.clock.now(), asOf });
   deps.log.info(
     { org: result.organisation.slug, invoices: result.counts.invoices.created },
     "seeded the demo organisation (no Xero or QuickBooks credentials are configured)",
@@ -62,8 +72,12 @@ export async function startServer(config: Config, deps?: Partial<Deps>): Promise
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   const url = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${port}`;
   log.info({ url, db: config.CREDITPULSE_DB, jobs: tasks.length }, "Creditpulse is serving");
+  const { setupLink } = await import("./auth/setup");
+  const setupUrl = await setupLink(full, config.PUBLIC_URL ?? url);
+  if (setupUrl) log.info("no accounts yet: open the setup link printed on the console to create the owner");
   return {
     url,
+    setupUrl,
     async close() {
       for (const t of tasks) await t.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -20,9 +20,35 @@ describe("creditpulse serve", () => {
       expect(health.status).toBe(200);
       const orgs = await listOrgs(store.db);
       expect(orgs.map((o) => [o.slug, o.isDemo])).toEqual([["demo", true]]);
-      const page = await (await fetch(`${server.url}/orgs/demo`)).text();
+      // No accounts yet: the server offers a one-time setup link, which creates the owner of the demo.
+      expect(server.setupUrl).toMatch(/\/setup\?token=/);
+      const setupPage = await fetch(server.setupUrl!);
+      const cookie = (setupPage.headers.get("set-cookie") ?? "").split(";")[0]!;
+      const csrf = (await setupPage.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? "";
+      const created = await fetch(`${server.url}/setup`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          _csrf: csrf,
+          token: new URL(server.setupUrl!).searchParams.get("token")!,
+          email: "owner@example.com",
+          password: "correct horse battery",
+          timezone: "Europe/London",
+        }),
+      });
+      expect(created.status).toBe(303);
+      const session = (created.headers.get("set-cookie") ?? "").split(";")[0]!;
+      const page = await (await fetch(`${server.url}/orgs/demo`, { headers: { cookie: session } })).text();
       expect(page).toMatch(/Demo data\./);
-      expect(page).toMatch(/Customers with open invoices/);
+      expect(page).toMatch(/Customers by risk/);
+      // Signed out, the dashboard sends you to sign in.
+      const anon = await fetch(`${server.url}/orgs/demo`, {
+        redirect: "manual",
+        headers: { accept: "text/html" },
+      });
+      expect(anon.status).toBe(303);
+      expect(anon.headers.get("location")).toMatch(/^\/login\?next=/);
     } finally {
       await server.close();
       await store.close();

@@ -43,8 +43,9 @@ export function registerRemind(program: Command, ctx: CommandContext): void {
       const mailer = dryRun ? undefined : createSmtpMailer({ url: config.SMTP_URL! });
       const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);
       try {
+        const deps = await ctx.deps();
         const report = await runReminders(
-          { store, config, log, mailer, ...writeBackFor(await ctx.deps(), org) },
+          { store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
           { org, at, now, dryRun },
         );
         if (report.emails.some((e) => e.status === "failed")) ctx.fail(1);

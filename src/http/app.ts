@@ -4,23 +4,55 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
+import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
+import { loginRoutes } from "./login";
+import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
 import { xeroRoutes } from "./xero";
 
+/** Progressive enhancement for the template editor: preview as you type (the Preview button works without it). */
+const PREVIEW_JS = `document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("template-form");
+  const body = document.getElementById("body");
+  if (!form || !body) return;
+  const button = form.querySelector("button[formtarget=preview]");
+  let timer;
+  body.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => form.requestSubmit(button), 300);
+  });
+});
+`;
+
 /** The HTTP app. Everything it needs comes in `deps`; routes only start flows. */
 export function createApp(deps: Deps) {
-  const app = new Hono<{ Variables: { requestId: string } }>();
+  const app = new Hono<AppEnv>();
   app.use(requestId());
 
   app.get("/healthz", async (c) => {
     await deps.store.db.run(sql`select 1`);
     return c.json({ ok: true });
   });
+  app.get("/assets/preview.js", (c) =>
+    c.body(PREVIEW_JS, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "max-age=300",
+    }),
+  );
 
+  app.use(authMiddleware(deps));
+  // The ledger connectors' routes: owners only for disconnecting; connecting makes you owner of what it creates.
+  app.use("/orgs/:slug/disconnect", ownerOfSlug(deps));
+  app.use("/orgs/:slug/quickbooks/disconnect", ownerOfSlug(deps));
+  app.use("/connect/xero/tenants", ownNewOrgs(deps));
+  app.use("/connect/quickbooks/callback", ownNewOrgs(deps));
+
+  app.route("/", loginRoutes(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/", xeroRoutes(deps));
   app.route("/", quickbooksRoutes(deps));
+  app.route("/", portalRoutes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),

@@ -1,11 +1,74 @@
-/** Server-rendered dashboard pages. They read the store through query modules and hold no business logic. */
-import { Hono } from "hono";
+/**
+ * Server-rendered dashboard pages (usable without JavaScript) and the JSON API under /api/ over the same data
+ * (views.ts). Every organisation is looked up through the user's memberships: any other gives 404. Changes
+ * are POST forms (CSRF checked by authMiddleware), need bookkeeper or owner, and are written to the audit log.
+ */
+import { type Context, Hono } from "hono";
+import { type OrgAccess, orgsOf } from "../auth/accounts";
 import type { Deps } from "../deps";
-import { NotFoundError } from "../errors";
-import { AGING_BUCKETS, dateInZone, formatMoney } from "../model";
-import { agingByCustomer, totalsByCurrency } from "../store/aging";
-import { findOrgBySlug, listOrgs } from "../store/orgs";
-import { Layout } from "./layout";
+import { NotFoundError, UserError } from "../errors";
+import { AGING_BUCKETS, isIsoDate, isTimeZone, parseDecimalToMinor } from "../model";
+import { policyLevelsSchema, TEMPLATE_NAME_RE } from "../reminders/policy";
+import { createReminderRenderer } from "../reminders/render";
+import { isHhMm } from "../reminders/window";
+import { audit } from "../store/audit";
+import {
+  loadPolicies,
+  loadTemplateOverrides,
+  saveReminderSettings,
+  setTemplateOverride,
+  type TemplatePart,
+  upsertPolicy,
+} from "../store/reminders";
+import { type AppEnv, currentUser, orgAccess, requireRole } from "./auth";
+import { BarChart, LatenessChart, LineChart } from "./charts";
+import { Layout, OrgNav } from "./layout";
+import { contactByExternalId, setOrgTimezone, updateContact } from "./queries";
+import {
+  type CustomerFilters,
+  customer,
+  organisation,
+  portfolio,
+  remindersPage,
+  sampleFields,
+  settingsPage,
+} from "./views";
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+function money(minor: number, currency: string, locale = "en-GB"): string {
+  const key = `${locale}|${currency}`;
+  let f = moneyFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: "currency", currency });
+    moneyFormats.set(key, f);
+  }
+  const exp = f.resolvedOptions().maximumFractionDigits ?? 2;
+  return f.format(minor / 10 ** exp);
+}
+
+const TREND_ARROW: Record<string, { glyph: string; label: string; cls: string }> = {
+  deteriorating: { glyph: "↘", label: "deteriorating", cls: "bad" },
+  improving: { glyph: "↗", label: "improving", cls: "ok" },
+  stable: { glyph: "→", label: "stable", cls: "muted" },
+};
+
+function Trend(props: { trend: string | null }) {
+  if (!props.trend) return <span class="muted">–</span>;
+  const t = TREND_ARROW[props.trend] ?? { glyph: "·", label: props.trend, cls: "muted" };
+  return (
+    <span class={t.cls} title={t.label}>
+      <span aria-hidden="true">{t.glyph}</span> <span class="hide-sm">{t.label}</span>
+    </span>
+  );
+}
+
+function Grade(props: { grade: string | null }) {
+  return props.grade ? (
+    <span class={`grade grade-${props.grade}`}>{props.grade}</span>
+  ) : (
+    <span class="muted">–</span>
+  );
+}
 
 function DemoBanner() {
   return (
@@ -17,144 +80,1081 @@ function DemoBanner() {
   );
 }
 
+function Notice(props: { c: Context }) {
+  const done = props.c.req.query("done");
+  return done ? (
+    <p class="notice" role="status">
+      {done}
+    </p>
+  ) : null;
+}
+
+const signed = (c: Context<AppEnv>) => ({ signedIn: true, email: currentUser(c).email });
+const actor = (c: Context<AppEnv>) => `user:${currentUser(c).id}`;
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+function filtersOf(c: Context): CustomerFilters {
+  return {
+    q: c.req.query("q") || undefined,
+    grade: c.req.query("grade") || undefined,
+    trend: c.req.query("trend") || undefined,
+    overdue: c.req.query("overdue") === "1",
+    risk: c.req.query("risk") === "1",
+  };
+}
+
+async function customerAccess(c: Context<AppEnv>, deps: Deps) {
+  const access = await orgAccess(c, deps);
+  const contact = await contactByExternalId(deps.store.db, access.org.id, c.req.param("id") ?? "");
+  if (!contact || contact.deleted) throw new NotFoundError("customer");
+  return { access, contact };
+}
+
 export function dashboardRoutes(deps: Deps) {
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
+  const { db } = deps.store;
+
+  // --- portfolio ---
+  const myOrgs = (c: Context<AppEnv>) => orgsOf(db, currentUser(c).id);
+
+  app.get("/api/orgs", async (c) => c.json({ organisations: await portfolio(deps, await myOrgs(c)) }));
 
   app.get("/", async (c) => {
-    const orgs = await listOrgs(deps.store.db);
-    const rows = await Promise.all(
-      orgs.map(async (org) => {
-        const asOf = dateInZone(deps.clock.now(), org.timezone);
-        return { org, asOf, totals: totalsByCurrency(await agingByCustomer(deps.store.db, org.id, asOf)) };
-      }),
-    );
+    const rows = await portfolio(deps, await myOrgs(c));
+    const signedMoney = (minor: number, cur: string) =>
+      (minor > 0 ? "+" : minor < 0 ? "−" : "±") + money(Math.abs(minor), cur);
     return c.html(
-      <Layout title="Organisations">
+      <Layout title="Organisations" {...signed(c)}>
         <h1>Organisations</h1>
         {rows.length === 0 ? (
           <p>
-            No organisations yet. Import a CSV ledger with <code>npx creditpulse import</code> or run{" "}
-            <code>npx creditpulse demo</code>.
+            You do not belong to any organisation yet. Ask an owner to invite you, or run{" "}
+            <code>npx creditpulse user add</code>.
           </p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Organisation</th>
-                <th scope="col">Source</th>
-                <th scope="col" class="num">
-                  Outstanding
-                </th>
-                <th scope="col" class="num">
-                  Overdue
-                </th>
-                <th scope="col" class="num hide-sm">
-                  Customers owing
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map(({ org, totals }) => (
+          <div class="table-wrap">
+            <table>
+              <caption class="muted" style="text-align:left">
+                Receivables across your organisations; movement compares with the same day last week
+              </caption>
+              <thead>
                 <tr>
-                  <td>
-                    <a href={`/orgs/${org.slug}`}>{org.name}</a>{" "}
-                    {org.isDemo ? <span class="tag">demo</span> : null}
-                  </td>
-                  <td>{org.provider}</td>
-                  <td class="num">
-                    {totals
-                      .map((t) =>
-                        formatMoney({ minor: t.outstandingMinor, currency: t.currency }, org.locale),
-                      )
-                      .join(" + ") || "–"}
-                  </td>
-                  <td class="num">
-                    {totals
-                      .map((t) => formatMoney({ minor: t.overdueMinor, currency: t.currency }, org.locale))
-                      .join(" + ") || "–"}
-                  </td>
-                  <td class="num hide-sm">{totals.reduce((n, t) => n + t.customers, 0)}</td>
+                  <th scope="col">Organisation</th>
+                  <th scope="col" class="hide-sm">
+                    Source
+                  </th>
+                  <th scope="col" class="num">
+                    Outstanding
+                  </th>
+                  <th scope="col" class="num">
+                    Overdue
+                  </th>
+                  <th scope="col" class="num">
+                    Overdue vs last week
+                  </th>
+                  <th scope="col" class="num">
+                    DSO
+                  </th>
+                  <th scope="col" class="num">
+                    At-risk customers
+                  </th>
+                  <th scope="col" class="num hide-sm">
+                    Customers owing
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr data-org={r.slug}>
+                    <td>
+                      <a href={`/orgs/${r.slug}`}>{r.name}</a>{" "}
+                      {r.is_demo ? <span class="tag">demo</span> : null}
+                    </td>
+                    <td class="hide-sm">{r.provider}</td>
+                    <td class="num">
+                      {r.totals.map((t) => money(t.outstanding, t.currency)).join(" + ") || "–"}
+                    </td>
+                    <td class="num">
+                      {r.totals.map((t) => money(t.overdue, t.currency)).join(" + ") || "–"}
+                    </td>
+                    <td class={r.overdue_change_week > 0 ? "num bad" : "num"}>
+                      {signedMoney(r.overdue_change_week, r.base_currency)}
+                    </td>
+                    <td class="num">{r.dso === null ? "–" : `${r.dso} days`}</td>
+                    <td class="num">
+                      <a href={`/orgs/${r.slug}?risk=1`}>{r.at_risk}</a>
+                      {r.at_risk_change_week !== 0 ? (
+                        <span class={r.at_risk_change_week > 0 ? "bad" : "ok"}>
+                          {" "}
+                          ({r.at_risk_change_week > 0 ? "+" : ""}
+                          {r.at_risk_change_week})
+                        </span>
+                      ) : null}
+                    </td>
+                    <td class="num hide-sm">{r.totals.reduce((n, t) => n + t.customers, 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Layout>,
     );
+  });
+
+  // --- organisation ---
+  app.get("/api/orgs/:slug", async (c) => {
+    const { org } = await orgAccess(c, deps);
+    return c.json(await organisation(deps, org, filtersOf(c), Number(c.req.query("page") ?? 1) || 1));
   });
 
   app.get("/orgs/:slug", async (c) => {
-    const org = await findOrgBySlug(deps.store.db, c.req.param("slug"));
-    if (!org) throw new NotFoundError("organisation");
-    const asOf = dateInZone(deps.clock.now(), org.timezone);
-    const rows = await agingByCustomer(deps.store.db, org.id, asOf);
-    const totals = totalsByCurrency(rows);
-    const money = (minor: number, currency: string) => formatMoney({ minor, currency }, org.locale);
+    const { org } = await orgAccess(c, deps);
+    const f = filtersOf(c);
+    const v = await organisation(deps, org, f, Number(c.req.query("page") ?? 1) || 1);
+    const m = (minor: number, cur: string) => money(minor, cur, org.locale);
+    const qs = (page: number) => {
+      const u = new URLSearchParams(c.req.query());
+      u.set("page", String(page));
+      return `?${u}`;
+    };
     return c.html(
-      <Layout title={org.name}>
+      <Layout title={org.name} {...signed(c)}>
         <h1>{org.name}</h1>
+        <OrgNav slug={org.slug} current="overview" />
         {org.isDemo ? <DemoBanner /> : null}
         <p class="muted">
-          Receivables as of {asOf} ({org.timezone}).
+          Receivables as of {v.as_of} ({org.timezone}).{" "}
+          {v.scored_on
+            ? `Scores from ${v.scored_on}.`
+            : "Not scored yet: grades appear after the nightly scoring run (or npx creditpulse score)."}
         </p>
         <section class="cards" aria-label="Totals">
-          {totals.map((t) => (
+          {v.totals.map((t) => (
             <div class="card">
               <div class="muted">Outstanding {t.currency}</div>
-              <div class="v">{money(t.outstandingMinor, t.currency)}</div>
-              <div class={t.overdueMinor > 0 ? "bad" : "muted"}>
-                {money(t.overdueMinor, t.currency)} overdue
-              </div>
+              <div class="v">{m(t.outstanding, t.currency)}</div>
+              <div class={t.overdue > 0 ? "bad" : "muted"}>{m(t.overdue, t.currency)} overdue</div>
             </div>
           ))}
         </section>
-        <h2>Customers with open invoices</h2>
-        {rows.length === 0 ? (
-          <p>Nobody owes anything.</p>
-        ) : (
-          <table>
-            <caption class="muted" style="text-align:left">
-              Open balances by days past due
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Customer</th>
-                <th scope="col" class="num">
-                  Outstanding
-                </th>
-                <th scope="col" class="num">
-                  Overdue
-                </th>
-                {AGING_BUCKETS.map((b) => (
-                  <th scope="col" class="num hide-sm">
-                    {b === "current" ? "Current" : `${b} days`}
-                  </th>
-                ))}
-                <th scope="col" class="num hide-sm">
-                  Oldest overdue
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr data-customer={r.externalId}>
-                  <td>
-                    {r.name} {r.holdState === "on_hold" ? <span class="tag">on hold</span> : null}
-                  </td>
-                  <td class="num">{money(r.outstandingMinor, r.currency)}</td>
-                  <td class={r.overdueMinor > 0 ? "num bad" : "num"}>{money(r.overdueMinor, r.currency)}</td>
-                  {AGING_BUCKETS.map((b) => (
-                    <td class="num hide-sm">{r.buckets[b] ? money(r.buckets[b], r.currency) : "–"}</td>
-                  ))}
-                  <td class="num hide-sm">{r.oldestOverdueDays > 0 ? `${r.oldestOverdueDays} days` : "–"}</td>
-                </tr>
+        <div class="grid2">
+          <section aria-labelledby="aging-h">
+            <h2 id="aging-h">Aging ({org.baseCurrency})</h2>
+            <BarChart
+              title={`Open balances by days past due, ${org.baseCurrency}`}
+              bars={AGING_BUCKETS.map((b) => ({
+                label: b === "current" ? "Not yet due" : `${b} days`,
+                value: v.aging[b],
+                text: m(v.aging[b], org.baseCurrency),
+              }))}
+            />
+          </section>
+          <section aria-labelledby="dso-h">
+            <h2 id="dso-h">Days sales outstanding</h2>
+            <LineChart
+              title="DSO at each month end over the last 12 months"
+              unit="days"
+              points={v.dso.map((p) => ({ label: p.month.slice(2), value: p.dso }))}
+            />
+          </section>
+        </div>
+        <h2>Customers by risk</h2>
+        <form method="get" class="filters" aria-label="Filter customers">
+          <p class="field">
+            <label for="q">Name or id</label>
+            <input id="q" name="q" value={f.q ?? ""} />
+          </p>
+          <p class="field">
+            <label for="grade">Grade</label>
+            <select id="grade" name="grade">
+              <option value="">any</option>
+              {["A", "B", "C", "D", "E"].map((g) => (
+                <option value={g} selected={f.grade === g}>
+                  {g}
+                </option>
               ))}
-            </tbody>
-          </table>
+            </select>
+          </p>
+          <p class="field">
+            <label for="trend">Trend</label>
+            <select id="trend" name="trend">
+              <option value="">any</option>
+              {["deteriorating", "stable", "improving"].map((t) => (
+                <option value={t} selected={f.trend === t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </p>
+          <p class="field">
+            <label>
+              <input type="checkbox" name="overdue" value="1" checked={f.overdue} /> overdue only
+            </label>
+            <label>
+              <input type="checkbox" name="risk" value="1" checked={f.risk} /> at risk only
+            </label>
+          </p>
+          <button type="submit">Filter</button>
+        </form>
+        {v.customers.length === 0 ? (
+          <p>No customers match.</p>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <caption class="muted" style="text-align:left">
+                {v.customer_count} customers, riskiest first; open balances by days past due
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Grade</th>
+                  <th scope="col">Trend</th>
+                  <th scope="col" class="num">
+                    Outstanding
+                  </th>
+                  <th scope="col" class="num">
+                    Overdue
+                  </th>
+                  {AGING_BUCKETS.map((b) => (
+                    <th scope="col" class="num hide-sm">
+                      {b === "current" ? "Current" : `${b} days`}
+                    </th>
+                  ))}
+                  <th scope="col" class="num hide-sm">
+                    Oldest overdue
+                  </th>
+                  <th scope="col" class="hide-sm">
+                    Why
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {v.customers.map((r) => (
+                  <tr data-customer={r.id}>
+                    <td>
+                      <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(r.id)}`}>{r.name}</a>
+                      {r.on_hold ? (
+                        <>
+                          {" "}
+                          <span class="tag">on hold</span>
+                        </>
+                      ) : null}
+                    </td>
+                    <td>
+                      <Grade grade={r.grade} />
+                    </td>
+                    <td>
+                      <Trend trend={r.trend} />
+                    </td>
+                    <td class="num">{m(r.outstanding, r.currency)}</td>
+                    <td class={r.overdue > 0 ? "num bad" : "num"}>{m(r.overdue, r.currency)}</td>
+                    {AGING_BUCKETS.map((b) => (
+                      <td class="num hide-sm">{r.buckets[b] ? m(r.buckets[b], r.currency) : "–"}</td>
+                    ))}
+                    <td class="num hide-sm">
+                      {r.oldest_overdue_days > 0 ? `${r.oldest_overdue_days} days` : "–"}
+                    </td>
+                    <td class="hide-sm muted">{r.reasons.slice(0, 2).join("; ")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
+        {v.pages > 1 ? (
+          <nav aria-label="Pages" class="subnav">
+            {v.page > 1 ? <a href={qs(v.page - 1)}>Previous</a> : null}
+            <span>
+              Page {v.page} of {v.pages}
+            </span>
+            {v.page < v.pages ? <a href={qs(v.page + 1)}>Next</a> : null}
+          </nav>
+        ) : null}
       </Layout>,
     );
   });
 
+  // --- customer ---
+  app.get("/api/orgs/:slug/customers/:id", async (c) => {
+    const { access, contact } = await customerAccess(c, deps);
+    return c.json(await customer(deps, access.org, contact));
+  });
+
+  app.get("/orgs/:slug/customers/:id", async (c) => {
+    const { access, contact } = await customerAccess(c, deps);
+    const { org } = access;
+    const v = await customer(deps, org, contact);
+    const base = `/orgs/${org.slug}/customers/${encodeURIComponent(contact.externalId)}`;
+    const m = (minor: number, cur: string) => money(minor, cur, org.locale);
+    const readOnly = access.role === "viewer";
+    const cu = v.customer;
+    return c.html(
+      <Layout title={`${contact.name} · ${org.name}`} {...signed(c)}>
+        <p class="muted">
+          <a href={`/orgs/${org.slug}`}>{org.name}</a> ›
+        </p>
+        <h1>
+          {contact.name} {cu.on_hold ? <span class="tag">on hold</span> : null}
+        </h1>
+        <Notice c={c} />
+        <section class="cards" aria-label="Credit health">
+          <div class="card">
+            <div class="muted">Grade</div>
+            <div class="v">
+              <Grade grade={v.score?.grade ?? null} />{" "}
+              {v.score ? <span class="muted">score {v.score.score}</span> : null}
+            </div>
+            <div>
+              <Trend trend={v.score?.trend ?? null} />
+            </div>
+          </div>
+          <div class="card">
+            <div class="muted">Chasing</div>
+            <div class="v" data-testid="chasing-state">
+              {cu.opted_out
+                ? "Opted out"
+                : cu.chasing_paused_until
+                  ? `Paused until ${cu.chasing_paused_until}`
+                  : "Active"}
+            </div>
+          </div>
+          <div class="card">
+            <div class="muted">Credit limit</div>
+            <div class="v">{cu.credit_limit === null ? "None" : m(cu.credit_limit, org.baseCurrency)}</div>
+          </div>
+        </section>
+        {v.score?.reasons.length ? (
+          <section aria-labelledby="why-h">
+            <h2 id="why-h">Why</h2>
+            <ul>
+              {v.score.reasons.map((r) => (
+                <li>{r}</li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+        <section aria-labelledby="late-h">
+          <h2 id="late-h">Days beyond terms per invoice</h2>
+          <LatenessChart
+            title={`Days beyond terms for each of ${contact.name}'s invoices by due date, with the trend`}
+            points={v.lateness}
+            xLabel={(x) => new Date(Date.UTC(2000, 0, 1) + x * 86_400_000).toISOString().slice(0, 7)}
+          />
+        </section>
+        {readOnly ? (
+          <p class="muted">You can view this customer; your role does not allow changes.</p>
+        ) : (
+          <section aria-labelledby="act-h">
+            <h2 id="act-h">Chasing and credit</h2>
+            <form method="post" action={`${base}/chasing`} class="inline">
+              {cu.chasing_paused_until ? (
+                <>
+                  <input type="hidden" name="action" value="resume" />
+                  <button type="submit">Resume chasing</button>
+                </>
+              ) : (
+                <>
+                  <input type="hidden" name="action" value="pause" />
+                  <p class="field">
+                    <label for="until">Pause chasing until</label>
+                    <input id="until" name="until" type="date" required value={v.as_of} min={v.as_of} />
+                  </p>
+                  <button type="submit">Pause chasing</button>
+                </>
+              )}
+            </form>
+            <form method="post" action={`${base}/opt-out`} class="inline">
+              <input type="hidden" name="opted_out" value={cu.opted_out ? "0" : "1"} />
+              <button type="submit" class="secondary">
+                {cu.opted_out ? "Send reminders again" : "Opt out of reminders"}
+              </button>
+            </form>
+            <form method="post" action={`${base}/credit-limit`} class="inline">
+              <p class="field">
+                <label for="limit">Credit limit ({org.baseCurrency}, empty for none)</label>
+                <input
+                  id="limit"
+                  name="limit"
+                  inputmode="decimal"
+                  value={cu.credit_limit === null ? "" : String(cu.credit_limit / 100)}
+                />
+              </p>
+              <button type="submit" class="secondary">
+                Save limit
+              </button>
+            </form>
+            <form method="post" action={`${base}/policy`} class="inline">
+              <p class="field">
+                <label for="policy">Reminder policy</label>
+                <select id="policy" name="policy_id">
+                  <option value="">automatic (by grade, else the default)</option>
+                  {v.policies.map((p) => (
+                    <option value={p.id} selected={cu.policy_id === p.id}>
+                      {p.name}
+                    </option>
+                  ))}
+                </select>
+              </p>
+              <button type="submit" class="secondary">
+                Save policy
+              </button>
+            </form>
+          </section>
+        )}
+        <section aria-labelledby="tl-h">
+          <h2 id="tl-h">Timeline</h2>
+          <ol class="timeline">
+            {v.timeline.slice(0, 300).map((t) => (
+              <li data-kind={t.kind}>
+                <time datetime={t.date}>{t.date}</time> <strong>{t.kind}</strong> {t.text}
+              </li>
+            ))}
+          </ol>
+        </section>
+        <section aria-labelledby="inv-h">
+          <h2 id="inv-h">Invoices</h2>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Number</th>
+                  <th scope="col">Issued</th>
+                  <th scope="col">Due</th>
+                  <th scope="col" class="num">
+                    Total
+                  </th>
+                  <th scope="col" class="num">
+                    Due now
+                  </th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...v.invoices].reverse().map((i) => (
+                  <tr>
+                    <td>{i.number}</td>
+                    <td>{i.issue_date}</td>
+                    <td>{i.due_date}</td>
+                    <td class="num">{m(i.total, i.currency)}</td>
+                    <td class="num">{m(i.amount_due, i.currency)}</td>
+                    <td>{i.disputed ? "disputed" : i.paid_on ? `paid ${i.paid_on}` : i.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      </Layout>,
+    );
+  });
+
+  const customerChange = (
+    path: string,
+    apply: (
+      c: Context<AppEnv>,
+      form: Record<string, unknown>,
+      ctx: Awaited<ReturnType<typeof customerAccess>>,
+    ) => Promise<{ action: string; detail: Record<string, unknown>; done: string }>,
+  ) => {
+    const handler = async (c: Context<AppEnv>) => {
+      const ctx = await customerAccess(c, deps);
+      requireRole(ctx.access, "bookkeeper");
+      const form = (c.req.header("content-type") ?? "").includes("json")
+        ? await c.req.json()
+        : await c.req.parseBody();
+      const r = await apply(c, form, ctx);
+      await audit(
+        db,
+        {
+          orgId: ctx.access.org.id,
+          contactId: ctx.contact.id,
+          actor: actor(c),
+          action: r.action,
+          detail: { ...r.detail, by: currentUser(c).email },
+        },
+        deps.clock.now(),
+      );
+      if (c.req.path.startsWith("/api/")) return c.json({ ok: true, action: r.action });
+      return c.redirect(
+        `/orgs/${ctx.access.org.slug}/customers/${encodeURIComponent(ctx.contact.externalId)}?done=${encodeURIComponent(r.done)}`,
+        303,
+      );
+    };
+    app.post(`/orgs/:slug/customers/:id/${path}`, handler);
+    app.post(`/api/orgs/:slug/customers/:id/${path}`, handler);
+  };
+
+  customerChange("chasing", async (_c, form, { contact }) => {
+    const now = deps.clock.now();
+    if (str(form.action) === "resume") {
+      await updateContact(db, contact.id, { chasingPausedUntil: null }, now);
+      return { action: "customer.chasing_resumed", detail: {}, done: "Chasing resumed." };
+    }
+    const until = str(form.until);
+    if (!isIsoDate(until))
+      throw new UserError("invalid", "Pick the date chasing should stay paused until.", 422);
+    await updateContact(db, contact.id, { chasingPausedUntil: until }, now);
+    return { action: "customer.chasing_paused", detail: { until }, done: `Chasing paused until ${until}.` };
+  });
+
+  customerChange("opt-out", async (_c, form, { contact }) => {
+    const out = str(form.opted_out) === "1" || form.opted_out === true;
+    await updateContact(db, contact.id, { optedOut: out }, deps.clock.now());
+    return out
+      ? { action: "customer.opted_out", detail: {}, done: "This customer will get no reminders." }
+      : { action: "customer.opted_in", detail: {}, done: "Reminders are on again." };
+  });
+
+  customerChange("credit-limit", async (_c, form, { access, contact }) => {
+    const text = str(form.limit).trim();
+    const minor = text === "" ? null : parseDecimalToMinor(text, access.org.baseCurrency);
+    if (minor === undefined || (minor !== null && minor < 0))
+      throw new UserError(
+        "invalid",
+        "Enter the credit limit as a plain amount, such as 5000 or 5000.00.",
+        422,
+      );
+    await updateContact(db, contact.id, { creditLimitMinor: minor }, deps.clock.now());
+    return {
+      action: "customer.credit_limit",
+      detail: { limit: text || null },
+      done: text ? `Credit limit set to ${text}.` : "Credit limit removed.",
+    };
+  });
+
+  customerChange("policy", async (_c, form, { access, contact }) => {
+    const id = str(form.policy_id);
+    const { policies } = await loadPolicies(db, access.org.id);
+    if (id && (!policies.has(id) || id.startsWith("builtin-")))
+      throw new UserError(
+        "invalid",
+        "Unknown policy (open Settings once so the built-in policies are stored).",
+        422,
+      );
+    await updateContact(db, contact.id, { policyId: id || null }, deps.clock.now());
+    const name = id ? policies.get(id)?.name : null;
+    return {
+      action: "customer.policy",
+      detail: { policy: name ?? null },
+      done: `Reminder policy: ${name ?? "automatic"}.`,
+    };
+  });
+
+  // --- reminders ---
+  app.get("/api/orgs/:slug/reminders", async (c) => {
+    const { org } = await orgAccess(c, deps);
+    return c.json(await remindersPage(deps, org));
+  });
+
+  app.get("/orgs/:slug/reminders", async (c) => {
+    const access = await orgAccess(c, deps);
+    const { org } = access;
+    const v = await remindersPage(deps, org);
+    const canSend = access.role !== "viewer";
+    return c.html(
+      <Layout title={`Reminders · ${org.name}`} {...signed(c)}>
+        <h1>{org.name}: reminders</h1>
+        <OrgNav slug={org.slug} current="reminders" />
+        <Notice c={c} />
+        {canSend ? (
+          <form method="post" action={`/orgs/${org.slug}/reminders/send-now`} class="inline">
+            <button type="submit">Send now</button>
+            <span class="muted">
+              Runs the reminder engine for this organisation at once (each customer still only inside its
+              sending window).
+            </span>
+          </form>
+        ) : null}
+        <h2>Planned for the next 7 days</h2>
+        <p class="muted">
+          Exactly what the engine would send if nothing changes (payments arriving cancel reminders).
+        </p>
+        {v.planned.length === 0 ? (
+          <p>Nothing planned.</p>
+        ) : (
+          <ul class="timeline">
+            {v.planned.map((p) => (
+              <li>
+                <time datetime={p.date}>{p.date}</time>{" "}
+                <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(p.customer_id)}`}>
+                  {p.customer_name}
+                </a>{" "}
+                level {p.level} ({p.template}) to {p.to.join(", ") || "no valid address"} for{" "}
+                {p.invoice_numbers.join(", ")}
+                <details>
+                  <summary>{p.subject}</summary>
+                  <pre style="white-space:pre-wrap">{p.text}</pre>
+                </details>
+              </li>
+            ))}
+          </ul>
+        )}
+        {(["sent", "failed"] as const).map((k) => (
+          <section>
+            <h2>{k === "sent" ? "Sent" : "Failed or needing review"}</h2>
+            {v[k].length === 0 ? (
+              <p class="muted">None.</p>
+            ) : (
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">When</th>
+                      <th scope="col">Customer</th>
+                      <th scope="col">Level</th>
+                      <th scope="col">Invoices</th>
+                      <th scope="col">Status</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {v[k].map((r) => (
+                      <tr>
+                        <td>{new Date(r.at).toISOString().slice(0, 16).replace("T", " ")}</td>
+                        <td>
+                          <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(r.contactExternalId)}`}>
+                            {r.contactName}
+                          </a>
+                        </td>
+                        <td>
+                          {r.level} ({r.template})
+                        </td>
+                        <td>{r.invoiceNumbers}</td>
+                        <td>
+                          {r.status}
+                          {r.lastError ? <span class="muted"> ({r.lastError})</span> : null}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        ))}
+      </Layout>,
+    );
+  });
+
+  const sendNow = async (c: Context<AppEnv>) => {
+    const access = await orgAccess(c, deps);
+    requireRole(access, "bookkeeper");
+    const { config, log } = deps;
+    if (!config.SMTP_URL || !config.MAIL_FROM)
+      throw new UserError("not_configured", "Set SMTP_URL and MAIL_FROM to send reminders.", 409);
+    const { createSmtpMailer } = await import("../mail/smtp-mailer");
+    const { runReminders } = await import("../reminders/dispatch");
+    const { writeBackFor } = await import("../reminders/write-back");
+    const mailer = createSmtpMailer({ url: config.SMTP_URL });
+    const now = deps.clock.now();
+    try {
+      const report = await runReminders(
+        { store: deps.store, config, log, mailer, secret: deps.secret, ...writeBackFor(deps, access.org) },
+        { org: access.org, at: { kind: "instant", at: now }, now },
+      );
+      await audit(
+        db,
+        {
+          orgId: access.org.id,
+          actor: actor(c),
+          action: "reminders.send_now",
+          detail: { by: currentUser(c).email },
+        },
+        now,
+      );
+      const n = (s: string) => report.emails.filter((e) => e.status === s).length;
+      if (c.req.path.startsWith("/api/")) return c.json(report);
+      return c.redirect(
+        `/orgs/${access.org.slug}/reminders?done=${encodeURIComponent(`Sent ${n("sent")}, failed ${n("failed")}.`)}`,
+        303,
+      );
+    } finally {
+      await mailer.close();
+    }
+  };
+  app.post("/orgs/:slug/reminders/send-now", sendNow);
+  app.post("/api/orgs/:slug/reminders/send-now", sendNow);
+
+  // --- settings ---
+  app.get("/api/orgs/:slug/settings", async (c) => {
+    const { org } = await orgAccess(c, deps);
+    return c.json(await settingsPage(deps, org));
+  });
+
+  const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final", "credit-hold"];
+
+  app.get("/orgs/:slug/settings", async (c) => {
+    const access = await orgAccess(c, deps);
+    const { org } = access;
+    const v = await settingsPage(deps, org);
+    const name = TEMPLATE_NAMES.includes(c.req.query("template") ?? "")
+      ? (c.req.query("template") as string)
+      : "overdue";
+    const part = (
+      ["subject", "html", "text"].includes(c.req.query("part") ?? "") ? c.req.query("part") : "html"
+    ) as TemplatePart;
+    const body = await templateSource(deps, org.id, name, part);
+    const ro = access.role === "viewer";
+    const owner = access.role === "owner";
+    const base = `/orgs/${org.slug}/settings`;
+    return c.html(
+      <Layout
+        title={`Settings · ${org.name}`}
+        {...signed(c)}
+        head={<script src="/assets/preview.js" defer />}
+      >
+        <h1>{org.name}: settings</h1>
+        <OrgNav slug={org.slug} current="settings" />
+        <Notice c={c} />
+        <section aria-labelledby="conn-h">
+          <h2 id="conn-h">Ledger connection</h2>
+          {v.connections.length === 0 ? (
+            <p>
+              No ledger connected ({org.provider}).{" "}
+              {owner ? (
+                <>
+                  {deps.config.xeroConfigured ? <a href="/connect/xero">Connect Xero</a> : null}{" "}
+                  {deps.config.quickbooksConfigured ? (
+                    <a href="/connect/quickbooks">Connect QuickBooks</a>
+                  ) : null}
+                  {!deps.config.xeroConfigured && !deps.config.quickbooksConfigured ? (
+                    <span class="muted">Set XERO_* or QBO_* to connect a ledger.</span>
+                  ) : null}
+                </>
+              ) : null}
+            </p>
+          ) : (
+            <ul>
+              {v.connections.map((cn) => (
+                <li>
+                  {cn.provider} ({cn.tenant}):{" "}
+                  <strong class={cn.status === "active" ? "ok" : "bad"}>{cn.status.replace("_", " ")}</strong>
+                  , last sync{" "}
+                  {cn.last_sync_at
+                    ? new Date(cn.last_sync_at).toISOString().slice(0, 16).replace("T", " ")
+                    : "never"}
+                  {cn.last_error ? <span class="muted"> ({cn.last_error})</span> : null}
+                  {owner && cn.status !== "disconnected" ? (
+                    <form
+                      method="post"
+                      action={
+                        cn.provider === "xero"
+                          ? `/orgs/${org.slug}/disconnect`
+                          : `/orgs/${org.slug}/quickbooks/disconnect`
+                      }
+                      class="inline"
+                    >
+                      <button type="submit" class="secondary">
+                        Disconnect
+                      </button>
+                    </form>
+                  ) : null}
+                  {owner && cn.status !== "active" ? (
+                    <a href={`/connect/${cn.provider}`}> Reconnect</a>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section aria-labelledby="win-h">
+          <h2 id="win-h">Sending window and timezone</h2>
+          <form method="post" action={`${base}/window`} class="inline">
+            <p class="field">
+              <label for="start">From</label>
+              <input id="start" name="start" type="time" value={v.window.start} disabled={ro} />
+            </p>
+            <p class="field">
+              <label for="end">Until</label>
+              <input id="end" name="end" type="time" value={v.window.end} disabled={ro} />
+            </p>
+            <fieldset>
+              <legend>Days</legend>
+              {["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map((d, i) => (
+                <label>
+                  <input
+                    type="checkbox"
+                    name="days"
+                    value={String(i + 1)}
+                    checked={v.window.days.includes(i + 1)}
+                    disabled={ro}
+                  />{" "}
+                  {d}{" "}
+                </label>
+              ))}
+            </fieldset>
+            <p class="field">
+              <label for="timezone">Organisation timezone</label>
+              <input id="timezone" name="timezone" value={org.timezone} disabled={ro} />
+            </p>
+            {ro ? null : <button type="submit">Save</button>}
+          </form>
+        </section>
+        <section aria-labelledby="pol-h">
+          <h2 id="pol-h">Reminder policies</h2>
+          {v.policies.map((p) => (
+            <form method="post" action={`${base}/policies`}>
+              <h3>{p.name}</h3>
+              <input type="hidden" name="name" value={p.name} />
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Level</th>
+                    <th scope="col">Days from due date</th>
+                    <th scope="col">Template</th>
+                    <th scope="col">Credit hold</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.levels.map((l) => (
+                    <tr>
+                      <td>{l.level}</td>
+                      <td>{l.offset_days}</td>
+                      <td>{l.template}</td>
+                      <td>{l.place_hold ? "places a hold" : ""}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {ro ? null : (
+                <details>
+                  <summary>Edit levels (JSON)</summary>
+                  <label for={`levels-${p.name}`}>Levels of policy {p.name}</label>
+                  <textarea id={`levels-${p.name}`} name="levels" style="min-height:8rem">
+                    {JSON.stringify(
+                      p.levels.map((l) => ({
+                        offsetDays: l.offset_days,
+                        template: l.template,
+                        name: l.name,
+                        ...(l.place_hold ? { placeHold: true } : {}),
+                      })),
+                      null,
+                      1,
+                    )}
+                  </textarea>
+                  <button type="submit">Save policy</button>
+                </details>
+              )}
+            </form>
+          ))}
+        </section>
+        <section aria-labelledby="tpl-h">
+          <h2 id="tpl-h">Templates</h2>
+          <form method="get" class="filters" aria-label="Choose a template">
+            <p class="field">
+              <label for="template">Template</label>
+              <select id="template" name="template">
+                {TEMPLATE_NAMES.map((n) => (
+                  <option value={n} selected={n === name}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </p>
+            <p class="field">
+              <label for="part">Part</label>
+              <select id="part" name="part">
+                {["subject", "html", "text"].map((n) => (
+                  <option value={n} selected={n === part}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </p>
+            <button type="submit" class="secondary">
+              Open
+            </button>
+          </form>
+          <form
+            method="post"
+            action={`${base}/templates`}
+            id="template-form"
+            data-preview={`${base}/templates/preview`}
+          >
+            <input type="hidden" name="name" value={name} />
+            <input type="hidden" name="part" value={part} />
+            <label for="body">
+              {name} · {part} (Liquid; see README: Reminder templates)
+            </label>
+            <textarea id="body" name="body" readonly={ro}>
+              {body}
+            </textarea>
+            <p>
+              <button
+                type="submit"
+                formaction={`${base}/templates/preview`}
+                formtarget="preview"
+                class="secondary"
+              >
+                Preview
+              </button>{" "}
+              {ro ? null : <button type="submit">Save template</button>}
+            </p>
+          </form>
+          <iframe
+            name="preview"
+            id="preview"
+            title="Template preview"
+            class="preview"
+            sandbox=""
+            src={`${base}/templates/preview?name=${name}&part=${part}`}
+          />
+        </section>
+      </Layout>,
+    );
+  });
+
+  app.post("/orgs/:slug/settings/window", async (c) => {
+    const access = await orgAccess(c, deps);
+    requireRole(access, "bookkeeper");
+    const form = await c.req.parseBody({ all: true });
+    const start = str(form.start);
+    const end = str(form.end);
+    const days = ([] as unknown[])
+      .concat(form.days ?? [])
+      .map(Number)
+      .filter((d) => d >= 1 && d <= 7);
+    const tz = str(form.timezone).trim();
+    if (!isHhMm(start) || !isHhMm(end) || start >= end)
+      throw new UserError("invalid", "The window needs a start before its end (HH:MM).", 422);
+    if (days.length === 0) throw new UserError("invalid", "Pick at least one day.", 422);
+    if (!isTimeZone(tz))
+      throw new UserError("invalid", "Unknown timezone: use a name like Europe/London.", 422);
+    const now = deps.clock.now();
+    await saveReminderSettings(
+      db,
+      access.org,
+      { window: { start, end, days: [...new Set(days)].sort() } },
+      now,
+    );
+    if (tz !== access.org.timezone) await setOrgTimezone(db, access.org.id, tz, now);
+    await audit(
+      db,
+      {
+        orgId: access.org.id,
+        actor: actor(c),
+        action: "settings.window",
+        detail: { start, end, days, timezone: tz, by: currentUser(c).email },
+      },
+      now,
+    );
+    return c.redirect(
+      `/orgs/${access.org.slug}/settings?done=${encodeURIComponent("Sending window saved.")}`,
+      303,
+    );
+  });
+
+  app.post("/orgs/:slug/settings/policies", async (c) => {
+    const access = await orgAccess(c, deps);
+    requireRole(access, "bookkeeper");
+    const form = await c.req.parseBody();
+    const name = str(form.name);
+    let levels: unknown;
+    try {
+      levels = policyLevelsSchema.parse(JSON.parse(str(form.levels)));
+    } catch (e) {
+      throw new UserError(
+        "invalid",
+        `Those levels are not valid: ${e instanceof Error ? e.message.slice(0, 300) : "bad JSON"}`,
+        422,
+      );
+    }
+    const now = deps.clock.now();
+    await upsertPolicy(db, access.org.id, name, levels, now);
+    await audit(
+      db,
+      {
+        orgId: access.org.id,
+        actor: actor(c),
+        action: "settings.policy",
+        detail: { name, by: currentUser(c).email },
+      },
+      now,
+    );
+    return c.redirect(
+      `/orgs/${access.org.slug}/settings?done=${encodeURIComponent(`Policy ${name} saved.`)}`,
+      303,
+    );
+  });
+
+  const templateInput = (form: Record<string, unknown>) => {
+    const name = str(form.name);
+    const part = str(form.part) as TemplatePart;
+    if (!TEMPLATE_NAME_RE.test(name) || !["subject", "html", "text"].includes(part))
+      throw new UserError("invalid", "Unknown template.", 422);
+    return { name, part, body: str(form.body) };
+  };
+
+  app.post("/orgs/:slug/settings/templates", async (c) => {
+    const access = await orgAccess(c, deps);
+    requireRole(access, "bookkeeper");
+    const t = templateInput(await c.req.parseBody());
+    const now = deps.clock.now();
+    await previewTemplate(deps, access, t); // refuses a template that does not render
+    await setTemplateOverride(db, access.org.id, t.name, t.part, t.body, now);
+    await audit(
+      db,
+      {
+        orgId: access.org.id,
+        actor: actor(c),
+        action: "settings.template",
+        detail: { name: t.name, part: t.part, by: currentUser(c).email },
+      },
+      now,
+    );
+    return c.redirect(
+      `/orgs/${access.org.slug}/settings?template=${t.name}&part=${t.part}&done=${encodeURIComponent("Template saved.")}`,
+      303,
+    );
+  });
+
+  const preview = async (c: Context<AppEnv>, form: Record<string, unknown>) => {
+    const access = await orgAccess(c, deps);
+    const t = templateInput(form);
+    if (form.body === undefined) t.body = await templateSource(deps, access.org.id, t.name, t.part);
+    let page: string;
+    try {
+      const r = await previewTemplate(deps, access, t);
+      page = `<!doctype html><meta charset="utf-8"><title>Preview</title><p style="font:13px system-ui;color:#5b6675">Subject: <strong data-testid="subject">${escapeHtml(r.subject)}</strong></p>${t.part === "text" ? `<pre style="white-space:pre-wrap">${escapeHtml(r.text)}</pre>` : r.html}`;
+    } catch (e) {
+      page = `<!doctype html><meta charset="utf-8"><p style="color:#b42318;font:14px system-ui" role="alert">This template does not render: ${escapeHtml(e instanceof Error ? e.message : String(e))}</p>`;
+    }
+    c.header(
+      "content-security-policy",
+      "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    );
+    c.header("x-frame-options", "SAMEORIGIN");
+    return c.body(page, 200, { "content-type": "text/html; charset=utf-8" });
+  };
+  app.get("/orgs/:slug/settings/templates/preview", (c) => preview(c, c.req.query()));
+  app.post("/orgs/:slug/settings/templates/preview", async (c) => preview(c, await c.req.parseBody()));
+
   return app;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+async function templateSource(deps: Deps, orgId: string, name: string, part: TemplatePart): Promise<string> {
+  const overrides = await loadTemplateOverrides(deps.store.db, orgId);
+  const o = overrides.get(`${name}.${part}`);
+  if (o !== undefined) return o;
+  const { readFile } = await import("node:fs/promises");
+  const { TEMPLATES_DIR } = await import("../reminders/render");
+  return readFile(`${TEMPLATES_DIR}/${name}.${part}.liquid`, "utf8").catch(() => "");
+}
+
+async function previewTemplate(
+  deps: Deps,
+  access: OrgAccess,
+  t: { name: string; part: TemplatePart; body: string },
+) {
+  const overrides = await loadTemplateOverrides(deps.store.db, access.org.id);
+  overrides.set(`${t.name}.${t.part}`, t.body);
+  const renderer = createReminderRenderer({ overrides });
+  return renderer.render(
+    t.name,
+    sampleFields(deps, access.org, { level: 2, name: t.name, template: t.name }),
+  );
 }

@@ -4,24 +4,59 @@ const CSS = `
 :root { --fg:#1c2430; --muted:#5b6675; --line:#dde3ea; --accent:#0b6bcb; --bad:#b42318; --warn:#b54708; --ok:#067647; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; }
-header { display:flex; gap:1rem; align-items:center; padding:.75rem 1.25rem; border-bottom:1px solid var(--line); }
+header { display:flex; flex-wrap:wrap; gap:1rem; align-items:center; padding:.75rem 1.25rem; border-bottom:1px solid var(--line); }
 header a.brand { font-weight:700; color:var(--fg); text-decoration:none; }
+header nav { display:flex; gap:1rem; flex-wrap:wrap; }
+header .who { margin-left:auto; display:flex; gap:.5rem; align-items:center; }
 main { padding: 1rem 1.25rem; max-width: 1200px; margin: 0 auto; }
 a { color: var(--accent); }
+a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.table-wrap { overflow-x: auto; }
 .demo { background:#fff7e6; border:1px solid #f5c26b; padding:.5rem .75rem; border-radius:6px; margin:.5rem 0 1rem; }
 .muted { color: var(--muted); }
 .bad { color: var(--bad); }
+.ok { color: var(--ok); }
 .tag { font-size:.8rem; padding:.1rem .4rem; border-radius:4px; background:#fde8e8; color:var(--bad); }
+.grade { font-weight:700; display:inline-block; min-width:1.6rem; text-align:center; border-radius:4px; padding:0 .3rem; background:#eef2f6; }
+.grade-D, .grade-E { background:#fde8e8; color:var(--bad); }
+.grade-A, .grade-B { background:#e7f6ec; color:var(--ok); }
 .cards { display:flex; flex-wrap:wrap; gap:1rem; margin:1rem 0; }
 .card { border:1px solid var(--line); border-radius:8px; padding:.75rem 1rem; min-width: 12rem; }
 .card .v { font-size:1.3rem; font-weight:600; }
-@media (max-width: 700px) { .hide-sm { display:none; } }
+.grid2 { display:grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
+.chart { width:100%; height:auto; max-width:640px; }
+.chart .bar { fill:#7aa7d9; } .chart .bar.bad { fill:#e08a80; }
+.chart .axis, .chart .val { font-size:12px; fill:var(--muted); }
+.chart .grid { stroke:var(--line); } .chart .line { fill:none; stroke:var(--accent); stroke-width:2; }
+.chart .dot { fill:var(--accent); } .chart .dot.bad { fill:var(--bad); } .chart .trend { stroke:var(--warn); stroke-width:2; stroke-dasharray:6 4; }
+form.inline { display:inline-flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin:.25rem 0; }
+form.narrow { max-width: 26rem; }
+.field { display:flex; flex-direction:column; gap:.2rem; margin:.5rem 0; }
+input, select, textarea, button { font: inherit; padding:.35rem .5rem; }
+button { cursor:pointer; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:6px; }
+button.secondary { background:#fff; color:var(--accent); }
+.problem { background:#fde8e8; border:1px solid #f3b5ae; padding:.5rem .75rem; border-radius:6px; }
+.notice { background:#e7f6ec; border:1px solid #9fd6b2; padding:.5rem .75rem; border-radius:6px; }
+.filters { display:flex; flex-wrap:wrap; gap:.75rem; align-items:end; margin:.5rem 0 1rem; }
+.timeline { list-style:none; padding:0; } .timeline li { padding:.35rem 0; border-bottom:1px solid var(--line); }
+.timeline time { display:inline-block; min-width:7rem; color:var(--muted); font-variant-numeric: tabular-nums; }
+iframe.preview { width:100%; min-height:420px; border:1px solid var(--line); border-radius:6px; }
+textarea { width:100%; min-height:16rem; font-family: ui-monospace, monospace; font-size: 13px; }
+.subnav { display:flex; gap:1rem; flex-wrap:wrap; margin:.25rem 0 1rem; }
+.subnav a[aria-current="page"] { font-weight:700; color:var(--fg); text-decoration:none; }
+@media (max-width: 700px) { .hide-sm { display:none; } main { padding: .75rem; } }
 `;
 
-export function Layout(props: { title: string; children: Child }) {
+export function Layout(props: {
+  title: string;
+  children: Child;
+  signedIn?: boolean;
+  email?: string;
+  head?: Child;
+}) {
   return (
     <html lang="en">
       <head>
@@ -29,18 +64,47 @@ export function Layout(props: { title: string; children: Child }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · Creditpulse</title>
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
+        {props.head}
       </head>
       <body>
         <header>
           <a class="brand" href="/">
             Creditpulse
           </a>
-          <nav aria-label="Main">
-            <a href="/">Organisations</a>
-          </nav>
+          {props.signedIn === false ? null : (
+            <nav aria-label="Main">
+              <a href="/">Organisations</a>
+            </nav>
+          )}
+          {props.signedIn === false ? null : (
+            <div class="who">
+              {props.email ? <span class="muted">{props.email}</span> : null}
+              <form method="post" action="/logout">
+                <button type="submit" class="secondary">
+                  Sign out
+                </button>
+              </form>
+            </div>
+          )}
         </header>
         <main>{props.children}</main>
       </body>
     </html>
+  );
+}
+
+/** Links between an organisation's pages. */
+export function OrgNav(props: { slug: string; current: "overview" | "reminders" | "settings" }) {
+  const link = (key: typeof props.current, href: string, text: string) => (
+    <a href={href} aria-current={props.current === key ? "page" : undefined}>
+      {text}
+    </a>
+  );
+  return (
+    <nav class="subnav" aria-label="Organisation">
+      {link("overview", `/orgs/${props.slug}`, "Customers")}
+      {link("reminders", `/orgs/${props.slug}/reminders`, "Reminders")}
+      {link("settings", `/orgs/${props.slug}/settings`, "Settings")}
+    </nav>
   );
 }

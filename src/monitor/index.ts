@@ -6,9 +6,16 @@
 import type { IsoDate } from "../model";
 import { type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { type CustomerFeatures, customerFeatures } from "./features";
-import { customerStates, fitLateModel, type LateModel, type LatePrediction, predictLate } from "./predict";
+import {
+  customerStates,
+  fitLateModel,
+  type LateModel,
+  type LateModelOptions,
+  type LatePrediction,
+  predictLate,
+} from "./predict";
 import { type ScoreResult, scoreCustomer } from "./score";
-import { detectTrend, pooledWithinSd, type TrendResult } from "./trend";
+import { detectTrend, pooledWithinSd, type TrendResult, trendSeries } from "./trend";
 import type { CustomerScore, OrgInput } from "./types";
 
 export { type CreditAsOf, dayNumber, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
@@ -26,7 +33,9 @@ export {
   customerStates,
   fitLateModel,
   fitLogistic,
+  LATE_MODEL_OPTIONS,
   type LateModel,
+  type LateModelOptions,
   type LatePrediction,
   type OrgPrior,
   orgPrior,
@@ -42,6 +51,7 @@ export {
   scoreCustomer,
 } from "./score";
 export {
+  censoredExpectation,
   DEFAULT_TREND_OPTIONS,
   detectEpisodes,
   detectTrend,
@@ -52,6 +62,7 @@ export {
   type TrendPoint,
   type TrendResult,
   type TrendSnapshot,
+  trendSeries,
 } from "./trend";
 export * from "./types";
 
@@ -81,16 +92,16 @@ export function assessOrganisation(input: OrgInput, asOf: IsoDate): OrgAssessmen
   return assessLedger(restrictToAsOf(input, asOf));
 }
 
-export function assessLedger(ledger: LedgerAsOf): OrgAssessment {
-  const model = fitLateModel(ledger);
+export function assessLedger(ledger: LedgerAsOf, options?: LateModelOptions): OrgAssessment {
+  const model = fitLateModel(ledger, options);
   const features = ledger.contacts.map((c) => customerFeatures(ledger, c));
   const orgSdDays = pooledWithinSd(features.map((f) => f.observations));
   const customers: CustomerAssessment[] = ledger.contacts.map((contact, i) => {
     const f = features[i]!;
     const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
-    const state = customerStates(invoices, [ledger.asOfDay], model.prior)[0]!;
+    const state = customerStates(invoices, [ledger.asOfDay], model.prior, model.options)[0]!;
     const prediction = predictLate(model, state);
-    const trend = detectTrend(f.observations, orgSdDays);
+    const trend = detectTrend(trendSeries(invoices, ledger.asOfDay), orgSdDays);
     const score = scoreCustomer(f, prediction, trend, model.prior);
     const result: CustomerScore = {
       customer_id: contact.externalId,

@@ -24,14 +24,39 @@ export const TRAINING_WINDOW_DAYS = 365;
 export const MIN_TRAINING_ROWS = 40;
 /** Above this many training rows an evenly spaced, deterministic subsample is used. */
 export const MAX_TRAINING_ROWS = 50_000;
-const RIDGE = 1.0;
-const DECAY = 0.9;
 /** Used when the organisation has no invoice that fell due in the window. */
 export const DEFAULT_LATE_RATE = 0.3;
+
+/** Tunable parameters of the late-payment model (see the module comment for how they were chosen). */
+export interface LateModelOptions {
+  decay: number;
+  pseudoInvoices: number;
+  ridge: number;
+  /** Add the long-run (undecayed) shrunk mean as a feature. */
+  longMean: boolean;
+  /** Add shrunk mean / shrunk SD (how many SDs the customer's usual payment sits beyond the due date). */
+  zFeature: boolean;
+  /** Pseudo-observations pulling the customer's SD toward the organisation's pooled within-customer SD. */
+  sdPseudo: number;
+  /** Training rows are described by the customer's state this many days before issue (>= 1). */
+  stateLagDays: number;
+}
+
+export const LATE_MODEL_OPTIONS: LateModelOptions = {
+  decay: 0.9,
+  pseudoInvoices: PRIOR_PSEUDO_INVOICES,
+  ridge: 1.0,
+  longMean: false,
+  zFeature: false,
+  sdPseudo: 5,
+  stateLagDays: 1,
+};
 
 export interface OrgPrior {
   lateRate: number;
   meanDaysBeyondTerms: number;
+  /** Pooled within-customer SD of settled days beyond terms in the window (7 when too little data). */
+  withinSdDays: number;
   /** Invoices the prior was computed from. */
   sampleSize: number;
 }
@@ -39,9 +64,10 @@ export interface OrgPrior {
 export interface LateModel {
   kind: "logistic" | "shrunk_share";
   prior: OrgPrior;
-  /** Coefficients for [1, mean/10, logit(share), 1/(1+n)] (kind "logistic"). */
+  /** Coefficients for featureVector (kind "logistic"). */
   weights: number[] | null;
   trainingRows: number;
+  options: LateModelOptions;
 }
 
 export interface CustomerState {
@@ -51,6 +77,10 @@ export interface CustomerState {
   shrunkMeanDays: number;
   /** Shrunk, recency-weighted late share. */
   shrunkLateShare: number;
+  /** Shrunk plain mean days beyond terms over the whole history. */
+  longMeanDays: number;
+  /** Recency-weighted SD of settled days beyond terms, shrunk toward the organisation's within-customer SD. */
+  sdDays: number;
 }
 
 export interface LatePrediction {
@@ -66,7 +96,12 @@ export function orgPrior(ledger: LedgerAsOf): OrgPrior {
   let n = 0;
   let late = 0;
   let sum = 0;
+  let ss = 0;
+  let df = 0;
   for (const invoices of ledger.invoicesByContact.values()) {
+    let cn = 0;
+    let cs = 0;
+    let cs2 = 0;
     for (const inv of invoices) {
       if (inv.dueDay >= ledger.asOfDay || inv.dueDay < from || inv.settledUndated || inv.creditedOnly)
         continue;
@@ -74,11 +109,21 @@ export function orgPrior(ledger: LedgerAsOf): OrgPrior {
       n++;
       sum += x;
       if (x > 0) late++;
+      if (inv.settledDay !== null) {
+        cn++;
+        cs += x;
+        cs2 += x * x;
+      }
+    }
+    if (cn >= 2) {
+      ss += Math.max(0, cs2 - (cs * cs) / cn);
+      df += cn - 1;
     }
   }
-  if (n === 0) return { lateRate: DEFAULT_LATE_RATE, meanDaysBeyondTerms: 0, sampleSize: 0 };
+  const withinSdDays = df >= 10 ? Math.max(1, Math.sqrt(ss / df)) : 7;
+  if (n === 0) return { lateRate: DEFAULT_LATE_RATE, meanDaysBeyondTerms: 0, withinSdDays, sampleSize: 0 };
   // A tiny uniform prior keeps the rate off 0 and 1 for very small ledgers.
-  return { lateRate: (late + 0.5) / (n + 1), meanDaysBeyondTerms: sum / n, sampleSize: n };
+  return { lateRate: (late + 0.5) / (n + 1), meanDaysBeyondTerms: sum / n, withinSdDays, sampleSize: n };
 }
 
 /**
@@ -90,7 +135,9 @@ export function customerStates(
   invoices: readonly InvoiceAsOf[],
   days: readonly number[],
   prior: OrgPrior,
+  options: LateModelOptions = LATE_MODEL_OPTIONS,
 ): CustomerState[] {
+  const DECAY = options.decay;
   const settled = invoices
     .filter((i) => i.settledDay !== null && !i.creditedOnly)
     .sort((a, b) => (a.settledDay ?? 0) - (b.settledDay ?? 0) || a.dueDay - b.dueDay);
@@ -100,14 +147,18 @@ export function customerStates(
   let pending: InvoiceAsOf[] = [];
   let n = 0;
   let ewSum = 0;
+  let ewSum2 = 0;
   let ewLate = 0;
   let ewW = 0;
+  let sum = 0;
   for (const t of days) {
     for (let s = settled[sp]; s !== undefined && (s.settledDay ?? 0) <= t; s = settled[++sp]) {
       const x = (s.settledDay ?? 0) - s.dueDay;
       ewSum = ewSum * DECAY + x;
+      ewSum2 = ewSum2 * DECAY + x * x;
       ewLate = ewLate * DECAY + (x > 0 ? 1 : 0);
       ewW = ewW * DECAY + 1;
+      sum += x;
       n++;
     }
     for (let i = invoices[ip]; i !== undefined && i.issueDay <= t; i = invoices[++ip]) {
@@ -118,32 +169,44 @@ export function customerStates(
     let cLate = ewLate;
     let cW = ewW;
     let cn = n;
+    let cPlain = sum;
     if (pending.length > 0) {
       const overdue = pending.filter((i) => i.dueDay < t).sort((a, b) => a.dueDay - b.dueDay);
       for (const i of overdue) {
         cSum = cSum * DECAY + (t - i.dueDay);
         cLate = cLate * DECAY + 1;
         cW = cW * DECAY + 1;
+        cPlain += t - i.dueDay;
         cn++;
       }
     }
-    const k = PRIOR_PSEUDO_INVOICES;
+    const k = options.pseudoInvoices;
+    // Recency-weighted variance of the settled values, shrunk toward the organisation's within-customer SD.
+    const ewMean = ewW > 0 ? ewSum / ewW : 0;
+    const ownSs = ewW > 0 ? Math.max(0, ewSum2 - ewW * ewMean * ewMean) : 0;
+    const ps = options.sdPseudo;
+    const sd = Math.sqrt((ps * prior.withinSdDays ** 2 + ownSs) / (ps + Math.max(0, ewW - 1)));
     out.push({
       observations: cn,
       shrunkMeanDays: (cSum + k * prior.meanDaysBeyondTerms) / (cW + k),
       shrunkLateShare: (cLate + k * prior.lateRate) / (cW + k),
+      longMeanDays: (cPlain + k * prior.meanDaysBeyondTerms) / (cn + k),
+      sdDays: Math.max(1, sd),
     });
   }
   return out;
 }
 
-export function featureVector(s: CustomerState): number[] {
+export function featureVector(s: CustomerState, options: LateModelOptions = LATE_MODEL_OPTIONS): number[] {
   const share = Math.min(0.999, Math.max(0.001, s.shrunkLateShare));
-  return [1, s.shrunkMeanDays / 10, Math.log(share / (1 - share)), 1 / (1 + s.observations)];
+  const x = [1, s.shrunkMeanDays / 10, Math.log(share / (1 - share)), 1 / (1 + s.observations)];
+  if (options.longMean) x.push(s.longMeanDays / 10);
+  if (options.zFeature) x.push(s.shrunkMeanDays / s.sdDays);
+  return x;
 }
 
 /** Fits the late-payment model on the ledger as of its date (see the module comment). */
-export function fitLateModel(ledger: LedgerAsOf): LateModel {
+export function fitLateModel(ledger: LedgerAsOf, options: LateModelOptions = LATE_MODEL_OPTIONS): LateModel {
   const prior = orgPrior(ledger);
   const from = ledger.asOfDay - TRAINING_WINDOW_DAYS;
   const usable = (i: InvoiceAsOf): boolean =>
@@ -171,30 +234,31 @@ export function fitLateModel(ledger: LedgerAsOf): LateModel {
     if (rows.length === 0) continue;
     const states = customerStates(
       invoices,
-      rows.map((i) => i.issueDay - 1),
+      rows.map((i) => i.issueDay - Math.max(1, options.stateLagDays)),
       prior,
+      options,
     );
     rows.forEach((inv, j) => {
       const s = states[j];
       if (!s || s.observations === 0) return;
-      X.push(featureVector(s));
+      X.push(featureVector(s, options));
       Y.push(inv.settledDay === null || inv.settledDay > inv.dueDay ? 1 : 0);
     });
   }
   const positives = Y.reduce((a, b) => a + b, 0);
   if (X.length < MIN_TRAINING_ROWS || positives === 0 || positives === X.length) {
-    return { kind: "shrunk_share", prior, weights: null, trainingRows: X.length };
+    return { kind: "shrunk_share", prior, weights: null, trainingRows: X.length, options };
   }
-  const weights = fitLogistic(X, Y, RIDGE);
-  if (!weights) return { kind: "shrunk_share", prior, weights: null, trainingRows: X.length };
-  return { kind: "logistic", prior, weights, trainingRows: X.length };
+  const weights = fitLogistic(X, Y, options.ridge);
+  if (!weights) return { kind: "shrunk_share", prior, weights: null, trainingRows: X.length, options };
+  return { kind: "logistic", prior, weights, trainingRows: X.length, options };
 }
 
 /** The probability for a customer in `state`. */
 export function predictLate(model: LateModel, state: CustomerState): LatePrediction {
   if (state.observations === 0) return { probability: model.prior.lateRate, source: "prior", state };
   if (model.kind === "logistic" && model.weights) {
-    const x = featureVector(state);
+    const x = featureVector(state, model.options);
     let z = 0;
     for (let j = 0; j < x.length; j++) z += (model.weights[j] ?? 0) * (x[j] ?? 0);
     return { probability: sigmoid(z), source: "model", state };

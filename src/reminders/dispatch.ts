@@ -15,10 +15,12 @@ import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { addDays, dateInZone, type IsoDate, type Provider } from "../model";
+import { baseUrlOf, type CustomerLinks, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
 import { connectionForOrg } from "../store/connections";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
+import { activePauses, flagBrokenPromises, reminderEmailOverrides } from "../store/portal";
 import {
   type CreditHoldRow,
   claimOwnerNotice,
@@ -41,9 +43,11 @@ import {
   unfinishedHolds,
 } from "../store/reminders";
 import { publicHolidays } from "./holidays";
-import { listUnsubscribeHeaders, unsubscribeUrl } from "./links";
+import { listUnsubscribeHeaders } from "./links";
+import { ownerAddress } from "./owner";
 import {
   evaluateContact,
+  type InvoicePause,
   type PlanContact,
   type PlannedEmail,
   type PlannedHold,
@@ -62,6 +66,8 @@ export interface ReminderDeps {
   store: Store;
   config: Config;
   log: Logger;
+  /** The install secret: signs the customers' page links every reminder carries. */
+  secret: string;
   /** Required unless dry-running. */
   mailer?: Mailer;
   /** The connector for a provider (default: connectors/registry). */
@@ -113,15 +119,23 @@ function latestLocalDate(at: RunAt): IsoDate {
   return at.kind === "opening" ? at.date : dateInZone(at.at, "Pacific/Kiritimati");
 }
 
-function baseUrl(config: Config): string {
-  return (
-    config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`
-  );
+/** What dry runs and previews show instead of a page link (a real one is signed for each email sent). */
+export function placeholderLinks(config: Config): CustomerLinks {
+  return linksFor(baseUrlOf(config), "link-issued-when-sent");
 }
 
-function linkSecret(config: Config): string {
-  // Without an install secret the link is still unguessable per install only by name; issue 8 verifies it.
-  return config.CREDITPULSE_SECRET ?? "creditpulse-unsubscribe-without-secret";
+/** Applies the customers' own reminder address (customers' page) over the ledger's addresses. */
+function withReminderEmails(list: PlanContact[], overrides: ReadonlyMap<string, string>): PlanContact[] {
+  if (overrides.size === 0) return list;
+  return list.map((c) => {
+    const e = overrides.get(c.id);
+    return e ? { ...c, emails: [e] } : c;
+  });
+}
+
+/** The local date the organisation is on for this run (broken promises are judged on it). */
+function orgToday(org: Organisation, at: RunAt): IsoDate {
+  return at.kind === "opening" ? at.date : dateInZone(at.at, org.timezone);
 }
 
 export function planSettingsFor(
@@ -155,7 +169,11 @@ function maxLeadDays(policies: ReadonlyMap<string, Policy>): number {
 }
 
 /** Everything the run and `preview` share: settings, policies, renderer, merge-field sources. */
-export async function loadRunContext(deps: ReminderDeps, org: Organisation, at: RunAt) {
+export async function loadRunContext(
+  deps: Pick<ReminderDeps, "store" | "config" | "templatesDir">,
+  org: Organisation,
+  at: RunAt,
+) {
   const { db } = deps.store;
   const settings = await loadReminderSettings(db, org);
   const { policies, defaultId } = await loadPolicies(db, org.id);
@@ -180,6 +198,7 @@ export function reminderFields(
   org: Organisation,
   settings: ReminderSettings,
   email: Pick<PlannedEmail, "contact" | "to" | "level" | "invoices" | "local">,
+  links: CustomerLinks = placeholderLinks(deps.config),
 ) {
   return buildFields({
     org: { name: org.name, locale: org.locale },
@@ -187,10 +206,7 @@ export function reminderFields(
     sender: { email: settings.senderEmail ?? deps.config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
     level: email.level,
     invoices: email.invoices,
-    links: {
-      customerPage: null,
-      unsubscribe: unsubscribeUrl(baseUrl(deps.config), linkSecret(deps.config), org.id, email.contact.id),
-    },
+    links,
     today: email.local.date,
   });
 }
@@ -250,15 +266,19 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     }
   }
 
+  // Promises to pay whose date has passed with the invoice unpaid: flagged once each (audit log).
+  if (!dryRun) await flagBrokenPromises(store, org, orgToday(org, at), now);
+
   const run = await loadRunContext(deps, org, at);
   const rows = await loadPlanRows(db, org, { asOf: run.latest, maxDueDate: run.maxDueDate });
   const plan = planReminders({
     settings: run.planSettings,
     policies: run.policies,
-    contacts: rows.contacts,
+    contacts: withReminderEmails(rows.contacts, await reminderEmailOverrides(db, org.id)),
     invoices: rows.invoices,
     claimedLevel: rows.claimedLevel,
     outstandingBase: rows.outstandingBase,
+    pauses: await activePauses(db, org.id, pauseHorizon(run.latest)),
     at,
   });
 
@@ -321,6 +341,11 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
 
 type RunContext = Awaited<ReturnType<typeof loadRunContext>>;
 
+/** Pauses ending before this date cannot matter to any customer on this run (timezones span about 2 days). */
+function pauseHorizon(latest: IsoDate): IsoDate {
+  return addDays(latest, -2);
+}
+
 async function sendOne(
   deps: ReminderDeps,
   org: Organisation,
@@ -364,14 +389,25 @@ async function sendOne(
     };
 
   // 2. Re-read the customer and its invoices: still unpaid, still due for this level, not paused, address valid.
+  //    The customers' page may have paused an invoice or changed the address since planning.
   const fresh = await loadContactRows(db, org, planned.contact.id, run.latest, emailId);
-  const contact = fresh.contacts[0];
+  const contact = withReminderEmails(
+    fresh.contacts,
+    await reminderEmailOverrides(db, org.id, planned.contact.id),
+  )[0];
+  const freshPauses: Map<string, InvoicePause> = await activePauses(
+    db,
+    org.id,
+    pauseHorizon(run.latest),
+    planned.contact.id,
+  );
   const verdict = contact
     ? evaluateContact(contact, fresh.invoices, {
         settings: run.planSettings,
         policies: run.policies,
         claimedLevel: fresh.claimedLevel,
         outstandingBase: fresh.outstandingBase,
+        pauses: freshPauses,
         at,
       })
     : { listed: [] };
@@ -392,9 +428,16 @@ async function sendOne(
   }
   const freshNumbers = email.invoices.map((p) => p.invoice.number);
 
-  // 3. Render.
+  // 3. Render, with a freshly signed link to the customers' page.
   let rendered: Awaited<ReturnType<ReminderRenderer["render"]>>;
-  const fields = reminderFields(deps, org, run.settings, email);
+  const token = await issuePageToken(
+    db,
+    deps.secret,
+    { orgId: org.id, contactId: email.contact.id },
+    now,
+    config.CUSTOMER_PAGE_DAYS,
+  );
+  const fields = reminderFields(deps, org, run.settings, email, linksFor(baseUrlOf(config), token));
   try {
     rendered = await run.renderer.render(email.level.template, fields);
   } catch (err) {
@@ -492,10 +535,6 @@ async function sendOne(
       ...(connectionLevel ? { smtpDown: text } : {}),
     };
   }
-}
-
-function ownerAddress(settings: ReminderSettings, config: Config): string | null {
-  return settings.ownerEmail ?? config.OWNER_EMAIL ?? null;
 }
 
 /** Applies hold decisions and finishes their write-back and owner notice (now, or on a later run). */

@@ -86,7 +86,17 @@ export interface PlanInput {
    * When absent it is summed from `invoices`.
    */
   outstandingBase?: ReadonlyMap<string, number>;
+  /**
+   * Per-invoice pauses the customer asked for on the customers' page ("I've already paid", "I'll pay by"):
+   * the invoice is not chased up to and including `until` (the customer's local date).
+   */
+  pauses?: ReadonlyMap<string, InvoicePause>;
   at: RunAt;
+}
+
+export interface InvoicePause {
+  kind: "paid" | "promise";
+  until: IsoDate;
 }
 
 export interface PlannedInvoice {
@@ -212,7 +222,7 @@ export function notChaseable(inv: PlanInvoice, localDate: IsoDate, minMinor: num
 export function evaluateContact(
   contact: PlanContact,
   invoices: readonly PlanInvoice[],
-  input: Pick<PlanInput, "settings" | "policies" | "claimedLevel" | "outstandingBase" | "at">,
+  input: Pick<PlanInput, "settings" | "policies" | "claimedLevel" | "outstandingBase" | "pauses" | "at">,
   cache: PlanCache = createPlanCache(),
 ): ContactVerdict {
   const { settings } = input;
@@ -243,6 +253,8 @@ export function evaluateContact(
       outstandingBase += Math.max(0, inv.amountDueMinor);
     if (notChaseable(inv, local.date, minMinorFor(inv.currency, settings.minAmount, cache)) !== null)
       continue;
+    const pause = input.pauses?.get(inv.id);
+    if (pause && local.date <= pause.until) continue;
     const daysOverdue = today - dayNumber(inv.dueDate, cache);
     if (daysOverdue > 0) overdueMinor += inv.amountDueMinor;
     const level = reachedLevel(policy, daysOverdue);

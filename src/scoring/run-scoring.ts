@@ -2,11 +2,40 @@
  * Runs the pure monitor over an organisation's stored ledger: load -> score -> store the history -> raise one
  * deterioration alert per episode (in the audit log). The clock is read by the caller and passed as `now`.
  */
-import { dateInZone } from "../model";
+import { addDays, dateInZone, type IsoDate } from "../model";
 import { type CustomerScore, isNewEpisode, scoreOrganisation } from "../monitor/index";
 import type { Store } from "../store/db";
 import { lastAlerts, loadMonitorInput, recordAlert, saveScores } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
+import { brokenPromises, flagBrokenPromises } from "../store/portal";
+
+/** How long a broken promise to pay stays among a customer's score reasons. */
+const BROKEN_PROMISE_DAYS = 90;
+
+/**
+ * Adds "broke a promise to pay" to the reasons of customers whose promise (customers' page) fell due in the 90
+ * days before `asOf` with the invoice unpaid. The score itself is the monitor's to adjust.
+ */
+async function addBrokenPromiseReasons(
+  store: Store,
+  org: Organisation,
+  asOf: IsoDate,
+  results: CustomerScore[],
+) {
+  const from = addDays(asOf, -BROKEN_PROMISE_DAYS);
+  const byContact = new Map<string, string[]>();
+  for (const b of await brokenPromises(store.db, org.id)) {
+    const d = (b.detail ?? {}) as { promisedBy?: string; invoiceNumber?: string };
+    if (!b.contactId || !d.promisedBy || d.promisedBy >= asOf || d.promisedBy < from) continue;
+    const list = byContact.get(b.contactId) ?? [];
+    list.push(`${d.invoiceNumber ?? "an invoice"} by ${d.promisedBy}`);
+    byContact.set(b.contactId, list);
+  }
+  for (const r of results) {
+    const broken = byContact.get(r.contact_id);
+    if (broken) r.reasons.push(`Broke a promise to pay (${broken.join(", ")})`);
+  }
+}
 
 export interface ScoringResult {
   asOf: string;
@@ -23,6 +52,9 @@ export async function runScoring(
   const asOf = opts.asOf ?? dateInZone(opts.now, org.timezone);
   const input = await loadMonitorInput(store.db, org);
   const results = scoreOrganisation(input, asOf);
+  // Promises to pay (customers' page) whose date passed unpaid: flagged once, also when no reminders run.
+  if ((opts.save ?? true) && !opts.asOf) await flagBrokenPromises(store, org, asOf, opts.now);
+  await addBrokenPromiseReasons(store, org, asOf, results);
   const newAlerts: CustomerScore[] = [];
   if (opts.save ?? true) {
     await store.atomically(async () => {

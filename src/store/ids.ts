@@ -15,7 +15,9 @@ export type IdPrefix =
   | "hld"
   | "usr"
   | "ses"
-  | "tok";
+  | "tok"
+  | "pau"
+  | "dsp";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const POOL = new Uint8Array(4096);

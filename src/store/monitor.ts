@@ -2,7 +2,7 @@
  * The monitor's side of the store: load an organisation's ledger as the pure monitor's input, and keep the
  * score history and the one-alert-per-episode record of deteriorating customers.
  */
-import { and, desc, eq, inArray, lte } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
 import type { CustomerScore, Episode, MonitorAllocation, OrgInput } from "../monitor/index";
 import { audit } from "./audit";
 import type { Db } from "./db";
@@ -18,7 +18,11 @@ import {
   scores,
 } from "./schema";
 
-/** Everything the monitor reads for one organisation. The monitor itself applies `asOf`. */
+/**
+ * Everything the monitor reads for one organisation. The monitor itself applies `asOf`. Invoices a customer
+ * disputed on the customers' page are left out (not in the exposure, not held against the customer) until a
+ * bookkeeper resolves the dispute (`resolveDispute` in store/portal.ts).
+ */
 export async function loadMonitorInput(db: Db, org: Organisation): Promise<OrgInput> {
   const [cs, invs, pays, cns, cnAllocs] = await Promise.all([
     db
@@ -47,7 +51,7 @@ export async function loadMonitorInput(db: Db, org: Organisation): Promise<OrgIn
         paidOn: invoices.paidOn,
       })
       .from(invoices)
-      .where(eq(invoices.orgId, org.id)),
+      .where(and(eq(invoices.orgId, org.id), isNull(invoices.disputedAt))),
     db
       .select({
         invoiceId: paymentAllocations.invoiceId,

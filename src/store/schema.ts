@@ -437,3 +437,185 @@ export const creditHolds = sqliteTable(
     index("credit_holds_org_writeback").on(t.orgId, t.writebackStatus),
   ],
 );
+
+// --- accounts, sessions and the weekly digest (src/auth, src/http, src/digest) ---
+
+/** People who sign in. Passwords are scrypt hashes with a per-user salt (`scrypt$N$r$p$salt$hash`). */
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  /** Lower-cased. */
+  email: text("email").notNull().unique(),
+  /** Null until the invite is accepted or a password is set. */
+  passwordHash: text("password_hash"),
+  /** IANA timezone for the digest; null = the timezone of the user's first organisation. */
+  timezone: text("timezone"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Signed-in sessions. `id` is the SHA-256 of the random token in the cookie; the token itself is never stored. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    /** Absolute expiry (epoch ms). */
+    expiresAt: integer("expires_at").notNull(),
+    /** Last request seen, for the idle timeout. */
+    lastSeenAt: integer("last_seen_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+/** Who may see which organisation, and what they may do there. */
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    role: text("role", { enum: ["owner", "bookkeeper", "viewer"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.orgId] }), index("memberships_org").on(t.orgId)],
+);
+
+/** Invitations: the link carries a random token; only its SHA-256 is kept. Accepting sets the password. */
+export const invites = sqliteTable("invites", {
+  tokenHash: text("token_hash").primaryKey(),
+  email: text("email").notNull(),
+  orgId: text("org_id")
+    .notNull()
+    .references(() => organisations.id),
+  role: text("role", { enum: ["owner", "bookkeeper", "viewer"] }).notNull(),
+  invitedBy: text("invited_by"),
+  expiresAt: integer("expires_at").notNull(),
+  acceptedAt: integer("accepted_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Failed sign-ins by key (`email:<address>` or `ip:<address>`), kept in the store so limits survive restarts. */
+export const loginFailures = sqliteTable(
+  "login_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    key: text("key").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("login_failures_key_at").on(t.key, t.at)],
+);
+
+/** The weekly digest: one row per (user, ISO week), inserted before sending, so nobody gets one twice. */
+export const digestDeliveries = sqliteTable(
+  "digest_deliveries",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    /** ISO week of the Monday it stands for, e.g. "2026-W47". */
+    week: text("week").notNull(),
+    asOf: text("as_of").notNull(),
+    status: text("status", { enum: ["claimed", "sent", "failed"] }).notNull(),
+    messageId: text("message_id"),
+    lastError: text("last_error"),
+    claimedAt: integer("claimed_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.week] })],
+);
+
+// --- the customers' page (src/portal, src/http/portal.tsx, src/store/portal.ts) ---
+
+/**
+ * Per-contact state of the customers' page: the random nonce every page token carries (rotating it revokes
+ * every link already sent) and the address the customer asked reminders to go to. Kept apart from `contacts`
+ * so ledger syncs never touch it.
+ */
+export const customerPortal = sqliteTable("customer_portal", {
+  contactId: text("contact_id")
+    .primaryKey()
+    .references(() => contacts.id),
+  orgId: text("org_id")
+    .notNull()
+    .references(() => organisations.id),
+  /** Random, base64url; part of every signed page token of this contact. */
+  nonce: text("nonce").notNull(),
+  /** Where the customer asked reminders to go (wins over the ledger's addresses); null = the ledger's. */
+  reminderEmail: text("reminder_email"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Per-invoice pauses the customer asked for: "I've already paid" (a few days for the payment to reach the
+ * books) and "I'll pay by <date>". Reminders for the invoice wait up to and including `until`.
+ */
+export const invoicePauses = sqliteTable(
+  "invoice_pauses",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    kind: text("kind", { enum: ["paid", "promise"] }).notNull(),
+    /** Last local date (organisation's timezone) reminders wait for, inclusive. */
+    until: text("until").notNull(),
+    /** "paid": the date the customer says they paid. */
+    paidOn: text("paid_on"),
+    reference: text("reference"),
+    /** A promise whose date passed with the invoice unpaid: when it was flagged (once). */
+    brokenAt: integer("broken_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("invoice_pauses_invoice").on(t.invoiceId),
+    index("invoice_pauses_org_kind").on(t.orgId, t.kind),
+  ],
+);
+
+/** Disputes raised on the customers' page, with their resolution by a bookkeeper. */
+export const invoiceDisputes = sqliteTable(
+  "invoice_disputes",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    reason: text("reason").notNull(),
+    comment: text("comment"),
+    createdAt: integer("created_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    resolvedBy: text("resolved_by"),
+    resolution: text("resolution"),
+  },
+  (t) => [index("invoice_disputes_invoice").on(t.invoiceId), index("invoice_disputes_org").on(t.orgId)],
+);
+
+/** Actions taken on the customers' page by key (`contact:<id>` or `ip:<address>`), for rate limiting. */
+export const portalHits = sqliteTable(
+  "portal_hits",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    key: text("key").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("portal_hits_key_at").on(t.key, t.at)],
+);

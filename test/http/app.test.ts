@@ -3,6 +3,7 @@ import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { importCsv } from "../../src/import/csv-import";
 import { seedDemo } from "../../src/import/demo";
+import { signIn } from "../support/auth";
 import { testDeps } from "../support/deps";
 import { csv, tempFiles } from "../support/files";
 
@@ -43,7 +44,8 @@ describe("HTTP app", () => {
 
   it("lists organisations with outstanding and overdue totals per currency", async () => {
     await importLedger();
-    const html = await (await createApp(deps).request("/")).text();
+    const s = await signIn(deps);
+    const html = await (await createApp(deps).request("/", { headers: s.headers() })).text();
     expect(html).toContain('href="/orgs/acme"');
     expect(html).toContain("£1,250.00"); // outstanding GBP: 750 + 200 + 300
     expect(html).toContain("£950.00"); // overdue GBP: 750 + 200
@@ -52,15 +54,17 @@ describe("HTTP app", () => {
 
   it("shows each customer's balance in aging buckets, escaping names", async () => {
     await importLedger();
-    const res = await createApp(deps).request("/orgs/acme");
+    const s = await signIn(deps);
+    const res = await createApp(deps).request("/orgs/acme", { headers: s.headers() });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain("Acme &lt;Ltd&gt;");
     expect(html).not.toContain("Acme <Ltd>");
     const row = (id: string) => html.match(new RegExp(`<tr data-customer="${id}">(.*?)</tr>`))?.[1] ?? "";
-    const cells = (id: string) => [...row(id).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
-    // name, outstanding, overdue, current, 1-30, 31-60, 61-90, 90+, oldest
-    expect(cells("C1").slice(1)).toEqual([
+    const cells = (id: string) =>
+      [...row(id).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]).slice(0, -1);
+    // name, grade, trend, then outstanding, overdue, current, 1-30, 31-60, 61-90, 90+, oldest (then reasons)
+    expect(cells("C1").slice(3)).toEqual([
       "£950.00",
       "£950.00",
       "–",
@@ -70,23 +74,25 @@ describe("HTTP app", () => {
       "–",
       "50 days",
     ]);
-    expect(cells("C2").slice(1)).toEqual(["£300.00", "£0.00", "£300.00", "–", "–", "–", "–", "–"]);
-    expect(cells("C3").slice(1)).toEqual(["€50.00", "€50.00", "–", "–", "–", "–", "€50.00", "100 days"]);
+    expect(cells("C2").slice(3)).toEqual(["£300.00", "£0.00", "£300.00", "–", "–", "–", "–", "–"]);
+    expect(cells("C3").slice(3)).toEqual(["€50.00", "€50.00", "–", "–", "–", "–", "€50.00", "100 days"]);
   });
 
   it("labels the demo organisation as demo data", async () => {
     await seedDemo(deps.store, { customers: 12, seed: 3, now: deps.clock.now() });
-    const html = await (await createApp(deps).request("/orgs/demo")).text();
+    const s = await signIn(deps);
+    const html = await (await createApp(deps).request("/orgs/demo", { headers: s.headers() })).text();
     expect(html).toMatch(/Demo data\./);
   });
 
   it("answers unknown pages and organisations with a JSON 404", async () => {
     const app = createApp(deps);
-    const res = await app.request("/orgs/nope");
+    const s = await signIn(deps);
+    const res = await app.request("/orgs/nope", { headers: s.headers() });
     expect(res.status).toBe(404);
     const body = await res.json();
     expect(body.error.code).toBe("not_found");
     expect(body.error.requestId).toBeTruthy();
-    expect((await app.request("/no/such/page")).status).toBe(404);
+    expect((await app.request("/no/such/page", { headers: s.headers() })).status).toBe(404);
   });
 });

@@ -180,7 +180,14 @@ export function harness(
 ): Harness {
   const clock = fixedClock(start);
   const mailer = createSmtpMailer({ url: inbox.url, timeoutMs: 5_000 });
-  const deps: ReminderDeps = { store, config: testConfig(inbox), log: silentLogger, mailer, ...over };
+  const deps: ReminderDeps = {
+    store,
+    config: testConfig(inbox),
+    log: silentLogger,
+    secret: TEST_ENV.CREDITPULSE_SECRET,
+    mailer,
+    ...over,
+  };
   return {
     deps,
     clock,

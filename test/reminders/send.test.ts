@@ -99,7 +99,7 @@ describe("happy path", () => {
       ?.replace(/\r\n[ \t]+/g, " ")
       .trim();
     expect(listUnsubscribe).toMatch(
-      /^<https:\/\/creditpulse\.example\/unsubscribe\/cus_[0-9a-z]+\.[\w-]{32}>, <mailto:accounts@acme\.example\?subject=unsubscribe>$/,
+      /^<https:\/\/creditpulse\.example\/c\/[\w-]+\.[0-9a-z]+\.[\w-]+\/unsubscribe>, <mailto:accounts@acme\.example\?subject=unsubscribe>$/,
     );
     expect(m.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
 
@@ -126,7 +126,7 @@ describe("happy path", () => {
       "Invoice INV-1002, issued 9 Feb 2026, due 9 Mar 2026: £250.00 due of £250.00 (1 day overdue)",
     );
     expect(text).toContain("Total due: £1,250.00");
-    expect(text).toMatch(/Stop these reminders: https:\/\/creditpulse\.example\/unsubscribe\//);
+    expect(text).toMatch(/Stop these reminders: https:\/\/creditpulse\.example\/c\/[\w.-]+\/unsubscribe/);
 
     const entries = await store.db.select().from(auditLog).where(eq(auditLog.action, "reminder.sent"));
     expect(entries.map((e) => e.invoiceId).sort()).toEqual(rows.map((r) => r.invoiceId).sort());

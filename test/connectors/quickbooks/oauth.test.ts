@@ -5,6 +5,7 @@ import { unsealTokens } from "../../../connectors/tokens";
 import { createApp } from "../../../src/http/app";
 import { listOrgs } from "../../../src/store/orgs";
 import { auditLog, connections } from "../../../src/store/schema";
+import { signIn } from "../../support/auth";
 import { FakeQbo, QBO_ENV, qboDeps } from "./fake-qbo";
 
 const server = setupServer();
@@ -17,10 +18,22 @@ async function start() {
   server.use(...fake.handlers());
   const q = await qboDeps();
   const app = createApp(q.deps);
-  const res = await app.request("/connect/quickbooks");
+  const session = await signIn(q.deps);
+  const res = await app.request("/connect/quickbooks", {
+    headers: { cookie: session.cookie, "x-csrf-token": session.csrf },
+  });
   const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
   const location = new URL(res.headers.get("location") ?? "");
-  return { ...q, fake, app, res, cookie, location, state: location.searchParams.get("state") ?? "" };
+  return {
+    ...q,
+    fake,
+    app,
+    res,
+    session,
+    cookie,
+    location,
+    state: location.searchParams.get("state") ?? "",
+  };
 }
 
 describe("QuickBooks OAuth: happy path", () => {
@@ -75,14 +88,18 @@ describe("QuickBooks OAuth: happy path", () => {
   });
 
   it("disconnecting revokes the refresh token at Intuit and forgets the tokens", async () => {
-    const { app, cookie, state, fake, deps } = await start();
+    const { app, session, cookie, state, fake, deps } = await start();
+    // Signed in through the callback: whoever completes the connection becomes owner of the new organisation.
     await app.request(
       `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(state)}&realmId=${fake.realmId}`,
       {
-        headers: { cookie },
+        headers: { cookie: `${session.cookie}; ${cookie}` },
       },
     );
-    const res = await app.request("/orgs/harbourside-joinery-ltd/quickbooks/disconnect", { method: "POST" });
+    const res = await app.request("/orgs/harbourside-joinery-ltd/quickbooks/disconnect", {
+      method: "POST",
+      headers: session.headers(),
+    });
     expect(res.status).toBe(303);
     expect(fake.revoked).toEqual(["rt-1"]);
     const [conn] = await deps.store.db.select().from(connections);
@@ -140,7 +157,11 @@ describe("QuickBooks OAuth: security", () => {
   it("answers 404 when QuickBooks is not configured", async () => {
     const { deps } = await qboDeps();
     const app = createApp({ ...deps, config: { ...deps.config, quickbooksConfigured: false } });
-    expect((await app.request("/connect/quickbooks")).status).toBe(404);
+    const s = await signIn(deps);
+    expect(
+      (await app.request("/connect/quickbooks", { headers: { cookie: s.cookie, "x-csrf-token": s.csrf } }))
+        .status,
+    ).toBe(404);
     expect(
       await deps.store.db.select().from(connections).where(eq(connections.provider, "quickbooks")),
     ).toEqual([]);

@@ -7,6 +7,7 @@ import { createApp } from "../../../src/http/app";
 import { connections, invoices, organisations, webhookEvents } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";
+import { signIn, type TestSession } from "../../support/auth";
 import { msDate, organisationRecord, WEBHOOK_KEY } from "./fake-xero";
 import { seedLedger, xeroHarness } from "./harness";
 
@@ -41,8 +42,8 @@ const TENANTS = [
 
 const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0]!;
 
-async function startConnect(app: ReturnType<typeof createApp>) {
-  const res = await app.request("/connect/xero");
+async function startConnect(app: ReturnType<typeof createApp>, s: TestSession) {
+  const res = await app.request("/connect/xero", { headers: { cookie: s.cookie, "x-csrf-token": s.csrf } });
   expect(res.status).toBe(302);
   const location = new URL(res.headers.get("location")!);
   return { res, location, cookie: cookieOf(res), state: location.searchParams.get("state")! };
@@ -53,7 +54,8 @@ describe("Connect Xero (OAuth through the HTTP app)", () => {
     const h = await xeroHarness({ fake: { tenants: TENANTS } });
     server.use(...h.fake.handlers);
     const app = createApp(h.deps);
-    const { location, cookie, state } = await startConnect(app);
+    const s = await signIn(h.deps);
+    const { location, cookie, state } = await startConnect(app, s);
     expect(location.origin + location.pathname).toBe("https://login.xero.com/identity/connect/authorize");
     expect(location.searchParams.get("redirect_uri")).toBe(
       "https://creditpulse.example.com/connect/xero/callback",
@@ -85,7 +87,11 @@ describe("Connect Xero (OAuth through the HTTP app)", () => {
     form.append("tenant", TENANTS[1]!.id);
     const done = await app.request("/connect/xero/tenants", {
       method: "POST",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      headers: {
+        cookie: `${s.cookie}; ${cookie}`,
+        "x-csrf-token": s.csrf,
+        "content-type": "application/x-www-form-urlencoded",
+      },
       body: form.toString(),
     });
     expect(done.status).toBe(200);
@@ -113,13 +119,14 @@ describe("Connect Xero (OAuth through the HTTP app)", () => {
     const h = await xeroHarness();
     server.use(...h.fake.handlers);
     const app = createApp(h.deps);
-    const { cookie, state } = await startConnect(app);
+    const s = await signIn(h.deps);
+    const { cookie, state } = await startConnect(app, s);
     const forged = `${state.slice(0, -4)}AAAA`;
     const r1 = await app.request(`/connect/xero/callback?code=good-code&state=${forged}`, {
       headers: { cookie },
     });
     expect(r1.status).toBe(400);
-    const other = await startConnect(app);
+    const other = await startConnect(app, s);
     const r2 = await app.request(`/connect/xero/callback?code=good-code&state=${encodeURIComponent(state)}`, {
       headers: { cookie: other.cookie },
     });
@@ -141,7 +148,8 @@ describe("Connect Xero (OAuth through the HTTP app)", () => {
     server.use(...h.fake.handlers);
     const [{ org, connection }] = (await h.connect()) as [Awaited<ReturnType<typeof h.connect>>[0]];
     const app = createApp(h.deps);
-    const res = await app.request(`/orgs/${org.slug}/disconnect`, { method: "POST" });
+    const s = await signIn(h.deps); // owner of the organisations that now exist
+    const res = await app.request(`/orgs/${org.slug}/disconnect`, { method: "POST", headers: s.headers() });
     expect(res.status).toBe(303);
     expect(h.fake.state.revoked).toHaveLength(1);
     const [row] = await h.deps.store.db.select().from(connections).where(eq(connections.id, connection.id));

@@ -1,0 +1,269 @@
+/**
+ * Accounts in the store: users, memberships (role per organisation), sessions (only a hash of the cookie
+ * token is kept), invites (only a hash of the link token is kept) and failed sign-ins for rate limiting.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { and, asc, count, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import type { Db } from "../store/db";
+import { newId } from "../store/ids";
+import type { Organisation } from "../store/orgs";
+import { invites, loginFailures, memberships, organisations, sessions, users } from "../store/schema";
+
+export const ROLES = ["owner", "bookkeeper", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+export type User = typeof users.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+
+/** A random URL-safe token (32 bytes) and the SHA-256 hex under which the store keeps it. */
+export function newToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString("base64url");
+  return { token, hash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+export async function countUsers(db: Db): Promise<number> {
+  const [r] = await db.select({ n: count() }).from(users);
+  return r?.n ?? 0;
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  const [u] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)))
+    .limit(1);
+  return u;
+}
+
+export async function findUser(db: Db, id: string): Promise<User | undefined> {
+  const [u] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return u;
+}
+
+/** Creates the user, or returns the existing one with that email. */
+export async function ensureUser(
+  db: Db,
+  email: string,
+  now: number,
+  fields: { passwordHash?: string | null; timezone?: string | null } = {},
+): Promise<{ user: User; created: boolean }> {
+  const inserted = await db
+    .insert(users)
+    .values({
+      id: newId("usr"),
+      email: normaliseEmail(email),
+      passwordHash: fields.passwordHash ?? null,
+      timezone: fields.timezone ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing({ target: users.email })
+    .returning();
+  if (inserted[0]) return { user: inserted[0], created: true };
+  const existing = await findUserByEmail(db, email);
+  if (!existing) throw new Error("user vanished while being created");
+  return { user: existing, created: false };
+}
+
+export async function setPassword(db: Db, userId: string, passwordHash: string, now: number) {
+  await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
+}
+
+export async function listUsers(db: Db): Promise<User[]> {
+  return db.select().from(users).orderBy(asc(users.email));
+}
+
+// --- memberships ---
+
+/** Grants `role` (replacing any other role the user had there). */
+export async function grant(db: Db, userId: string, orgId: string, role: Role, now: number) {
+  await db
+    .insert(memberships)
+    .values({ userId, orgId, role, createdAt: now })
+    .onConflictDoUpdate({ target: [memberships.userId, memberships.orgId], set: { role } });
+}
+
+export async function roleIn(db: Db, userId: string, orgId: string): Promise<Role | undefined> {
+  const [m] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), eq(memberships.orgId, orgId)))
+    .limit(1);
+  return m?.role;
+}
+
+export interface OrgAccess {
+  org: Organisation;
+  role: Role;
+}
+
+/** The organisations this user belongs to, by name. */
+export async function orgsOf(db: Db, userId: string): Promise<OrgAccess[]> {
+  const rows = await db
+    .select({ org: organisations, role: memberships.role })
+    .from(memberships)
+    .innerJoin(organisations, eq(organisations.id, memberships.orgId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(organisations.name));
+  return rows;
+}
+
+/** The organisation with this slug, only when the user belongs to it (otherwise undefined: a 404). */
+export async function orgForUser(db: Db, userId: string, slug: string): Promise<OrgAccess | undefined> {
+  const [r] = await db
+    .select({ org: organisations, role: memberships.role })
+    .from(memberships)
+    .innerJoin(organisations, eq(organisations.id, memberships.orgId))
+    .where(and(eq(memberships.userId, userId), eq(organisations.slug, slug)))
+    .limit(1);
+  return r;
+}
+
+/** Members of an organisation who get the digest (owners and bookkeepers). */
+export async function digestRecipients(db: Db): Promise<{ user: User; orgIds: string[] }[]> {
+  const rows = await db
+    .select({ user: users, orgId: memberships.orgId })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(inArray(memberships.role, ["owner", "bookkeeper"]))
+    .orderBy(asc(users.email));
+  const by = new Map<string, { user: User; orgIds: string[] }>();
+  for (const r of rows) {
+    const e = by.get(r.user.id) ?? { user: r.user, orgIds: [] };
+    e.orgIds.push(r.orgId);
+    by.set(r.user.id, e);
+  }
+  return [...by.values()];
+}
+
+// --- sessions ---
+
+export interface SessionPolicy {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+/** Starts a session: returns the cookie token (the store keeps only its hash). */
+export async function createSession(
+  db: Db,
+  userId: string,
+  now: number,
+  policy: SessionPolicy,
+): Promise<{ token: string; session: Session }> {
+  const { token, hash } = newToken();
+  const session = { id: hash, userId, expiresAt: now + policy.absoluteMs, lastSeenAt: now, createdAt: now };
+  await db.insert(sessions).values(session);
+  return { token, session };
+}
+
+/**
+ * The live session for a cookie token, refreshing its idle clock; undefined (and deleted) when it has passed
+ * its absolute expiry or been idle too long.
+ */
+export async function resumeSession(
+  db: Db,
+  token: string,
+  now: number,
+  policy: SessionPolicy,
+): Promise<{ session: Session; user: User } | undefined> {
+  const id = hashToken(token);
+  const [row] = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id))
+    .limit(1);
+  if (!row) return undefined;
+  if (row.session.expiresAt <= now || row.session.lastSeenAt + policy.idleMs <= now) {
+    await db.delete(sessions).where(eq(sessions.id, id));
+    return undefined;
+  }
+  if (now - row.session.lastSeenAt > 60_000) {
+    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
+  }
+  return row;
+}
+
+export async function endSession(db: Db, token: string) {
+  await db.delete(sessions).where(eq(sessions.id, hashToken(token)));
+}
+
+export async function purgeExpiredSessions(db: Db, now: number, policy: SessionPolicy) {
+  await db.delete(sessions).where(lt(sessions.expiresAt, now));
+  await db.delete(sessions).where(lt(sessions.lastSeenAt, now - policy.idleMs));
+}
+
+// --- invites ---
+
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60_000;
+
+export async function createInvite(
+  db: Db,
+  invite: { email: string; orgId: string; role: Role; invitedBy?: string | null },
+  now: number,
+): Promise<string> {
+  const { token, hash } = newToken();
+  await db.insert(invites).values({
+    tokenHash: hash,
+    email: normaliseEmail(invite.email),
+    orgId: invite.orgId,
+    role: invite.role,
+    invitedBy: invite.invitedBy ?? null,
+    expiresAt: now + INVITE_TTL_MS,
+    createdAt: now,
+  });
+  return token;
+}
+
+export type Invite = typeof invites.$inferSelect;
+
+/** The open invite for a link token, or undefined (unknown, used or expired). */
+export async function findOpenInvite(db: Db, token: string, now: number): Promise<Invite | undefined> {
+  const [r] = await db
+    .select()
+    .from(invites)
+    .where(eq(invites.tokenHash, hashToken(token)))
+    .limit(1);
+  if (!r || r.acceptedAt !== null || r.expiresAt <= now) return undefined;
+  return r;
+}
+
+/** Marks the invite used; false when someone else used it first. */
+export async function claimInvite(db: Db, token: string, now: number): Promise<boolean> {
+  const done = await db
+    .update(invites)
+    .set({ acceptedAt: now })
+    .where(
+      and(eq(invites.tokenHash, hashToken(token)), gt(invites.expiresAt, now), isNull(invites.acceptedAt)),
+    )
+    .returning({ t: invites.tokenHash });
+  return done.length === 1;
+}
+
+// --- sign-in rate limiting ---
+
+export interface LoginLimit {
+  max: number;
+  windowMs: number;
+}
+
+export async function recentFailures(db: Db, key: string, now: number, windowMs: number): Promise<number> {
+  const [r] = await db
+    .select({ n: count() })
+    .from(loginFailures)
+    .where(and(eq(loginFailures.key, key), gt(loginFailures.at, now - windowMs)));
+  return r?.n ?? 0;
+}
+
+export async function recordFailure(db: Db, key: string, now: number) {
+  await db.insert(loginFailures).values({ key, at: now });
+}
+
+export async function clearFailures(db: Db, key: string) {
+  await db.delete(loginFailures).where(eq(loginFailures.key, key));
+}

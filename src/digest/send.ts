@@ -1,0 +1,221 @@
+/**
+ * Sending the weekly digest: for each owner and bookkeeper, build (pure) over their organisations, render
+ * (liquidjs, escaped HTML), claim the (user, week) row, then send with the charts as inline PNG attachments.
+ * A claimed row is never sent again, whatever happened after the claim.
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { and, eq } from "drizzle-orm";
+import { Liquid } from "liquidjs";
+import nodemailer from "nodemailer";
+import { digestRecipients, type User } from "../auth/accounts";
+import { baseUrlOf } from "../auth/setup";
+import type { Deps } from "../deps";
+import { errorText } from "../mail/mailer";
+import { dateInZone, formatMoney, isTimeZone } from "../model";
+import { localMoment } from "../reminders/window";
+import { listOrgs, type Organisation } from "../store/orgs";
+import { digestDeliveries } from "../store/schema";
+import { buildDigest, type DigestModel, isoWeek, type Money } from "./build";
+import { loadDigestRows } from "./load";
+import { barChartPng } from "./png";
+
+export const DIGEST_TEMPLATES_DIR = fileURLToPath(new URL("../../templates/digest", import.meta.url));
+
+export interface RenderedDigest {
+  subject: string;
+  html: string;
+  text: string;
+  attachments: { filename: string; cid: string; content: Buffer; contentType: string }[];
+}
+
+export async function renderDigest(
+  model: DigestModel,
+  baseUrl: string,
+  locale = "en-GB",
+): Promise<RenderedDigest> {
+  const opts = { strictVariables: true, strictFilters: true, ownPropertyOnly: true } as const;
+  const html = new Liquid({ ...opts, outputEscape: "escape" });
+  const text = new Liquid(opts);
+  const src = async (name: string) => readFile(`${DIGEST_TEMPLATES_DIR}/${name}.liquid`, "utf8");
+  const m = (x: Money) => formatMoney(x, locale);
+  const signed = (minor: number, currency: string) =>
+    `${minor > 0 ? "+" : minor < 0 ? "−" : "±"}${m({ minor: Math.abs(minor), currency })}`;
+  const attachments: RenderedDigest["attachments"] = [];
+  const orgs = model.orgs.map((o, i) => {
+    let chartCid: string | null = null;
+    if (!o.quiet && o.aging.some((a) => a.minor > 0)) {
+      chartCid = `aging-${i}@creditpulse`;
+      attachments.push({
+        filename: `aging-${o.slug}.png`,
+        cid: chartCid,
+        content: barChartPng(o.aging.map((a) => a.minor)),
+        contentType: "image/png",
+      });
+    }
+    return {
+      name: o.name,
+      url: o.url,
+      quiet: o.quiet,
+      chart_cid: chartCid,
+      aging_alt: o.aging
+        .map((a) => `${a.label} ${m({ minor: a.minor, currency: o.baseCurrency })}`)
+        .join(", "),
+      overdue: o.overdue.map((t) => ({
+        currency: t.currency,
+        now: m({ minor: t.now, currency: t.currency }),
+        change: signed(t.change, t.currency),
+      })),
+      newly_deteriorating: o.newlyDeteriorating,
+      score_drops: o.scoreDrops,
+      holds_placed: o.holdsPlaced,
+      holds_released: o.holdsReleased,
+      limit_breaches: o.limitBreaches.map((b) => ({
+        name: b.name,
+        url: b.url,
+        owed: m(b.owed),
+        limit: m(b.limit),
+      })),
+      top_overdue: o.topOverdue.map((t) => ({
+        name: t.name,
+        url: t.url,
+        overdue: m(t.overdue),
+        oldest_days: t.oldestDays,
+      })),
+      reminders: {
+        sent: o.reminders.sent,
+        invoices: o.reminders.invoices,
+        paid_since: o.reminders.paidSince,
+        url: o.reminders.url,
+      },
+      connections: o.connectionsNeedingAttention,
+    };
+  });
+  const scope = {
+    week_of: model.weekOf,
+    as_of: model.asOf,
+    dashboard_url: `${baseUrl.replace(/\/+$/, "")}/`,
+    orgs,
+    quiet: orgs.filter((o) => o.quiet),
+    attention_count: orgs.filter((o) => !o.quiet).length,
+  };
+  const subject = (await text.parseAndRender(await src("subject"), scope)).replace(/\s+/g, " ").trim();
+  return {
+    subject,
+    html: await html.parseAndRender(await src("html"), { ...scope, subject }),
+    text: `${(await text.parseAndRender(await src("text"), { ...scope, subject })).replace(/\n{3,}/g, "\n\n").trim()}\n`,
+    attachments,
+  };
+}
+
+export interface DigestResult {
+  email: string;
+  week: string;
+  as_of: string;
+  organisations: number;
+  quiet: number;
+  status: "sent" | "failed" | "skipped" | "dry_run";
+  reason: string | null;
+  digest?: DigestModel;
+}
+
+/** The user's timezone: their own, else their first organisation's, else UTC. */
+export function userTimezone(user: User, orgs: Organisation[]): string {
+  if (user.timezone && isTimeZone(user.timezone)) return user.timezone;
+  return orgs[0]?.timezone ?? "UTC";
+}
+
+export interface DigestRunOptions {
+  now: number;
+  /** Build as of this date for everyone (the CLI); otherwise each user's local date, only when it is due. */
+  asOf?: string;
+  dryRun?: boolean;
+  /** Only users whose local time is Monday at DIGEST_HOUR (the hourly job). */
+  dueOnly?: boolean;
+  transport?: nodemailer.Transporter;
+}
+
+export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<DigestResult[]> {
+  const { db } = deps.store;
+  const { config, log } = deps;
+  const base = baseUrlOf(config);
+  const allOrgs = new Map((await listOrgs(db)).map((o) => [o.id, o]));
+  const results: DigestResult[] = [];
+  const canSend = Boolean((config.SMTP_URL || opts.transport) && config.MAIL_FROM);
+  if (!opts.dryRun && !canSend) throw new Error("SMTP_URL and MAIL_FROM must be set to send the digest");
+  const transport =
+    opts.dryRun || !canSend
+      ? null
+      : (opts.transport ??
+        nodemailer.createTransport({
+          url: config.SMTP_URL,
+          tls: {
+            rejectUnauthorized: !/^smtps?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.SMTP_URL ?? ""),
+          },
+        } as never));
+  try {
+    for (const { user, orgIds } of await digestRecipients(db)) {
+      const orgs = orgIds.map((id) => allOrgs.get(id)).filter((o): o is Organisation => Boolean(o));
+      if (orgs.length === 0) continue;
+      const tz = userTimezone(user, orgs);
+      if (opts.dueOnly) {
+        const local = localMoment(opts.now, tz);
+        if (local.weekday !== 1 || Math.floor(local.minutes / 60) !== config.DIGEST_HOUR) continue;
+      }
+      const asOf = opts.asOf ?? dateInZone(opts.now, tz);
+      const week = isoWeek(asOf);
+      const rows = [];
+      for (const org of orgs)
+        rows.push(await loadDigestRows(db, org, opts.asOf ?? dateInZone(opts.now, org.timezone)));
+      const model = buildDigest(rows, asOf, base, opts.now);
+      const base1 = {
+        email: user.email,
+        week,
+        as_of: asOf,
+        organisations: orgs.length,
+        quiet: model.quietCount,
+      };
+      if (opts.dryRun) {
+        results.push({ ...base1, status: "dry_run", reason: null, digest: model });
+        continue;
+      }
+      const claimed = await db
+        .insert(digestDeliveries)
+        .values({ userId: user.id, week, asOf, status: "claimed", claimedAt: opts.now })
+        .onConflictDoNothing()
+        .returning({ u: digestDeliveries.userId });
+      if (claimed.length === 0) {
+        results.push({ ...base1, status: "skipped", reason: "already sent this week" });
+        continue;
+      }
+      const mark = (set: Partial<typeof digestDeliveries.$inferInsert>) =>
+        db
+          .update(digestDeliveries)
+          .set(set)
+          .where(and(eq(digestDeliveries.userId, user.id), eq(digestDeliveries.week, week)));
+      try {
+        const r = await renderDigest(model, base, orgs[0]?.locale);
+        const info = await transport!.sendMail({
+          from: config.MAIL_FROM,
+          to: user.email,
+          subject: r.subject,
+          html: r.html,
+          text: r.text,
+          date: new Date(opts.now),
+          attachments: r.attachments,
+        });
+        await mark({ status: "sent", sentAt: opts.now, messageId: info.messageId ?? null });
+        results.push({ ...base1, status: "sent", reason: null });
+        log.info({ user: user.id, week, organisations: orgs.length }, "digest sent");
+      } catch (err) {
+        // Claimed stays claimed: never sent twice. A failure is recorded for a person to look at.
+        await mark({ status: "failed", lastError: errorText(err) });
+        results.push({ ...base1, status: "failed", reason: errorText(err) });
+        log.error({ err, user: user.id, week }, "digest failed");
+      }
+    }
+  } finally {
+    if (!opts.transport) transport?.close();
+  }
+  return results;
+}

@@ -1,0 +1,514 @@
+/**
+ * The data behind each dashboard page, as plain objects: the pages render them and /api/ returns them as JSON,
+ * so both always agree. Reads only; the caller has already checked the user may see the organisation.
+ */
+import { sql } from "drizzle-orm";
+import type { OrgAccess } from "../auth/accounts";
+import type { Deps } from "../deps";
+import { validAddresses } from "../mail/address";
+import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type IsoDate } from "../model";
+import { loadRunContext, reminderFields } from "../reminders/dispatch";
+import { type PlanContact, planReminders } from "../reminders/plan";
+import { localMoment } from "../reminders/window";
+import { agingByCustomer, totalsByCurrency } from "../store/aging";
+import type { Organisation } from "../store/orgs";
+import { defaultSettings, loadPlanRows, loadPolicies, loadReminderSettings } from "../store/reminders";
+import {
+  atRisk,
+  auditFor,
+  type ContactRow,
+  connectionsOf,
+  dsoSeries,
+  holdsOf,
+  invoicesOf,
+  overdueAt,
+  paymentsOf,
+  reminderEmails,
+  scoresAsOf,
+} from "./queries";
+
+export const asOfFor = (deps: Deps, org: Organisation): IsoDate => dateInZone(deps.clock.now(), org.timezone);
+
+export interface PortfolioRow {
+  slug: string;
+  name: string;
+  role: string;
+  is_demo: boolean;
+  provider: string;
+  as_of: IsoDate;
+  totals: { currency: string; outstanding: number; overdue: number; customers: number }[];
+  dso: number | null;
+  at_risk: number;
+  /** Change in overdue (base currency, minor units) since the same day last week. */
+  overdue_change_week: number;
+  base_currency: string;
+  /** Change in the number of at-risk customers since the scores of a week before. */
+  at_risk_change_week: number;
+}
+
+export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<PortfolioRow[]> {
+  const { db } = deps.store;
+  return Promise.all(
+    orgs.map(async ({ org, role }) => {
+      const asOf = asOfFor(deps, org);
+      const weekAgo = addDays(asOf, -7);
+      const [aging, dso, now, before, scoresNow, scoresBefore] = await Promise.all([
+        agingByCustomer(db, org.id, asOf),
+        dsoSeries(db, org, asOf, 1),
+        overdueAt(db, org.id, asOf),
+        overdueAt(db, org.id, weekAgo),
+        scoresAsOf(db, org.id, asOf),
+        scoresAsOf(db, org.id, weekAgo),
+      ]);
+      const countRisk = (m: Map<string, Parameters<typeof atRisk>[0]>) =>
+        [...m.values()].filter(atRisk).length;
+      return {
+        slug: org.slug,
+        name: org.name,
+        role,
+        is_demo: org.isDemo,
+        provider: org.provider,
+        as_of: asOf,
+        totals: totalsByCurrency(aging).map((t) => ({
+          currency: t.currency,
+          outstanding: t.outstandingMinor,
+          overdue: t.overdueMinor,
+          customers: t.customers,
+        })),
+        dso: dso[0]?.dso ?? null,
+        at_risk: countRisk(scoresNow),
+        at_risk_change_week: countRisk(scoresNow) - countRisk(scoresBefore),
+        base_currency: org.baseCurrency,
+        overdue_change_week: (now.get(org.baseCurrency) ?? 0) - (before.get(org.baseCurrency) ?? 0),
+      };
+    }),
+  );
+}
+
+export interface CustomerSummary {
+  id: string;
+  name: string;
+  grade: string | null;
+  score: number | null;
+  trend: string | null;
+  reasons: string[];
+  on_hold: boolean;
+  currency: string;
+  outstanding: number;
+  overdue: number;
+  buckets: Record<AgingBucket, number>;
+  oldest_overdue_days: number;
+}
+
+export interface CustomerFilters {
+  q?: string;
+  grade?: string;
+  trend?: string;
+  overdue?: boolean;
+  risk?: boolean;
+}
+
+export const PAGE_SIZE = 100;
+
+export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
+  const { db } = deps.store;
+  const asOf = asOfFor(deps, org);
+  const [aging, scored, dso] = await Promise.all([
+    agingByCustomer(db, org.id, asOf),
+    scoresAsOf(db, org.id, asOf),
+    dsoSeries(db, org, asOf, 12),
+  ]);
+  const empty = (): Record<AgingBucket, number> => ({
+    current: 0,
+    "1-30": 0,
+    "31-60": 0,
+    "61-90": 0,
+    "90+": 0,
+  });
+  const seen = new Set<string>();
+  const rows: CustomerSummary[] = aging.map((a) => {
+    seen.add(a.contactId);
+    const s = scored.get(a.contactId);
+    return {
+      id: a.externalId,
+      name: a.name,
+      grade: s?.grade ?? null,
+      score: s?.score ?? null,
+      trend: s?.trend ?? null,
+      reasons: s?.reasons ?? [],
+      on_hold: a.holdState === "on_hold",
+      currency: a.currency,
+      outstanding: a.outstandingMinor,
+      overdue: a.overdueMinor,
+      buckets: a.buckets,
+      oldest_overdue_days: a.oldestOverdueDays,
+    };
+  });
+  // At-risk customers who owe nothing right now still belong on the list.
+  if (scored.size > 0) {
+    const missing = [...scored.values()].filter((s) => !seen.has(s.contactId) && atRisk(s));
+    if (missing.length > 0) {
+      const names = await db.all<{ id: string; external_id: string; name: string; hold_state: string }>(
+        sql`select id, external_id, name, hold_state from contacts where org_id = ${org.id}`,
+      );
+      const byId = new Map(names.map((n) => [n.id, n]));
+      for (const s of missing) {
+        const c = byId.get(s.contactId);
+        if (!c) continue;
+        rows.push({
+          id: c.external_id,
+          name: c.name,
+          grade: s.grade,
+          score: s.score,
+          trend: s.trend,
+          reasons: s.reasons,
+          on_hold: c.hold_state === "on_hold",
+          currency: org.baseCurrency,
+          outstanding: 0,
+          overdue: 0,
+          buckets: empty(),
+          oldest_overdue_days: 0,
+        });
+      }
+    }
+  }
+  // Riskiest first: lowest score, then most overdue; unscored customers after scored ones.
+  rows.sort(
+    (a, b) =>
+      (a.score ?? 1e9) - (b.score ?? 1e9) ||
+      b.overdue - a.overdue ||
+      b.outstanding - a.outstanding ||
+      (a.id < b.id ? -1 : 1),
+  );
+  const q = filters.q?.trim().toLowerCase();
+  const filtered = rows.filter(
+    (r) =>
+      (!q || r.name.toLowerCase().includes(q) || r.id.toLowerCase() === q) &&
+      (!filters.grade || r.grade === filters.grade) &&
+      (!filters.trend || r.trend === filters.trend) &&
+      (!filters.overdue || r.overdue > 0) &&
+      (!filters.risk || r.grade === "D" || r.grade === "E" || r.trend === "deteriorating"),
+  );
+  const totals = totalsByCurrency(aging).map((t) => ({
+    currency: t.currency,
+    outstanding: t.outstandingMinor,
+    overdue: t.overdueMinor,
+    customers: t.customers,
+  }));
+  const agingTotals = empty();
+  for (const a of aging)
+    if (a.currency === org.baseCurrency) for (const b of AGING_BUCKETS) agingTotals[b] += a.buckets[b];
+  const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
+  const p = Math.min(Math.max(1, page), pages);
+  return {
+    org: {
+      slug: org.slug,
+      name: org.name,
+      timezone: org.timezone,
+      base_currency: org.baseCurrency,
+      is_demo: org.isDemo,
+    },
+    as_of: asOf,
+    scored_on: [...scored.values()][0]?.asOf ?? null,
+    totals,
+    aging: agingTotals,
+    dso,
+    customer_count: filtered.length,
+    page: p,
+    pages,
+    customers: filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE),
+  };
+}
+
+export interface TimelineEntry {
+  date: IsoDate;
+  at: number | null;
+  kind: "invoice" | "payment" | "reminder" | "hold" | "release" | "change" | "alert";
+  text: string;
+}
+
+export async function customer(deps: Deps, org: Organisation, contact: ContactRow) {
+  const { db } = deps.store;
+  const asOf = asOfFor(deps, org);
+  const [invs, pays, rems, holds, audits, scored, policies] = await Promise.all([
+    invoicesOf(db, contact.id),
+    paymentsOf(db, contact.id),
+    reminderEmails(db, org.id, { contactId: contact.id, limit: 500 }),
+    holdsOf(db, contact.id),
+    auditFor(db, org.id, contact.id),
+    scoresAsOf(db, org.id, asOf),
+    loadPolicies(db, org.id),
+  ]);
+  const s = scored.get(contact.id);
+  const dateOf = (ms: number) => dateInZone(ms, org.timezone);
+  const timeline: TimelineEntry[] = [
+    ...invs.map((i) => ({
+      date: i.issueDate,
+      at: null,
+      kind: "invoice" as const,
+      text: `Invoice ${i.number} issued, due ${i.dueDate}${i.status === "void" ? " (void)" : ""}`,
+    })),
+    ...pays.map((p) => ({
+      date: p.date,
+      at: null,
+      kind: "payment" as const,
+      text: `Payment towards ${p.invoiceNumber}`,
+    })),
+    ...rems.map((r) => ({
+      date: dateOf(r.at),
+      at: r.at,
+      kind: "reminder" as const,
+      text: `Reminder level ${r.level} (${r.template}) for ${r.invoiceNumbers}: ${r.status}`,
+    })),
+    ...holds.map((h) => ({
+      date: dateOf(h.at),
+      at: h.at,
+      kind: h.action === "place" ? ("hold" as const) : ("release" as const),
+      text: `Credit hold ${h.action === "place" ? "placed" : "released"}: ${h.reason}`,
+    })),
+    ...audits
+      .filter((a) => a.action.startsWith("customer.") || a.action === "monitor.deteriorating")
+      .map((a) => ({
+        date: dateOf(a.at),
+        at: a.at,
+        kind: a.action === "monitor.deteriorating" ? ("alert" as const) : ("change" as const),
+        text:
+          a.action === "monitor.deteriorating"
+            ? "Flagged as deteriorating"
+            : describeChange(a.action, a.detail, a.actor),
+      })),
+  ].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : (b.at ?? 0) - (a.at ?? 0)));
+  // Days beyond terms per invoice: settled invoices at their settlement, open overdue ones as of today.
+  const lateness = invs
+    .filter(
+      (i) =>
+        i.status !== "void" &&
+        i.disputedAt === null &&
+        (i.paidOn || (i.amountDueMinor > 0 && i.dueDate < asOf)),
+    )
+    .map((i) => ({
+      x: daysBetween("2000-01-01", i.dueDate),
+      y: Math.max(0, daysBetween(i.dueDate, i.paidOn ?? asOf)),
+      label: `${i.number} due ${i.dueDate}${i.paidOn ? `, paid ${i.paidOn}` : ", unpaid"}`,
+    }));
+  return {
+    org: { slug: org.slug, name: org.name, base_currency: org.baseCurrency },
+    as_of: asOf,
+    customer: {
+      id: contact.externalId,
+      name: contact.name,
+      emails: contact.emails,
+      credit_limit: contact.creditLimitMinor,
+      chasing_paused_until: contact.chasingPausedUntil,
+      opted_out: contact.optedOut,
+      excluded: contact.excluded,
+      policy_id: contact.policyId,
+      on_hold: contact.holdState === "on_hold",
+    },
+    score: s
+      ? {
+          as_of: s.asOf,
+          score: s.score,
+          grade: s.grade,
+          trend: s.trend,
+          reasons: s.reasons,
+          late_probability: s.lateProbability,
+        }
+      : null,
+    policies: [...policies.policies.values()].map((p) => ({ id: p.id, name: p.name })),
+    invoices: invs.map((i) => ({
+      number: i.number,
+      issue_date: i.issueDate,
+      due_date: i.dueDate,
+      currency: i.currency,
+      total: i.totalMinor,
+      amount_due: i.amountDueMinor,
+      status: i.status,
+      paid_on: i.paidOn,
+      disputed: i.disputedAt !== null,
+    })),
+    lateness,
+    timeline,
+  };
+}
+
+function describeChange(action: string, detail: Record<string, unknown> | null, actor: string): string {
+  const d = detail ?? {};
+  const who = typeof d.by === "string" ? ` by ${d.by}` : actor.startsWith("user:") ? "" : ` by ${actor}`;
+  switch (action) {
+    case "customer.chasing_paused":
+      return `Chasing paused until ${String(d.until)}${who}`;
+    case "customer.chasing_resumed":
+      return `Chasing resumed${who}`;
+    case "customer.opted_out":
+      return `Opted out of reminders${who}`;
+    case "customer.opted_in":
+      return `Reminders switched back on${who}`;
+    case "customer.credit_limit":
+      return `Credit limit set to ${d.limit ?? "none"}${who}`;
+    case "customer.policy":
+      return `Reminder policy set to ${d.policy ?? "automatic"}${who}`;
+    default:
+      return `${action}${who}`;
+  }
+}
+
+export interface PlannedPreview {
+  date: IsoDate;
+  customer_id: string;
+  customer_name: string;
+  to: string[];
+  level: number;
+  template: string;
+  invoice_numbers: string[];
+  subject: string;
+  text: string;
+}
+
+/**
+ * What the reminder engine would send on each of the next `days` days if nothing changes: the engine's own
+ * planning at the opening of each day's window, claims carried forward day to day, rendered with the engine's
+ * renderer. Nothing is claimed or sent.
+ */
+export async function plannedReminders(
+  deps: Deps,
+  org: Organisation,
+  days = 7,
+  limit = 200,
+): Promise<PlannedPreview[]> {
+  const { db } = deps.store;
+  const first = asOfFor(deps, org);
+  const rdeps = { store: deps.store, config: deps.config, log: deps.log };
+  const last = addDays(first, days - 1);
+  const run = await loadRunContext(rdeps, org, { kind: "opening", date: last });
+  const rows = await loadPlanRows(db, org, { asOf: first, maxDueDate: run.maxDueDate });
+  const claimed = new Map(rows.claimedLevel);
+  const out: PlannedPreview[] = [];
+  for (let d = 0; d < days && out.length < limit; d++) {
+    const date = addDays(first, d);
+    const at = { kind: "opening", date } as const;
+    const day = await loadRunContext(rdeps, org, at);
+    const plan = planReminders({
+      settings: day.planSettings,
+      policies: day.policies,
+      contacts: rows.contacts,
+      invoices: rows.invoices,
+      claimedLevel: claimed,
+      outstandingBase: rows.outstandingBase,
+      at,
+    });
+    for (const email of plan.emails) {
+      for (const p of email.invoices)
+        if (p.due) claimed.set(p.invoice.id, Math.max(claimed.get(p.invoice.id) ?? 0, p.level.level));
+      if (out.length >= limit) continue;
+      const r = await day.renderer.render(
+        email.level.template,
+        reminderFields(rdeps, org, day.settings, email),
+      );
+      out.push({
+        date,
+        customer_id: email.contact.externalId,
+        customer_name: email.contact.name,
+        to: email.to,
+        level: email.level.level,
+        template: email.level.template,
+        invoice_numbers: email.invoices.map((p) => p.invoice.number),
+        subject: r.subject,
+        text: r.text,
+      });
+    }
+  }
+  return out;
+}
+
+export async function remindersPage(deps: Deps, org: Organisation) {
+  const { db } = deps.store;
+  const [planned, sent, failed] = await Promise.all([
+    plannedReminders(deps, org),
+    reminderEmails(db, org.id, { statuses: ["sent"], limit: 50 }),
+    reminderEmails(db, org.id, { statuses: ["failed", "rejected", "needs_review"], limit: 50 }),
+  ]);
+  return { org: { slug: org.slug, name: org.name }, as_of: asOfFor(deps, org), planned, sent, failed };
+}
+
+export async function settingsPage(deps: Deps, org: Organisation) {
+  const { db } = deps.store;
+  const [settings, policies, conns] = await Promise.all([
+    loadReminderSettings(db, org),
+    loadPolicies(db, org.id),
+    connectionsOf(db, org.id),
+  ]);
+  return {
+    org: { slug: org.slug, name: org.name, timezone: org.timezone, provider: org.provider },
+    window: settings.window,
+    policies: [...policies.policies.values()].map((p) => ({
+      id: p.id,
+      name: p.name,
+      levels: p.levels.map((l) => ({
+        level: l.level,
+        offset_days: l.offsetDays,
+        template: l.template,
+        name: l.name,
+        place_hold: l.placeHold,
+      })),
+    })),
+    connections: conns.map((c) => ({
+      provider: c.provider,
+      tenant: c.tenantName ?? c.tenantId,
+      status: c.status,
+      last_sync_at: c.lastSyncAt,
+      last_error: c.lastError,
+    })),
+  };
+}
+
+/** A sample customer for template previews (no real customer data leaves the page). */
+export function sampleFields(
+  deps: Deps,
+  org: Organisation,
+  level: { level: number; name: string; template: string },
+) {
+  const today = asOfFor(deps, org);
+  const contact: PlanContact = {
+    id: "sample",
+    externalId: "SAMPLE",
+    name: "Sample Customer Ltd",
+    emails: ["accounts@sample.example"],
+    timezone: null,
+    policyId: null,
+    chasingPausedUntil: null,
+    excluded: false,
+    optedOut: false,
+    holdState: "none",
+    creditLimitMinor: null,
+    deleted: false,
+    grade: null,
+  };
+  const inv = (n: string, due: number, minor: number) => ({
+    invoice: {
+      id: n,
+      contactId: "sample",
+      externalId: n,
+      number: n,
+      issueDate: addDays(today, due - 30),
+      dueDate: addDays(today, due),
+      currency: org.baseCurrency,
+      totalMinor: minor,
+      amountCreditedMinor: 0,
+      amountDueMinor: minor,
+      status: "authorised" as const,
+      disputedAt: null,
+      payUrl: null,
+    },
+    daysOverdue: -due,
+    level: { ...level, offsetDays: 0, placeHold: false },
+    due: true,
+  });
+  return reminderFields({ config: deps.config }, org, defaultSettings(org), {
+    contact,
+    to: validAddresses(contact.emails),
+    level: { ...level, offsetDays: 0, placeHold: false },
+    invoices: [inv("INV-1001", -12, 125_000), inv("INV-1007", -3, 48_050)],
+    local: localMoment(deps.clock.now(), org.timezone),
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Tells the organisation's owner what a customer did on the customers' page. The owner is the reminder
+ * engine's owner address (reminder settings, else OWNER_EMAIL). Without an owner address or SMTP the notice
+ * is recorded in the audit log as skipped; a failed send is recorded too (the action itself always stands).
+ */
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import { domainOf } from "../mail/address";
+import { errorText, type Mailer } from "../mail/mailer";
+import { ownerAddress } from "../reminders/owner";
+import { audit } from "../store/audit";
+import type { Store } from "../store/db";
+import { newId } from "../store/ids";
+import type { Organisation } from "../store/orgs";
+import { CUSTOMER_ACTIONS } from "../store/portal";
+import { loadReminderSettings } from "../store/reminders";
+
+export interface NoticeDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  /** Used when given (tests); otherwise one is made from SMTP_URL for the notice and closed after. */
+  mailer?: Mailer;
+}
+
+export interface OwnerNotice {
+  org: Organisation;
+  contact: { id: string; externalId: string; name: string };
+  invoiceId?: string | null;
+  /** What happened, in a few words ("says invoice INV-1 is paid"). */
+  headline: string;
+  /** Label/value lines: the facts the customer gave. */
+  facts: [string, string][];
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
+  );
+
+/** One line: no header-breaking characters in a subject. */
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").trim();
+
+export function ownerNoticeMail(n: OwnerNotice) {
+  const subject = oneLine(`${n.contact.name} ${n.headline}`);
+  const intro = `${n.contact.name} (customer ${n.contact.externalId}) ${n.headline} on your customers' page.`;
+  const text = `${[intro, "", ...n.facts.map(([k, v]) => `${k}: ${v}`), "", "This is on the customer's timeline in Creditpulse."].join("\n")}\n`;
+  const rows = n.facts
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;padding:4px 8px;">${escapeHtml(k)}</th><td style="padding:4px 8px;">${escapeHtml(v)}</td></tr>`,
+    )
+    .join("");
+  const html = `<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;"><p>${escapeHtml(intro)}</p><table>${rows}</table><p style="color:#6b7785;font-size:13px;">This is on the customer's timeline in Creditpulse (${escapeHtml(n.org.name)}).</p></body></html>`;
+  return { subject, text, html };
+}
+
+export type NoticeOutcome = "sent" | "skipped" | "failed";
+
+export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number): Promise<NoticeOutcome> {
+  const { store, config, log } = deps;
+  const settings = await loadReminderSettings(store.db, n.org);
+  const to = ownerAddress(settings, config);
+  const base = {
+    orgId: n.org.id,
+    contactId: n.contact.id,
+    invoiceId: n.invoiceId ?? null,
+    actor: "customer",
+  };
+  const smtpReady = Boolean((deps.mailer || config.SMTP_URL) && config.MAIL_FROM);
+  if (!to || !smtpReady) {
+    await audit(
+      store.db,
+      {
+        ...base,
+        action: CUSTOMER_ACTIONS.ownerNoticeSkipped,
+        detail: {
+          headline: n.headline,
+          reason: !to ? "the organisation has no owner address" : "SMTP_URL and MAIL_FROM are not set",
+        },
+      },
+      now,
+    );
+    return "skipped";
+  }
+  const mail = ownerNoticeMail(n);
+  const from = config.MAIL_FROM!;
+  let mailer = deps.mailer;
+  let own = false;
+  if (!mailer) {
+    const { createSmtpMailer } = await import("../mail/smtp-mailer");
+    mailer = createSmtpMailer({ url: config.SMTP_URL!, timeoutMs: 10_000, pool: false });
+    own = true;
+  }
+  try {
+    const sent = await mailer.send({
+      from,
+      to: [to],
+      subject: mail.subject,
+      html: mail.html,
+      text: mail.text,
+      messageId: `<${newId("eml")}@${domainOf(from)}>`,
+      date: new Date(now),
+    });
+    await audit(
+      store.db,
+      {
+        ...base,
+        action: CUSTOMER_ACTIONS.ownerNotified,
+        detail: { headline: n.headline, to, messageId: sent.messageId },
+      },
+      now,
+    );
+    return "sent";
+  } catch (err) {
+    log.warn({ org: n.org.slug, error: errorText(err) }, "owner notice of a customer action not delivered");
+    await audit(
+      store.db,
+      {
+        ...base,
+        action: CUSTOMER_ACTIONS.ownerNoticeFailed,
+        detail: { headline: n.headline, to, error: errorText(err) },
+      },
+      now,
+    );
+    return "failed";
+  } finally {
+    if (own) await mailer.close();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The customer's statement as a PDF (pdfkit, built-in Helvetica): the business, the customer, the date, every
+ * open invoice with its dates and amounts, and the totals per currency. `compress: false` keeps the content
+ * streams readable (tests).
+ */
+import PDFDocument from "pdfkit";
+import { formatMoney, type IsoDate } from "../model";
+import { formatDate } from "../reminders/render";
+import type { PortalInvoice } from "../store/portal";
+
+export interface StatementInput {
+  orgName: string;
+  locale: string;
+  customerName: string;
+  customerId: string;
+  today: IsoDate;
+  invoices: readonly PortalInvoice[];
+}
+
+/** The built-in fonts only speak WinAnsi: keep what they can draw. */
+const safe = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff\u20ac]/g, "?");
+
+export function renderStatement(s: StatementInput, opts: { compress?: boolean } = {}): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: "A4",
+    margin: 50,
+    compress: opts.compress ?? true,
+    info: { Title: `Statement for ${s.customerName}`, Author: s.orgName, Creator: "Creditpulse" },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on("data", (c: Buffer) => chunks.push(c));
+    doc.on("end", () => resolve(Buffer.concat(chunks)));
+    doc.on("error", reject);
+  });
+  const money = (minor: number, currency: string) => formatMoney({ minor, currency }, s.locale);
+  const date = (d: IsoDate) => formatDate(d, s.locale);
+
+  doc.font("Helvetica-Bold").fontSize(18).text(safe(s.orgName));
+  doc.moveDown(0.3).font("Helvetica").fontSize(12).text("Statement of account");
+  doc.moveDown(0.8).fontSize(10);
+  doc.text(`Customer: ${safe(s.customerName)} (${safe(s.customerId)})`);
+  doc.text(`Date: ${date(s.today)}`);
+  doc.moveDown(1);
+
+  const cols = [50, 150, 240, 330, 430];
+  const header = ["Invoice", "Issued", "Due", "Amount", "Amount due"];
+  const row = (cells: string[], bold = false) => {
+    const y = doc.y;
+    doc.font(bold ? "Helvetica-Bold" : "Helvetica");
+    cells.forEach((text, i) => {
+      const right = i >= 3;
+      doc.text(safe(text), cols[i]!, y, {
+        width: right ? 95 : 88,
+        align: right ? "right" : "left",
+        lineBreak: false,
+      });
+    });
+    doc.x = 50;
+    doc.y = y + 16;
+    if (doc.y > 760) doc.addPage();
+  };
+  row(header, true);
+  doc
+    .moveTo(50, doc.y - 3)
+    .lineTo(545, doc.y - 3)
+    .strokeColor("#999999")
+    .stroke();
+  if (s.invoices.length === 0) row(["No open invoices."]);
+  const totals = new Map<string, number>();
+  for (const i of s.invoices) {
+    const note = i.disputedAt !== null ? " (disputed)" : "";
+    row([
+      `${i.number}${note}`,
+      date(i.issueDate),
+      date(i.dueDate),
+      money(i.totalMinor, i.currency),
+      money(i.amountDueMinor, i.currency),
+    ]);
+    totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueMinor);
+  }
+  doc.moveDown(0.5);
+  for (const [currency, minor] of totals)
+    row(
+      ["", "", "", totals.size > 1 ? `Total due (${currency})` : "Total due", money(minor, currency)],
+      true,
+    );
+  doc.moveDown(2).font("Helvetica").fontSize(9).fillColor("#555555");
+  doc.text(`Questions about this statement? Reply to any reminder from ${safe(s.orgName)}.`, 50);
+  doc.end();
+  return done;
+}
