@@ -330,7 +330,8 @@ function parseEmails(text: string): string[] {
 
 /**
  * Rows for planning a whole organisation, in three plain passes (this is the hot path: 100,000 customers must
- * plan within a few times a bare scan of their overdue invoices): every live contact; the open invoices that
+ * plan within a few times a bare scan of their overdue invoices): every live contact that owes something or is
+ * on hold (nobody else can get a reminder or a hold change); the open invoices that
  * can have reached a level by `maxDueDate`, plus every open invoice of customers with a credit limit (the
  * planner sums their outstanding balance from them); and the highest level claimed per open invoice.
  */
@@ -343,7 +344,11 @@ export async function loadPlanRows(
   const rawContacts = await db.all<RawContact>(
     sql`select id, external_id, name, emails, timezone, policy_id, chasing_paused_until, excluded, opted_out,
                hold_state, credit_limit_minor
-        from contacts where org_id = ${org.id} and deleted = 0`,
+        from contacts c
+        where org_id = ${org.id} and deleted = 0
+          and (hold_state = 'on_hold' or exists (
+            select 1 from invoices i where i.contact_id = c.id and i.status in ('authorised', 'submitted')
+              and i.amount_due_minor > 0))`,
   );
   const planContacts: PlanContact[] = rawContacts.map((c) => ({
     id: c.id,
