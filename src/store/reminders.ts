@@ -344,11 +344,11 @@ export async function loadPlanRows(
   const rawContacts = await db.all<RawContact>(
     sql`select id, external_id, name, emails, timezone, policy_id, chasing_paused_until, excluded, opted_out,
                hold_state, credit_limit_minor
-        from contacts c
+        from contacts
         where org_id = ${org.id} and deleted = 0
-          and (hold_state = 'on_hold' or exists (
-            select 1 from invoices i where i.contact_id = c.id and i.status in ('authorised', 'submitted')
-              and i.amount_due_minor > 0))`,
+          and (hold_state = 'on_hold' or id in (
+            select contact_id from invoices where org_id = ${org.id} and status in ('authorised', 'submitted')
+              and amount_due_minor > 0))`,
   );
   const planContacts: PlanContact[] = rawContacts.map((c) => ({
     id: c.id,
