@@ -3,6 +3,7 @@
  * (views.ts). Every organisation is looked up through the user's memberships: any other gives 404. Changes
  * are POST forms (CSRF checked by authMiddleware), need bookkeeper or owner, and are written to the audit log.
  */
+import { and, eq, isNull } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { type OrgAccess, orgsOf } from "../auth/accounts";
 import type { Deps } from "../deps";
@@ -12,6 +13,7 @@ import { policyLevelsSchema, TEMPLATE_NAME_RE } from "../reminders/policy";
 import { createReminderRenderer } from "../reminders/render";
 import { isHhMm } from "../reminders/window";
 import { audit } from "../store/audit";
+import { resolveDispute } from "../store/portal";
 import {
   loadPolicies,
   loadTemplateOverrides,
@@ -20,6 +22,7 @@ import {
   type TemplatePart,
   upsertPolicy,
 } from "../store/reminders";
+import { invoiceDisputes, invoices } from "../store/schema";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "./auth";
 import { BarChart, LatenessChart, LineChart } from "./charts";
 import { Layout, OrgNav } from "./layout";
@@ -68,6 +71,26 @@ function Grade(props: { grade: string | null }) {
   ) : (
     <span class="muted">–</span>
   );
+}
+
+/** This customer's open disputes, with the invoice number. */
+async function disputesOf(db: Deps["store"]["db"], orgId: string, contactId: string) {
+  return db
+    .select({
+      invoiceId: invoiceDisputes.invoiceId,
+      number: invoices.number,
+      reason: invoiceDisputes.reason,
+      comment: invoiceDisputes.comment,
+    })
+    .from(invoiceDisputes)
+    .innerJoin(invoices, eq(invoices.id, invoiceDisputes.invoiceId))
+    .where(
+      and(
+        eq(invoiceDisputes.orgId, orgId),
+        eq(invoiceDisputes.contactId, contactId),
+        isNull(invoiceDisputes.resolvedAt),
+      ),
+    );
 }
 
 function DemoBanner() {
@@ -389,6 +412,7 @@ export function dashboardRoutes(deps: Deps) {
     const m = (minor: number, cur: string) => money(minor, cur, org.locale);
     const readOnly = access.role === "viewer";
     const cu = v.customer;
+    const disputes = await disputesOf(db, org.id, contact.id);
     return c.html(
       <Layout title={`${contact.name} · ${org.name}`} {...signed(c)}>
         <p class="muted">
@@ -502,6 +526,30 @@ export function dashboardRoutes(deps: Deps) {
             </form>
           </section>
         )}
+        {disputes.length ? (
+          <section aria-labelledby="dsp-h">
+            <h2 id="dsp-h">Disputed invoices</h2>
+            <p class="muted">Not chased and left out of the credit exposure until resolved.</p>
+            <ul>
+              {disputes.map((d) => (
+                <li data-dispute={d.number}>
+                  <strong>{d.number}</strong>: {d.reason}
+                  {d.comment ? ` (“${d.comment}”)` : ""}{" "}
+                  {readOnly ? null : (
+                    <form method="post" action={`${base}/resolve-dispute`} class="inline">
+                      <input type="hidden" name="invoice_id" value={d.invoiceId} />
+                      <label for={`res-${d.invoiceId}`}>Resolution</label>
+                      <input id={`res-${d.invoiceId}`} name="resolution" maxlength={500} />
+                      <button type="submit" class="secondary">
+                        Resolve dispute
+                      </button>
+                    </form>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
         <section aria-labelledby="tl-h">
           <h2 id="tl-h">Timeline</h2>
           <ol class="timeline">
@@ -596,6 +644,24 @@ export function dashboardRoutes(deps: Deps) {
       throw new UserError("invalid", "Pick the date chasing should stay paused until.", 422);
     await updateContact(db, contact.id, { chasingPausedUntil: until }, now);
     return { action: "customer.chasing_paused", detail: { until }, done: `Chasing paused until ${until}.` };
+  });
+
+  customerChange("resolve-dispute", async (c, form, { access, contact }) => {
+    const invoiceId = str(form.invoice_id);
+    const open = await disputesOf(db, access.org.id, contact.id);
+    const d = open.find((x) => x.invoiceId === invoiceId);
+    if (!d) throw new UserError("not_found", "That invoice has no open dispute for this customer.", 404);
+    const resolution = str(form.resolution).trim().slice(0, 500) || null;
+    await resolveDispute(
+      deps.store,
+      { orgId: access.org.id, invoiceId, by: currentUser(c).email, resolution },
+      deps.clock.now(),
+    );
+    return {
+      action: "customer.dispute_resolved",
+      detail: { invoice: d.number, resolution },
+      done: `Dispute on ${d.number} resolved: it is chased and counted again.`,
+    };
   });
 
   customerChange("opt-out", async (_c, form, { contact }) => {

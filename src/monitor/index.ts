@@ -43,6 +43,9 @@ export {
   sigmoid,
 } from "./predict";
 export {
+  applyBrokenPromises,
+  BROKEN_PROMISE_MAX_PENALTY,
+  BROKEN_PROMISE_PENALTY,
   formatAmount,
   GRADE_BANDS,
   gradeFor,

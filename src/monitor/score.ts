@@ -196,3 +196,29 @@ function signedDays(x: number): string {
 function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
+
+/** Points a broken promise to pay takes off the score, and the most all of them together can take. */
+export const BROKEN_PROMISE_PENALTY = 10;
+export const BROKEN_PROMISE_MAX_PENALTY = 25;
+
+/**
+ * A customer who promised (on the customers' page) to pay by a date and did not is a worse risk than the
+ * ledger alone shows: each recent broken promise lowers the score, the grade follows, and the reason leads.
+ */
+export function applyBrokenPromises<T extends { score: number; grade: Grade; reasons: string[] }>(
+  result: T,
+  promises: readonly string[],
+): T {
+  if (promises.length === 0) return result;
+  const penalty = Math.min(BROKEN_PROMISE_MAX_PENALTY, BROKEN_PROMISE_PENALTY * promises.length);
+  const score = Math.max(0, result.score - penalty);
+  return {
+    ...result,
+    score,
+    grade: gradeFor(score),
+    reasons: [
+      `Broke ${promises.length === 1 ? "a promise" : `${promises.length} promises`} to pay (${promises.join(", ")}): -${penalty} points`,
+      ...result.reasons,
+    ],
+  };
+}

@@ -3,7 +3,7 @@
  * deterioration alert per episode (in the audit log). The clock is read by the caller and passed as `now`.
  */
 import { addDays, dateInZone, type IsoDate } from "../model";
-import { type CustomerScore, isNewEpisode, scoreOrganisation } from "../monitor/index";
+import { applyBrokenPromises, type CustomerScore, isNewEpisode, scoreOrganisation } from "../monitor/index";
 import type { Store } from "../store/db";
 import { lastAlerts, loadMonitorInput, recordAlert, saveScores } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
@@ -14,7 +14,7 @@ const BROKEN_PROMISE_DAYS = 90;
 
 /**
  * Adds "broke a promise to pay" to the reasons of customers whose promise (customers' page) fell due in the 90
- * days before `asOf` with the invoice unpaid. The score itself is the monitor's to adjust.
+ * days before `asOf` with the invoice unpaid, and lowers their score (monitor/score.ts applyBrokenPromises).
  */
 async function addBrokenPromiseReasons(
   store: Store,
@@ -31,10 +31,11 @@ async function addBrokenPromiseReasons(
     list.push(`${d.invoiceNumber ?? "an invoice"} by ${d.promisedBy}`);
     byContact.set(b.contactId, list);
   }
-  for (const r of results) {
-    const broken = byContact.get(r.contact_id);
-    if (broken) r.reasons.push(`Broke a promise to pay (${broken.join(", ")})`);
+  for (let i = 0; i < results.length; i++) {
+    const broken = byContact.get(results[i]!.contact_id);
+    if (broken) results[i] = applyBrokenPromises(results[i]!, broken);
   }
+  results.sort((a, b) => a.score - b.score);
 }
 
 export interface ScoringResult {

@@ -96,3 +96,46 @@ describe("HTTP app", () => {
     expect((await app.request("/no/such/page", { headers: s.headers() })).status).toBe(404);
   });
 });
+
+describe("disputes in the dashboard", () => {
+  it("lists a customer's open dispute and lets a bookkeeper resolve it, so the invoice is chased again", async () => {
+    const { eq } = await import("drizzle-orm");
+    const { invoiceDisputes, invoices } = await import("../../src/store/schema");
+    await importLedger();
+    const [inv] = await deps.store.db.select().from(invoices).where(eq(invoices.number, "INV-1"));
+    const now = deps.clock.now();
+    await deps.store.db.update(invoices).set({ disputedAt: now }).where(eq(invoices.id, inv!.id));
+    await deps.store.db.insert(invoiceDisputes).values({
+      id: "dsp_test",
+      orgId: inv!.orgId,
+      contactId: inv!.contactId,
+      invoiceId: inv!.id,
+      reason: "wrong_amount",
+      comment: "<b>we ordered 3</b>",
+      createdAt: now,
+    });
+    const app = createApp(deps);
+    const s = await signIn(deps, { role: "bookkeeper" });
+    const page = await (await app.request("/orgs/acme/customers/C1", { headers: s.headers() })).text();
+    expect(page).toContain('data-dispute="INV-1"');
+    expect(page).toContain("&lt;b&gt;we ordered 3&lt;/b&gt;");
+    const body = new URLSearchParams({ invoice_id: inv!.id, resolution: "credit note issued" });
+    const res = await app.request("/orgs/acme/customers/C1/resolve-dispute", {
+      method: "POST",
+      headers: s.headers({ "content-type": "application/x-www-form-urlencoded" }),
+      body,
+    });
+    expect(res.status).toBe(303);
+    const [after] = await deps.store.db.select().from(invoices).where(eq(invoices.id, inv!.id));
+    expect(after!.disputedAt).toBeNull();
+    const [d] = await deps.store.db.select().from(invoiceDisputes);
+    expect(d!.resolvedAt).toBe(now);
+    // A second resolve finds nothing open.
+    const again = await app.request("/orgs/acme/customers/C1/resolve-dispute", {
+      method: "POST",
+      headers: s.headers({ "content-type": "application/x-www-form-urlencoded" }),
+      body: new URLSearchParams({ invoice_id: inv!.id }),
+    });
+    expect(again.status).toBe(404);
+  });
+});

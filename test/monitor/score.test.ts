@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
 import {
+  applyBrokenPromises,
   assessOrganisation,
   detectEpisodes,
   detectTrend,
@@ -219,5 +220,21 @@ describe("trend", () => {
     ],
   ] as const)("isNewEpisode: %s", (_name, last, trend, started, expected) => {
     expect(isNewEpisode(last, { trend, trend_started_on: started })).toBe(expected);
+  });
+});
+
+describe("broken promises to pay", () => {
+  const base = { score: 72, grade: "B" as const, reasons: ["paid the last 5 invoices on time"] };
+  it.each([
+    [[], 72, "B"],
+    [["INV-1 by 2026-03-01"], 62, "C"],
+    [["INV-1 by 2026-03-01", "INV-2 by 2026-04-01"], 52, "C"],
+    [["a", "b", "c", "d"], 47, "D"],
+  ] as const)("%j lowers the score to %i (grade %s), and says why first", (promises, score, grade) => {
+    const r = applyBrokenPromises(base, promises);
+    expect(r.score).toBe(score);
+    expect(r.grade).toBe(grade);
+    if (promises.length) expect(r.reasons[0]).toMatch(/^Broke .*promise.* to pay/);
+    else expect(r).toBe(base);
   });
 });

@@ -220,17 +220,18 @@ describe("happy path: each action is recorded, told to the owner, and honoured b
     });
   });
 
-  it("the nightly scoring run flags a broken promise once too, and lists it among the customer's reasons", async () => {
+  it("the nightly scoring run flags a broken promise once too, lowers the score and says why", async () => {
     const { org, c } = await ledger();
     const { path, csrf, invoiceId } = await firstReminder(org);
     await post(w.app, `${path}/promise`, { csrf, invoice: invoiceId, pay_by: "2026-03-13" });
     const before = await runScoring(w.store, org, { now: Date.parse("2026-03-13T23:00:00Z") });
-    expect(before.results.find((r) => r.contact_id === c.id)?.reasons.join(" ")).not.toContain("promise");
+    const kept = before.results.find((r) => r.contact_id === c.id)!;
+    expect(kept.reasons.join(" ")).not.toContain("promise");
     for (const day of ["2026-03-14", "2026-03-15"]) {
       const r = await runScoring(w.store, org, { now: Date.parse(`${day}T23:00:00Z`) });
-      expect(r.results.find((x) => x.contact_id === c.id)?.reasons).toContain(
-        "Broke a promise to pay (INV-2001 by 2026-03-13)",
-      );
+      const broken = r.results.find((x) => x.contact_id === c.id)!;
+      expect(broken.reasons[0]).toBe("Broke a promise to pay (INV-2001 by 2026-03-13): -10 points");
+      expect(broken.score).toBeLessThan(kept.score);
     }
     w.clock.set("2026-03-16T10:00:00Z");
     await w.remind(org);
