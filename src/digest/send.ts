@@ -20,7 +20,11 @@ import { buildDigest, type DigestModel, isoWeek, type Money } from "./build";
 import { loadDigestRows } from "./load";
 import { barChartPng } from "./png";
 
-export const DIGEST_TEMPLATES_DIR = fileURLToPath(new URL("../../templates/digest", import.meta.url));
+// On Workers the module URL is not a file URL: templates are not on disk there (see README), so the path is
+// only resolved where it can be.
+export const DIGEST_TEMPLATES_DIR = import.meta.url?.startsWith("file:")
+  ? fileURLToPath(new URL("../../templates/digest", import.meta.url))
+  : "templates/digest";
 
 export interface RenderedDigest {
   subject: string;

@@ -3,7 +3,6 @@
  * open invoice with its dates and amounts, and the totals per currency. `compress: false` keeps the content
  * streams readable (tests).
  */
-import PDFDocument from "pdfkit";
 import { formatMoney, type IsoDate } from "../model";
 import { formatDate } from "../reminders/render";
 import type { PortalInvoice } from "../store/portal";
@@ -20,7 +19,10 @@ export interface StatementInput {
 /** The built-in fonts only speak WinAnsi: keep what they can draw. */
 const safe = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff\u20ac]/g, "?");
 
-export function renderStatement(s: StatementInput, opts: { compress?: boolean } = {}): Promise<Buffer> {
+export async function renderStatement(s: StatementInput, opts: { compress?: boolean } = {}): Promise<Buffer> {
+  // Loaded on first use: pdfkit resolves a data file against its module URL when it loads, which the Workers
+  // runtime cannot do, and only the statement route needs it.
+  const { default: PDFDocument } = await import("pdfkit");
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,

@@ -11,7 +11,11 @@ import { formatMoney, type IsoDate } from "../model";
 import type { PlannedInvoice } from "./plan";
 import { TEMPLATE_NAME_RE } from "./policy";
 
-export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/reminders", import.meta.url));
+// On Workers the module URL is not a file URL: templates are not on disk there (see README), so the path is
+// only resolved where it can be.
+export const TEMPLATES_DIR = import.meta.url?.startsWith("file:")
+  ? fileURLToPath(new URL("../../templates/reminders", import.meta.url))
+  : "templates/reminders";
 
 export interface InvoiceFields {
   number: string;
