@@ -5,6 +5,7 @@
  *
  * Change this file, then `npm run db:generate` and commit the migration under drizzle/.
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const organisations = sqliteTable("organisations", {
@@ -120,6 +121,20 @@ export const invoices = sqliteTable(
   (t) => [
     uniqueIndex("invoices_org_external").on(t.orgId, t.externalId),
     index("invoices_contact").on(t.contactId),
+    // The dashboard's aging: open invoices per customer, covering every column the query reads.
+    index("invoices_open_aging")
+      .on(t.orgId, t.contactId, t.currency, t.dueDate, t.issueDate, t.amountDueMinor)
+      .where(sql`status in ('authorised', 'submitted') and amount_due_minor > 0`),
+    // The dashboard's DSO series: invoices by issue date, covering the columns it sums.
+    index("invoices_org_currency_issue").on(
+      t.orgId,
+      t.currency,
+      t.issueDate,
+      t.status,
+      t.paidOn,
+      t.totalMinor,
+      t.amountCreditedMinor,
+    ),
   ],
 );
 

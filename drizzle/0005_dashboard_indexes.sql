@@ -1,0 +1,2 @@
+CREATE INDEX `invoices_open_aging` ON `invoices` (`org_id`,`contact_id`,`currency`,`due_date`,`issue_date`,`amount_due_minor`) WHERE status in ('authorised', 'submitted') and amount_due_minor > 0;--> statement-breakpoint
+CREATE INDEX `invoices_org_currency_issue` ON `invoices` (`org_id`,`currency`,`issue_date`,`status`,`paid_on`,`total_minor`,`amount_credited_minor`);
