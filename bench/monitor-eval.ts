@@ -316,6 +316,31 @@ function evaluatePrediction(raw: readonly RawInvoice[], input: OrgInput): void {
       ),
     )}`,
   );
+  // Ceiling references: for each (cut-off, customer), statistics of the customer's settled invoices issued in
+  // every OTHER month of the ledger, the future included. No honest model can know these; they bound what any
+  // per-customer probability that is constant over the month (as the protocol asks) can reach.
+  const monthOf = (d: string): string => d.slice(0, 7);
+  const lmo = (kind: "share" | "mean"): number[] => {
+    const out: number[] = [];
+    for (let ci = 0; ci < CUTOFFS.length - 1; ci++) {
+      const cut = CUTOFFS[ci]!;
+      const next = CUTOFFS[ci + 1]!;
+      for (const r of raw) {
+        if (r.issueDate < cut || r.issueDate >= next) continue;
+        if (r.settledDate === null && r.dueDate > END) continue;
+        const others = byCustomer
+          .get(r.customer)!
+          .filter((o) => o.settledDate !== null && monthOf(o.issueDate) !== monthOf(r.issueDate));
+        if (others.length === 0) out.push(0);
+        else if (kind === "share") out.push(others.filter((o) => dbt(o) > 0).length / others.length);
+        else out.push(others.reduce((a, o) => a + dbt(o), 0) / others.length);
+      }
+    }
+    return out;
+  };
+  console.log(
+    `    ceiling references, NOT fair models (each customer's invoices of every other month, future included): AUC with late share ${f3(auc(y, lmo("share")))}, with mean days ${f3(auc(y, lmo("mean")))}`,
+  );
   const dAuc =
     auc(
       y,
@@ -469,12 +494,59 @@ function evaluateDeterioration(raw: readonly RawInvoice[]): void {
     console.log(
       `              drifted customers alarmed before the onset: ${pct(preOnsetAlarms, cases)}; false alarms on unshifted customers: ${unshiftedAlarmed}/${unshiftedTotal} = ${pct(unshiftedAlarmed, unshiftedTotal)}`,
     );
+    console.log(
+      `              reference, a test told the onset (${byCustomer.size} customers, every eligible onset): ${onsetKnownReference(byCustomer, shift)}`,
+    );
     if (shift === 15) {
       console.log(
         `    targets: +15 detected within 4 invoices >= 85%: ${within4 / cases >= 0.85 ? "MET" : "MISSED"}; false alarms <= 5%: ${unshiftedAlarmed / unshiftedTotal <= 0.05 ? "MET" : "MISSED"}`,
       );
     }
   }
+}
+
+/**
+ * Reference for (b): a test TOLD the onset. At every eligible onset of every customer it compares the mean
+ * signed days beyond terms of the (up to) 4 invoices from the onset on with the mean of the 12 settled before
+ * it, once shifted and once not; the threshold is set on the unshifted values for a given false-alarm rate per
+ * test. A monitor must instead watch every invoice of the year, so it needs a far smaller rate per test to keep
+ * 5% per customer: this power is an upper reference for "detected within 4 invoices", not a fair competitor.
+ */
+function onsetKnownReference(byCustomer: Map<string, RawInvoice[]>, shift: number): string {
+  const stat = (list: readonly RawInvoice[], k: number, s: number): number | null => {
+    const pre = list
+      .slice(Math.max(0, k - 12), k)
+      .filter((r) => r.settledDate !== null)
+      .map(dbt);
+    const post: number[] = [];
+    for (const r of list.slice(k, k + 4)) {
+      if (r.settledDate === null) continue;
+      const settled = addDays(r.settledDate, s);
+      if (settled <= END) post.push(dayNumber(settled) - dayNumber(r.dueDate));
+    }
+    if (pre.length < 5 || post.length < 2) return null;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return mean(post) - mean(pre);
+  };
+  const null0: number[] = [];
+  const alt: number[] = [];
+  for (const list of byCustomer.values()) {
+    for (const k of onsetRange(list)) {
+      const a = stat(list, k, 0);
+      const b = stat(list, k, shift);
+      if (a === null || b === null) continue;
+      null0.push(a);
+      alt.push(b);
+    }
+  }
+  null0.sort((a, b) => a - b);
+  return [0.05, 0.01]
+    .map((rate) => {
+      const threshold = null0[Math.floor((1 - rate) * null0.length)]!;
+      const power = alt.filter((t) => t > threshold).length / alt.length;
+      return `${pct(power * 100, 100)} at ${rate * 100}% false alarms per test (threshold ${threshold.toFixed(1)} days)`;
+    })
+    .join(", ");
 }
 
 function onsetRange(list: readonly RawInvoice[]): number[] {

@@ -39,6 +39,8 @@ export interface TrendOptions {
   sdPriorWeight: number;
   /** CUSUM: observations (at most) run through the chart; older ones only feed baselines. */
   lookback: number;
+  /** Baselines read settled observations only (open invoices are only lower bounds). */
+  baselineSettledOnly: boolean;
   /** CUSUM: censored values are replaced by their expectation given "at least N" under the baseline. */
   imputeCensored: boolean;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_TREND_OPTIONS: TrendOptions = {
   minSdDays: 3,
   sdPriorWeight: 5,
   lookback: 24,
+  baselineSettledOnly: true,
   imputeCensored: true,
 };
 
@@ -164,15 +167,18 @@ interface Baseline {
  */
 function robustBaseline(
   series: readonly TrendPoint[],
-  start: number,
   end: number,
   orgSd: number,
   o: TrendOptions,
   buf: number[],
 ): Baseline {
-  const m = end - start;
-  buf.length = m;
-  for (let i = 0; i < m; i++) buf[i] = series[start + i]!.daysBeyondTerms;
+  buf.length = 0;
+  for (let i = end - 1; i >= 0 && buf.length < o.baselineWindow; i--) {
+    const p = series[i]!;
+    if (!(o.baselineSettledOnly && p.censored)) buf.push(p.daysBeyondTerms);
+  }
+  const m = buf.length;
+  if (m === 0) return { mean: 0, sd: Math.max(o.minSdDays, orgSd) };
   buf.sort((a, b) => a - b);
   const med = m % 2 ? buf[(m - 1) >> 1]! : (buf[m / 2 - 1]! + buf[m / 2]!) / 2;
   for (let i = 0; i < m; i++) buf[i] = Math.abs(buf[i]! - med);
@@ -230,8 +236,7 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
   const n = series.length;
   const first = Math.max(o.warmup, n - o.lookback);
   const buf: number[] = [];
-  const baseAt = (end: number): Baseline =>
-    robustBaseline(series, Math.max(0, end - o.baselineWindow), end, orgSd, o, buf);
+  const baseAt = (end: number): Baseline => robustBaseline(series, end, orgSd, o, buf);
   const value = (i: number, b: Baseline): number => {
     const p = series[i]!;
     const x =

@@ -173,6 +173,20 @@ describe("trend", () => {
     expect(detectTrend(values, 7).trend).toBe("deteriorating");
   });
 
+  it("judges against a baseline of paid invoices only: open ones not yet due do not drag it down", () => {
+    // A customer who pays 20 days late, with three invoices still weeks from their due dates.
+    const paid = Array.from({ length: 12 }, (_, i) => 20 + (i % 3) - 1);
+    const values: TrendPoint[] = [
+      ...series(paid),
+      { dueDate: "2025-03-01", daysBeyondTerms: -5, censored: true },
+      { dueDate: "2025-03-15", daysBeyondTerms: -19, censored: true },
+      { dueDate: "2025-04-01", daysBeyondTerms: -36, censored: true },
+    ];
+    const t = detectTrend(values, 7);
+    expect(t.trend).toBe("stable");
+    expect(t.baselineDays).toBe(20);
+  });
+
   it("raises one alert per episode, not one a day", () => {
     const base = Array.from({ length: 14 }, (_, i) => -2 + noise(i, 4));
     const spec: LedgerSpec = {
