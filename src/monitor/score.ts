@@ -62,6 +62,8 @@ export function formatAmount(minor: number, currency: string): string {
 }
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
+/** A probability in words: never "100%" or "0%", which would claim a certainty the model does not have. */
+const chance = (p: number): string => (p >= 0.995 ? "over 99%" : p < 0.005 ? "under 1%" : pct(p));
 const days = (x: number): string => {
   const r = Math.round(Math.abs(x));
   return `${r} day${r === 1 ? "" : "s"}`;
@@ -84,7 +86,7 @@ export function scoreCustomer(
     factors.push({
       key: "new_customer",
       points: 60 * p,
-      reason: `new customer with no payment history yet: given the organisation's late rate of ${pct(prior.lateRate)}`,
+      reason: `new customer with no payment history yet: given the organisation's late rate of ${chance(prior.lateRate)}`,
     });
   } else {
     const recent = obs.slice(-10);
@@ -92,7 +94,7 @@ export function scoreCustomer(
     factors.push({
       key: "late_risk",
       points: 60 * p,
-      reason: `${pct(p)} chance the next invoice is paid late: ${lateRecent} of the last ${plural(recent.length, "invoice")} paid late or still overdue`,
+      reason: `${chance(p)} chance the next invoice is paid late: ${lateRecent} of the last ${plural(recent.length, "invoice")} paid late or still overdue`,
     });
   }
 

@@ -75,6 +75,27 @@ describe("late probability", () => {
     expect(by("LATE").result.score).toBeLessThan(by("EARLY").result.score);
   });
 
+  it("never words a probability as a certainty", () => {
+    const sure = assessOrganisation(
+      buildLedger({
+        contacts: [...bgContacts, "VERY_LATE"],
+        invoices: [
+          ...background(),
+          ...paymentHistory(
+            "VERY_LATE",
+            "2023-01-05",
+            Array.from({ length: 15 }, () => 90),
+          ),
+        ],
+      }),
+      asOf,
+    ).customers.find((c) => c.result.customer_id === "VERY_LATE")!;
+    expect(sure.prediction.probability).toBeGreaterThanOrEqual(0.995);
+    const reason = sure.result.reasons.find((r) => r.includes("chance the next invoice"));
+    expect(reason).toMatch(/^over 99% chance the next invoice is paid late/);
+    expect(sure.result.reasons.join(" ")).not.toMatch(/\b100% chance/);
+  });
+
   it("shrinks a customer with one late invoice toward the organisation instead of calling it certain", () => {
     const p = by("ONE_LATE").result.late_probability;
     expect(p).toBeGreaterThan(assessed.model.prior.lateRate);
