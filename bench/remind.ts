@@ -128,7 +128,7 @@ try {
       policies,
       contacts: rows.contacts,
       invoices: rows.invoices,
-      claimedLevel: rows.claimedLevel,
+      claimedOffset: rows.claimedOffset,
       outstandingBase: rows.outstandingBase,
       at: { kind: "instant", at: AT },
     });

@@ -79,8 +79,11 @@ export interface PlanInput {
   contacts: readonly PlanContact[];
   /** Open invoices of these contacts (others are ignored). */
   invoices: readonly PlanInvoice[];
-  /** Highest level claimed per invoice (claimed, sent, needs review or rejected: not failed). */
-  claimedLevel: ReadonlyMap<string, number>;
+  /**
+   * Highest level claimed per invoice (claimed, sent, needs review or rejected: not failed), as its day offset:
+   * a level's identity is its offset, not its position, so editing a policy never makes a sent level due again.
+   */
+  claimedOffset: ReadonlyMap<string, number>;
   /**
    * Amount due on all open, undisputed invoices in the base currency per contact, for the credit-limit check.
    * When absent it is summed from `invoices`.
@@ -103,7 +106,7 @@ export interface PlannedInvoice {
   invoice: PlanInvoice;
   level: PolicyLevel;
   daysOverdue: number;
-  /** Reached a level not yet claimed: this invoice is why the email goes out. */
+  /** Reached a level past every one claimed (by day offset): this invoice is why the email goes out. */
   due: boolean;
 }
 
@@ -222,7 +225,7 @@ export function notChaseable(inv: PlanInvoice, localDate: IsoDate, minMinor: num
 export function evaluateContact(
   contact: PlanContact,
   invoices: readonly PlanInvoice[],
-  input: Pick<PlanInput, "settings" | "policies" | "claimedLevel" | "outstandingBase" | "pauses" | "at">,
+  input: Pick<PlanInput, "settings" | "policies" | "claimedOffset" | "outstandingBase" | "pauses" | "at">,
   cache: PlanCache = createPlanCache(),
 ): ContactVerdict {
   const { settings } = input;
@@ -260,7 +263,8 @@ export function evaluateContact(
     const level = reachedLevel(policy, daysOverdue);
     if (!level) continue;
     if (hold && level.level >= hold.level) holdLevelReached = true;
-    const due = level.level > (input.claimedLevel.get(inv.id) ?? 0);
+    const claimed = input.claimedOffset.get(inv.id);
+    const due = claimed === undefined || level.offsetDays > claimed;
     if (due) anyDue = true;
     if (!top || level.level > top.level) top = level;
     listed.push({ invoice: inv, level, daysOverdue, due });

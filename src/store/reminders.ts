@@ -264,7 +264,8 @@ const openInvoice = (orgId: string) =>
 export interface PlanRows {
   contacts: PlanContact[];
   invoices: PlanInvoice[];
-  claimedLevel: Map<string, number>;
+  /** Highest day offset claimed per invoice (a level's stable identity; see reminders.offset_days). */
+  claimedOffset: Map<string, number>;
   /** Present when computed in SQL; otherwise planning sums it from `invoices`. */
   outstandingBase?: Map<string, number>;
 }
@@ -388,15 +389,15 @@ export async function loadPlanRows(
     disputedAt: i.disputed_at,
     payUrl: i.pay_url,
   }));
-  const claimRows = await db.all<{ invoice_id: string; level: number }>(
-    sql`select invoice_id, max(level) as level from reminders
+  const claimRows = await db.all<{ invoice_id: string; offset_days: number }>(
+    sql`select invoice_id, max(offset_days) as offset_days from reminders
         where org_id = ${org.id} and status <> 'failed'
         group by invoice_id`,
   );
   return {
     contacts: planContacts,
     invoices: planInvoices,
-    claimedLevel: new Map(claimRows.map((r) => [r.invoice_id, r.level])),
+    claimedOffset: new Map(claimRows.map((r) => [r.invoice_id, r.offset_days])),
   };
 }
 
@@ -419,7 +420,7 @@ export async function loadContactRows(
     .from(invoices)
     .where(and(openInvoice(org.id), eq(invoices.contactId, contactId)))) as PlanInvoice[];
   const claimRows = (await db
-    .select({ invoiceId: reminders.invoiceId, level: sql<number>`max(${reminders.level})` })
+    .select({ invoiceId: reminders.invoiceId, offsetDays: sql<number>`max(${reminders.offsetDays})` })
     .from(reminders)
     .where(
       and(
@@ -428,14 +429,14 @@ export async function loadContactRows(
         exceptEmailId ? ne(reminders.emailId, exceptEmailId) : undefined,
       ),
     )
-    .groupBy(reminders.invoiceId)) as { invoiceId: string; level: number }[];
+    .groupBy(reminders.invoiceId)) as { invoiceId: string; offsetDays: number }[];
   let base = 0;
   for (const i of invoiceRows)
     if (i.disputedAt === null && i.currency === org.baseCurrency) base += i.amountDueMinor;
   return {
     contacts: planContacts,
     invoices: invoiceRows,
-    claimedLevel: new Map(claimRows.map((r) => [r.invoiceId, r.level])),
+    claimedOffset: new Map(claimRows.map((r) => [r.invoiceId, r.offsetDays])),
     outstandingBase: new Map([[contactId, base]]),
   };
 }
@@ -466,9 +467,9 @@ export function newEmailId(): string {
 }
 
 /**
- * Claims (invoice, level) rows for one email before anything is sent: a fresh row is inserted, a "failed"
- * row (the server did not accept it last time) is taken over; any other existing row is left alone. Returns
- * the invoice ids this email won.
+ * Claims (invoice, level) rows for one email before anything is sent, a level being known by its day offset
+ * (positions move when a policy is edited): a fresh row is inserted, a "failed" row (the server did not accept
+ * it last time) is taken over; any other existing row is left alone. Returns the invoice ids this email won.
  */
 export async function claimReminders(
   store: Store,
@@ -498,8 +499,11 @@ export async function claimReminders(
           updatedAt: now,
         })
         .onConflictDoUpdate({
-          target: [reminders.invoiceId, reminders.level],
+          target: [reminders.invoiceId, reminders.offsetDays],
           set: {
+            level: r.level,
+            template: r.template,
+            policyId: r.policyId,
             status: "claimed",
             emailId,
             claimedAt: now,
