@@ -393,6 +393,7 @@ export async function plannedReminders(
       policies: day.policies,
       contacts: rows.contacts,
       invoices: rows.invoices,
+      byContact: rows.byContact,
       claimedOffset: claimed,
       outstandingBase: rows.outstandingBase,
       at,

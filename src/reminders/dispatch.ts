@@ -276,6 +276,7 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     policies: run.policies,
     contacts: withReminderEmails(rows.contacts, await reminderEmailOverrides(db, org.id)),
     invoices: rows.invoices,
+    byContact: rows.byContact,
     claimedOffset: rows.claimedOffset,
     outstandingBase: rows.outstandingBase,
     pauses: await activePauses(db, org.id, pauseHorizon(run.latest)),

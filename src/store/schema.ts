@@ -84,7 +84,14 @@ export const contacts = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("contacts_org_external").on(t.orgId, t.externalId)],
+  (t) => [
+    uniqueIndex("contacts_org_external").on(t.orgId, t.externalId),
+    // Reminder planning: customers that may change hold state with nothing about to be chased (on hold, or with
+    // a credit limit), found without scanning every customer.
+    index("contacts_hold_or_limit")
+      .on(t.orgId)
+      .where(sql`hold_state = 'on_hold' or credit_limit_minor is not null`),
+  ],
 );
 
 export const invoices = sqliteTable(

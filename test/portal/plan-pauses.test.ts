@@ -23,7 +23,6 @@ const customer: PlanContact = {
 const inv = (id: string, dueDate: string): PlanInvoice => ({
   id,
   contactId: customer.id,
-  externalId: id,
   number: id.toUpperCase(),
   issueDate: "2026-01-01",
   dueDate,

@@ -59,7 +59,6 @@ function invoice(c: PlanContact, over: Partial<PlanInvoice> & { dueDate: string 
   return {
     id: `inv_${n}`,
     contactId: c.id,
-    externalId: `I${n}`,
     number: `INV-${n}`,
     issueDate: "2026-01-01",
     currency: "GBP",
