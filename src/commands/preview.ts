@@ -50,7 +50,7 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
           {
             settings: run.planSettings,
             policies: run.policies,
-            claimedLevel: new Map(),
+            claimedOffset: new Map(),
             outstandingBase: rows.outstandingBase,
             at,
           },

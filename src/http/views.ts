@@ -382,7 +382,7 @@ export async function plannedReminders(
   const last = addDays(first, days - 1);
   const run = await loadRunContext(rdeps, org, { kind: "opening", date: last });
   const rows = await loadPlanRows(db, org, { asOf: first, maxDueDate: run.maxDueDate });
-  const claimed = new Map(rows.claimedLevel);
+  const claimed = new Map(rows.claimedOffset);
   const out: PlannedPreview[] = [];
   for (let d = 0; d < days && out.length < limit; d++) {
     const date = addDays(first, d);
@@ -393,13 +393,15 @@ export async function plannedReminders(
       policies: day.policies,
       contacts: rows.contacts,
       invoices: rows.invoices,
-      claimedLevel: claimed,
+      byContact: rows.byContact,
+      claimedOffset: claimed,
       outstandingBase: rows.outstandingBase,
       at,
     });
     for (const email of plan.emails) {
       for (const p of email.invoices)
-        if (p.due) claimed.set(p.invoice.id, Math.max(claimed.get(p.invoice.id) ?? 0, p.level.level));
+        if (p.due)
+          claimed.set(p.invoice.id, Math.max(claimed.get(p.invoice.id) ?? -Infinity, p.level.offsetDays));
       if (out.length >= limit) continue;
       const r = await day.renderer.render(
         email.level.template,

@@ -16,6 +16,10 @@ export function isValidAddress(address: string): boolean {
 
 /** The valid addresses, trimmed and de-duplicated (case-insensitively), in their order. */
 export function validAddresses(addresses: readonly string[]): string[] {
+  if (addresses.length === 1) {
+    const a = addresses[0]!.trim();
+    return isValidAddress(a) ? [a] : [];
+  }
   const seen = new Set<string>();
   const out: string[] = [];
   for (const raw of addresses) {

@@ -276,7 +276,8 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     policies: run.policies,
     contacts: withReminderEmails(rows.contacts, await reminderEmailOverrides(db, org.id)),
     invoices: rows.invoices,
-    claimedLevel: rows.claimedLevel,
+    byContact: rows.byContact,
+    claimedOffset: rows.claimedOffset,
     outstandingBase: rows.outstandingBase,
     pauses: await activePauses(db, org.id, pauseHorizon(run.latest)),
     at,
@@ -358,14 +359,14 @@ async function sendOne(
   const { db } = store;
   const numbers = planned.invoices.map((p) => p.invoice.number);
   const level = planned.level.level;
-  const claimedLevel = new Map(planned.invoices.filter((p) => p.due).map((p) => [p.invoice.id, p.level]));
+  const claiming = new Map(planned.invoices.filter((p) => p.due).map((p) => [p.invoice.id, p.level]));
   const emailId = newEmailId();
 
   // 1. Claim every (invoice, level) this email is for, before any SMTP traffic.
   const won = await claimReminders(
     store,
     emailId,
-    [...claimedLevel].map(([invoiceId, l]) => ({
+    [...claiming].map(([invoiceId, l]) => ({
       orgId: org.id,
       contactId: planned.contact.id,
       invoiceId,
@@ -405,7 +406,7 @@ async function sendOne(
     ? evaluateContact(contact, fresh.invoices, {
         settings: run.planSettings,
         policies: run.policies,
-        claimedLevel: fresh.claimedLevel,
+        claimedOffset: fresh.claimedOffset,
         outstandingBase: fresh.outstandingBase,
         pauses: freshPauses,
         at,
@@ -415,7 +416,7 @@ async function sendOne(
   const keep = email
     ? [...won].filter((id) =>
         email.invoices.some(
-          (p) => p.invoice.id === id && p.due && p.level.level === claimedLevel.get(id)?.level,
+          (p) => p.invoice.id === id && p.due && p.level.offsetDays === claiming.get(id)?.offsetDays,
         ),
       )
     : [];

@@ -16,6 +16,7 @@ import {
   localMoment,
   minutesOf,
   type SendingWindow,
+  type WindowVerdict,
   windowVerdict,
   zonedInstant,
 } from "./window";
@@ -41,7 +42,6 @@ export interface PlanContact {
 export interface PlanInvoice {
   id: string;
   contactId: string;
-  externalId: string;
   number: string;
   issueDate: IsoDate;
   dueDate: IsoDate;
@@ -79,8 +79,13 @@ export interface PlanInput {
   contacts: readonly PlanContact[];
   /** Open invoices of these contacts (others are ignored). */
   invoices: readonly PlanInvoice[];
-  /** Highest level claimed per invoice (claimed, sent, needs review or rejected: not failed). */
-  claimedLevel: ReadonlyMap<string, number>;
+  /** The same invoices grouped by contact, when the caller has them so (saves grouping them again). */
+  byContact?: ReadonlyMap<string, readonly PlanInvoice[]>;
+  /**
+   * Highest level claimed per invoice (claimed, sent, needs review or rejected: not failed), as its day offset:
+   * a level's identity is its offset, not its position, so editing a policy never makes a sent level due again.
+   */
+  claimedOffset: ReadonlyMap<string, number>;
   /**
    * Amount due on all open, undisputed invoices in the base currency per contact, for the credit-limit check.
    * When absent it is summed from `invoices`.
@@ -103,7 +108,7 @@ export interface PlannedInvoice {
   invoice: PlanInvoice;
   level: PolicyLevel;
   daysOverdue: number;
-  /** Reached a level not yet claimed: this invoice is why the email goes out. */
+  /** Reached a level past every one claimed (by day offset): this invoice is why the email goes out. */
   due: boolean;
 }
 
@@ -112,7 +117,7 @@ export interface PlannedEmail {
   to: string[];
   policy: Policy;
   level: PolicyLevel;
-  /** Oldest due date first. */
+  /** Oldest due date first (then by number). */
   invoices: PlannedInvoice[];
   timeZone: string;
   local: LocalMoment;
@@ -156,23 +161,49 @@ const OPEN: ReadonlySet<InvoiceStatus> = new Set(["authorised", "submitted"]);
 /** Shared per-run caches, so 100,000 customers cost little more than their invoices. */
 export interface PlanCache {
   local: Map<string, LocalMoment>;
+  /** The sending-window verdict per timezone (it depends only on the local moment). */
+  window: Map<string, WindowVerdict>;
   minMinor: Map<string, number>;
-  dayNumber: Map<string, number>;
   validZone: Map<string, boolean>;
+  holdLevel: Map<Policy, PolicyLevel | null>;
+  /** The policy of customers with no policy of their own and no grade. */
+  plainPolicy: Policy | undefined;
 }
 
 export function createPlanCache(): PlanCache {
-  return { local: new Map(), minMinor: new Map(), dayNumber: new Map(), validZone: new Map() };
+  return {
+    local: new Map(),
+    window: new Map(),
+    minMinor: new Map(),
+    validZone: new Map(),
+    holdLevel: new Map(),
+    plainPolicy: undefined,
+  };
 }
 
-function dayNumber(date: IsoDate, cache: PlanCache): number {
-  let n = cache.dayNumber.get(date);
-  if (n === undefined) {
-    n = Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
-    if (cache.dayNumber.size > 50_000) cache.dayNumber.clear();
-    cache.dayNumber.set(date, n);
-  }
-  return n;
+/** Days since 1970-01-01 of an ISO date, read digit by digit (no Date, no allocation). */
+export function dayNumber(date: IsoDate): number {
+  let y =
+    (date.charCodeAt(0) - 48) * 1000 +
+    (date.charCodeAt(1) - 48) * 100 +
+    (date.charCodeAt(2) - 48) * 10 +
+    (date.charCodeAt(3) - 48);
+  const m = (date.charCodeAt(5) - 48) * 10 + (date.charCodeAt(6) - 48);
+  const d = (date.charCodeAt(8) - 48) * 10 + (date.charCodeAt(9) - 48);
+  if (
+    date.length !== 10 ||
+    date.charCodeAt(4) !== 45 ||
+    date.charCodeAt(7) !== 45 ||
+    !(y >= 0 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+  )
+    return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+  // Days from the civil date (proleptic Gregorian), after H. Hinnant's algorithm.
+  if (m <= 2) y -= 1;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 function minMinorFor(currency: string, minAmount: number, cache: PlanCache): number {
@@ -207,6 +238,28 @@ function localFor(at: RunAt, timeZone: string, window: SendingWindow, cache: Pla
   return l;
 }
 
+// Hot-path helpers live at module level: closures made per customer cost an allocation (and, under tsx, a
+// defineProperty for their name) each.
+/** Oldest due date first; invoices due the same day by number, then id (whatever order the rows came in). */
+function byDueDate(a: PlannedInvoice, b: PlannedInvoice): number {
+  const x = a.invoice;
+  const y = b.invoice;
+  if (x.dueDate !== y.dueDate) return x.dueDate < y.dueDate ? -1 : 1;
+  if (x.number !== y.number) return x.number < y.number ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
+
+function skipVerdict(
+  verdict: ContactVerdict,
+  contact: PlanContact,
+  to: string[],
+  level: PolicyLevel,
+  reason: string,
+): ContactVerdict {
+  verdict.skip = { contact, to, level, invoices: verdict.listed, reason };
+  return verdict;
+}
+
 /** Why an open invoice is not chased, or null when it is chaseable. */
 export function notChaseable(inv: PlanInvoice, localDate: IsoDate, minMinor: number): string | null {
   if (!OPEN.has(inv.status)) return `invoice is ${inv.status}`;
@@ -218,11 +271,31 @@ export function notChaseable(inv: PlanInvoice, localDate: IsoDate, minMinor: num
   return null;
 }
 
+function policyOf(
+  contact: PlanContact,
+  input: Pick<PlanInput, "settings" | "policies">,
+  cache: PlanCache,
+): Policy {
+  const plain = contact.policyId === null && contact.grade === null;
+  if (plain && cache.plainPolicy) return cache.plainPolicy;
+  const policy = choosePolicy(
+    {
+      contactPolicyId: contact.policyId,
+      grade: contact.grade,
+      gradePolicies: input.settings.gradePolicies,
+      defaultPolicyId: input.settings.defaultPolicyId,
+    },
+    input.policies,
+  );
+  if (plain) cache.plainPolicy = policy;
+  return policy;
+}
+
 /** Plans one customer. `invoices` are that customer's invoices. */
 export function evaluateContact(
   contact: PlanContact,
   invoices: readonly PlanInvoice[],
-  input: Pick<PlanInput, "settings" | "policies" | "claimedLevel" | "outstandingBase" | "pauses" | "at">,
+  input: Pick<PlanInput, "settings" | "policies" | "claimedOffset" | "outstandingBase" | "pauses" | "at">,
   cache: PlanCache = createPlanCache(),
 ): ContactVerdict {
   const { settings } = input;
@@ -230,17 +303,13 @@ export function evaluateContact(
   if (contact.deleted) return { listed };
   const timeZone = timeZoneOf(contact, settings, cache);
   const local = localFor(input.at, timeZone, settings.window, cache);
-  const today = dayNumber(local.date, cache);
-  const policy = choosePolicy(
-    {
-      contactPolicyId: contact.policyId,
-      grade: contact.grade,
-      gradePolicies: settings.gradePolicies,
-      defaultPolicyId: settings.defaultPolicyId,
-    },
-    input.policies,
-  );
-  const hold = holdLevel(policy);
+  const today = dayNumber(local.date);
+  const policy = policyOf(contact, input, cache);
+  let hold = cache.holdLevel.get(policy);
+  if (hold === undefined) {
+    hold = holdLevel(policy) ?? null;
+    cache.holdLevel.set(policy, hold);
+  }
   const paused = contact.chasingPausedUntil !== null && local.date <= contact.chasingPausedUntil;
 
   let overdueMinor = 0;
@@ -255,19 +324,18 @@ export function evaluateContact(
       continue;
     const pause = input.pauses?.get(inv.id);
     if (pause && local.date <= pause.until) continue;
-    const daysOverdue = today - dayNumber(inv.dueDate, cache);
+    const daysOverdue = today - dayNumber(inv.dueDate);
     if (daysOverdue > 0) overdueMinor += inv.amountDueMinor;
     const level = reachedLevel(policy, daysOverdue);
     if (!level) continue;
     if (hold && level.level >= hold.level) holdLevelReached = true;
-    const due = level.level > (input.claimedLevel.get(inv.id) ?? 0);
+    const claimed = input.claimedOffset.get(inv.id);
+    const due = claimed === undefined || level.offsetDays > claimed;
     if (due) anyDue = true;
     if (!top || level.level > top.level) top = level;
     listed.push({ invoice: inv, level, daysOverdue, due });
   }
-  listed.sort((a, b) =>
-    a.invoice.dueDate < b.invoice.dueDate ? -1 : a.invoice.dueDate > b.invoice.dueDate ? 1 : 0,
-  );
+  if (listed.length > 1) listed.sort(byDueDate);
 
   const verdict: ContactVerdict = { listed };
   const decision = decideHold({
@@ -284,16 +352,17 @@ export function evaluateContact(
 
   if (!anyDue || !top) return verdict;
   const to = validAddresses(contact.emails);
-  const skip = (reason: string): ContactVerdict => ({
-    ...verdict,
-    skip: { contact, to, level: top!, invoices: listed, reason },
-  });
-  if (contact.excluded) return skip("customer is excluded from reminders");
-  if (contact.optedOut) return skip("customer opted out of reminders");
-  if (paused) return skip(`chasing is paused until ${contact.chasingPausedUntil}`);
-  if (to.length === 0) return skip("no valid email address");
-  const open = windowVerdict(local, settings.window, settings.holidays);
-  if (!open.open) return skip(open.reason);
+  if (contact.excluded) return skipVerdict(verdict, contact, to, top, "customer is excluded from reminders");
+  if (contact.optedOut) return skipVerdict(verdict, contact, to, top, "customer opted out of reminders");
+  if (paused)
+    return skipVerdict(verdict, contact, to, top, `chasing is paused until ${contact.chasingPausedUntil}`);
+  if (to.length === 0) return skipVerdict(verdict, contact, to, top, "no valid email address");
+  let open = cache.window.get(timeZone);
+  if (!open) {
+    open = windowVerdict(local, settings.window, settings.holidays);
+    cache.window.set(timeZone, open);
+  }
+  if (!open.open) return skipVerdict(verdict, contact, to, top, open.reason);
   const at =
     input.at.kind === "instant"
       ? input.at.at
@@ -304,19 +373,23 @@ export function evaluateContact(
 
 /** Plans a whole organisation. */
 export function planReminders(input: PlanInput): Plan {
-  const byContact = new Map<string, PlanInvoice[]>();
-  for (const inv of input.invoices) {
-    const list = byContact.get(inv.contactId);
-    if (list) list.push(inv);
-    else byContact.set(inv.contactId, [inv]);
+  let byContact = input.byContact;
+  if (!byContact) {
+    const grouped = new Map<string, PlanInvoice[]>();
+    for (const inv of input.invoices) {
+      const list = grouped.get(inv.contactId);
+      if (list) list.push(inv);
+      else grouped.set(inv.contactId, [inv]);
+    }
+    byContact = grouped;
   }
   const cache = createPlanCache();
   const plan: Plan = { emails: [], skipped: [], holds: [] };
   const none: PlanInvoice[] = [];
   for (const contact of input.contacts) {
     const mine = byContact.get(contact.id);
-    // Nothing open and not on hold: nothing to send, place or release.
-    if (!mine && contact.holdState === "none") continue;
+    // Nothing open that can reach a level, not on hold and no credit limit: nothing to send, place or release.
+    if (!mine && contact.holdState === "none" && contact.creditLimitMinor === null) continue;
     const v = evaluateContact(contact, mine ?? none, input, cache);
     if (v.email) plan.emails.push(v.email);
     if (v.skip) plan.skipped.push(v.skip);

@@ -1,14 +1,16 @@
 /**
  * Reminder policies as data. A policy is an ordered list of levels; level N (1-based) is the N-th entry.
  * Each level has a day offset from the due date (negative = before due, a courtesy note), the template it
- * sends, and optionally "place a credit hold".
+ * sends, and optionally "place a credit hold". The offset is a level's identity (offsets are strictly
+ * increasing, so unique within a policy): claims record it, and an invoice is due a level only when that
+ * level's offset is past every offset already claimed for it, whatever edits moved the positions since.
  *
  * PURE: no store, no clock, no node imports.
  */
 import { z } from "zod";
 
 export interface PolicyLevel {
-  /** 1-based position in the policy: what claims, the CLI and `preview --level` call the level. */
+  /** 1-based position in the policy: what people, the CLI and `preview --level` call the level. */
   level: number;
   offsetDays: number;
   /** Template name under templates/reminders (or an organisation override). */

@@ -245,7 +245,6 @@ const contactCols = {
 const invoiceCols = {
   id: invoices.id,
   contactId: invoices.contactId,
-  externalId: invoices.externalId,
   number: invoices.number,
   issueDate: invoices.issueDate,
   dueDate: invoices.dueDate,
@@ -264,9 +263,15 @@ const openInvoice = (orgId: string) =>
 export interface PlanRows {
   contacts: PlanContact[];
   invoices: PlanInvoice[];
-  claimedLevel: Map<string, number>;
-  /** Present when computed in SQL; otherwise planning sums it from `invoices`. */
+  /** Highest day offset claimed per invoice (a level's stable identity; see reminders.offset_days). */
+  claimedOffset: Map<string, number>;
+  /**
+   * Per contact with a credit limit, when computed in SQL (planning sums it from `invoices` for the others, where
+   * it does not matter).
+   */
   outstandingBase?: Map<string, number>;
+  /** `invoices` grouped by contact, when the loader has them so. */
+  byContact?: Map<string, PlanInvoice[]>;
 }
 
 /** Latest monitor grade per contact on or before `asOf` (none when the monitor has not run). */
@@ -289,37 +294,47 @@ async function latestGrades(
   return new Map(rows.map((r) => [r.contactId, r.grade]));
 }
 
-interface RawContact {
-  id: string;
-  external_id: string;
-  name: string;
-  emails: string;
-  timezone: string | null;
-  policy_id: string | null;
-  chasing_paused_until: string | null;
-  excluded: number;
-  opted_out: number;
-  hold_state: "none" | "on_hold";
-  credit_limit_minor: number | null;
-}
+/** Contact columns planning reads, in this order (rows come back as arrays). */
+const PLAN_CONTACT_COLS =
+  sql.raw(`c.id, c.external_id, c.name, c.emails, c.timezone, c.policy_id, c.chasing_paused_until,
+  c.excluded, c.opted_out, c.hold_state = 'on_hold', c.credit_limit_minor`);
+type ContactRow = [
+  id: string,
+  externalId: string,
+  name: string,
+  emails: string,
+  timezone: string | null,
+  policyId: string | null,
+  chasingPausedUntil: string | null,
+  excluded: number,
+  optedOut: number,
+  onHold: number,
+  creditLimitMinor: number | null,
+  /** Amount due on open, undisputed base-currency invoices; only for contacts with a credit limit. */
+  outstandingBase: number | null,
+];
 
-interface RawInvoice {
-  id: string;
-  contact_id: string;
-  external_id: string;
-  number: string;
-  issue_date: string;
-  due_date: string;
-  currency: string;
-  total_minor: number;
-  amount_credited_minor: number;
-  amount_due_minor: number;
-  status: PlanInvoice["status"];
-  disputed_at: number | null;
-  pay_url: string | null;
-}
+type InvoiceRow = [
+  id: string,
+  contactId: string,
+  number: string,
+  issueDate: string,
+  dueDate: string,
+  currency: string,
+  totalMinor: number,
+  amountCreditedMinor: number,
+  amountDueMinor: number,
+  submitted: number,
+  disputedAt: number | null,
+  payUrl: string | null,
+];
 
 function parseEmails(text: string): string[] {
+  // The common case, one plain address: no JSON.parse (planning reads every contact that owes something).
+  if (text.length > 4 && text.startsWith('["') && text.endsWith('"]')) {
+    const inner = text.slice(2, -2);
+    if (!inner.includes('"') && !inner.includes("\\")) return [inner];
+  }
   try {
     const v: unknown = JSON.parse(text);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
@@ -328,12 +343,33 @@ function parseEmails(text: string): string[] {
   }
 }
 
+function planContact(r: ContactRow, grade: string | null): PlanContact {
+  return {
+    id: r[0],
+    externalId: r[1],
+    name: r[2],
+    emails: parseEmails(r[3]),
+    timezone: r[4],
+    policyId: r[5],
+    chasingPausedUntil: r[6],
+    excluded: r[7] !== 0,
+    optedOut: r[8] !== 0,
+    holdState: r[9] ? "on_hold" : "none",
+    creditLimitMinor: r[10],
+    deleted: false,
+    grade,
+  };
+}
+
 /**
- * Rows for planning a whole organisation, in three plain passes (this is the hot path: 100,000 customers must
- * plan within a few times a bare scan of their overdue invoices): every live contact that owes something or is
- * on hold (nobody else can get a reminder or a hold change); the open invoices that
- * can have reached a level by `maxDueDate`, plus every open invoice of customers with a credit limit (the
- * planner sums their outstanding balance from them); and the highest level claimed per open invoice.
+ * Rows for planning a whole organisation. This is the hot path (100,000 customers must plan within a few times a
+ * bare scan of their overdue invoices), so it reads as little as can matter, as arrays:
+ * - the open invoices that can have reached a level by `maxDueDate` (the latest local date plus the longest
+ *   lead of any policy), ordered by customer so that they arrive grouped;
+ * - the live customers owning one of them, and those on hold (they may be released) or with a credit limit and
+ *   something open (they may go over it), with what they owe in the base currency summed in SQL when they
+ *   have a credit limit;
+ * - the highest day offset claimed per invoice.
  */
 export async function loadPlanRows(
   db: Db,
@@ -341,63 +377,86 @@ export async function loadPlanRows(
   opts: { asOf: string; maxDueDate: string },
 ): Promise<PlanRows> {
   const grades = await latestGrades(db, org.id, opts.asOf);
-  const rawContacts = await db.all<RawContact>(
-    sql`select id, external_id, name, emails, timezone, policy_id, chasing_paused_until, excluded, opted_out,
-               hold_state, credit_limit_minor
-        from contacts
-        where org_id = ${org.id} and deleted = 0
-          and (hold_state = 'on_hold' or id in (
-            select contact_id from invoices where org_id = ${org.id} and status in ('authorised', 'submitted')
-              and amount_due_minor > 0))`,
+  const reachable = sql`org_id = ${org.id} and status in ('authorised', 'submitted') and amount_due_minor > 0
+    and due_date <= ${opts.maxDueDate}`;
+  const invoiceRows = await db.values<InvoiceRow>(
+    sql`select id, contact_id, number, issue_date, due_date, currency, total_minor,
+               amount_credited_minor, amount_due_minor, status = 'submitted', disputed_at, pay_url
+        from invoices where ${reachable} order by contact_id`,
   );
-  const planContacts: PlanContact[] = rawContacts.map((c) => ({
-    id: c.id,
-    externalId: c.external_id,
-    name: c.name,
-    emails: parseEmails(c.emails),
-    timezone: c.timezone,
-    policyId: c.policy_id,
-    chasingPausedUntil: c.chasing_paused_until,
-    excluded: Boolean(c.excluded),
-    optedOut: Boolean(c.opted_out),
-    holdState: c.hold_state,
-    creditLimitMinor: c.credit_limit_minor,
-    deleted: false,
-    grade: grades.get(c.id) ?? null,
-  }));
-  const rawInvoices = await db.all<RawInvoice>(
-    sql`select id, contact_id, external_id, number, issue_date, due_date, currency, total_minor,
-               amount_credited_minor, amount_due_minor, status, disputed_at, pay_url
-        from invoices
-        where org_id = ${org.id} and status in ('authorised', 'submitted') and amount_due_minor > 0
-          and (due_date <= ${opts.maxDueDate}
-               or contact_id in (select id from contacts where org_id = ${org.id} and credit_limit_minor is not null))`,
+  const planInvoices: PlanInvoice[] = new Array(invoiceRows.length);
+  const byContact = new Map<string, PlanInvoice[]>();
+  let run: PlanInvoice[] | undefined;
+  let runContact = "";
+  for (let k = 0; k < invoiceRows.length; k++) {
+    const i = invoiceRows[k]!;
+    const inv: PlanInvoice = {
+      id: i[0],
+      contactId: i[1],
+      number: i[2],
+      issueDate: i[3],
+      dueDate: i[4],
+      currency: i[5],
+      totalMinor: i[6],
+      amountCreditedMinor: i[7],
+      amountDueMinor: i[8],
+      status: i[9] ? "submitted" : "authorised",
+      disputedAt: i[10],
+      payUrl: i[11],
+    };
+    planInvoices[k] = inv;
+    // Grouped by the ORDER BY; a customer seen again (not expected) joins its list.
+    if (run === undefined || inv.contactId !== runContact) {
+      runContact = inv.contactId;
+      run = byContact.get(runContact);
+      if (!run) {
+        run = [];
+        byContact.set(runContact, run);
+      }
+    }
+    run.push(inv);
+  }
+
+  const outstanding = sql.raw(`case when c.credit_limit_minor is null then null else (
+      select coalesce(sum(i.amount_due_minor), 0) from invoices i
+      where i.org_id = c.org_id and i.contact_id = c.id and i.status in ('authorised', 'submitted')
+        and i.amount_due_minor > 0 and i.disputed_at is null and i.currency = `);
+  const owing = await db.values<ContactRow>(
+    sql`select ${PLAN_CONTACT_COLS}, ${outstanding}${org.baseCurrency}) end
+        from contacts c
+        where c.id in (select contact_id from invoices where ${reachable})
+          and c.org_id = ${org.id} and c.deleted = 0`,
   );
-  const planInvoices: PlanInvoice[] = rawInvoices.map((i) => ({
-    id: i.id,
-    contactId: i.contact_id,
-    externalId: i.external_id,
-    number: i.number,
-    issueDate: i.issue_date,
-    dueDate: i.due_date,
-    currency: i.currency,
-    totalMinor: i.total_minor,
-    amountCreditedMinor: i.amount_credited_minor,
-    amountDueMinor: i.amount_due_minor,
-    status: i.status,
-    disputedAt: i.disputed_at,
-    payUrl: i.pay_url,
-  }));
-  const claimRows = await db.all<{ invoice_id: string; level: number }>(
-    sql`select invoice_id, max(level) as level from reminders
+  const others = await db.values<ContactRow>(
+    sql`select ${PLAN_CONTACT_COLS}, ${outstanding}${org.baseCurrency}) end
+        from contacts c
+        where c.org_id = ${org.id} and (c.hold_state = 'on_hold' or c.credit_limit_minor is not null)
+          and c.deleted = 0
+          and (c.hold_state = 'on_hold' or exists (
+            select 1 from invoices i where i.org_id = c.org_id and i.contact_id = c.id
+              and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0))
+          and not exists (
+            select 1 from invoices i where i.org_id = c.org_id and i.contact_id = c.id
+              and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
+              and i.due_date <= ${opts.maxDueDate})`,
+  );
+  const planContacts: PlanContact[] = [];
+  const outstandingBase = new Map<string, number>();
+  const add = (r: ContactRow) => {
+    planContacts.push(planContact(r, grades.get(r[0]) ?? null));
+    if (r[11] !== null) outstandingBase.set(r[0], r[11]);
+  };
+  for (const r of owing) add(r);
+  for (const r of others) add(r);
+
+  const claimRows = await db.values<[invoiceId: string, offsetDays: number]>(
+    sql`select invoice_id, max(offset_days) from reminders
         where org_id = ${org.id} and status <> 'failed'
         group by invoice_id`,
   );
-  return {
-    contacts: planContacts,
-    invoices: planInvoices,
-    claimedLevel: new Map(claimRows.map((r) => [r.invoice_id, r.level])),
-  };
+  const claimedOffset = new Map<string, number>();
+  for (const r of claimRows) claimedOffset.set(r[0], r[1]);
+  return { contacts: planContacts, invoices: planInvoices, byContact, claimedOffset, outstandingBase };
 }
 
 /** One customer's rows, re-read (the re-check after claiming); claims of `exceptEmailId` are left out. */
@@ -419,7 +478,7 @@ export async function loadContactRows(
     .from(invoices)
     .where(and(openInvoice(org.id), eq(invoices.contactId, contactId)))) as PlanInvoice[];
   const claimRows = (await db
-    .select({ invoiceId: reminders.invoiceId, level: sql<number>`max(${reminders.level})` })
+    .select({ invoiceId: reminders.invoiceId, offsetDays: sql<number>`max(${reminders.offsetDays})` })
     .from(reminders)
     .where(
       and(
@@ -428,14 +487,14 @@ export async function loadContactRows(
         exceptEmailId ? ne(reminders.emailId, exceptEmailId) : undefined,
       ),
     )
-    .groupBy(reminders.invoiceId)) as { invoiceId: string; level: number }[];
+    .groupBy(reminders.invoiceId)) as { invoiceId: string; offsetDays: number }[];
   let base = 0;
   for (const i of invoiceRows)
     if (i.disputedAt === null && i.currency === org.baseCurrency) base += i.amountDueMinor;
   return {
     contacts: planContacts,
     invoices: invoiceRows,
-    claimedLevel: new Map(claimRows.map((r) => [r.invoiceId, r.level])),
+    claimedOffset: new Map(claimRows.map((r) => [r.invoiceId, r.offsetDays])),
     outstandingBase: new Map([[contactId, base]]),
   };
 }
@@ -466,9 +525,9 @@ export function newEmailId(): string {
 }
 
 /**
- * Claims (invoice, level) rows for one email before anything is sent: a fresh row is inserted, a "failed"
- * row (the server did not accept it last time) is taken over; any other existing row is left alone. Returns
- * the invoice ids this email won.
+ * Claims (invoice, level) rows for one email before anything is sent, a level being known by its day offset
+ * (positions move when a policy is edited): a fresh row is inserted, a "failed" row (the server did not accept
+ * it last time) is taken over; any other existing row is left alone. Returns the invoice ids this email won.
  */
 export async function claimReminders(
   store: Store,
@@ -498,8 +557,11 @@ export async function claimReminders(
           updatedAt: now,
         })
         .onConflictDoUpdate({
-          target: [reminders.invoiceId, reminders.level],
+          target: [reminders.invoiceId, reminders.offsetDays],
           set: {
+            level: r.level,
+            template: r.template,
+            policyId: r.policyId,
             status: "claimed",
             emailId,
             claimedAt: now,

@@ -84,7 +84,14 @@ export const contacts = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("contacts_org_external").on(t.orgId, t.externalId)],
+  (t) => [
+    uniqueIndex("contacts_org_external").on(t.orgId, t.externalId),
+    // Reminder planning: customers that may change hold state with nothing about to be chased (on hold, or with
+    // a credit limit), found without scanning every customer.
+    index("contacts_hold_or_limit")
+      .on(t.orgId)
+      .where(sql`hold_state = 'on_hold' or credit_limit_minor is not null`),
+  ],
 );
 
 export const invoices = sqliteTable(
@@ -402,7 +409,13 @@ export const reminders = sqliteTable(
     invoiceId: text("invoice_id")
       .notNull()
       .references(() => invoices.id),
+    /** The level's 1-based position in its policy when claimed (for people; policies can be edited later). */
     level: integer("level").notNull(),
+    /**
+     * The level's day offset from the due date: its stable identity. Claims are unique per (invoice, offset),
+     * and an invoice is due a level only when its offset is past every offset claimed for it, so inserting,
+     * removing or reordering levels in a policy never resends or re-reaches a level already sent.
+     */
     offsetDays: integer("offset_days").notNull(),
     template: text("template").notNull(),
     policyId: text("policy_id").notNull(),
@@ -418,7 +431,7 @@ export const reminders = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    uniqueIndex("reminders_invoice_level").on(t.invoiceId, t.level),
+    uniqueIndex("reminders_invoice_offset").on(t.invoiceId, t.offsetDays),
     index("reminders_org_status").on(t.orgId, t.status),
     index("reminders_email").on(t.emailId),
     index("reminders_contact").on(t.contactId),

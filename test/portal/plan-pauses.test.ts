@@ -23,7 +23,6 @@ const customer: PlanContact = {
 const inv = (id: string, dueDate: string): PlanInvoice => ({
   id,
   contactId: customer.id,
-  externalId: id,
   number: id.toUpperCase(),
   issueDate: "2026-01-01",
   dueDate,
@@ -51,7 +50,7 @@ function plan(date: string, pauses: Map<string, { kind: "paid" | "promise"; unti
     policies: new Map([[policy.id, policy]]),
     contacts: [customer],
     invoices: [inv("inv_a", "2026-03-01"), inv("inv_b", "2026-03-02")],
-    claimedLevel: new Map(),
+    claimedOffset: new Map(),
     pauses,
     at: { kind: "opening", date },
   });

@@ -59,7 +59,6 @@ function invoice(c: PlanContact, over: Partial<PlanInvoice> & { dueDate: string 
   return {
     id: `inv_${n}`,
     contactId: c.id,
-    externalId: `I${n}`,
     number: `INV-${n}`,
     issueDate: "2026-01-01",
     currency: "GBP",
@@ -82,7 +81,7 @@ function plan(contacts: PlanContact[], invoices: PlanInvoice[], over: Partial<Pl
     policies,
     contacts,
     invoices,
-    claimedLevel: new Map(),
+    claimedOffset: new Map(),
     at: { kind: "instant", at: TUESDAY_10AM },
     ...over,
   });
@@ -179,9 +178,10 @@ describe("planning: who gets an email", () => {
   it("plans nothing once the level an invoice reached is claimed, and plans the next level when reached", () => {
     const c = contact();
     const inv = invoice(c, { dueDate: "2026-03-09" });
-    expect(plan([c], [inv], { claimedLevel: new Map([[inv.id, 2]]) }).emails).toEqual([]);
+    // Level 2 of the default policy (+1) claimed: claims carry the level's day offset.
+    expect(plan([c], [inv], { claimedOffset: new Map([[inv.id, 1]]) }).emails).toEqual([]);
     const later = plan([c], [inv], {
-      claimedLevel: new Map([[inv.id, 2]]),
+      claimedOffset: new Map([[inv.id, 1]]),
       at: { kind: "instant", at: TUESDAY_10AM + 6 * 86_400_000 },
     });
     expect(later.emails[0]?.level.level).toBe(3);

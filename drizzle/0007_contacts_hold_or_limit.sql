@@ -1,0 +1,1 @@
+CREATE INDEX `contacts_hold_or_limit` ON `contacts` (`org_id`) WHERE hold_state = 'on_hold' or credit_limit_minor is not null;
