@@ -207,7 +207,7 @@ function invoiceAsOf(
     if (next[first] === -1) {
       // One allocation (the usual case): no list to build or sort.
       const a = allocations[first]!;
-      const day = dayNumber(a.date);
+      const day = a.date === inv.paidOn && paidOnDay !== null ? paidOnDay : dayNumber(a.date);
       if (day <= asOfDay) {
         if (a.kind === "payment") {
           paid = a.amountMinor;

@@ -87,6 +87,8 @@ export interface CustomerFeatures {
 /** Chooses the customer's reporting currency (see the module comment). */
 export function reportingCurrency(invoices: readonly InvoiceAsOf[], baseCurrency: string): string {
   if (invoices.length === 0) return baseCurrency;
+  const first = invoices[0]!.currency;
+  if (invoices.every((inv) => inv.currency === first)) return first;
   const counts = new Map<string, number>();
   for (const inv of invoices) counts.set(inv.currency, (counts.get(inv.currency) ?? 0) + 1);
   let best = baseCurrency;
