@@ -7,15 +7,13 @@
  *     customer's late_probability. Two baselines are computed in the same run from the same information.
  * (b) Deterioration: settlement dates of random customers are shifted later (+10, +15 days) from a random
  *     invoice on; the monitor runs every day and we count alerts (one per episode).
- * (c) Speed: 10,000 customers / 1,000,000 invoices, scoreOrganisation against one SQL aggregate pass over the same
- *     invoices in in-memory SQLite (better-sqlite3), measured in the same run.
+ * The speed target (10,000 customers / 1,000,000 invoices against a SQL floor) is measured by
+ * bench/score-speed.ts, which generates its own data.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { addDays, parseDecimalToMinor } from "../src/model";
 import {
-  assessOrganisation,
   dayNumber,
   detectEpisodes,
   fitLogistic,
@@ -576,134 +574,21 @@ function summary(xs: readonly number[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// (c) Speed
-
-function generate(customers: number, perCustomer: number, asOf: string, seed: number): OrgInput {
-  const rnd = mulberry32(seed);
-  const gauss = (): number => {
-    const u = Math.max(1e-12, rnd());
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-  };
-  const contacts: MonitorContact[] = [];
-  const invoices: MonitorInvoice[] = [];
-  const allocations: MonitorAllocation[] = [];
-  const asOfDay = dayNumber(asOf);
-  const dates: string[] = [];
-  const first = addDays(asOf, -800);
-  for (let d = 0; d <= 900; d++) dates.push(addDays(first, d));
-  const date = (day: number): string =>
-    dates[day - dayNumber(first)] ?? addDays(first, day - dayNumber(first));
-  let seq = 0;
-  for (let c = 0; c < customers; c++) {
-    const id = `con_${c}`;
-    contacts.push({
-      id,
-      externalId: `C${c}`,
-      name: `Customer ${c}`,
-      creditLimitMinor: rnd() < 0.3 ? 500_000 : null,
-    });
-    const mu = -3 + 10 * gauss();
-    const sd = 3 + 6 * rnd();
-    const startDay = dayNumber(first) + Math.floor(rnd() * 60);
-    for (let k = 0; k < perCustomer; k++) {
-      const issueDay = startDay + Math.floor((k * 720) / perCustomer);
-      const dueDay = issueDay + 30;
-      const total = 1000 + Math.floor(rnd() * 500_000);
-      const settleDay = Math.max(issueDay, dueDay + Math.round(mu + sd * gauss()));
-      const invId = `inv_${seq++}`;
-      const paid = settleDay <= asOfDay;
-      invoices.push({
-        id: invId,
-        contactId: id,
-        number: String(seq),
-        issueDate: date(issueDay),
-        dueDate: date(dueDay),
-        currency: "GBP",
-        totalMinor: total,
-        amountPaidMinor: paid ? total : 0,
-        amountCreditedMinor: 0,
-        amountDueMinor: paid ? 0 : total,
-        status: paid ? "paid" : "authorised",
-        paidOn: paid ? date(settleDay) : null,
-      });
-      if (paid)
-        allocations.push({ invoiceId: invId, amountMinor: total, date: date(settleDay), kind: "payment" });
-    }
-  }
-  return { baseCurrency: "GBP", contacts, invoices, allocations };
-}
-
-function evaluateSpeed(): void {
-  console.log("\n(c) SPEED: 10,000 customers, 1,000,000 invoices (seeded), as of 2025-12-31");
-  const asOf = "2025-12-31";
-  const input = generate(10_000, 100, asOf, 42);
-  const db = new Database(":memory:");
-  db.exec(
-    "CREATE TABLE invoices (id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, issue_date TEXT NOT NULL, due_date TEXT NOT NULL, total_minor INTEGER NOT NULL, amount_due_minor INTEGER NOT NULL, paid_on TEXT)",
-  );
-  const insert = db.prepare("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?)");
-  db.transaction(() => {
-    for (const i of input.invoices) {
-      insert.run(i.id, i.contactId, i.issueDate, i.dueDate, i.totalMinor, i.amountDueMinor, i.paidOn);
-    }
-  })();
-  const query = db.prepare(`
-    SELECT contact_id, count(*) AS n, sum(total_minor) AS total, sum(amount_due_minor) AS outstanding,
-      sum(CASE WHEN amount_due_minor > 0 AND due_date < @asOf THEN amount_due_minor ELSE 0 END) AS overdue,
-      avg(CASE WHEN paid_on IS NOT NULL THEN julianday(paid_on) - julianday(due_date) END) AS avg_days,
-      sum(CASE WHEN paid_on > due_date THEN 1 ELSE 0 END) AS late
-    FROM invoices WHERE issue_date <= @asOf GROUP BY contact_id`);
-  const time = (f: () => unknown): number => {
-    const t0 = performance.now();
-    f();
-    return performance.now() - t0;
-  };
-  const sqlTimes: number[] = [];
-  const monTimes: number[] = [];
-  let groups = 0;
-  let scored = 0;
-  // One untimed warm-up of each (JIT, SQLite page cache), then three timed runs each; the median is reported.
-  query.all({ asOf });
-  scoreOrganisation(input, asOf);
-  for (let i = 0; i < 3; i++) {
-    sqlTimes.push(time(() => (groups = query.all({ asOf }).length)));
-    monTimes.push(time(() => (scored = scoreOrganisation(input, asOf).length)));
-  }
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
-  const sqlMs = med(sqlTimes);
-  const monMs = med(monTimes);
-  console.log(
-    `    SQL aggregate pass (floor): ${sqlTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${sqlMs.toFixed(0)} ms (${groups} groups)`,
-  );
-  console.log(
-    `    scoreOrganisation:          ${monTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${monMs.toFixed(0)} ms (${scored} customers)`,
-  );
-  const m = assessOrganisation(input, asOf).model;
-  console.log(`    (model fitted on ${m.trainingRows} training rows, kind ${m.kind})`);
-  console.log(
-    `    ratio monitor / SQL floor: ${(monMs / sqlMs).toFixed(2)}x (target <= 5x: ${monMs / sqlMs <= 5 ? "MET" : "MISSED"})`,
-  );
-  db.close();
-}
-
-// ---------------------------------------------------------------------------------------------------------
 
 function main(): void {
   if (!existsSync(DATA)) {
     console.log(`monitor-eval: evaluation data not found at ${DATA}`);
-    console.log("monitor-eval: see /work/shared/data/ibm-ar/README.md; skipping (a) and (b).");
-  } else {
-    const raw = loadRaw();
-    console.log(
-      `IBM AR ledger: ${raw.length} invoices, ${new Set(raw.map((r) => r.customer)).size} customers (${DATA})`,
-    );
-    const input = toInput(raw);
-    const onlyArg = process.argv[2];
-    if (!onlyArg || onlyArg === "a") evaluatePrediction(raw, input);
-    if (!onlyArg || onlyArg === "b") evaluateDeterioration(raw);
-    if (onlyArg && onlyArg !== "c") return;
+    console.log("monitor-eval: see /work/shared/data/ibm-ar/README.md; for speed run bench/score-speed.ts.");
+    return;
   }
-  evaluateSpeed();
+  const raw = loadRaw();
+  console.log(
+    `IBM AR ledger: ${raw.length} invoices, ${new Set(raw.map((r) => r.customer)).size} customers (${DATA})`,
+  );
+  const input = toInput(raw);
+  const onlyArg = process.argv[2];
+  if (!onlyArg || onlyArg === "a") evaluatePrediction(raw, input);
+  if (!onlyArg || onlyArg === "b") evaluateDeterioration(raw);
 }
 
 main();

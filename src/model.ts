@@ -202,7 +202,11 @@ export const AGING_BUCKETS: readonly AgingBucket[] = ["current", "1-30", "31-60"
 
 /** Which aging bucket an open invoice falls in on `asOf`. */
 export function agingBucket(dueDate: IsoDate, asOf: IsoDate): AgingBucket {
-  const late = daysBetween(dueDate, asOf);
+  return agingBucketOfDays(daysBetween(dueDate, asOf));
+}
+
+/** The aging bucket of an open invoice `late` days past its due date (0 or less: not yet due). */
+export function agingBucketOfDays(late: number): AgingBucket {
   if (late <= 0) return "current";
   if (late <= 30) return "1-30";
   if (late <= 60) return "31-60";

@@ -71,7 +71,7 @@ export interface LedgerAsOf {
   creditsByContact: Map<string, CreditAsOf[]>;
 }
 
-const IGNORED_STATUSES = new Set(["draft", "void", "deleted"]);
+const ignored = (status: string): boolean => status === "draft" || status === "void" || status === "deleted";
 
 interface AllocLite {
   day: number;
@@ -80,42 +80,89 @@ interface AllocLite {
   kind: "payment" | "credit_note";
 }
 
+/**
+ * Each invoice's allocations, as a linked list over allocation indices (`head[invoice]`, `next[allocation]`, -1
+ * ends a list), in input order. Invoice ids are unique (they are store keys). While allocations come in the
+ * order of their invoices (as generated ledgers and many exports give them) they are matched by walking both
+ * lists; the first allocation whose invoice is not found at or after the previous one's switches to a map of
+ * all invoice ids (a million-entry string map costs more than the rest of this function).
+ */
+function allocationLists(
+  invoices: OrgInput["invoices"],
+  allocations: readonly MonitorAllocation[],
+): { head: Int32Array; next: Int32Array } {
+  const head = new Int32Array(invoices.length).fill(-1);
+  const tail = new Int32Array(invoices.length);
+  const next = new Int32Array(allocations.length).fill(-1);
+  let index: Map<string, number> | null = null;
+  let at = 0;
+  for (let k = 0; k < allocations.length; k++) {
+    const id = allocations[k]!.invoiceId;
+    let j = -1;
+    if (index === null) {
+      for (let s = at; s < invoices.length; s++) {
+        if (invoices[s]!.id === id) {
+          j = s;
+          break;
+        }
+      }
+      if (j < 0) {
+        index = new Map();
+        for (let s = 0; s < invoices.length; s++) index.set(invoices[s]!.id, s);
+      } else at = j;
+    }
+    if (index !== null) j = index.get(id) ?? -1;
+    if (j < 0) continue;
+    if (head[j] === -1) head[j] = k;
+    else next[tail[j]!] = k;
+    tail[j] = k;
+  }
+  return { head, next };
+}
+
 /** Restricts an organisation's ledger to what was known on `asOf`. Pure. */
 export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
   const asOfDay = dayNumber(asOf);
+  const allocations = input.allocations;
+  const invoices = input.invoices;
 
-  // Most invoices have one allocation: keep it unwrapped (1M-row ledgers would otherwise allocate 1M arrays).
-  const allocsByInvoice = new Map<string, MonitorAllocation | MonitorAllocation[]>();
   const creditUsed = new Map<string, number>();
-  for (const a of input.allocations) {
-    const prev = allocsByInvoice.get(a.invoiceId);
-    if (prev === undefined) allocsByInvoice.set(a.invoiceId, a);
-    else if (Array.isArray(prev)) prev.push(a);
-    else allocsByInvoice.set(a.invoiceId, [prev, a]);
+  for (const a of allocations) {
     if (a.kind === "credit_note" && a.creditNoteId && dayNumber(a.date) <= asOfDay) {
       creditUsed.set(a.creditNoteId, (creditUsed.get(a.creditNoteId) ?? 0) + a.amountMinor);
     }
   }
+  const { head, next } = allocationLists(invoices, allocations);
 
   const contacts = input.contacts.filter((c) => !c.deleted).sort((a, b) => cmp(a.id, b.id));
   const invoicesByContact = new Map<string, InvoiceAsOf[]>();
   for (const c of contacts) invoicesByContact.set(c.id, []);
 
-  for (const inv of input.invoices) {
-    if (IGNORED_STATUSES.has(inv.status) || inv.totalMinor <= 0) continue;
-    const list = invoicesByContact.get(inv.contactId);
+  // Invoices usually come grouped by customer: remember the last customer's list.
+  let lastContact: string | null = null;
+  let lastList: InvoiceAsOf[] | undefined;
+  for (let j = 0; j < invoices.length; j++) {
+    const inv = invoices[j]!;
+    if (ignored(inv.status) || inv.totalMinor <= 0) continue;
+    let list: InvoiceAsOf[] | undefined;
+    if (inv.contactId === lastContact) list = lastList;
+    else {
+      list = invoicesByContact.get(inv.contactId);
+      lastContact = inv.contactId;
+      lastList = list;
+    }
     if (!list) continue;
     const issueDay = dayNumber(inv.issueDate);
     if (issueDay > asOfDay) continue;
-    list.push(invoiceAsOf(inv, issueDay, asOfDay, allocsByInvoice.get(inv.id)));
+    list.push(invoiceAsOf(inv, issueDay, asOfDay, allocations, head[j]!, next));
   }
   for (const list of invoicesByContact.values()) {
-    list.sort((a, b) => a.issueDay - b.issueDay || a.dueDay - b.dueDay || cmp(a.id, b.id));
+    if (!sortedByIssue(list)) list.sort(byIssue);
   }
 
   const creditsByContact = new Map<string, CreditAsOf[]>();
   for (const cn of input.creditNotes ?? []) {
-    if (IGNORED_STATUSES.has(cn.status) || dayNumber(cn.issueDate) > asOfDay) continue;
+    if (ignored(cn.status) || dayNumber(cn.issueDate) > asOfDay) continue;
     if (!invoicesByContact.has(cn.contactId)) continue;
     const unapplied = cn.totalMinor - (creditUsed.get(cn.id) ?? 0);
     if (unapplied <= 0) continue;
@@ -133,22 +180,51 @@ export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
   return { asOf, asOfDay, baseCurrency: input.baseCurrency, contacts, invoicesByContact, creditsByContact };
 }
 
+const byIssue = (a: InvoiceAsOf, b: InvoiceAsOf): number =>
+  a.issueDay - b.issueDay || a.dueDay - b.dueDay || cmp(a.id, b.id);
+
+function sortedByIssue(list: readonly InvoiceAsOf[]): boolean {
+  for (let i = 1; i < list.length; i++) if (byIssue(list[i - 1]!, list[i]!) > 0) return false;
+  return true;
+}
+
 function invoiceAsOf(
   inv: OrgInput["invoices"][number],
   issueDay: number,
   asOfDay: number,
-  rows: MonitorAllocation | MonitorAllocation[] | undefined,
+  allocations: readonly MonitorAllocation[],
+  first: number,
+  next: Int32Array,
 ): InvoiceAsOf {
   const paidOnDay = inv.paidOn ? dayNumber(inv.paidOn) : null;
 
-  if (rows !== undefined) {
-    const allocs = toKnown(rows, asOfDay);
+  if (first >= 0) {
     let paid = 0;
     let credited = 0;
     let paymentCount = 0;
     let settledOn: IsoDate | null = null;
     let settledDay: number | null = null;
-    if (allocs.length > 0) {
+    if (next[first] === -1) {
+      // One allocation (the usual case): no list to build or sort.
+      const a = allocations[first]!;
+      const day = a.date === inv.paidOn && paidOnDay !== null ? paidOnDay : dayNumber(a.date);
+      if (day <= asOfDay) {
+        if (a.kind === "payment") {
+          paid = a.amountMinor;
+          paymentCount = 1;
+        } else credited = a.amountMinor;
+        if (paid + credited >= inv.totalMinor) {
+          settledOn = a.date;
+          settledDay = day;
+        }
+      }
+    } else {
+      const allocs: AllocLite[] = [];
+      for (let k = first; k !== -1; k = next[k]!) {
+        const a = allocations[k]!;
+        const day = dayNumber(a.date);
+        if (day <= asOfDay) allocs.push({ day, date: a.date, amountMinor: a.amountMinor, kind: a.kind });
+      }
       allocs.sort((a, b) => a.day - b.day || (a.kind === b.kind ? 0 : a.kind === "credit_note" ? -1 : 1));
       for (const a of allocs) {
         if (a.kind === "payment") {
@@ -167,70 +243,66 @@ function invoiceAsOf(
       settledDay = paidOnDay;
     }
     const settled = settledOn !== null;
-    return make(inv, issueDay, {
-      paidMinor: paid,
-      creditedMinor: credited,
-      dueMinor: settled ? 0 : Math.max(0, inv.totalMinor - paid - credited),
+    return make(
+      inv,
+      issueDay,
+      paid,
+      credited,
+      settled ? 0 : Math.max(0, inv.totalMinor - paid - credited),
       settledOn,
       settledDay,
-      settledUndated: false,
-      creditedOnly: settled && paid === 0 && credited > 0,
+      false,
+      settled && paid === 0 && credited > 0,
       paymentCount,
-    });
+    );
   }
 
   if (paidOnDay !== null) {
     const settled = paidOnDay <= asOfDay;
     const creditedOnly = settled && inv.amountPaidMinor === 0 && inv.amountCreditedMinor > 0;
-    return make(inv, issueDay, {
-      paidMinor: settled ? inv.amountPaidMinor : 0,
-      creditedMinor: settled ? inv.amountCreditedMinor : 0,
-      dueMinor: settled ? 0 : inv.totalMinor,
-      settledOn: settled ? inv.paidOn : null,
-      settledDay: settled ? paidOnDay : null,
-      settledUndated: false,
+    return make(
+      inv,
+      issueDay,
+      settled ? inv.amountPaidMinor : 0,
+      settled ? inv.amountCreditedMinor : 0,
+      settled ? 0 : inv.totalMinor,
+      settled ? inv.paidOn : null,
+      settled ? paidOnDay : null,
+      false,
       creditedOnly,
-      paymentCount: settled && inv.amountPaidMinor > 0 ? 1 : 0,
-    });
+      settled && inv.amountPaidMinor > 0 ? 1 : 0,
+    );
   }
 
   // No dates at all: the row's current amounts are the best available.
   const undated = inv.status === "paid" || inv.amountDueMinor <= 0;
-  return make(inv, issueDay, {
-    paidMinor: inv.amountPaidMinor,
-    creditedMinor: inv.amountCreditedMinor,
-    dueMinor: undated ? 0 : inv.amountDueMinor,
-    settledOn: null,
-    settledDay: null,
-    settledUndated: undated,
-    creditedOnly: false,
-    paymentCount: inv.amountPaidMinor > 0 ? 1 : 0,
-  });
+  return make(
+    inv,
+    issueDay,
+    inv.amountPaidMinor,
+    inv.amountCreditedMinor,
+    undated ? 0 : inv.amountDueMinor,
+    null,
+    null,
+    undated,
+    false,
+    inv.amountPaidMinor > 0 ? 1 : 0,
+  );
 }
 
-const NONE: AllocLite[] = [];
-
-/** The allocations dated on or before asOf (never mutate the shared empty list). */
-function toKnown(rows: MonitorAllocation | MonitorAllocation[], asOfDay: number): AllocLite[] {
-  if (!Array.isArray(rows)) {
-    const day = dayNumber(rows.date);
-    return day <= asOfDay ? [{ day, date: rows.date, amountMinor: rows.amountMinor, kind: rows.kind }] : NONE;
-  }
-  const out: AllocLite[] = [];
-  for (const a of Array.isArray(rows) ? rows : [rows]) {
-    const day = dayNumber(a.date);
-    if (day <= asOfDay) out.push({ day, date: a.date, amountMinor: a.amountMinor, kind: a.kind });
-  }
-  return out;
-}
-
-type AsOfPart = Omit<
-  InvoiceAsOf,
-  "id" | "contactId" | "number" | "issueDate" | "dueDate" | "issueDay" | "dueDay" | "currency" | "totalMinor"
->;
-
-/** One object shape for every invoice (spreading made 1M-row ledgers slow). */
-function make(inv: OrgInput["invoices"][number], issueDay: number, p: AsOfPart): InvoiceAsOf {
+/** One object shape for every invoice, built in one step (spreading made 1M-row ledgers slow). */
+function make(
+  inv: OrgInput["invoices"][number],
+  issueDay: number,
+  paidMinor: number,
+  creditedMinor: number,
+  dueMinor: number,
+  settledOn: IsoDate | null,
+  settledDay: number | null,
+  settledUndated: boolean,
+  creditedOnly: boolean,
+  paymentCount: number,
+): InvoiceAsOf {
   return {
     id: inv.id,
     contactId: inv.contactId,
@@ -241,14 +313,14 @@ function make(inv: OrgInput["invoices"][number], issueDay: number, p: AsOfPart):
     dueDay: dayNumber(inv.dueDate),
     currency: inv.currency,
     totalMinor: inv.totalMinor,
-    paidMinor: p.paidMinor,
-    creditedMinor: p.creditedMinor,
-    dueMinor: p.dueMinor,
-    settledOn: p.settledOn,
-    settledDay: p.settledDay,
-    settledUndated: p.settledUndated,
-    creditedOnly: p.creditedOnly,
-    paymentCount: p.paymentCount,
+    paidMinor,
+    creditedMinor,
+    dueMinor,
+    settledOn,
+    settledDay,
+    settledUndated,
+    creditedOnly,
+    paymentCount,
   };
 }
 

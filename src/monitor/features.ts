@@ -16,7 +16,7 @@
  * The credit limit is taken to be in the base currency: utilisation is only computed when the reporting
  * currency is the base currency.
  */
-import { AGING_BUCKETS, type AgingBucket, agingBucket, type IsoDate } from "../model";
+import { AGING_BUCKETS, type AgingBucket, agingBucketOfDays, type IsoDate } from "../model";
 import { cmp, type InvoiceAsOf, type LedgerAsOf } from "./as-of";
 import type { MonitorContact } from "./types";
 
@@ -87,6 +87,8 @@ export interface CustomerFeatures {
 /** Chooses the customer's reporting currency (see the module comment). */
 export function reportingCurrency(invoices: readonly InvoiceAsOf[], baseCurrency: string): string {
   if (invoices.length === 0) return baseCurrency;
+  const first = invoices[0]!.currency;
+  if (invoices.every((inv) => inv.currency === first)) return first;
   const counts = new Map<string, number>();
   for (const inv of invoices) counts.set(inv.currency, (counts.get(inv.currency) ?? 0) + 1);
   let best = baseCurrency;
@@ -154,8 +156,10 @@ export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): C
   let awSum = 0;
   let awW = 0;
   const medians = medianAmountByCurrency(observations);
+  let censoredCount = 0;
   for (const o of observations) {
     const x = o.daysBeyondTerms;
+    if (o.censored) censoredCount++;
     sum += x;
     delinquent += Math.max(0, x);
     if (o.censored || x > 0) late++;
@@ -166,7 +170,6 @@ export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): C
     awW += w;
   }
   const n = observations.length;
-  const censoredCount = observations.filter((o) => o.censored).length;
 
   // Partial payments: among invoices with any payment, those paid in instalments or still part-paid.
   let withPayment = 0;
@@ -196,7 +199,7 @@ export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): C
       e.overdueCount++;
     }
     if (inv.currency === currency) {
-      buckets[agingBucket(inv.dueDate, asOf)] += inv.dueMinor;
+      buckets[agingBucketOfDays(daysLate)] += inv.dueMinor;
       if (daysLate > oldestOverdueDays) oldestOverdueDays = daysLate;
     }
   }
@@ -245,7 +248,17 @@ export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): C
   };
 }
 
+/** Median invoice amount per currency (the upper median; at least 1). */
 function medianAmountByCurrency(obs: readonly Observation[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const only = obs[0]?.currency;
+  if (only === undefined) return out;
+  if (obs.every((o) => o.currency === only)) {
+    const amounts = new Float64Array(obs.length);
+    for (let i = 0; i < obs.length; i++) amounts[i] = obs[i]!.totalMinor;
+    out.set(only, upperMedian(amounts));
+    return out;
+  }
   const by = new Map<string, number[]>();
   for (const o of obs) {
     let l = by.get(o.currency);
@@ -255,10 +268,11 @@ function medianAmountByCurrency(obs: readonly Observation[]): Map<string, number
     }
     l.push(o.totalMinor);
   }
-  const out = new Map<string, number>();
-  for (const [cur, l] of by) {
-    l.sort((a, b) => a - b);
-    out.set(cur, Math.max(1, l[Math.floor(l.length / 2)] ?? 1));
-  }
+  for (const [cur, l] of by) out.set(cur, upperMedian(Float64Array.from(l)));
   return out;
+}
+
+function upperMedian(amounts: Float64Array): number {
+  amounts.sort();
+  return Math.max(1, amounts[Math.floor(amounts.length / 2)] ?? 1);
 }

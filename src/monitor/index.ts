@@ -5,7 +5,7 @@
  */
 import type { IsoDate } from "../model";
 import { type LedgerAsOf, restrictToAsOf } from "./as-of";
-import { type CustomerFeatures, customerFeatures } from "./features";
+import { type CustomerFeatures, customerFeatures, type Observation, observationsOf } from "./features";
 import {
   customerStates,
   fitLateModel,
@@ -16,7 +16,7 @@ import {
 } from "./predict";
 import { type ScoreResult, scoreCustomer } from "./score";
 import { detectTrend, pooledWithinSd, type TrendResult, trendSeries } from "./trend";
-import type { CustomerScore, OrgInput } from "./types";
+import type { CustomerScore, MonitorContact, OrgInput } from "./types";
 
 export { type CreditAsOf, dayNumber, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 export {
@@ -87,7 +87,13 @@ export interface OrgAssessment {
 
 /** Scores every non-deleted customer as of `asOf`, riskiest (lowest score) first. */
 export function scoreOrganisation(input: OrgInput, asOf: IsoDate): CustomerScore[] {
-  return assessOrganisation(input, asOf).customers.map((c) => c.result);
+  // Only the results are kept: each customer's features, prediction and trend are dropped as soon as its
+  // result is made (keeping them for 1M-invoice ledgers cost more in garbage collection than computing them).
+  const ledger = restrictToAsOf(input, asOf);
+  const model = fitLateModel(ledger);
+  const orgSdDays = pooledWithinSd(observationsByCustomer(ledger));
+  const results = ledger.contacts.map((contact) => assessCustomer(ledger, contact, model, orgSdDays).result);
+  return results.sort(riskiestFirst);
 }
 
 /** Like `scoreOrganisation`, keeping the features, prediction, trend and score factors behind each result. */
@@ -97,41 +103,53 @@ export function assessOrganisation(input: OrgInput, asOf: IsoDate): OrgAssessmen
 
 export function assessLedger(ledger: LedgerAsOf, options?: LateModelOptions): OrgAssessment {
   const model = fitLateModel(ledger, options);
-  const features = ledger.contacts.map((c) => customerFeatures(ledger, c));
-  const orgSdDays = pooledWithinSd(features.map((f) => f.observations));
-  const customers: CustomerAssessment[] = ledger.contacts.map((contact, i) => {
-    const f = features[i]!;
-    const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
-    const state = customerStates(invoices, [ledger.asOfDay], model.prior, model.options)[0]!;
-    const prediction = predictLate(model, state);
-    const trend = detectTrend(trendSeries(invoices, ledger.asOfDay), orgSdDays);
-    const score = scoreCustomer(f, prediction, trend, model.prior);
-    const result: CustomerScore = {
-      customer_id: contact.externalId,
-      contact_id: contact.id,
-      name: contact.name,
-      score: score.score,
-      grade: score.grade,
-      late_probability: Math.round(prediction.probability * 10_000) / 10_000,
-      trend: trend.trend,
-      trend_change_days: trend.changeDays,
-      trend_started_on: trend.startedOn,
-      reasons: score.reasons,
-      outstanding: f.outstandingMinor,
-      overdue: f.overdueMinor,
-      currency: f.currency,
-    };
-    return { result, features: f, prediction, trend, score };
-  });
-  customers.sort(
-    (a, b) =>
-      a.result.score - b.result.score ||
-      b.result.late_probability - a.result.late_probability ||
-      (a.result.customer_id < b.result.customer_id
-        ? -1
-        : a.result.customer_id > b.result.customer_id
-          ? 1
-          : 0),
-  );
+  const orgSdDays = pooledWithinSd(observationsByCustomer(ledger));
+  const customers = ledger.contacts.map((contact) => assessCustomer(ledger, contact, model, orgSdDays));
+  customers.sort((a, b) => riskiestFirst(a.result, b.result));
   return { asOf: ledger.asOf, model, orgSdDays, customers };
+}
+
+/** Each customer's observations (features.ts), one customer at a time, in contact order. */
+function* observationsByCustomer(ledger: LedgerAsOf): Generator<Observation[]> {
+  for (const c of ledger.contacts)
+    yield observationsOf(ledger.invoicesByContact.get(c.id) ?? [], ledger.asOfDay);
+}
+
+function assessCustomer(
+  ledger: LedgerAsOf,
+  contact: MonitorContact,
+  model: LateModel,
+  orgSdDays: number,
+): CustomerAssessment {
+  const f = customerFeatures(ledger, contact);
+  const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
+  const state = customerStates(invoices, [ledger.asOfDay], model.prior, model.options)[0]!;
+  const prediction = predictLate(model, state);
+  const trend = detectTrend(trendSeries(invoices, ledger.asOfDay), orgSdDays);
+  const score = scoreCustomer(f, prediction, trend, model.prior);
+  const result: CustomerScore = {
+    customer_id: contact.externalId,
+    contact_id: contact.id,
+    name: contact.name,
+    score: score.score,
+    grade: score.grade,
+    late_probability: Math.round(prediction.probability * 10_000) / 10_000,
+    trend: trend.trend,
+    trend_change_days: trend.changeDays,
+    trend_started_on: trend.startedOn,
+    reasons: score.reasons,
+    outstanding: f.outstandingMinor,
+    overdue: f.overdueMinor,
+    currency: f.currency,
+  };
+  return { result, features: f, prediction, trend, score };
+}
+
+/** Lowest score first, then the higher late probability, then customer id. */
+function riskiestFirst(a: CustomerScore, b: CustomerScore): number {
+  return (
+    a.score - b.score ||
+    b.late_probability - a.late_probability ||
+    (a.customer_id < b.customer_id ? -1 : a.customer_id > b.customer_id ? 1 : 0)
+  );
 }

@@ -179,15 +179,28 @@ function robustBaseline(
   }
   const m = buf.length;
   if (m === 0) return { mean: 0, sd: Math.max(o.minSdDays, orgSd) };
-  buf.sort((a, b) => a - b);
+  sortNumbers(buf);
   const med = m % 2 ? buf[(m - 1) >> 1]! : (buf[m / 2 - 1]! + buf[m / 2]!) / 2;
   for (let i = 0; i < m; i++) buf[i] = Math.abs(buf[i]! - med);
-  buf.sort((a, b) => a - b);
+  sortNumbers(buf);
   const mad = m % 2 ? buf[(m - 1) >> 1]! : (buf[m / 2 - 1]! + buf[m / 2]!) / 2;
   const own = 1.4826 * mad;
   const orgVar = Math.max(o.minSdDays, orgSd) ** 2;
   const v = (o.sdPriorWeight * orgVar + (m - 1) * own * own) / (o.sdPriorWeight + m - 1);
   return { mean: med, sd: Math.max(o.minSdDays, Math.sqrt(v)) };
+}
+
+/** Sorts a short list of numbers ascending in place (insertion sort: the same order as sort((a, b) => a - b)). */
+function sortNumbers(xs: number[]): void {
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && xs[j]! > x) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = x;
+  }
 }
 
 /** E[X | X >= lower] for X ~ N(mean, sd): what an open invoice "at least `lower` days late" is expected to be. */

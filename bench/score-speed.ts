@@ -1,0 +1,228 @@
+/**
+ * Speed of the credit monitor (issue 3). Run: `npx tsx bench/score-speed.ts [runs]`.
+ *
+ * 10,000 customers / 1,000,000 invoices (seeded, generated here: no external data needed), scoreOrganisation
+ * as of 2025-12-31 against one SQL aggregate pass over the same invoices in in-memory SQLite (better-sqlite3),
+ * measured in the same run, interleaved. Target: scoring within 5x of the SQL floor. The median of `runs`
+ * (default 5) timed runs of each is reported, after one untimed warm-up of each.
+ *
+ * Before timing, the fast path is checked against the straightforward path computed in the same run: the same
+ * ledger with its invoices, allocations and contacts in random order, restricted to asOf by the reference
+ * restrictToAsOf (bench/reference-as-of.ts: the code before the speed work) and scored by assessLedger (which
+ * keeps every customer's features). The restricted ledgers and the scores must be equal; any difference fails
+ * the run.
+ *
+ * `--phases` also times the monitor's phases (restrictToAsOf, model fit, features, per-customer scoring).
+ */
+import Database from "better-sqlite3";
+import { addDays } from "../src/model";
+import { type LedgerAsOf, restrictToAsOf } from "../src/monitor/as-of";
+import { customerFeatures } from "../src/monitor/features";
+import {
+  assessLedger,
+  assessOrganisation,
+  dayNumber,
+  type MonitorAllocation,
+  type MonitorContact,
+  type MonitorInvoice,
+  type OrgInput,
+  scoreOrganisation,
+} from "../src/monitor/index";
+import { fitLateModel } from "../src/monitor/predict";
+import { pooledWithinSd } from "../src/monitor/trend";
+import { referenceRestrictToAsOf } from "./reference-as-of";
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A synthetic ledger: `perCustomer` invoices per customer over 720 days, each settled around its own habit. */
+export function generate(customers: number, perCustomer: number, asOf: string, seed: number): OrgInput {
+  const rnd = mulberry32(seed);
+  const gauss = (): number => {
+    const u = Math.max(1e-12, rnd());
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
+  };
+  const contacts: MonitorContact[] = [];
+  const invoices: MonitorInvoice[] = [];
+  const allocations: MonitorAllocation[] = [];
+  const asOfDay = dayNumber(asOf);
+  const dates: string[] = [];
+  const first = addDays(asOf, -800);
+  for (let d = 0; d <= 900; d++) dates.push(addDays(first, d));
+  const date = (day: number): string =>
+    dates[day - dayNumber(first)] ?? addDays(first, day - dayNumber(first));
+  let seq = 0;
+  for (let c = 0; c < customers; c++) {
+    const id = `con_${c}`;
+    contacts.push({
+      id,
+      externalId: `C${c}`,
+      name: `Customer ${c}`,
+      creditLimitMinor: rnd() < 0.3 ? 500_000 : null,
+    });
+    const mu = -3 + 10 * gauss();
+    const sd = 3 + 6 * rnd();
+    const startDay = dayNumber(first) + Math.floor(rnd() * 60);
+    for (let k = 0; k < perCustomer; k++) {
+      const issueDay = startDay + Math.floor((k * 720) / perCustomer);
+      const dueDay = issueDay + 30;
+      const total = 1000 + Math.floor(rnd() * 500_000);
+      const settleDay = Math.max(issueDay, dueDay + Math.round(mu + sd * gauss()));
+      const invId = `inv_${seq++}`;
+      const paid = settleDay <= asOfDay;
+      invoices.push({
+        id: invId,
+        contactId: id,
+        number: String(seq),
+        issueDate: date(issueDay),
+        dueDate: date(dueDay),
+        currency: "GBP",
+        totalMinor: total,
+        amountPaidMinor: paid ? total : 0,
+        amountCreditedMinor: 0,
+        amountDueMinor: paid ? 0 : total,
+        status: paid ? "paid" : "authorised",
+        paidOn: paid ? date(settleDay) : null,
+      });
+      if (paid)
+        allocations.push({ invoiceId: invId, amountMinor: total, date: date(settleDay), kind: "payment" });
+    }
+  }
+  return { baseCurrency: "GBP", contacts, invoices, allocations };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function time(f: () => unknown): number {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+}
+
+function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** True when the fast path's ledger and scores equal the straightforward path's (see the module comment). */
+function sameAsStraightforward(input: OrgInput, asOf: string): boolean {
+  const rnd = mulberry32(7);
+  const scrambled: OrgInput = {
+    ...input,
+    contacts: shuffled(input.contacts, rnd),
+    invoices: shuffled(input.invoices, rnd),
+    allocations: shuffled(input.allocations, rnd),
+  };
+  const fastLedger = restrictToAsOf(input, asOf);
+  const slowLedger = referenceRestrictToAsOf(scrambled, asOf);
+  const list = (l: LedgerAsOf, id: string): string =>
+    JSON.stringify([l.invoicesByContact.get(id), l.creditsByContact.get(id)]);
+  const ledgerDiffer = slowLedger.contacts.find(
+    (c, i) => fastLedger.contacts[i]?.id !== c.id || list(fastLedger, c.id) !== list(slowLedger, c.id),
+  );
+  const fast = scoreOrganisation(input, asOf);
+  const slow = assessLedger(slowLedger).customers.map((c) => c.result);
+  const differ = fast.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(slow[i]));
+  if (
+    !ledgerDiffer &&
+    fastLedger.contacts.length === slowLedger.contacts.length &&
+    fast.length === slow.length &&
+    differ < 0
+  ) {
+    console.log(
+      `    check: ledger as of ${asOf} and ${fast.length} scores equal to the straightforward path's (shuffled rows, reference restrictToAsOf)`,
+    );
+    return true;
+  }
+  if (ledgerDiffer) console.log(`    check FAILED: ledgers differ, first at contact ${ledgerDiffer.id}`);
+  if (differ >= 0 || fast.length !== slow.length) {
+    console.log(`    check FAILED: ${fast.length} vs ${slow.length} results; first difference at ${differ}`);
+    console.log(`      fast: ${JSON.stringify(fast[differ])}\n      slow: ${JSON.stringify(slow[differ])}`);
+  }
+  return false;
+}
+
+function phases(input: OrgInput, asOf: string): void {
+  const t: Record<string, number[]> = { restrict: [], fit: [], features: [], total: [] };
+  for (let r = 0; r < 3; r++) {
+    let ledger = restrictToAsOf(input, asOf);
+    t.restrict!.push(time(() => (ledger = restrictToAsOf(input, asOf))));
+    t.fit!.push(time(() => fitLateModel(ledger)));
+    t.features!.push(
+      time(() => pooledWithinSd(ledger.contacts.map((c) => customerFeatures(ledger, c).observations))),
+    );
+    t.total!.push(time(() => scoreOrganisation(input, asOf)));
+  }
+  const line = Object.entries(t)
+    .map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`)
+    .join(", ");
+  console.log(`    phases (median of 3): ${line}`);
+}
+
+function main(): void {
+  const runs = Math.max(1, Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5));
+  console.log(`SPEED: 10,000 customers, 1,000,000 invoices (seeded), as of 2025-12-31; ${runs} runs`);
+  const asOf = "2025-12-31";
+  const input = generate(10_000, 100, asOf, 42);
+  const db = new Database(":memory:");
+  db.exec(
+    "CREATE TABLE invoices (id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, issue_date TEXT NOT NULL, due_date TEXT NOT NULL, total_minor INTEGER NOT NULL, amount_due_minor INTEGER NOT NULL, paid_on TEXT)",
+  );
+  const insert = db.prepare("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const i of input.invoices) {
+      insert.run(i.id, i.contactId, i.issueDate, i.dueDate, i.totalMinor, i.amountDueMinor, i.paidOn);
+    }
+  })();
+  const query = db.prepare(`
+    SELECT contact_id, count(*) AS n, sum(total_minor) AS total, sum(amount_due_minor) AS outstanding,
+      sum(CASE WHEN amount_due_minor > 0 AND due_date < @asOf THEN amount_due_minor ELSE 0 END) AS overdue,
+      avg(CASE WHEN paid_on IS NOT NULL THEN julianday(paid_on) - julianday(due_date) END) AS avg_days,
+      sum(CASE WHEN paid_on > due_date THEN 1 ELSE 0 END) AS late
+    FROM invoices WHERE issue_date <= @asOf GROUP BY contact_id`);
+  if (!sameAsStraightforward(input, asOf)) process.exitCode = 1;
+  const sqlTimes: number[] = [];
+  const monTimes: number[] = [];
+  let groups = 0;
+  let scored = 0;
+  query.all({ asOf });
+  scoreOrganisation(input, asOf);
+  for (let i = 0; i < runs; i++) {
+    sqlTimes.push(time(() => (groups = query.all({ asOf }).length)));
+    monTimes.push(time(() => (scored = scoreOrganisation(input, asOf).length)));
+  }
+  const sqlMs = median(sqlTimes);
+  const monMs = median(monTimes);
+  const ratios = sqlTimes.map((s, i) => monTimes[i]! / s);
+  console.log(
+    `    SQL aggregate pass (floor): ${sqlTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${sqlMs.toFixed(0)} ms (${groups} groups)`,
+  );
+  console.log(
+    `    scoreOrganisation:          ${monTimes.map((t) => t.toFixed(0)).join(", ")} ms -> median ${monMs.toFixed(0)} ms (${scored} customers)`,
+  );
+  const m = assessOrganisation(input, asOf).model;
+  console.log(`    (model fitted on ${m.trainingRows} training rows, kind ${m.kind})`);
+  console.log(`    per-run ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}`);
+  console.log(
+    `    ratio monitor / SQL floor (medians): ${(monMs / sqlMs).toFixed(2)}x (target <= 5x: ${monMs / sqlMs <= 5 ? "MET" : "MISSED"})`,
+  );
+  if (process.argv.includes("--phases")) phases(input, asOf);
+  db.close();
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) main();
