@@ -121,10 +121,23 @@ export const invoices = sqliteTable(
   (t) => [
     uniqueIndex("invoices_org_external").on(t.orgId, t.externalId),
     index("invoices_contact").on(t.contactId),
-    // The dashboard's aging: open invoices per customer, covering every column the query reads.
-    index("invoices_open_aging")
-      .on(t.orgId, t.contactId, t.currency, t.dueDate, t.issueDate, t.amountDueMinor)
+    // The dashboard's aging: open invoices per customer, covering every column the query reads (status too:
+    // SQLite does not count a column as covered because the partial index's WHERE constrains it).
+    index("invoices_open_aging_v2")
+      .on(t.orgId, t.contactId, t.currency, t.dueDate, t.issueDate, t.amountDueMinor, t.status)
       .where(sql`status in ('authorised', 'submitted') and amount_due_minor > 0`),
+    // Overdue as it stood on a past date: invoices not settled by then (paid_on null or later), covering.
+    index("invoices_org_paid_on").on(
+      t.orgId,
+      t.paidOn,
+      t.dueDate,
+      t.issueDate,
+      t.status,
+      t.disputedAt,
+      t.currency,
+      t.totalMinor,
+      t.id,
+    ),
     // The dashboard's DSO series: invoices by issue date, covering the columns it sums.
     index("invoices_org_currency_issue").on(
       t.orgId,

@@ -1,0 +1,3 @@
+DROP INDEX `invoices_open_aging`;--> statement-breakpoint
+CREATE INDEX `invoices_open_aging_v2` ON `invoices` (`org_id`,`contact_id`,`currency`,`due_date`,`issue_date`,`amount_due_minor`,`status`) WHERE status in ('authorised', 'submitted') and amount_due_minor > 0;--> statement-breakpoint
+CREATE INDEX `invoices_org_paid_on` ON `invoices` (`org_id`,`paid_on`,`due_date`,`issue_date`,`status`,`disputed_at`,`currency`,`total_minor`,`id`);
