@@ -150,6 +150,9 @@ export function dsoDates(asOf: IsoDate, months: number): IsoDate[] {
   return dates;
 }
 
+/** Invoices that count as credit sales and receivables. */
+const DSO_STATUSES = new Set(["authorised", "submitted", "paid"]);
+
 /** One group of invoices with the same issue date and settlement date. */
 export interface DsoGroup {
   issueDate: IsoDate;
@@ -194,16 +197,21 @@ export async function dsoSeries(db: Db, org: Organisation, asOf: IsoDate, months
   const first = dates[0] ?? asOf;
   // An invoice issued before the first sales window counts only as a receivable, so only when it was still
   // unsettled at the first date: the others are skipped before grouping (most of an older ledger).
-  const groups = await db.all<DsoGroup>(
-    sql`select issue_date as issueDate, paid_on as paidOn, sum(total_minor - amount_credited_minor) as receivable,
+  // Status is a grouping column, so the void, draft and deleted groups are dropped here rather than testing
+  // every invoice's status in SQL.
+  const groups = await db.all<DsoGroup & { status: string }>(
+    sql`select issue_date as issueDate, status, paid_on as paidOn, sum(total_minor - amount_credited_minor) as receivable,
           sum(total_minor) as sales
         from invoices
-        where org_id = ${org.id} and currency = ${org.baseCurrency} and status in ('authorised', 'submitted', 'paid')
+        where org_id = ${org.id} and currency = ${org.baseCurrency}
           and issue_date >= ${addDays(first, -400)} and issue_date <= ${asOf}
           and (issue_date > ${addDays(first, -90)} or paid_on is null or paid_on > ${first})
         group by issue_date, status, paid_on`,
   );
-  return dsoFromGroups(groups, dates);
+  return dsoFromGroups(
+    groups.filter((g) => DSO_STATUSES.has(g.status)),
+    dates,
+  );
 }
 
 export type AuditRow = typeof auditLog.$inferSelect;
