@@ -10,7 +10,7 @@ import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type
 import { loadRunContext, reminderFields } from "../reminders/dispatch";
 import { type PlanContact, planReminders } from "../reminders/plan";
 import { localMoment } from "../reminders/window";
-import { agingByCustomer, totalsByCurrency } from "../store/aging";
+import { dashboardFigures, dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
 import { defaultSettings, loadPlanRows, loadPolicies, loadReminderSettings } from "../store/reminders";
 import {
@@ -19,11 +19,9 @@ import {
   auditFor,
   type ContactRow,
   connectionsOf,
-  dsoSeries,
   holdsOf,
   IN_CHUNK,
   invoicesOf,
-  overdueAt,
   paymentsOf,
   reasonsOf,
   reminderEmails,
@@ -56,11 +54,9 @@ export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<Portfoli
     orgs.map(async ({ org, role }) => {
       const asOf = asOfFor(deps, org);
       const weekAgo = addDays(asOf, -7);
-      const [aging, dso, now, before, riskNow, riskBefore] = await Promise.all([
-        agingByCustomer(db, org.id, asOf),
-        dsoSeries(db, org, asOf, 1),
-        overdueAt(db, org.id, asOf),
-        overdueAt(db, org.id, weekAgo),
+      // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
+      const [figures, riskNow, riskBefore] = await Promise.all([
+        dashboardFigures(deps.store, org, asOf, deps.clock.now()),
         atRiskCount(db, org.id, asOf),
         atRiskCount(db, org.id, weekAgo),
       ]);
@@ -71,17 +67,18 @@ export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<Portfoli
         is_demo: org.isDemo,
         provider: org.provider,
         as_of: asOf,
-        totals: totalsByCurrency(aging).map((t) => ({
+        totals: figures.totals.map((t) => ({
           currency: t.currency,
           outstanding: t.outstandingMinor,
           overdue: t.overdueMinor,
           customers: t.customers,
         })),
-        dso: dso[0]?.dso ?? null,
+        dso: figures.dso.at(-1)?.dso ?? null,
         at_risk: riskNow,
         at_risk_change_week: riskNow - riskBefore,
         base_currency: org.baseCurrency,
-        overdue_change_week: (now.get(org.baseCurrency) ?? 0) - (before.get(org.baseCurrency) ?? 0),
+        overdue_change_week:
+          (figures.overdue[org.baseCurrency] ?? 0) - (figures.overdueWeekAgo[org.baseCurrency] ?? 0),
       };
     }),
   );
@@ -131,11 +128,13 @@ async function contactNames(db: Deps["store"]["db"], orgId: string, ids: string[
 export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
   const { db } = deps.store;
   const asOf = asOfFor(deps, org);
-  const [aging, scored, dso] = await Promise.all([
-    agingByCustomer(db, org.id, asOf),
+  // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
+  const [summary, scored] = await Promise.all([
+    dashboardSummary(deps.store, org, asOf, deps.clock.now()),
     riskAsOf(db, org.id, asOf),
-    dsoSeries(db, org, asOf, 12),
   ]);
+  const aging = summary.customers;
+  const dso = summary.dso;
   const empty = (): Record<AgingBucket, number> => ({
     current: 0,
     "1-30": 0,
@@ -214,7 +213,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       (!filters.overdue || r.overdue > 0) &&
       (!filters.risk || r.grade === "D" || r.grade === "E" || r.trend === "deteriorating"),
   );
-  const totals = totalsByCurrency(aging).map((t) => ({
+  const totals = summary.totals.map((t) => ({
     currency: t.currency,
     outstanding: t.outstandingMinor,
     overdue: t.overdueMinor,

@@ -264,6 +264,7 @@ describe("dashboard figures", () => {
     isDemo: false,
     createdAt: NOW,
     updatedAt: NOW,
+    ledgerVersion: 0,
   };
   beforeAll(async () => {
     store = testStore();
