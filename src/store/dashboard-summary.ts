@@ -9,7 +9,7 @@
  * Nothing here reads the clock: the as-of date and `now` (for computed_at) come from the caller.
  */
 import { and, eq, gt, lt, lte, sql } from "drizzle-orm";
-import { type AgingBucket, addDays, type IsoDate } from "../model";
+import { type AgingBucket, addDays, dateInZone, type IsoDate } from "../model";
 import { agingByCustomer, type CustomerAging, type OrgTotals, totalsByCurrency } from "./aging";
 import type { Db, Store } from "./db";
 import { type DsoPoint, dsoSeries, overdueAt } from "./figures";
@@ -141,17 +141,21 @@ interface StoredPart {
   current: number;
 }
 
-/** The stored parts of (org, asOf), each with the organisation's current ledger version beside its own. */
+/**
+ * The stored parts of (org, asOf), each with the organisation's current ledger version beside its own: part 0
+ * only ("figures"), every part ("all"), or every part with the data of part 0 only ("check").
+ */
 async function storedParts(
   db: Db,
   orgId: string,
   asOf: IsoDate,
-  figuresOnly: boolean,
+  read: "figures" | "all" | "check",
 ): Promise<StoredPart[]> {
+  const data = read === "check" ? sql`case when s.part = 0 then s.data else '' end` : sql`s.data`;
   return db.all<StoredPart>(sql`
-    select s.part as part, s.data as data, s.ledger_version as version, o.ledger_version as current
+    select s.part as part, ${data} as data, s.ledger_version as version, o.ledger_version as current
     from dashboard_summaries s join organisations o on o.id = s.org_id
-    where s.org_id = ${orgId} and s.as_of = ${asOf} ${figuresOnly ? sql`and s.part = 0` : sql``}
+    where s.org_id = ${orgId} and s.as_of = ${asOf} ${read === "figures" ? sql`and s.part = 0` : sql``}
     order by s.part`);
 }
 
@@ -168,7 +172,7 @@ export async function readDashboardFigures(
   orgId: string,
   asOf: IsoDate,
 ): Promise<DashboardFigures | undefined> {
-  const f = freshFigures(await storedParts(db, orgId, asOf, true));
+  const f = freshFigures(await storedParts(db, orgId, asOf, "figures"));
   return f && { asOf, totals: f.totals, dso: f.dso, overdue: f.overdue, overdueWeekAgo: f.overdueWeekAgo };
 }
 
@@ -189,7 +193,7 @@ export async function readDashboardSummary(
   orgId: string,
   asOf: IsoDate,
 ): Promise<DashboardSummary | undefined> {
-  const fresh = freshSummary(await storedParts(db, orgId, asOf, false));
+  const fresh = freshSummary(await storedParts(db, orgId, asOf, "all"));
   if (!fresh) return undefined;
   const f = fresh.head;
   const customers: CustomerAging[] = [];
@@ -309,7 +313,12 @@ export async function warmDashboardSummary(
   asOf: IsoDate,
   now: number,
 ): Promise<SummarySource> {
-  if (freshSummary(await storedParts(store.db, org.id, asOf, false))) return "cache";
+  if (freshSummary(await storedParts(store.db, org.id, asOf, "check"))) return "cache";
   await computeAndStore(store, org, asOf, now);
   return "computed";
+}
+
+/** warmDashboardSummary as of `now`'s date in the organisation's timezone (the date its pages show). */
+export function warmTodaysSummary(store: Store, org: Organisation, now: number): Promise<SummarySource> {
+  return warmDashboardSummary(store, org, dateInZone(now, org.timezone), now);
 }

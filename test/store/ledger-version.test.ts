@@ -128,6 +128,12 @@ describe("ledger version triggers", () => {
     expect(await bumps(() => upsertCreditNotes(store, org.id, [{ ...cn, status: "void" }], T0 + 1))).toBe(2);
   });
 
+  it("bump both organisations when a row moves from one to the other", async () => {
+    const [o0, t0] = [await version(org), await version(other)];
+    await store.db.update(contacts).set({ orgId: other.id });
+    expect([await version(org), await version(other)]).toEqual([o0 + 1, t0 + 1]);
+  });
+
   it("bump on contact names and hold states but not on chasing settings", async () => {
     const c = () =>
       upsertContacts(store, org.id, [{ externalId: "C1", name: "Acme Ltd", emails: [] }], T0 + 1);
