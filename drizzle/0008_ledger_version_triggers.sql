@@ -5,6 +5,7 @@
 -- (a row moved to another organisation, which the app never does, bumps both).
 -- Contacts bump only when a column the figures show changes (name, ledger id, hold state), not on the
 -- chasing/opt-out/credit-limit edits the dashboard makes. Disputes count through invoices.disputed_at.
+-- The organisation's base currency (the DSO series is in it) bumps it too.
 -- Scores are not part of the cached figures (the pages read them live).
 CREATE TRIGGER `invoices_ledger_version_insert` AFTER INSERT ON `invoices`
 BEGIN
@@ -142,4 +143,9 @@ END;
 CREATE TRIGGER `contacts_ledger_version_delete` AFTER DELETE ON `contacts`
 BEGIN
   UPDATE `organisations` SET `ledger_version` = `ledger_version` + 1 WHERE `id` = OLD.`org_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `organisations_ledger_version_base_currency` AFTER UPDATE OF `base_currency` ON `organisations`
+BEGIN
+  UPDATE `organisations` SET `ledger_version` = `ledger_version` + 1 WHERE `id` = NEW.`id`;
 END;

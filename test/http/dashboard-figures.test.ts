@@ -8,6 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dsoDates, dsoSeries, overdueAt } from "../../src/http/queries";
 import { AGING_BUCKETS, type AgingBucket, addDays, daysBetween, type IsoDate } from "../../src/model";
 import { agingByCustomer } from "../../src/store/aging";
+import {
+  computeDashboardSummary,
+  readDashboardSummary,
+  warmDashboardSummary,
+} from "../../src/store/dashboard-summary";
 import type { Store } from "../../src/store/db";
 import type { Organisation } from "../../src/store/orgs";
 import {
@@ -312,6 +317,16 @@ describe("dashboard figures", () => {
         }
     });
   }
+
+  it("serves the same figures from the summary cache as the live queries, as of each date", async () => {
+    for (const asOf of [AS_OF, "2026-11-13", "2026-06-30"]) {
+      const live = await computeDashboardSummary(store.db, org, asOf);
+      expect(await warmDashboardSummary(store, org, asOf, NOW)).toBe("computed");
+      expect(await readDashboardSummary(store.db, org.id, asOf)).toEqual(live);
+      expect(live.overdue).toEqual(Object.fromEntries(referenceOverdue(data.invs, data.allocs, asOf)));
+      expect(live.dso).toEqual(referenceDso(data.invs, org.baseCurrency, dsoDates(asOf, 12)));
+    }
+  });
 
   it("has something in every aging bucket and a DSO at every point", async () => {
     const totals = Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0]));

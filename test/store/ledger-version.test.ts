@@ -20,6 +20,7 @@ import {
   creditNoteAllocations,
   dashboardSummaries,
   invoices,
+  organisations,
   paymentAllocations,
   payments,
 } from "../../src/store/schema";
@@ -126,6 +127,19 @@ describe("ledger version triggers", () => {
     expect(await bumps(() => upsertCreditNotes(store, org.id, [cn], T0))).toBe(2);
     expect(await bumps(() => store.db.update(creditNoteAllocations).set({ amountMinor: 900 }))).toBe(1);
     expect(await bumps(() => upsertCreditNotes(store, org.id, [{ ...cn, status: "void" }], T0 + 1))).toBe(2);
+  });
+
+  it("bump when the organisation's base currency (the DSO's currency) changes", async () => {
+    expect(
+      await bumps(() =>
+        store.db.update(organisations).set({ baseCurrency: "EUR" }).where(eq(organisations.id, org.id)),
+      ),
+    ).toBe(1);
+    expect(
+      await bumps(() =>
+        store.db.update(organisations).set({ name: "O Ltd" }).where(eq(organisations.id, org.id)),
+      ),
+    ).toBe(0);
   });
 
   it("bump both organisations when a row moves from one to the other", async () => {
