@@ -297,8 +297,20 @@ export async function dashboardFigures(
 }
 
 async function computeAndStore(store: Store, org: Organisation, asOf: IsoDate, now: number) {
-  const version = await ledgerVersionOf(store.db, org.id);
-  const summary = await computeDashboardSummary(store.db, org, asOf);
+  // The version and the base currency (which the DSO is in; changing it bumps the version) read together, so
+  // the figures are never computed with an older currency than the version they are stored under.
+  const [current] = await store.db
+    .select({ version: organisations.ledgerVersion, baseCurrency: organisations.baseCurrency })
+    .from(organisations)
+    .where(eq(organisations.id, org.id))
+    .limit(1);
+  if (!current) throw new Error(`organisation ${org.id} not found`);
+  const version = current.version;
+  const summary = await computeDashboardSummary(
+    store.db,
+    { ...org, baseCurrency: current.baseCurrency },
+    asOf,
+  );
   await storeDashboardSummary(store, org.id, summary, version, now);
   return summary;
 }

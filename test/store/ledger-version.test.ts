@@ -206,6 +206,16 @@ describe("dashboard summary cache", () => {
     expect(new Set(rows.map((r) => r.asOf))).toEqual(new Set(["2026-11-21"]));
   });
 
+  it("computes with the stored base currency, even when handed an older copy of the organisation", async () => {
+    await warmDashboardSummary(store, org, AS_OF, T0);
+    expect((await readDashboardSummary(store.db, org.id, AS_OF))?.dso.at(-1)?.dso).not.toBeNull();
+    await store.db.update(organisations).set({ baseCurrency: "EUR" }).where(eq(organisations.id, org.id));
+    expect(await warmDashboardSummary(store, org, AS_OF, T0)).toBe("computed"); // `org` still says GBP
+    const eur = await computeDashboardSummary(store.db, { ...org, baseCurrency: "EUR" }, AS_OF);
+    expect((await readDashboardSummary(store.db, org.id, AS_OF))?.dso).toEqual(eur.dso);
+    expect(eur.dso.every((p) => p.dso === null)).toBe(true); // no EUR sales
+  });
+
   it("never lets an older computation overwrite a newer one", async () => {
     const stale = await computeDashboardSummary(store.db, org, AS_OF);
     const staleVersion = await version(org);
