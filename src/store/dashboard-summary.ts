@@ -142,8 +142,8 @@ interface StoredPart {
 }
 
 /**
- * The stored parts of (org, asOf), each with the organisation's current ledger version beside its own: part 0
- * only ("figures"), every part ("all"), or every part with the data of part 0 only ("check").
+ * The stored parts of (org, asOf) stored at the organisation's current ledger version (stale parts are not
+ * even read): part 0 only ("figures"), every part ("all"), or every part with the data of part 0 only ("check").
  */
 async function storedParts(
   db: Db,
@@ -154,7 +154,7 @@ async function storedParts(
   const data = read === "check" ? sql`case when s.part = 0 then s.data else '' end` : sql`s.data`;
   return db.all<StoredPart>(sql`
     select s.part as part, ${data} as data, s.ledger_version as version, o.ledger_version as current
-    from dashboard_summaries s join organisations o on o.id = s.org_id
+    from dashboard_summaries s join organisations o on o.id = s.org_id and o.ledger_version = s.ledger_version
     where s.org_id = ${orgId} and s.as_of = ${asOf} ${read === "figures" ? sql`and s.part = 0` : sql``}
     order by s.part`);
 }
