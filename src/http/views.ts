@@ -52,11 +52,12 @@ export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<Portfoli
   const { db } = deps.store;
   return Promise.all(
     orgs.map(async ({ org, role }) => {
-      const asOf = asOfFor(deps, org);
+      const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
+      const asOf = dateInZone(now, org.timezone);
       const weekAgo = addDays(asOf, -7);
       // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
       const [figures, riskNow, riskBefore] = await Promise.all([
-        dashboardFigures(deps.store, org, asOf, deps.clock.now()),
+        dashboardFigures(deps.store, org, asOf, now),
         atRiskCount(db, org.id, asOf),
         atRiskCount(db, org.id, weekAgo),
       ]);
@@ -127,10 +128,11 @@ async function contactNames(db: Deps["store"]["db"], orgId: string, ids: string[
 
 export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
   const { db } = deps.store;
-  const asOf = asOfFor(deps, org);
+  const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
+  const asOf = dateInZone(now, org.timezone);
   // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
   const [summary, scored] = await Promise.all([
-    dashboardSummary(deps.store, org, asOf, deps.clock.now()),
+    dashboardSummary(deps.store, org, asOf, now),
     riskAsOf(db, org.id, asOf),
   ]);
   const aging = summary.customers;
