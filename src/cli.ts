@@ -20,7 +20,9 @@ import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
 import { createLogger, type Logger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
+import { warmTodaysSummary } from "./store/dashboard-summary";
 import type { Store } from "./store/db";
+import { findOrgBySlug } from "./store/orgs";
 import { sealerFromSecret } from "./store/secrets";
 import { openSqliteStore } from "./store/sqlite";
 
@@ -79,6 +81,17 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerUser,
   registerDigest,
 ];
+
+/** The dashboard's figures after an import or a demo seed, so its pages open warm (a failure only warns). */
+async function warmAfterWrite(store: Store, slug: string, now: number, err: (line?: string) => void) {
+  const org = await findOrgBySlug(store.db, slug);
+  if (!org) return;
+  try {
+    await warmTodaysSummary(store, org, now);
+  } catch (e) {
+    err(`Warning: the dashboard figures were not recomputed (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
 
 export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { ...defaultIo(), ...ioIn };
@@ -161,6 +174,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         },
       ) => {
         const store = getStore();
+        const now = clock.now();
         const bar =
           io.progress && !opts.json
             ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true })
@@ -174,7 +188,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           currency: opts.currency?.toUpperCase(),
           timezone: opts.timezone,
           name: opts.name,
-          now: clock.now(),
+          now,
           onProgress: bar
             ? (p) => {
                 if (p.phase !== phase) {
@@ -202,6 +216,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           return;
         }
         const s = result.summary;
+        await warmAfterWrite(store, s.organisation.slug, now, err);
         if (opts.json) {
           out(JSON.stringify({ ok: true, ...s }, null, 2));
         } else {
@@ -224,12 +239,14 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     .option("--json", "print the summary as JSON")
     .action(async (opts: { org: string; customers: number; seed: string; json?: boolean }) => {
       const store = getStore();
+      const now = clock.now();
       const r = await seedDemo(store, {
         slug: opts.org,
         customers: opts.customers,
         seed: opts.seed,
-        now: clock.now(),
+        now,
       });
+      await warmAfterWrite(store, r.organisation.slug, now, err);
       if (opts.json) out(JSON.stringify(r, null, 2));
       else {
         out(

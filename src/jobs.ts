@@ -3,6 +3,7 @@
  * the clock once and passes it down. A job whose feature has not landed says so in the log and does nothing.
  */
 import type { Deps } from "./deps";
+import { warmSummaryLogged } from "./scoring/warm-summary";
 import { listOrgs } from "./store/orgs";
 import { runSyncJob } from "./sync/sync-connections";
 
@@ -74,7 +75,19 @@ async function runScoreJob({ deps, now }: JobContext): Promise<void> {
     } catch (err) {
       deps.log.error({ err, job: "score", org: org.slug }, "scoring failed for this organisation");
     }
+    await warmSummaryLogged(deps, org, now);
   }
+}
+
+/**
+ * Hourly: each organisation's dashboard figures for its current date, computed only where the cache lacks
+ * them (a new local day, or a ledger written outside sync and import, e.g. by a webhook). Cheap when warm.
+ */
+async function runSummariesJob({ deps, now }: JobContext): Promise<void> {
+  let computed = 0;
+  for (const org of await listOrgs(deps.store.db))
+    if ((await warmSummaryLogged(deps, org, now)) === "computed") computed++;
+  deps.log.info({ job: "summaries", computed }, "dashboard figures warm");
 }
 
 /** Hourly on Sundays and Mondays (UTC): the weekly digest to each user whose local time is Monday DIGEST_HOUR. */
@@ -97,6 +110,7 @@ export const JOBS: readonly Job[] = [
   { name: "sync", cron: "*/15 * * * *", run: runSyncJob },
   { name: "score", cron: "30 1 * * *", run: runScoreJob },
   { name: "remind", cron: "5 * * * *", run: runRemindJob },
+  { name: "summaries", cron: "1 * * * *", run: runSummariesJob },
   // Sunday and Monday UTC hours cover Monday DIGEST_HOUR in every timezone (UTC-12 to UTC+14).
   { name: "digest", cron: "0 * * * 0,1", run: runDigestJob },
 ];

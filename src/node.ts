@@ -29,15 +29,19 @@ export async function seedDemoIfWanted(deps: Deps): Promise<boolean> {
   if (config.CREDITPULSE_DEMO === "0" || config.xeroConfigured || config.quickbooksConfigured) return false;
   const orgs = await listOrgs(deps.store.db);
   if (orgs.some((o) => o.slug === "demo")) return false;
-  const result = await seedDemo(deps.store, { now: deps.clock.now() });
-  // Score it now (and as of a week ago) so the dashboard shows grades, trends and movement from the start.
+  const now = deps.clock.now();
+  const result = await seedDemo(deps.store, { now });
+  // Score it now (and as of a week ago) so the dashboard shows grades, trends and movement from the start,
+  // and compute its figures so the first page view is warm.
   const { runScoring } = await import("./scoring/run-scoring");
+  const { warmSummaryLogged } = await import("./scoring/warm-summary");
   const { addDays, dateInZone } = await import("./model");
   const org = (await listOrgs(deps.store.db)).find((o) => o.slug === result.organisation.slug);
-  const today = dateInZone(deps.clock.now(), org?.timezone ?? "UTC");
-  if (org)
-    for (const asOf of [addDays(today, -7), today])
-      await runScoring(deps.store, org, { now: deps.clock.now(), asOf });
+  const today = dateInZone(now, org?.timezone ?? "UTC");
+  if (org) {
+    for (const asOf of [addDays(today, -7), today]) await runScoring(deps.store, org, { now, asOf });
+    await warmSummaryLogged(deps, org, now);
+  }
   deps.log.info(
     { org: result.organisation.slug, invoices: result.counts.invoices.created },
     "seeded the demo organisation (no Xero or QuickBooks credentials are configured)",

@@ -74,6 +74,11 @@ export async function setPassword(db: Db, userId: string, passwordHash: string, 
   await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
 }
 
+/** The user's own timezone for the digest (IANA, checked by the caller); null = their first organisation's. */
+export async function setUserTimezone(db: Db, userId: string, timezone: string | null, now: number) {
+  await db.update(users).set({ timezone, updatedAt: now }).where(eq(users.id, userId));
+}
+
 export async function listUsers(db: Db): Promise<User[]> {
   return db.select().from(users).orderBy(asc(users.email));
 }

@@ -3,6 +3,7 @@ import type { CommandContext } from "../cli";
 import { NotFoundError, UserError } from "../errors";
 import { formatMoney, isIsoDate } from "../model";
 import { runScoring } from "../scoring/run-scoring";
+import { warmTodaysSummary } from "../store/dashboard-summary";
 import { findOrgBySlug } from "../store/orgs";
 
 export function registerScoreCommand(program: Command, ctx: CommandContext) {
@@ -19,7 +20,9 @@ export function registerScoreCommand(program: Command, ctx: CommandContext) {
       const org = await findOrgBySlug(store.db, opts.org);
       if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
       // A back-dated run is a what-if: it neither writes history nor raises alerts.
-      const r = await runScoring(store, org, { now: ctx.clock.now(), asOf: opts.asOf, save: !opts.asOf });
+      const now = ctx.clock.now();
+      const r = await runScoring(store, org, { now, asOf: opts.asOf, save: !opts.asOf });
+      if (!opts.asOf) await warmTodaysSummary(store, org, now);
       if (opts.json) {
         ctx.out(
           JSON.stringify(

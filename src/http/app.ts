@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
+import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
 import { loginRoutes } from "./login";
@@ -50,6 +51,7 @@ export function createApp(deps: Deps) {
 
   app.route("/", loginRoutes(deps));
   app.route("/", dashboardRoutes(deps));
+  app.route("/", accountRoutes(deps));
   app.route("/", xeroRoutes(deps));
   app.route("/", quickbooksRoutes(deps));
   app.route("/", portalRoutes(deps));

@@ -79,6 +79,7 @@ export function Layout(props: {
           {props.signedIn === false ? null : (
             <div class="who">
               {props.email ? <span class="muted">{props.email}</span> : null}
+              <a href="/account">Your account</a>
               <form method="post" action="/logout">
                 <button type="submit" class="secondary">
                   Sign out

@@ -2,8 +2,8 @@
  * Reads for the dashboard and its JSON API: plain queries over the store, no decisions. Scores come from the
  * stored history (the nightly scoring run), so pages never rescore a ledger.
  */
-import { and, desc, eq, sql } from "drizzle-orm";
-import { addDays, type IsoDate } from "../model";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { IsoDate } from "../model";
 import type { Db } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import { auditLog, connections, contacts, creditHolds, organisations, scores } from "../store/schema";
@@ -33,65 +33,93 @@ export async function scoresAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<
   return new Map(rows.map((r) => [r.contactId, r]));
 }
 
+/** Ids per `in (...)` list: D1 binds at most 100 parameters per statement. */
+export const IN_CHUNK = 90;
+
+/** The newest scoring run on or before `asOf` (null when there is none). */
+async function latestRunAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<IsoDate | null> {
+  const [r] = await db.all<{ asOf: IsoDate | null }>(
+    sql`select max(as_of) as asOf from scores where org_id = ${orgId} and as_of <= ${asOf}`,
+  );
+  return r?.asOf ?? null;
+}
+
+export type RiskRow = Pick<ScoreRow, "contactId" | "asOf" | "score" | "grade" | "trend">;
+
+/**
+ * The same rows as scoresAsOf without the reasons and the other detail: enough to sort, filter and count the
+ * customers of a large organisation. Fetch the reasons of the rows shown with `reasonsOf`.
+ */
+export async function riskAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<Map<string, RiskRow>> {
+  const run = await latestRunAsOf(db, orgId, asOf);
+  if (run === null) return new Map();
+  const rows = await db.all<RiskRow>(
+    sql`select contact_id as contactId, as_of as asOf, score, grade, trend from scores
+        where org_id = ${orgId} and as_of = ${run}`,
+  );
+  return new Map(rows.map((r) => [r.contactId, r]));
+}
+
+/** How many customers the scores of the latest run on or before `asOf` put at risk (see atRisk). */
+export async function atRiskCount(db: Db, orgId: string, asOf: IsoDate): Promise<number> {
+  const run = await latestRunAsOf(db, orgId, asOf);
+  if (run === null) return 0;
+  const [r] = await db.all<{ n: number }>(
+    sql`select count(*) as n from scores where org_id = ${orgId} and as_of = ${run}
+          and (grade in ('D', 'E') or trend = 'deteriorating')`,
+  );
+  return r?.n ?? 0;
+}
+
+/** The reasons of some customers' scores of one run (as_of), by contact id. */
+export async function reasonsOf(
+  db: Db,
+  orgId: string,
+  asOf: IsoDate,
+  contactIds: string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let k = 0; k < contactIds.length; k += IN_CHUNK) {
+    const ids = contactIds.slice(k, k + IN_CHUNK);
+    const rows = await db
+      .select({ contactId: scores.contactId, reasons: scores.reasons })
+      .from(scores)
+      .where(and(eq(scores.orgId, orgId), eq(scores.asOf, asOf), inArray(scores.contactId, ids)));
+    for (const r of rows) out.set(r.contactId, r.reasons);
+  }
+  return out;
+}
+
+/** One customer's score of the latest run on or before `asOf`. */
+export async function scoreOf(
+  db: Db,
+  orgId: string,
+  contactId: string,
+  asOf: IsoDate,
+): Promise<ScoreRow | undefined> {
+  const run = await latestRunAsOf(db, orgId, asOf);
+  if (run === null) return undefined;
+  const [r] = await db
+    .select()
+    .from(scores)
+    .where(and(eq(scores.contactId, contactId), eq(scores.asOf, run), eq(scores.orgId, orgId)))
+    .limit(1);
+  return r;
+}
+
 /** A customer is at risk when graded D or E, or deteriorating. */
 export const atRisk = (s: Pick<ScoreRow, "grade" | "trend"> | undefined) =>
   Boolean(s && (s.grade === "D" || s.grade === "E" || s.trend === "deteriorating"));
 
-/**
- * Overdue per currency as it stood on `date`: invoices issued by then and due before it, less what had been
- * paid or credited by then (from the allocation dates). Disputed, void, draft and deleted invoices excluded.
- */
-export async function overdueAt(db: Db, orgId: string, date: IsoDate): Promise<Map<string, number>> {
-  const rows = await db.all<{ currency: string; overdue: number }>(sql`
-    select i.currency as currency, sum(max(0, i.total_minor
-      - coalesce((select sum(pa.amount_minor) from payment_allocations pa join payments p on p.id = pa.payment_id
-                  where pa.invoice_id = i.id and p.deleted = 0 and pa.date <= ${date}), 0)
-      - coalesce((select sum(ca.amount_minor) from credit_note_allocations ca
-                  where ca.invoice_id = i.id and ca.date <= ${date}), 0))) as overdue
-    from invoices i
-    where i.org_id = ${orgId} and i.status in ('authorised', 'submitted', 'paid') and i.disputed_at is null
-      and i.issue_date <= ${date} and i.due_date < ${date} and (i.paid_on is null or i.paid_on > ${date})
-    group by i.currency`);
-  return new Map(rows.map((r) => [r.currency, r.overdue]));
-}
-
-export interface DsoPoint {
-  month: string;
-  date: IsoDate;
-  dso: number | null;
-}
-
-/**
- * Days sales outstanding at each of the last `months` month ends (the last point is `asOf`), in the base
- * currency: receivables at the date / credit sales of the 90 days before it x 90. Receivables count an invoice
- * until the date it was fully settled.
- */
-export async function dsoSeries(db: Db, org: Organisation, asOf: IsoDate, months = 12): Promise<DsoPoint[]> {
-  const dates: IsoDate[] = [];
-  const [y, m] = asOf.split("-").map(Number) as [number, number];
-  for (let k = months - 1; k >= 1; k--) {
-    const end = new Date(Date.UTC(y, m - 1 - k + 1, 0)); // last day of the month k months back
-    dates.push(end.toISOString().slice(0, 10));
-  }
-  dates.push(asOf);
-  const cols = dates.map(
-    (
-      d,
-      i,
-    ) => sql`, sum(case when issue_date <= ${d} and (paid_on is null or paid_on > ${d}) then total_minor - amount_credited_minor else 0 end) as ar${sql.raw(String(i))}
-      , sum(case when issue_date > ${addDays(d, -90)} and issue_date <= ${d} then total_minor else 0 end) as s${sql.raw(String(i))}`,
-  );
-  const [row] = await db.all<Record<string, number | null>>(
-    sql`select 1 as one ${sql.join(cols, sql``)} from invoices
-        where org_id = ${org.id} and currency = ${org.baseCurrency} and status in ('authorised', 'submitted', 'paid')
-          and issue_date >= ${addDays(dates[0] ?? asOf, -400)}`,
-  );
-  return dates.map((date, i) => {
-    const ar = Number(row?.[`ar${i}`] ?? 0);
-    const sales = Number(row?.[`s${i}`] ?? 0);
-    return { month: date.slice(0, 7), date, dso: sales > 0 ? Math.round((ar / sales) * 90) : null };
-  });
-}
+// The whole-ledger figures moved to the store (src/store/figures.ts), where the dashboard summary builds them.
+export {
+  type DsoGroup,
+  type DsoPoint,
+  dsoDates,
+  dsoFromGroups,
+  dsoSeries,
+  overdueAt,
+} from "../store/figures";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 

@@ -10,21 +10,23 @@ import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type
 import { loadRunContext, reminderFields } from "../reminders/dispatch";
 import { type PlanContact, planReminders } from "../reminders/plan";
 import { localMoment } from "../reminders/window";
-import { agingByCustomer, totalsByCurrency } from "../store/aging";
+import { dashboardFigures, dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
 import { defaultSettings, loadPlanRows, loadPolicies, loadReminderSettings } from "../store/reminders";
 import {
   atRisk,
+  atRiskCount,
   auditFor,
   type ContactRow,
   connectionsOf,
-  dsoSeries,
   holdsOf,
+  IN_CHUNK,
   invoicesOf,
-  overdueAt,
   paymentsOf,
+  reasonsOf,
   reminderEmails,
-  scoresAsOf,
+  riskAsOf,
+  scoreOf,
 } from "./queries";
 
 export const asOfFor = (deps: Deps, org: Organisation): IsoDate => dateInZone(deps.clock.now(), org.timezone);
@@ -50,18 +52,15 @@ export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<Portfoli
   const { db } = deps.store;
   return Promise.all(
     orgs.map(async ({ org, role }) => {
-      const asOf = asOfFor(deps, org);
+      const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
+      const asOf = dateInZone(now, org.timezone);
       const weekAgo = addDays(asOf, -7);
-      const [aging, dso, now, before, scoresNow, scoresBefore] = await Promise.all([
-        agingByCustomer(db, org.id, asOf),
-        dsoSeries(db, org, asOf, 1),
-        overdueAt(db, org.id, asOf),
-        overdueAt(db, org.id, weekAgo),
-        scoresAsOf(db, org.id, asOf),
-        scoresAsOf(db, org.id, weekAgo),
+      // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
+      const [figures, riskNow, riskBefore] = await Promise.all([
+        dashboardFigures(deps.store, org, asOf, now),
+        atRiskCount(db, org.id, asOf),
+        atRiskCount(db, org.id, weekAgo),
       ]);
-      const countRisk = (m: Map<string, Parameters<typeof atRisk>[0]>) =>
-        [...m.values()].filter(atRisk).length;
       return {
         slug: org.slug,
         name: org.name,
@@ -69,17 +68,18 @@ export async function portfolio(deps: Deps, orgs: OrgAccess[]): Promise<Portfoli
         is_demo: org.isDemo,
         provider: org.provider,
         as_of: asOf,
-        totals: totalsByCurrency(aging).map((t) => ({
+        totals: figures.totals.map((t) => ({
           currency: t.currency,
           outstanding: t.outstandingMinor,
           overdue: t.overdueMinor,
           customers: t.customers,
         })),
-        dso: dso[0]?.dso ?? null,
-        at_risk: countRisk(scoresNow),
-        at_risk_change_week: countRisk(scoresNow) - countRisk(scoresBefore),
+        dso: figures.dso.at(-1)?.dso ?? null,
+        at_risk: riskNow,
+        at_risk_change_week: riskNow - riskBefore,
         base_currency: org.baseCurrency,
-        overdue_change_week: (now.get(org.baseCurrency) ?? 0) - (before.get(org.baseCurrency) ?? 0),
+        overdue_change_week:
+          (figures.overdue[org.baseCurrency] ?? 0) - (figures.overdueWeekAgo[org.baseCurrency] ?? 0),
       };
     }),
   );
@@ -110,14 +110,33 @@ export interface CustomerFilters {
 
 export const PAGE_SIZE = 100;
 
+/** Names and hold states of some customers, by contact id. */
+async function contactNames(db: Deps["store"]["db"], orgId: string, ids: string[]) {
+  const out = new Map<string, { external_id: string; name: string; hold_state: string }>();
+  for (let k = 0; k < ids.length; k += IN_CHUNK) {
+    const part = ids.slice(k, k + IN_CHUNK);
+    const rows = await db.all<{ id: string; external_id: string; name: string; hold_state: string }>(
+      sql`select id, external_id, name, hold_state from contacts where org_id = ${orgId} and id in (${sql.join(
+        part.map((id) => sql`${id}`),
+        sql`, `,
+      )})`,
+    );
+    for (const r of rows) out.set(r.id, r);
+  }
+  return out;
+}
+
 export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
   const { db } = deps.store;
-  const asOf = asOfFor(deps, org);
-  const [aging, scored, dso] = await Promise.all([
-    agingByCustomer(db, org.id, asOf),
-    scoresAsOf(db, org.id, asOf),
-    dsoSeries(db, org, asOf, 12),
+  const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
+  const asOf = dateInZone(now, org.timezone);
+  // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
+  const [summary, scored] = await Promise.all([
+    dashboardSummary(deps.store, org, asOf, now),
+    riskAsOf(db, org.id, asOf),
   ]);
+  const aging = summary.customers;
+  const dso = summary.dso;
   const empty = (): Record<AgingBucket, number> => ({
     current: 0,
     "1-30": 0,
@@ -126,16 +145,18 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
     "90+": 0,
   });
   const seen = new Set<string>();
+  // Reasons are read for the page shown only; each summary remembers its contact for that.
+  const contactOf = new Map<CustomerSummary, string>();
   const rows: CustomerSummary[] = aging.map((a) => {
     seen.add(a.contactId);
     const s = scored.get(a.contactId);
-    return {
+    const row: CustomerSummary = {
       id: a.externalId,
       name: a.name,
       grade: s?.grade ?? null,
       score: s?.score ?? null,
       trend: s?.trend ?? null,
-      reasons: s?.reasons ?? [],
+      reasons: [],
       on_hold: a.holdState === "on_hold",
       currency: a.currency,
       outstanding: a.outstandingMinor,
@@ -143,32 +164,37 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       buckets: a.buckets,
       oldest_overdue_days: a.oldestOverdueDays,
     };
+    contactOf.set(row, a.contactId);
+    return row;
   });
   // At-risk customers who owe nothing right now still belong on the list.
   if (scored.size > 0) {
     const missing = [...scored.values()].filter((s) => !seen.has(s.contactId) && atRisk(s));
     if (missing.length > 0) {
-      const names = await db.all<{ id: string; external_id: string; name: string; hold_state: string }>(
-        sql`select id, external_id, name, hold_state from contacts where org_id = ${org.id}`,
+      const byId = await contactNames(
+        db,
+        org.id,
+        missing.map((s) => s.contactId),
       );
-      const byId = new Map(names.map((n) => [n.id, n]));
       for (const s of missing) {
         const c = byId.get(s.contactId);
         if (!c) continue;
-        rows.push({
+        const row: CustomerSummary = {
           id: c.external_id,
           name: c.name,
           grade: s.grade,
           score: s.score,
           trend: s.trend,
-          reasons: s.reasons,
+          reasons: [],
           on_hold: c.hold_state === "on_hold",
           currency: org.baseCurrency,
           outstanding: 0,
           overdue: 0,
           buckets: empty(),
           oldest_overdue_days: 0,
-        });
+        };
+        contactOf.set(row, s.contactId);
+        rows.push(row);
       }
     }
   }
@@ -189,7 +215,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       (!filters.overdue || r.overdue > 0) &&
       (!filters.risk || r.grade === "D" || r.grade === "E" || r.trend === "deteriorating"),
   );
-  const totals = totalsByCurrency(aging).map((t) => ({
+  const totals = summary.totals.map((t) => ({
     currency: t.currency,
     outstanding: t.outstandingMinor,
     overdue: t.overdueMinor,
@@ -200,6 +226,13 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
     if (a.currency === org.baseCurrency) for (const b of AGING_BUCKETS) agingTotals[b] += a.buckets[b];
   const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
   const p = Math.min(Math.max(1, page), pages);
+  const shown = filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE);
+  const run = [...scored.values()][0]?.asOf;
+  if (run) {
+    const ids = shown.filter((r) => r.score !== null).map((r) => contactOf.get(r)!);
+    const reasons = await reasonsOf(db, org.id, run, ids);
+    for (const r of shown) r.reasons = reasons.get(contactOf.get(r)!) ?? [];
+  }
   return {
     org: {
       slug: org.slug,
@@ -216,7 +249,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
     customer_count: filtered.length,
     page: p,
     pages,
-    customers: filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE),
+    customers: shown,
   };
 }
 
@@ -236,10 +269,10 @@ export async function customer(deps: Deps, org: Organisation, contact: ContactRo
     reminderEmails(db, org.id, { contactId: contact.id, limit: 500 }),
     holdsOf(db, contact.id),
     auditFor(db, org.id, contact.id),
-    scoresAsOf(db, org.id, asOf),
+    scoreOf(db, org.id, contact.id, asOf),
     loadPolicies(db, org.id),
   ]);
-  const s = scored.get(contact.id);
+  const s = scored;
   const dateOf = (ms: number) => dateInZone(ms, org.timezone);
   const timeline: TimelineEntry[] = [
     ...invs.map((i) => ({

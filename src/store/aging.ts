@@ -1,6 +1,6 @@
-/** Receivables aging: open invoices by customer and bucket, computed in one SQL pass. */
-import { and, eq, sql } from "drizzle-orm";
-import type { AgingBucket } from "../model";
+/** Receivables aging: open invoices by customer and bucket, computed in one SQL pass over the open-invoice index. */
+import { sql } from "drizzle-orm";
+import { type AgingBucket, addDays, daysBetween } from "../model";
 import type { Db } from "./db";
 import { contacts, invoices } from "./schema";
 
@@ -25,36 +25,40 @@ export const OPEN_STATUSES = ["authorised", "submitted"] as const;
  * Amounts never mix currencies: a customer billed in two currencies has two rows.
  */
 export async function agingByCustomer(db: Db, orgId: string, asOf: string): Promise<CustomerAging[]> {
-  const late = sql`(julianday(${asOf}) - julianday(${invoices.dueDate}))`;
+  // Days past due = asOf - due date, so each bucket is a range of due dates: plain text comparisons on the
+  // covering index instead of julianday() per row and bucket.
+  const due = invoices.dueDate;
+  const amount = invoices.amountDueMinor;
+  const dueFrom = (days: number) => addDays(asOf, -days); // due on this date = `days` days past due
   const bucket = (lo: number, hi: number | null) =>
-    sql<number>`coalesce(sum(case when ${late} >= ${lo} ${hi === null ? sql`` : sql`and ${late} <= ${hi}`} then ${invoices.amountDueMinor} else 0 end), 0)`;
-  const rows = await db
-    .select({
-      contactId: contacts.id,
-      externalId: contacts.externalId,
-      name: contacts.name,
-      holdState: contacts.holdState,
-      currency: invoices.currency,
-      outstandingMinor: sql<number>`sum(${invoices.amountDueMinor})`,
-      current: sql<number>`coalesce(sum(case when ${late} <= 0 then ${invoices.amountDueMinor} else 0 end), 0)`,
-      b1: bucket(1, 30),
-      b31: bucket(31, 60),
-      b61: bucket(61, 90),
-      b90: bucket(91, null),
-      oldestOverdueDays: sql<number>`coalesce(max(case when ${late} > 0 then ${late} end), 0)`,
-      openInvoices: sql<number>`count(*)`,
-    })
-    .from(invoices)
-    .innerJoin(contacts, eq(contacts.id, invoices.contactId))
-    .where(
-      and(
-        eq(invoices.orgId, orgId),
-        sql`${invoices.status} in ('authorised', 'submitted')`,
-        sql`${invoices.amountDueMinor} > 0`,
-        sql`${invoices.issueDate} <= ${asOf}`,
-      ),
-    )
-    .groupBy(invoices.contactId, invoices.currency); // invoice columns, so the open-invoice index serves the grouping
+    sql<number>`coalesce(sum(case when ${due} <= ${dueFrom(lo)} ${hi === null ? sql`` : sql`and ${due} >= ${dueFrom(hi)}`} then ${amount} else 0 end), 0)`;
+  // Grouped first, then joined: one contact lookup per customer and currency rather than per invoice.
+  const rows = await db.all<{
+    contactId: string;
+    externalId: string;
+    name: string;
+    holdState: string;
+    currency: string;
+    outstandingMinor: number;
+    current: number;
+    b1: number;
+    b31: number;
+    b61: number;
+    b90: number;
+    oldestDue: string | null;
+    openInvoices: number;
+  }>(sql`
+    select c.id as contactId, c.external_id as externalId, c.name as name, c.hold_state as holdState, g.*
+    from (
+      select ${invoices.contactId} as cid, ${invoices.currency} as currency, sum(${amount}) as outstandingMinor,
+        coalesce(sum(case when ${due} >= ${asOf} then ${amount} else 0 end), 0) as current,
+        ${bucket(1, 30)} as b1, ${bucket(31, 60)} as b31, ${bucket(61, 90)} as b61, ${bucket(91, null)} as b90,
+        min(case when ${due} < ${asOf} then ${due} end) as oldestDue, count(*) as openInvoices
+      from ${invoices}
+      where ${invoices.orgId} = ${orgId} and ${invoices.status} in ('authorised', 'submitted') and ${amount} > 0
+        and ${invoices.issueDate} <= ${asOf}
+      group by ${invoices.contactId}, ${invoices.currency}
+    ) g join ${contacts} c on c.id = g.cid`); // grouped on invoice columns, so the open-invoice index serves it
   return rows
     .map((r) => {
       const buckets = { current: r.current, "1-30": r.b1, "31-60": r.b31, "61-90": r.b61, "90+": r.b90 };
@@ -67,7 +71,7 @@ export async function agingByCustomer(db: Db, orgId: string, asOf: string): Prom
         outstandingMinor: r.outstandingMinor,
         overdueMinor: r.outstandingMinor - r.current,
         buckets,
-        oldestOverdueDays: Math.round(r.oldestOverdueDays),
+        oldestOverdueDays: r.oldestDue === null ? 0 : daysBetween(r.oldestDue, asOf),
         openInvoices: r.openInvoices,
       };
     })

@@ -20,6 +20,11 @@ export const organisations = sqliteTable("organisations", {
   isDemo: integer("is_demo", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /**
+   * Bumped by SQLite triggers (drizzle/0009_ledger_version_triggers.sql) on every insert, update or delete of
+   * the ledger rows the dashboard's figures read, whatever code path writes them. Never written by the app.
+   */
+  ledgerVersion: integer("ledger_version").notNull().default(0),
 });
 
 export const connections = sqliteTable(
@@ -128,10 +133,23 @@ export const invoices = sqliteTable(
   (t) => [
     uniqueIndex("invoices_org_external").on(t.orgId, t.externalId),
     index("invoices_contact").on(t.contactId),
-    // The dashboard's aging: open invoices per customer, covering every column the query reads.
-    index("invoices_open_aging")
-      .on(t.orgId, t.contactId, t.currency, t.dueDate, t.issueDate, t.amountDueMinor)
+    // The dashboard's aging: open invoices per customer, covering every column the query reads (status too:
+    // SQLite does not count a column as covered because the partial index's WHERE constrains it).
+    index("invoices_open_aging_v2")
+      .on(t.orgId, t.contactId, t.currency, t.dueDate, t.issueDate, t.amountDueMinor, t.status)
       .where(sql`status in ('authorised', 'submitted') and amount_due_minor > 0`),
+    // Overdue as it stood on a past date: invoices not settled by then (paid_on null or later), covering.
+    index("invoices_org_paid_on").on(
+      t.orgId,
+      t.paidOn,
+      t.dueDate,
+      t.issueDate,
+      t.status,
+      t.disputedAt,
+      t.currency,
+      t.totalMinor,
+      t.id,
+    ),
     // The dashboard's DSO series: invoices by issue date, covering the columns it sums.
     index("invoices_org_currency_issue").on(
       t.orgId,
@@ -646,4 +664,27 @@ export const portalHits = sqliteTable(
     at: integer("at").notNull(),
   },
   (t) => [index("portal_hits_key_at").on(t.key, t.at)],
+);
+
+// --- the dashboard's whole-ledger figures, cached (src/store/dashboard-summary.ts) ---
+
+/**
+ * The dashboard's whole-ledger figures of one organisation as of one date, valid while the organisation's
+ * `ledger_version` equals the one stored here. Part 0 holds the figures (totals, DSO series, overdue now and a
+ * week ago) and how many parts follow; parts 1..n hold the per-customer aging in chunks, so no row grows past
+ * D1's row size limit. A summary counts only when every part carries the current ledger version.
+ */
+export const dashboardSummaries = sqliteTable(
+  "dashboard_summaries",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    asOf: text("as_of").notNull(),
+    part: integer("part").notNull(),
+    ledgerVersion: integer("ledger_version").notNull(),
+    computedAt: integer("computed_at").notNull(),
+    data: text("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.asOf, t.part] })],
 );

@@ -5,6 +5,7 @@
 import type { Connector } from "../../connectors/connector";
 import type { Deps } from "../deps";
 import { runScoring } from "../scoring/run-scoring";
+import { warmSummaryLogged } from "../scoring/warm-summary";
 import { type Connection, connectionForOrg, listActiveConnections } from "../store/connections";
 import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
@@ -17,16 +18,20 @@ export async function syncConnection(
   connector: Connector = connectorForConnection(deps, conn),
 ): Promise<SyncReport> {
   const report = await runSync(deps, connectionContext(deps, conn, connector), connector, opts);
-  if (report.status === "ok" || report.status === "paused") await scoreAfterSync(deps, conn.orgId);
+  if (report.status === "ok" || report.status === "paused")
+    await afterSync(deps, conn.orgId, deps.clock.now());
   return report;
 }
 
-/** Scores run after each sync, so the dashboard and alerts follow the ledger within minutes. */
-async function scoreAfterSync(deps: Deps, orgId: string): Promise<void> {
+/**
+ * Scores run after each sync, so the dashboard and alerts follow the ledger within minutes; then the
+ * dashboard's figures are recomputed for the new ledger, so its pages find them warm.
+ */
+async function afterSync(deps: Deps, orgId: string, now: number): Promise<void> {
   const org = (await listOrgs(deps.store.db)).find((o) => o.id === orgId);
   if (!org) return;
   try {
-    const r = await runScoring(deps.store, org, { now: deps.clock.now() });
+    const r = await runScoring(deps.store, org, { now });
     deps.log.info(
       { org: org.slug, customers: r.results.length, newlyDeteriorating: r.newAlerts.length },
       "scored after sync",
@@ -35,6 +40,7 @@ async function scoreAfterSync(deps: Deps, orgId: string): Promise<void> {
     // A scoring failure must not turn a good sync into a failed one.
     deps.log.error({ err, org: org.slug }, "scoring after sync failed");
   }
+  await warmSummaryLogged(deps, org, now);
 }
 
 export async function syncOrgConnection(

@@ -118,6 +118,7 @@ describe("security: CSRF", () => {
       "/orgs/acme/customers/C1/chasing",
       "/orgs/acme/disconnect",
       "/orgs/acme/quickbooks/disconnect",
+      "/account/timezone",
       "/logout",
     ]) {
       const res = await app.request(path, { method: "POST", headers, body: "action=pause&until=2026-12-01" });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli";
 import { JOBS } from "../../src/jobs";
 import { getConnection } from "../../src/store/connections";
+import { warmTodaysSummary } from "../../src/store/dashboard-summary";
 import { scores } from "../../src/store/schema";
 import { seedLedger, XERO_ENV, xeroHarness } from "../connectors/xero/harness";
 import { TEST_SECRET } from "../support/deps";
@@ -37,6 +38,8 @@ describe("sync by hand and on schedule", () => {
     // Scores follow each sync, so the dashboard and alerts keep up with the ledger.
     const stored = await h.deps.store.db.select().from(scores).where(eq(scores.orgId, first!.org.id));
     expect(stored.length).toBeGreaterThan(0);
+    // And the dashboard's figures are computed for the new ledger, so its pages find them warm.
+    expect(await warmTodaysSummary(h.deps.store, first!.org, h.clock.now())).toBe("cache");
   });
 
   it("the 15-minute job syncs every active connection; a revoked one does not stop the others", async () => {
