@@ -4,7 +4,9 @@
  */
 import type { Entity } from "../../connectors/connector";
 import type { Deps } from "../deps";
+import { warmSummaryLogged } from "../scoring/warm-summary";
 import { findConnectionByTenant, markWebhookProcessed, recordWebhookEvent } from "../store/connections";
+import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
 import { writePage } from "./run-sync";
 
@@ -53,14 +55,20 @@ export async function repullChanged(deps: Deps, events: ChangeEvent[]): Promise<
       const connector = connectorForConnection(deps, conn);
       if (connector.fetchChanged) {
         const ctx = connectionContext(deps, conn, connector);
+        let changed = 0;
         for (const entity of ["contacts", "invoices"] as const) {
           const ids = [...new Set(group.filter((e) => e.entity === entity).map((e) => e.externalId))];
           if (ids.length === 0) continue;
           for await (const page of connector.fetchChanged(ctx, entity, ids)) {
             const r = await writePage(deps.store, conn.orgId, { ...page, cursorKey: null }, deps.clock.now());
             records += r.created + r.updated + r.unchanged;
+            changed += r.created + r.updated;
           }
         }
+        // The re-pull changed the ledger: recompute the dashboard's figures now, so its pages find them warm.
+        const org =
+          changed > 0 ? (await listOrgs(deps.store.db)).find((o) => o.id === conn.orgId) : undefined;
+        if (org) await warmSummaryLogged(deps, org, deps.clock.now());
       }
     }
     for (const e of group) await markWebhookProcessed(deps.store.db, e.provider, e.eventId, deps.clock.now());

@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { signHmacSha256Base64 } from "../../../connectors/hmac";
 import { unsealTokens } from "../../../connectors/tokens";
 import { createApp } from "../../../src/http/app";
+import { dateInZone } from "../../../src/model";
+import { ledgerVersionOf, readDashboardSummary } from "../../../src/store/dashboard-summary";
 import { connections, invoices, organisations, webhookEvents } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";
@@ -202,6 +204,8 @@ describe("Xero webhooks", () => {
       UpdatedDateUTC: msDate(h.clock.now()),
     });
     h.fake.resetCounters();
+    const [row0] = await h.deps.store.db.select().from(invoices).where(eq(invoices.number, "INV-0003"));
+    const versionBefore = await ledgerVersionOf(h.deps.store.db, row0!.orgId);
     const body = JSON.stringify({
       events: [
         {
@@ -229,6 +233,12 @@ describe("Xero webhooks", () => {
       const [e] = await h.deps.store.db.select().from(webhookEvents);
       expect(e!.processedAt).not.toBeNull();
     });
+    // The re-pull changed the ledger, and the dashboard's figures were recomputed for it straight away.
+    const [org] = await h.deps.store.db.select().from(organisations).where(eq(organisations.id, row0!.orgId));
+    const today = dateInZone(h.clock.now(), org!.timezone);
+    const summary = await readDashboardSummary(h.deps.store.db, org!.id, today);
+    expect(summary, "figures warm at the new ledger version").toBeDefined();
+    expect(await ledgerVersionOf(h.deps.store.db, org!.id)).toBeGreaterThan(versionBefore);
 
     const again = await post(h.app, body);
     expect(again.status).toBe(200);
