@@ -1,5 +1,5 @@
 /**
- * Speed of the credit monitor (issue 3). Run: `npx tsx bench/score-speed.ts [runs]`.
+ * Speed of the credit monitor (issue 3). Run: `npx tsx bench/score-speed.ts [runs] [--phases] [--reference] [--e2e]`.
  *
  * 10,000 customers / 1,000,000 invoices (seeded, generated here: no external data needed), scoreOrganisation
  * as of 2025-12-31 against one SQL aggregate pass over the same invoices in in-memory SQLite (better-sqlite3),
@@ -13,6 +13,14 @@
  * the run.
  *
  * `--phases` also times the monitor's phases (restrictToAsOf, model fit, features, per-customer scoring).
+ *
+ * END TO END (what a scoring run does, src/scoring/run-scoring.ts, minus storing the results): the same ledger
+ * is written into a real store (in-memory SQLite with the committed migrations, as tests open it; bulk
+ * inserts, not timed), then `loadMonitorInput` + `scoreOrganisation` is timed against one SQL aggregate pass
+ * over that organisation's rows of the real `invoices` table, alternating, best and median of `runs`. The
+ * scores read back from the store must equal the in-memory ones. `--phases` splits load / score and times
+ * storing the results (saveScores) once; `--reference` also times the loader as it was before the speed work
+ * (bench/reference-monitor-load.ts); `--e2e` runs this section alone.
  */
 import Database from "better-sqlite3";
 import { addDays } from "../src/model";
@@ -30,7 +38,12 @@ import {
 } from "../src/monitor/index";
 import { fitLateModel } from "../src/monitor/predict";
 import { pooledWithinSd } from "../src/monitor/trend";
+import type { Store } from "../src/store/db";
+import { loadMonitorInput, saveScores } from "../src/store/monitor";
+import { ensureOrg, type Organisation } from "../src/store/orgs";
+import { openSqliteStore } from "../src/store/sqlite";
 import { referenceRestrictToAsOf } from "./reference-as-of";
+import { referenceLoadMonitorInput } from "./reference-monitor-load";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -174,11 +187,163 @@ function phases(input: OrgInput, asOf: string): void {
   console.log(`    phases (median of 3): ${line}`);
 }
 
-function main(): void {
+async function timeAsync(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
+/** Writes the generated ledger into a fresh store: one payment per allocation (bulk, prepared, in transactions). */
+export async function writeStore(
+  input: OrgInput,
+  path = ":memory:",
+): Promise<{ store: Store; org: Organisation }> {
+  const store = openSqliteStore(path);
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const { org } = await ensureOrg(
+    store.db,
+    {
+      slug: "speed",
+      name: "Speed Ltd",
+      baseCurrency: input.baseCurrency,
+      timezone: "Europe/London",
+      provider: "csv",
+    },
+    now,
+  );
+  const chunked = async (text: string, rows: unknown[][]) => {
+    for (let i = 0; i < rows.length; i += 100_000) await store.runMany(text, rows.slice(i, i + 100_000));
+  };
+  await chunked(
+    `insert into contacts (id, org_id, external_id, name, emails, credit_limit_minor, created_at, updated_at)
+     values (?, ?, ?, ?, '[]', ?, ?, ?)`,
+    input.contacts.map((c) => [c.id, org.id, c.externalId, c.name, c.creditLimitMinor, now, now]),
+  );
+  await chunked(
+    `insert into invoices (id, org_id, contact_id, external_id, number, issue_date, due_date, currency, total_minor,
+       amount_paid_minor, amount_credited_minor, amount_due_minor, status, paid_on, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    input.invoices.map((i) => [
+      i.id,
+      org.id,
+      i.contactId,
+      `X${i.id}`,
+      i.number,
+      i.issueDate,
+      i.dueDate,
+      i.currency,
+      i.totalMinor,
+      i.amountPaidMinor,
+      i.amountCreditedMinor,
+      i.amountDueMinor,
+      i.status,
+      i.paidOn,
+      now,
+      now,
+    ]),
+  );
+  const byId = new Map(input.invoices.map((i) => [i.id, i]));
+  const pays: unknown[][] = [];
+  const allocs: unknown[][] = [];
+  input.allocations.forEach((a, k) => {
+    const inv = byId.get(a.invoiceId)!;
+    pays.push([`pay_${k}`, org.id, inv.contactId, `P${k}`, a.date, inv.currency, a.amountMinor, now, now]);
+    allocs.push([`pay_${k}`, a.invoiceId, org.id, a.amountMinor, a.date]);
+  });
+  await chunked(
+    `insert into payments (id, org_id, contact_id, external_id, date, currency, amount_minor, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    pays,
+  );
+  await chunked(
+    "insert into payment_allocations (payment_id, invoice_id, org_id, amount_minor, date) values (?, ?, ?, ?, ?)",
+    allocs,
+  );
+  await store.runMany("analyze", [[]]);
+  return { store, org };
+}
+
+const stats = (xs: readonly number[]): string =>
+  `${xs.map((t) => t.toFixed(0)).join(", ")} ms -> best ${Math.min(...xs).toFixed(0)}, median ${median(xs).toFixed(0)} ms`;
+
+async function endToEnd(input: OrgInput, asOf: string, runs: number): Promise<boolean> {
+  console.log("  END TO END: the same ledger in a real store (in-memory SQLite, committed migrations)");
+  const t0 = performance.now();
+  const { store, org } = await writeStore(input);
+  console.log(`    (written in ${((performance.now() - t0) / 1000).toFixed(1)} s, not timed)`);
+  const floorSql = `
+    select contact_id, count(*) as n, sum(total_minor) as total, sum(amount_due_minor) as outstanding,
+      sum(case when amount_due_minor > 0 and due_date < ? then amount_due_minor else 0 end) as overdue,
+      avg(case when paid_on is not null then julianday(paid_on) - julianday(due_date) end) as avg_days,
+      sum(case when paid_on > due_date then 1 else 0 end) as late
+    from invoices where org_id = ? and issue_date <= ? group by contact_id`;
+  const floor = async () => (await store.runMany(floorSql, [[asOf, org.id, asOf]]))[0]!.length;
+
+  // The scores read back from the store must be the in-memory ledger's.
+  const expected = JSON.stringify(scoreOrganisation(input, asOf));
+  const loaded = await loadMonitorInput(store.db, org);
+  const ok = JSON.stringify(scoreOrganisation(loaded, asOf)) === expected;
+  console.log(
+    ok
+      ? `    check: scores from the store equal the in-memory ledger's (${loaded.invoices.length} invoices, ${loaded.allocations.length} allocations read)`
+      : "    check FAILED: scores from the store differ from the in-memory ledger's",
+  );
+
+  const withRef = process.argv.includes("--reference");
+  const floorTimes: number[] = [];
+  const e2eTimes: number[] = [];
+  const loadTimes: number[] = [];
+  const scoreTimes: number[] = [];
+  const refTimes: number[] = [];
+  let groups = 0;
+  let scored = 0;
+  await floor();
+  scoreOrganisation(await loadMonitorInput(store.db, org), asOf);
+  for (let r = 0; r < runs; r++) {
+    floorTimes.push(await timeAsync(async () => (groups = await floor())));
+    const a = performance.now();
+    const inp = await loadMonitorInput(store.db, org);
+    const b = performance.now();
+    scored = scoreOrganisation(inp, asOf).length;
+    const c = performance.now();
+    loadTimes.push(b - a);
+    scoreTimes.push(c - b);
+    e2eTimes.push(c - a);
+    if (withRef) refTimes.push(await timeAsync(() => referenceLoadMonitorInput(store.db, org)));
+  }
+  console.log(`    SQL aggregate pass over invoices (floor): ${stats(floorTimes)} (${groups} groups)`);
+  console.log(`    loadMonitorInput + scoreOrganisation:     ${stats(e2eTimes)} (${scored} customers)`);
+  const ratios = floorTimes.map((f, i) => e2eTimes[i]! / f);
+  console.log(`    per-run ratios: ${ratios.map((x) => x.toFixed(2)).join(", ")}`);
+  const best = Math.min(...e2eTimes) / Math.min(...floorTimes);
+  const med = median(e2eTimes) / median(floorTimes);
+  console.log(
+    `    ratio end to end / SQL floor: best ${best.toFixed(2)}x, median ${med.toFixed(2)}x (target <= 5x: ${med <= 5 ? "MET" : "MISSED"})`,
+  );
+  if (process.argv.includes("--phases")) {
+    console.log(`    phases: load ${stats(loadTimes)}; score ${stats(scoreTimes)}`);
+    const results = scoreOrganisation(loaded, asOf);
+    const save = await timeAsync(() =>
+      store.atomically(() => saveScores(store.db, org.id, asOf, results, 0)),
+    );
+    console.log(
+      `    storing the ${results.length} results (saveScores, once, not in the ratio): ${save.toFixed(0)} ms`,
+    );
+  }
+  if (withRef) console.log(`    reference loader (before the speed work): ${stats(refTimes)}`);
+  await store.close();
+  return ok;
+}
+
+async function main(): Promise<void> {
   const runs = Math.max(1, Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5));
   console.log(`SPEED: 10,000 customers, 1,000,000 invoices (seeded), as of 2025-12-31; ${runs} runs`);
   const asOf = "2025-12-31";
   const input = generate(10_000, 100, asOf, 42);
+  if (process.argv.includes("--e2e")) {
+    if (!(await endToEnd(input, asOf, runs))) process.exitCode = 1;
+    return;
+  }
   const db = new Database(":memory:");
   db.exec(
     "CREATE TABLE invoices (id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, issue_date TEXT NOT NULL, due_date TEXT NOT NULL, total_minor INTEGER NOT NULL, amount_due_minor INTEGER NOT NULL, paid_on TEXT)",
@@ -223,6 +388,7 @@ function main(): void {
   );
   if (process.argv.includes("--phases")) phases(input, asOf);
   db.close();
+  if (!(await endToEnd(input, asOf, runs))) process.exitCode = 1;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) main();
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) await main();

@@ -2,107 +2,260 @@
  * The monitor's side of the store: load an organisation's ledger as the pure monitor's input, and keep the
  * score history and the one-alert-per-episode record of deteriorating customers.
  */
-import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
-import type { CustomerScore, Episode, MonitorAllocation, OrgInput } from "../monitor/index";
+import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import type {
+  CustomerScore,
+  Episode,
+  MonitorAllocation,
+  MonitorContact,
+  MonitorCreditNote,
+  MonitorInvoice,
+  OrgInput,
+} from "../monitor/index";
 import { audit } from "./audit";
 import type { Db } from "./db";
 import type { Organisation } from "./orgs";
-import {
-  auditLog,
-  contacts,
-  creditNoteAllocations,
-  creditNotes,
-  invoices,
-  paymentAllocations,
-  payments,
-  scores,
-} from "./schema";
+import { auditLog, scores } from "./schema";
+
+/** Rows per page of the invoice and payment-allocation reads (each page is one small result row). */
+const PAGE_ROWS = 16_384;
+/** Separator of the packed id and number lists (ASCII unit separator). */
+const SEP = "\u001f";
+
+type InvoicePage = [
+  n: number,
+  lastRowid: number | null,
+  ids: string | null,
+  numbers: string | null,
+  contactIds: string,
+  issueDates: string,
+  dueDates: string,
+  currencies: string,
+  totals: string,
+  paid: string,
+  credited: string,
+  due: string,
+  statuses: string,
+  paidOn: string,
+];
+type InvoiceRow = [
+  rowid: number,
+  id: string,
+  contactId: string,
+  number: string,
+  issueDate: string,
+  dueDate: string,
+  currency: string,
+  totalMinor: number,
+  amountPaidMinor: number,
+  amountCreditedMinor: number,
+  amountDueMinor: number,
+  status: MonitorInvoice["status"],
+  paidOn: string | null,
+];
+type AllocationPage = [
+  n: number,
+  lastRowid: number | null,
+  invoiceIds: string | null,
+  amounts: string,
+  dates: string,
+];
+
+/** `text` split on SEP when that gives exactly `n` parts (no value held SEP), else null. */
+function unpack(text: string | null, n: number): string[] | null {
+  if (text === null) return null;
+  const parts = text.split(SEP);
+  return parts.length === n ? parts : null;
+}
+
+/**
+ * The organisation's invoices that are not disputed, in rowid order, read a page at a time. Each page comes back
+ * as one row of packed columns (ids and numbers joined by SEP, the rest as JSON arrays), because turning a
+ * million rows of twelve cells into JS values one cell at a time costs many times the SQL scan. A page whose ids
+ * or numbers hold SEP is read again as plain rows.
+ */
+async function loadInvoices(db: Db, orgId: string, pageRows: number): Promise<MonitorInvoice[]> {
+  const out: MonitorInvoice[] = [];
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const page = sql`from invoices where org_id = ${orgId} and disputed_at is null and rowid > ${after}
+      order by rowid limit ${pageRows}`;
+    const [p] = await db.values<InvoicePage>(
+      sql`select count(*), max(r), group_concat(id, char(31)), group_concat(number, char(31)),
+            json_group_array(contact_id), json_group_array(issue_date), json_group_array(due_date),
+            json_group_array(currency), json_group_array(total_minor), json_group_array(amount_paid_minor),
+            json_group_array(amount_credited_minor), json_group_array(amount_due_minor), json_group_array(status),
+            json_group_array(paid_on)
+          from (select rowid as r, id, contact_id, number, issue_date, due_date, currency, total_minor,
+                  amount_paid_minor, amount_credited_minor, amount_due_minor, status, paid_on ${page})`,
+    );
+    const n = p?.[0] ?? 0;
+    if (n === 0) break;
+    const ids = unpack(p![2], n);
+    const numbers = unpack(p![3], n);
+    if (ids && numbers) {
+      const contactIds = JSON.parse(p![4]) as string[];
+      const issueDates = JSON.parse(p![5]) as string[];
+      const dueDates = JSON.parse(p![6]) as string[];
+      const currencies = JSON.parse(p![7]) as string[];
+      const totals = JSON.parse(p![8]) as number[];
+      const paid = JSON.parse(p![9]) as number[];
+      const credited = JSON.parse(p![10]) as number[];
+      const due = JSON.parse(p![11]) as number[];
+      const statuses = JSON.parse(p![12]) as MonitorInvoice["status"][];
+      const paidOn = JSON.parse(p![13]) as (string | null)[];
+      for (let k = 0; k < n; k++) {
+        out.push({
+          id: ids[k]!,
+          contactId: contactIds[k]!,
+          number: numbers[k]!,
+          issueDate: issueDates[k]!,
+          dueDate: dueDates[k]!,
+          currency: currencies[k]!,
+          totalMinor: totals[k]!,
+          amountPaidMinor: paid[k]!,
+          amountCreditedMinor: credited[k]!,
+          amountDueMinor: due[k]!,
+          status: statuses[k]!,
+          paidOn: paidOn[k]!,
+        });
+      }
+      after = p![1]!;
+    } else {
+      const rows = await db.values<InvoiceRow>(
+        sql`select rowid, id, contact_id, number, issue_date, due_date, currency, total_minor, amount_paid_minor,
+              amount_credited_minor, amount_due_minor, status, paid_on ${page}`,
+      );
+      for (const r of rows) {
+        out.push({
+          id: r[1],
+          contactId: r[2],
+          number: r[3],
+          issueDate: r[4],
+          dueDate: r[5],
+          currency: r[6],
+          totalMinor: r[7],
+          amountPaidMinor: r[8],
+          amountCreditedMinor: r[9],
+          amountDueMinor: r[10],
+          status: r[11],
+          paidOn: r[12],
+        });
+      }
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]![0];
+    }
+    if (n < pageRows) break;
+  }
+  return out;
+}
+
+/** Allocations of the organisation's payments that are not deleted, in rowid order, paged like the invoices. */
+async function loadPaymentAllocations(
+  db: Db,
+  orgId: string,
+  pageRows: number,
+  out: MonitorAllocation[],
+): Promise<void> {
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const page = sql`from payment_allocations pa join payments p on p.id = pa.payment_id
+      where pa.org_id = ${orgId} and p.deleted = 0 and pa.rowid > ${after} order by pa.rowid limit ${pageRows}`;
+    const [p] = await db.values<AllocationPage>(
+      sql`select count(*), max(r), group_concat(invoice_id, char(31)), json_group_array(amount_minor),
+            json_group_array(date)
+          from (select pa.rowid as r, pa.invoice_id, pa.amount_minor, pa.date ${page})`,
+    );
+    const n = p?.[0] ?? 0;
+    if (n === 0) break;
+    let invoiceIds = unpack(p![2], n);
+    let amounts: number[];
+    let dates: string[];
+    if (invoiceIds) {
+      amounts = JSON.parse(p![3]) as number[];
+      dates = JSON.parse(p![4]) as string[];
+      after = p![1]!;
+    } else {
+      const rows = await db.values<[rowid: number, invoiceId: string, amountMinor: number, date: string]>(
+        sql`select pa.rowid, pa.invoice_id, pa.amount_minor, pa.date ${page}`,
+      );
+      if (rows.length === 0) break;
+      invoiceIds = rows.map((r) => r[1]);
+      amounts = rows.map((r) => r[2]);
+      dates = rows.map((r) => r[3]);
+      after = rows[rows.length - 1]![0];
+    }
+    for (let k = 0; k < invoiceIds.length; k++) {
+      out.push({
+        invoiceId: invoiceIds[k]!,
+        amountMinor: amounts[k]!,
+        date: dates[k]!,
+        kind: "payment",
+        creditNoteId: null,
+      });
+    }
+    if (n < pageRows) break;
+  }
+}
 
 /**
  * Everything the monitor reads for one organisation. The monitor itself applies `asOf`. Invoices a customer
  * disputed on the customers' page are left out (not in the exposure, not held against the customer) until a
  * bookkeeper resolves the dispute (`resolveDispute` in store/portal.ts).
+ *
+ * This is the hot path of a scoring run (issue 3: 1M invoices within a few times one SQL aggregate pass over
+ * them; bench/score-speed.ts), so it reads only the columns the monitor uses, as arrays, and builds each row
+ * field by field in one object shape. bench/reference-monitor-load.ts keeps the straightforward version it
+ * must equal (test/store/monitor-load.test.ts). `pageRows` is for tests.
  */
-export async function loadMonitorInput(db: Db, org: Organisation): Promise<OrgInput> {
-  const [cs, invs, pays, cns, cnAllocs] = await Promise.all([
-    db
-      .select({
-        id: contacts.id,
-        externalId: contacts.externalId,
-        name: contacts.name,
-        creditLimitMinor: contacts.creditLimitMinor,
-        deleted: contacts.deleted,
-      })
-      .from(contacts)
-      .where(eq(contacts.orgId, org.id)),
-    db
-      .select({
-        id: invoices.id,
-        contactId: invoices.contactId,
-        number: invoices.number,
-        issueDate: invoices.issueDate,
-        dueDate: invoices.dueDate,
-        currency: invoices.currency,
-        totalMinor: invoices.totalMinor,
-        amountPaidMinor: invoices.amountPaidMinor,
-        amountCreditedMinor: invoices.amountCreditedMinor,
-        amountDueMinor: invoices.amountDueMinor,
-        status: invoices.status,
-        paidOn: invoices.paidOn,
-      })
-      .from(invoices)
-      .where(and(eq(invoices.orgId, org.id), isNull(invoices.disputedAt))),
-    db
-      .select({
-        invoiceId: paymentAllocations.invoiceId,
-        amountMinor: paymentAllocations.amountMinor,
-        date: paymentAllocations.date,
-      })
-      .from(paymentAllocations)
-      .innerJoin(payments, eq(payments.id, paymentAllocations.paymentId))
-      .where(and(eq(paymentAllocations.orgId, org.id), eq(payments.deleted, false))),
-    db
-      .select({
-        id: creditNotes.id,
-        contactId: creditNotes.contactId,
-        issueDate: creditNotes.issueDate,
-        currency: creditNotes.currency,
-        totalMinor: creditNotes.totalMinor,
-        status: creditNotes.status,
-      })
-      .from(creditNotes)
-      .where(eq(creditNotes.orgId, org.id)),
-    db
-      .select({
-        invoiceId: creditNoteAllocations.invoiceId,
-        amountMinor: creditNoteAllocations.amountMinor,
-        date: creditNoteAllocations.date,
-        creditNoteId: creditNoteAllocations.creditNoteId,
-      })
-      .from(creditNoteAllocations)
-      .where(eq(creditNoteAllocations.orgId, org.id)),
-  ]);
-  // One object shape for both kinds, built field by field (spreading a million rows was slow).
-  const allocations: MonitorAllocation[] = [];
-  for (const a of pays) {
-    allocations.push({
-      invoiceId: a.invoiceId,
-      amountMinor: a.amountMinor,
-      date: a.date,
-      kind: "payment",
-      creditNoteId: null,
-    });
+export async function loadMonitorInput(
+  db: Db,
+  org: Pick<Organisation, "id" | "baseCurrency">,
+  pageRows = PAGE_ROWS,
+): Promise<OrgInput> {
+  const cs = await db.values<[string, string, string, number | null, number]>(
+    sql`select id, external_id, name, credit_limit_minor, deleted from contacts where org_id = ${org.id}`,
+  );
+  const contactRows: MonitorContact[] = new Array(cs.length);
+  for (let k = 0; k < cs.length; k++) {
+    const c = cs[k]!;
+    contactRows[k] = { id: c[0], externalId: c[1], name: c[2], creditLimitMinor: c[3], deleted: c[4] !== 0 };
   }
+  const invoiceRows = await loadInvoices(db, org.id, pageRows);
+  const allocations: MonitorAllocation[] = [];
+  await loadPaymentAllocations(db, org.id, pageRows, allocations);
+  const cnAllocs = await db.values<[string, number, string, string]>(
+    sql`select invoice_id, amount_minor, date, credit_note_id from credit_note_allocations
+        where org_id = ${org.id}`,
+  );
   for (const a of cnAllocs) {
     allocations.push({
-      invoiceId: a.invoiceId,
-      amountMinor: a.amountMinor,
-      date: a.date,
+      invoiceId: a[0],
+      amountMinor: a[1],
+      date: a[2],
       kind: "credit_note",
-      creditNoteId: a.creditNoteId,
+      creditNoteId: a[3],
     });
   }
-  return { baseCurrency: org.baseCurrency, contacts: cs, invoices: invs, allocations, creditNotes: cns };
+  const cns = await db.values<[string, string, string, string, number, MonitorCreditNote["status"]]>(
+    sql`select id, contact_id, issue_date, currency, total_minor, status from credit_notes
+        where org_id = ${org.id}`,
+  );
+  const creditNoteRows: MonitorCreditNote[] = cns.map((c) => ({
+    id: c[0],
+    contactId: c[1],
+    issueDate: c[2],
+    currency: c[3],
+    totalMinor: c[4],
+    status: c[5],
+  }));
+  return {
+    baseCurrency: org.baseCurrency,
+    contacts: contactRows,
+    invoices: invoiceRows,
+    allocations,
+    creditNotes: creditNoteRows,
+  };
 }
 
 /** Stores one result per customer for `asOf` (a re-run of the same day replaces that day's rows). */
