@@ -259,25 +259,42 @@ export async function loadMonitorInput(
 }
 
 /** Stores one result per customer for `asOf` (a re-run of the same day replaces that day's rows). */
+/** Rows per insert: 11 columns x 9 rows stays under D1's 100 bound parameters per statement. */
+const SCORE_ROWS_PER_INSERT = 9;
+
 export async function saveScores(db: Db, orgId: string, asOf: string, results: CustomerScore[], now: number) {
-  for (const r of results) {
-    const row = {
-      orgId,
-      contactId: r.contact_id,
-      asOf,
-      score: r.score,
-      grade: r.grade,
-      lateProbability: r.late_probability,
-      trend: r.trend,
-      trendChangeDays: r.trend_change_days,
-      trendStartedOn: r.trend_started_on,
-      reasons: r.reasons,
-      computedAt: now,
-    };
+  const rows = results.map((r) => ({
+    orgId,
+    contactId: r.contact_id,
+    asOf,
+    score: r.score,
+    grade: r.grade,
+    lateProbability: r.late_probability,
+    trend: r.trend,
+    trendChangeDays: r.trend_change_days,
+    trendStartedOn: r.trend_started_on,
+    reasons: r.reasons,
+    computedAt: now,
+  }));
+  const fromNew = (column: string) => sql.raw(`excluded.${column}`);
+  for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
     await db
       .insert(scores)
-      .values(row)
-      .onConflictDoUpdate({ target: [scores.contactId, scores.asOf], set: row });
+      .values(rows.slice(i, i + SCORE_ROWS_PER_INSERT))
+      .onConflictDoUpdate({
+        target: [scores.contactId, scores.asOf],
+        set: {
+          orgId: fromNew("org_id"),
+          score: fromNew("score"),
+          grade: fromNew("grade"),
+          lateProbability: fromNew("late_probability"),
+          trend: fromNew("trend"),
+          trendChangeDays: fromNew("trend_change_days"),
+          trendStartedOn: fromNew("trend_started_on"),
+          reasons: fromNew("reasons"),
+          computedAt: fromNew("computed_at"),
+        },
+      });
   }
 }
 

@@ -133,6 +133,8 @@ export const invoices = sqliteTable(
   (t) => [
     uniqueIndex("invoices_org_external").on(t.orgId, t.externalId),
     index("invoices_contact").on(t.contactId),
+    // The monitor's loader pages through one organisation's invoices in rowid order (org_id = ? AND rowid > ?).
+    index("invoices_org").on(t.orgId),
     // The dashboard's aging: open invoices per customer, covering every column the query reads (status too:
     // SQLite does not count a column as covered because the partial index's WHERE constrains it).
     index("invoices_open_aging_v2")
@@ -199,6 +201,8 @@ export const paymentAllocations = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.paymentId, t.invoiceId] }),
     index("payment_allocations_invoice").on(t.invoiceId),
+    // The monitor's loader pages through one organisation's allocations in rowid order (org_id = ? AND rowid > ?).
+    index("payment_allocations_org").on(t.orgId),
   ],
 );
 
