@@ -10,16 +10,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { loadConfig } from "../src/config";
 import { addDays } from "../src/model";
 import { planSettingsFor } from "../src/reminders/dispatch";
 import { publicHolidays } from "../src/reminders/holidays";
-import { type Plan, type PlanInvoice, planReminders } from "../src/reminders/plan";
+import { type Plan, planReminders } from "../src/reminders/plan";
 import { findOrgBySlug } from "../src/store/orgs";
 import { loadPlanRows, loadPolicies, loadReminderSettings } from "../src/store/reminders";
-import { contacts, invoices, reminders } from "../src/store/schema";
 import { openSqliteStore } from "../src/store/sqlite";
+import { referencePlanRows } from "./reference-plan-rows";
 
 const CUSTOMERS = Number(process.argv[2] ?? 100_000);
 const PER_CUSTOMER = Number(process.argv[3] ?? 10);
@@ -147,31 +146,10 @@ try {
   async function referencePlan(): Promise<Plan> {
     const settings = await loadReminderSettings(store.db, org);
     const { policies, defaultId } = await loadPolicies(store.db, org.id);
-    const cs = await store.db
-      .select()
-      .from(contacts)
-      .where(and(eq(contacts.orgId, org.id), eq(contacts.deleted, false)));
-    const is = (await store.db
-      .select()
-      .from(invoices)
-      .where(
-        and(
-          eq(invoices.orgId, org.id),
-          inArray(invoices.status, ["authorised", "submitted"]),
-          sql`${invoices.amountDueMinor} > 0`,
-        ),
-      )) as PlanInvoice[];
-    const claims = await store.db
-      .select({ invoiceId: reminders.invoiceId, offsetDays: sql<number>`max(${reminders.offsetDays})` })
-      .from(reminders)
-      .where(and(eq(reminders.orgId, org.id), ne(reminders.status, "failed")))
-      .groupBy(reminders.invoiceId);
     return planReminders({
+      ...(await referencePlanRows(store, org)),
       settings: planSettingsFor(org, settings, config, defaultId, publicHolidays(org.country, [AS_OF])),
       policies,
-      contacts: cs.map((c) => ({ ...c, grade: null })),
-      invoices: is,
-      claimedOffset: new Map(claims.map((c) => [c.invoiceId, c.offsetDays])),
       at: { kind: "instant", at: AT },
     });
   }

@@ -1,13 +1,14 @@
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { referencePlanRows } from "../../bench/reference-plan-rows";
 import { loadConfig } from "../../src/config";
 import { addDays } from "../../src/model";
 import { planSettingsFor } from "../../src/reminders/dispatch";
-import { dayNumber, type Plan, type PlanInvoice, planReminders } from "../../src/reminders/plan";
+import { dayNumber, type Plan, planReminders } from "../../src/reminders/plan";
 import type { Store } from "../../src/store/db";
 import type { Organisation } from "../../src/store/orgs";
 import { loadPlanRows, loadPolicies, loadReminderSettings } from "../../src/store/reminders";
-import { contacts, invoices, reminders } from "../../src/store/schema";
+import { invoices } from "../../src/store/schema";
 import { testStore } from "../support/db";
 import { makeCustomer, makeInvoice, makeOrg, setContact } from "./factories";
 
@@ -25,30 +26,9 @@ async function settingsOf(store: Store, org: Organisation) {
 
 /** What the loader's plan must equal: everyone and every open invoice read, nothing summed in SQL. */
 async function naivePlan(store: Store, org: Organisation): Promise<Plan> {
-  const cs = await store.db
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.orgId, org.id), eq(contacts.deleted, false)));
-  const is = (await store.db
-    .select()
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.orgId, org.id),
-        inArray(invoices.status, ["authorised", "submitted"]),
-        sql`${invoices.amountDueMinor} > 0`,
-      ),
-    )) as PlanInvoice[];
-  const claims = await store.db
-    .select({ invoiceId: reminders.invoiceId, offsetDays: sql<number>`max(${reminders.offsetDays})` })
-    .from(reminders)
-    .where(and(eq(reminders.orgId, org.id), ne(reminders.status, "failed")))
-    .groupBy(reminders.invoiceId);
   return planReminders({
     ...(await settingsOf(store, org)),
-    contacts: cs.map((c) => ({ ...c, grade: null })),
-    invoices: is,
-    claimedOffset: new Map(claims.map((c) => [c.invoiceId, c.offsetDays])),
+    ...(await referencePlanRows(store, org)),
     at: { kind: "instant", at: AT },
   });
 }
