@@ -25,6 +25,7 @@ import {
   sigmoid,
   type TrendSnapshot,
 } from "../src/monitor/index";
+import { mulberry32 } from "./prng";
 
 const DATA = fileURLToPath(new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url));
 const END = "2013-06-30";
@@ -384,17 +385,6 @@ function printRow(label: string, rows: readonly Row[]): void {
 
 // ---------------------------------------------------------------------------------------------------------
 // (b) Deterioration
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface DriftCase {
   customer: string;

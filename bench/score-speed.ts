@@ -42,19 +42,9 @@ import type { Store } from "../src/store/db";
 import { loadMonitorInput, saveScores } from "../src/store/monitor";
 import { ensureOrg, type Organisation } from "../src/store/orgs";
 import { openSqliteStore } from "../src/store/sqlite";
+import { mulberry32 } from "./prng";
 import { referenceRestrictToAsOf } from "./reference-as-of";
 import { referenceLoadMonitorInput } from "./reference-monitor-load";
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A synthetic ledger: `perCustomer` invoices per customer over 720 days, each settled around its own habit. */
 export function generate(customers: number, perCustomer: number, asOf: string, seed: number): OrgInput {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { referenceRestrictToAsOf } from "../../bench/reference-as-of";
+import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
 import { restrictToAsOf } from "../../src/monitor/as-of";
 import type {
@@ -10,20 +11,10 @@ import type {
   OrgInput,
 } from "../../src/monitor/types";
 
-/** Deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A messy ledger: part payments, credit notes, undated settlements, ignored rows, unknown references. */
 function messyLedger(seed: number): OrgInput {
-  const rnd = prng(seed);
+  const random = createRandom(seed);
+  const rnd = () => random.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const contacts: MonitorContact[] = Array.from({ length: 12 }, (_, c) => ({
     id: `con_${c}`,
@@ -94,7 +85,8 @@ function messyLedger(seed: number): OrgInput {
 }
 
 function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const rnd = prng(seed);
+  const random = createRandom(seed);
+  const rnd = () => random.next();
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { referenceLoadMonitorInput } from "../../bench/reference-monitor-load";
+import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
 import { scoreOrganisation } from "../../src/monitor/index";
 import type { OrgInput } from "../../src/monitor/types";
@@ -16,16 +17,6 @@ import {
 } from "../../src/store/schema";
 import { testStore } from "../support/db";
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const STATUSES = ["authorised", "paid", "authorised", "submitted", "void", "deleted", "draft"] as const;
 
 /**
@@ -34,7 +25,8 @@ const STATUSES = ["authorised", "paid", "authorised", "submitted", "void", "dele
  * customer, and invoice numbers holding the loader's separator or JSON-awkward text.
  */
 async function seed(store: Store, slug: string, seedNo: number): Promise<Organisation> {
-  const rnd = prng(seedNo);
+  const random = createRandom(seedNo);
+  const rnd = () => random.next();
   const now = 1_700_000_000_000;
   const { org } = await ensureOrg(
     store.db,
