@@ -28,8 +28,17 @@ export const REDACT_PATHS = [
   "*.secret",
 ];
 
+/** Logs go to standard error, so a command's standard output is only its output (`--json` always parses). */
+function standardError(): pino.DestinationStream | undefined {
+  const stderr = typeof process === "undefined" ? undefined : process.stderr;
+  return typeof stderr?.write === "function" ? stderr : undefined;
+}
+
 export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } },
+    destination ?? standardError(),
+  );
 }
 
 /** A logger that writes nothing (tests). */
