@@ -143,6 +143,21 @@ export const canonicalContact = z.object({
   timezone: timeZone.nullable().optional(),
   deleted: z.boolean().optional(),
   providerUpdatedAt: z.number().int().nullable().optional(),
+  /** Roles the ledger gives the contact (undefined = not said: treated as a customer). */
+  isCustomer: z.boolean().optional(),
+  isSupplier: z.boolean().optional(),
+  /**
+   * The ledger's own figures for what the contact owes (reconciliation): outstanding and, when the ledger
+   * says, overdue receivables, in minor units of `currency`.
+   */
+  providerBalance: z
+    .object({
+      outstandingMinor: z.number().int(),
+      overdueMinor: z.number().int().nullable(),
+      currency: currencyCode,
+    })
+    .nullable()
+    .optional(),
 });
 export type CanonicalContact = z.infer<typeof canonicalContact>;
 
@@ -179,6 +194,13 @@ export const canonicalPayment = z.object({
   amountMinor: z.number().int(),
   deleted: z.boolean().optional(),
   allocations: z.array(canonicalAllocation),
+  /**
+   * Credit applied in the same payment (QuickBooks: a Payment linking both invoices and credit memos): these
+   * become allocations of the named credit notes to the invoices.
+   */
+  creditApplications: z
+    .array(canonicalAllocation.extend({ creditNoteExternalId: z.string().min(1) }))
+    .optional(),
   providerUpdatedAt: z.number().int().nullable().optional(),
 });
 export type CanonicalPayment = z.infer<typeof canonicalPayment>;

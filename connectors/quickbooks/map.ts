@@ -41,6 +41,8 @@ interface QboBase {
   CurrencyRef?: QboRef;
 }
 export interface QboCustomer extends QboBase {
+  /** Open balance (receivables less unapplied credit), in the customer's currency. */
+  Balance?: number | string;
   DisplayName?: string;
   CompanyName?: string;
   FullyQualifiedName?: string;
@@ -176,6 +178,13 @@ function guard<T>(
   }
 }
 
+/** A customer's currency (CurrencyRef; single-currency companies send it too, else the home currency is unknown). */
+function customerCurrency(raw: QboCustomer): string {
+  const c = raw.CurrencyRef?.value;
+  if (!c || !/^[A-Z]{3}$/.test(c)) throw new MapError(`CurrencyRef ${String(c)} is not a currency code`);
+  return c;
+}
+
 export function mapCustomer(raw: QboCustomer): Mapped<CanonicalContact> {
   return guard(
     "contacts",
@@ -191,6 +200,16 @@ export function mapCustomer(raw: QboCustomer): Mapped<CanonicalContact> {
         // QBO "deletes" a customer by making it inactive.
         deleted: raw.Active === false,
         providerUpdatedAt: updatedAt(raw),
+        isCustomer: true,
+        ...(raw.Balance !== undefined && raw.Balance !== null && raw.CurrencyRef?.value
+          ? {
+              providerBalance: {
+                outstandingMinor: qboMoney(raw.Balance, customerCurrency(raw), "Balance"),
+                overdueMinor: null,
+                currency: customerCurrency(raw),
+              },
+            }
+          : {}),
       };
     },
     canonicalContact,
@@ -239,8 +258,9 @@ export function mapInvoice(raw: QboInvoice): Mapped<CanonicalInvoice> {
 
 /**
  * Payment lines link to invoices (money received against them) and to credit memos (credit applied in the
- * same payment). Allocations carry the cash: credit-memo lines are taken off the invoice lines in order, and
- * lines naming the same invoice are merged.
+ * same payment: how QuickBooks records "credit applied"). The credit-memo lines are spread over the invoice
+ * lines in order and become credit-note allocations (`creditApplications`) of those memos to those invoices;
+ * the payment's own allocations carry only the cash. Lines naming the same invoice are merged.
  */
 export function mapPayment(raw: QboPayment): Mapped<CanonicalPayment> {
   return guard(
@@ -250,21 +270,35 @@ export function mapPayment(raw: QboPayment): Mapped<CanonicalPayment> {
       const currency = currencyOf(raw);
       const day = date(raw.TxnDate, "TxnDate");
       const byInvoice = new Map<string, number>();
-      let credit = 0;
+      const byMemo = new Map<string, number>();
       for (const line of raw.Line ?? []) {
         const links = line.LinkedTxn ?? [];
         if (links.length === 0) continue;
         const amount = qboMoney(line.Amount, currency, "Line.Amount");
         const inv = links.find((l) => l.TxnType === "Invoice" && l.TxnId);
+        const memo = links.find((l) => l.TxnType === "CreditMemo" && l.TxnId);
         if (inv) byInvoice.set(String(inv.TxnId), (byInvoice.get(String(inv.TxnId)) ?? 0) + amount);
-        else if (links.some((l) => l.TxnType === "CreditMemo")) credit += amount;
+        else if (memo) byMemo.set(String(memo.TxnId), (byMemo.get(String(memo.TxnId)) ?? 0) + amount);
       }
+      const memos = [...byMemo].map(([id, amount]) => ({ id, left: amount }));
       const allocations: CanonicalAllocation[] = [];
+      const creditApplications: NonNullable<CanonicalPayment["creditApplications"]> = [];
       for (const [invoiceExternalId, amount] of byInvoice) {
-        const taken = Math.min(credit, amount);
-        credit -= taken;
-        if (amount - taken > 0)
-          allocations.push({ invoiceExternalId, amountMinor: amount - taken, date: day });
+        let owed = amount;
+        for (const m of memos) {
+          if (owed <= 0) break;
+          const taken = Math.min(m.left, owed);
+          if (taken <= 0) continue;
+          m.left -= taken;
+          owed -= taken;
+          creditApplications.push({
+            creditNoteExternalId: m.id,
+            invoiceExternalId,
+            amountMinor: taken,
+            date: day,
+          });
+        }
+        if (owed > 0) allocations.push({ invoiceExternalId, amountMinor: owed, date: day });
       }
       return {
         externalId: idOf(raw),
@@ -274,6 +308,7 @@ export function mapPayment(raw: QboPayment): Mapped<CanonicalPayment> {
         amountMinor: qboMoney(raw.TotalAmt, currency, "TotalAmt"),
         deleted: false,
         allocations,
+        creditApplications,
         providerUpdatedAt: updatedAt(raw),
       };
     },

@@ -1,5 +1,5 @@
 /** Connections to ledgers, their sealed tokens, sync cursors, quarantined records and webhook events. */
-import { and, eq, isNull, lt, ne, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { newId } from "./ids";
 import { connections, quarantinedRecords, syncCursors, webhookEvents } from "./schema";
@@ -219,21 +219,49 @@ export async function quarantine(
     });
 }
 
-/** Clears a quarantine entry once the record maps cleanly again. */
-export async function releaseQuarantine(db: Db, orgId: string, entity: string, externalIds: string[]) {
-  for (const externalId of externalIds)
+/** Clears quarantine entries once their records were written whole. */
+export async function releaseQuarantine(
+  db: Db,
+  orgId: string,
+  entity: string,
+  externalIds: string[],
+  maxParams = 100,
+) {
+  const ids = [...new Set(externalIds)];
+  const size = Math.max(1, maxParams - 2);
+  for (let i = 0; i < ids.length; i += size)
     await db
       .delete(quarantinedRecords)
       .where(
         and(
           eq(quarantinedRecords.orgId, orgId),
           eq(quarantinedRecords.entity, entity),
-          eq(quarantinedRecords.externalId, externalId),
+          inArray(quarantinedRecords.externalId, ids.slice(i, i + size)),
         ),
       );
 }
 
-/** Records a webhook event under its provider id. False when it was seen before (a duplicate is a no-op). */
+export type QuarantinedRow = typeof quarantinedRecords.$inferSelect;
+
+/** The organisation's quarantined records (retried at every sync). */
+export async function listQuarantined(db: Db, orgId: string): Promise<QuarantinedRow[]> {
+  return db.select().from(quarantinedRecords).where(eq(quarantinedRecords.orgId, orgId));
+}
+
+/** True when the organisation has any quarantined record (so writes know whether to release any). */
+export async function hasQuarantined(db: Db, orgId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: quarantinedRecords.id })
+    .from(quarantinedRecords)
+    .where(eq(quarantinedRecords.orgId, orgId))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/**
+ * Records a webhook event under its provider id. False when it was seen before and its work is done (a
+ * duplicate is a no-op); a redelivery of an event whose re-pull never succeeded is work to do again.
+ */
 export async function recordWebhookEvent(
   db: Db,
   e: { provider: string; eventId: string; orgId: string | null; payload: string },
@@ -244,7 +272,38 @@ export async function recordWebhookEvent(
     .values({ provider: e.provider, eventId: e.eventId, orgId: e.orgId, payload: e.payload, receivedAt: now })
     .onConflictDoNothing()
     .returning({ eventId: webhookEvents.eventId });
-  return rows.length === 1;
+  if (rows.length === 1) return true;
+  const seen = await db
+    .select({ processedAt: webhookEvents.processedAt })
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.provider, e.provider), eq(webhookEvents.eventId, e.eventId)))
+    .limit(1);
+  return seen[0] !== undefined && seen[0].processedAt === null;
+}
+
+/** Notes a failed re-pull attempt of a webhook event (it stays unprocessed, so it is retried). */
+export async function markWebhookFailed(db: Db, provider: string, eventId: string, error: string) {
+  await db
+    .update(webhookEvents)
+    .set({ attempts: sql`${webhookEvents.attempts} + 1`, lastError: error.slice(0, 500) })
+    .where(and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId)));
+}
+
+/**
+ * A sync of the organisation's whole ledger finished after `before`: it read every change, so the webhook
+ * events received before it started whose re-pull never succeeded are done too.
+ */
+export async function markWebhooksCoveredBySync(db: Db, orgId: string, before: number, now: number) {
+  await db
+    .update(webhookEvents)
+    .set({ processedAt: now })
+    .where(
+      and(
+        eq(webhookEvents.orgId, orgId),
+        isNull(webhookEvents.processedAt),
+        lt(webhookEvents.receivedAt, before),
+      ),
+    );
 }
 
 export async function markWebhookProcessed(db: Db, provider: string, eventId: string, now: number) {

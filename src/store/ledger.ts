@@ -172,6 +172,8 @@ export async function upsertContacts(
 ): Promise<UpsertCounts> {
   const withLimit = opts.withLimits ?? rows.some((r) => r.creditLimitMinor !== undefined);
   const withZone = opts.withLimits ?? rows.some((r) => r.timezone !== undefined);
+  const withRoles = rows.some((r) => r.isCustomer !== undefined || r.isSupplier !== undefined);
+  const withBalance = rows.some((r) => r.providerBalance !== undefined);
   const values = rows.map((c) => ({
     id: newId("cus"),
     orgId,
@@ -181,6 +183,14 @@ export async function upsertContacts(
     phone: c.phone ?? null,
     ...(withLimit ? { creditLimitMinor: c.creditLimitMinor ?? null } : {}),
     ...(withZone ? { timezone: c.timezone ?? null } : {}),
+    ...(withRoles ? { isCustomer: c.isCustomer ?? null, isSupplier: c.isSupplier ?? null } : {}),
+    ...(withBalance
+      ? {
+          providerBalanceMinor: c.providerBalance?.outstandingMinor ?? null,
+          providerOverdueMinor: c.providerBalance?.overdueMinor ?? null,
+          providerBalanceCurrency: c.providerBalance?.currency ?? null,
+        }
+      : {}),
     deleted: c.deleted ?? false,
     providerUpdatedAt: c.providerUpdatedAt ?? null,
     createdAt: now,
@@ -189,6 +199,8 @@ export async function upsertContacts(
   const tracked = ["name", "emails", "phone", "deleted", "providerUpdatedAt"];
   if (withLimit) tracked.push("creditLimitMinor");
   if (withZone) tracked.push("timezone");
+  if (withRoles) tracked.push("isCustomer", "isSupplier");
+  if (withBalance) tracked.push("providerBalanceMinor", "providerOverdueMinor", "providerBalanceCurrency");
   return upsertKeyed(store, contacts, values, tracked);
 }
 
@@ -303,9 +315,11 @@ async function syncAllocations(
   const toRead = parentIds.filter((_, i) => outcomes[i]!.outcome !== "created");
   const existing: Allocation[] = [];
   const name = `"${getTableConfig(table).name}"`;
+  // Credit applied through a payment (via_payment_id) belongs to that payment, not to the credit note's own list.
+  const own = table === creditNoteAllocations ? " AND via_payment_id IS NULL" : "";
   for (const chunk of chunksOf(toRead, store.maxParams - 1)) {
     const got = await store.runMany(
-      `SELECT ${parentColumn}, invoice_id, amount_minor, date FROM ${name} WHERE ${parentColumn} IN (${chunk.map(() => "?").join(",")})`,
+      `SELECT ${parentColumn}, invoice_id, amount_minor, date FROM ${name} WHERE ${parentColumn} IN (${chunk.map(() => "?").join(",")})${own}`,
       [chunk],
     );
     for (const [parentId, invoiceId, amountMinor, date] of got[0] ?? [])
@@ -326,7 +340,7 @@ async function syncAllocations(
   const changed = new Set([...stale, ...fresh].map((a) => a.parentId));
   if (stale.length)
     await store.runMany(
-      `DELETE FROM ${name} WHERE ${parentColumn} = ? AND invoice_id = ?`,
+      `DELETE FROM ${name} WHERE ${parentColumn} = ? AND invoice_id = ?${own}`,
       stale.map((a) => [a.parentId, a.invoiceId]),
     );
   if (fresh.length)
@@ -377,8 +391,135 @@ export async function upsertPayments(
     "providerUpdatedAt",
   ]);
   // A deleted payment no longer pays anything.
-  const live = rows.map((r) => (r.deleted ? { ...r, allocations: [] } : r));
-  return syncAllocations(store, orgId, paymentAllocations, "payment_id", "payment", live, outcomes, payments);
+  const live = rows.map((r) => (r.deleted ? { ...r, allocations: [], creditApplications: [] } : r));
+  const counts = await syncAllocations(
+    store,
+    orgId,
+    paymentAllocations,
+    "payment_id",
+    "payment",
+    live,
+    outcomes,
+    payments,
+  );
+  if (live.some((r) => r.creditApplications !== undefined))
+    await syncCreditApplications(store, orgId, live, outcomes);
+  return counts;
+}
+
+/**
+ * Makes the credit-note allocations applied through these payments (`creditApplications`) equal to what the
+ * payments say now: rows keyed by the payment (via_payment_id), so a credit note's own list never touches them.
+ */
+async function syncCreditApplications(
+  store: Store,
+  orgId: string,
+  rows: CanonicalPayment[],
+  outcomes: { outcome: Outcome; id: string | null }[],
+): Promise<void> {
+  const known = await idsByExternal(
+    store.db,
+    payments,
+    orgId,
+    rows.filter((_, i) => outcomes[i]!.id === null).map((r) => r.externalId),
+    store.maxParams,
+  );
+  const paymentIds = rows.map((r, i) => outcomes[i]!.id ?? known.get(r.externalId)!);
+  const apps = rows.flatMap((r) => r.creditApplications ?? []);
+  const noteMap = await idsByExternal(
+    store.db,
+    creditNotes,
+    orgId,
+    apps.map((a) => a.creditNoteExternalId),
+    store.maxParams,
+  );
+  const invoiceMap = await invoiceIds(
+    store,
+    orgId,
+    apps.map((a) => a.invoiceExternalId),
+  );
+  const wanted = rows.flatMap((r, i) =>
+    (r.creditApplications ?? []).map((a) => {
+      const creditNoteId = noteMap.get(a.creditNoteExternalId);
+      const invoiceId = invoiceMap.get(a.invoiceExternalId);
+      if (!creditNoteId)
+        throw new MissingReferenceError("payment", r.externalId, `credit note ${a.creditNoteExternalId}`);
+      if (!invoiceId) throw new MissingReferenceError("payment", r.externalId, `invoice ${a.invoiceExternalId}`);
+      return [creditNoteId, invoiceId, orgId, a.amountMinor, a.date, paymentIds[i]!];
+    }),
+  );
+  for (const chunk of chunksOf(paymentIds, store.maxParams - 1))
+    await store.runMany(
+      `DELETE FROM "credit_note_allocations" WHERE via_payment_id IN (${chunk.map(() => "?").join(",")})`,
+      [chunk],
+    );
+  if (wanted.length)
+    await store.runMany(
+      `INSERT INTO "credit_note_allocations" (credit_note_id, invoice_id, org_id, amount_minor, date, via_payment_id)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (credit_note_id, invoice_id) DO UPDATE SET amount_minor = excluded.amount_minor,
+         date = excluded.date, via_payment_id = excluded.via_payment_id`,
+      wanted,
+    );
+}
+
+/**
+ * The references a record names that the store does not hold, checked before anything is written, so a record
+ * is written whole or not at all (quarantine never leaves half a record; on D1 too, with no transaction).
+ * Returns the reason per external id of the records that cannot be written.
+ */
+export async function missingReferences(
+  store: Store,
+  orgId: string,
+  entity: "invoices" | "payments" | "credit_notes",
+  rows: (CanonicalInvoice | CanonicalPayment | CanonicalCreditNote)[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (rows.length === 0) return out;
+  const contactRefs = rows.flatMap((r) =>
+    "contactExternalId" in r && r.contactExternalId && entity !== "payments" ? [r.contactExternalId] : [],
+  );
+  const invoiceRefs = rows.flatMap((r) => [
+    ...("allocations" in r ? r.allocations.map((a) => a.invoiceExternalId) : []),
+    ...("creditApplications" in r ? (r.creditApplications ?? []).map((a) => a.invoiceExternalId) : []),
+  ]);
+  const noteRefs = rows.flatMap((r) =>
+    "creditApplications" in r ? (r.creditApplications ?? []).map((a) => a.creditNoteExternalId) : [],
+  );
+  const haveContacts = await contactIds(store, orgId, contactRefs);
+  const haveInvoices = await invoiceIds(store, orgId, invoiceRefs);
+  const haveNotes = await idsByExternal(store.db, creditNotes, orgId, noteRefs, store.maxParams);
+  const label = entity === "invoices" ? "invoice" : entity === "payments" ? "payment" : "credit note";
+  for (const r of rows) {
+    const miss = (what: string) => out.set(r.externalId, `${label} ${r.externalId} refers to unknown ${what}`);
+    if (entity !== "payments" && "contactExternalId" in r && r.contactExternalId) {
+      if (!haveContacts.has(r.contactExternalId)) {
+        miss(`contact ${r.contactExternalId}`);
+        continue;
+      }
+    }
+    const deleted =
+      ("deleted" in r && r.deleted === true) ||
+      ("status" in r && entity === "credit_notes" && (r.status === "void" || r.status === "deleted"));
+    if (deleted) continue;
+    const inv = "allocations" in r ? r.allocations.find((a) => !haveInvoices.has(a.invoiceExternalId)) : undefined;
+    if (inv) {
+      miss(`invoice ${inv.invoiceExternalId}`);
+      continue;
+    }
+    if ("creditApplications" in r)
+      for (const a of r.creditApplications ?? []) {
+        if (!haveNotes.has(a.creditNoteExternalId)) {
+          miss(`credit note ${a.creditNoteExternalId}`);
+          break;
+        }
+        if (!haveInvoices.has(a.invoiceExternalId)) {
+          miss(`invoice ${a.invoiceExternalId}`);
+          break;
+        }
+      }
+  }
+  return out;
 }
 
 export async function upsertCreditNotes(
@@ -466,4 +607,28 @@ export async function writeLedgerBatch(
     payments: await upsertPayments(store, orgId, batch.payments ?? [], now),
     creditNotes: await upsertCreditNotes(store, orgId, batch.creditNotes ?? [], now),
   }));
+}
+
+/**
+ * Settle dates the ledger does not send (QuickBooks keeps only an invoice's open Balance): a paid invoice with
+ * no paid-on date was settled on the date of the last payment or credit allocated to it. Returns how many
+ * invoices got a date.
+ */
+export async function settlePaidOnFromAllocations(store: Store, orgId: string, now: number): Promise<number> {
+  const res = await store.runMany(
+    `UPDATE invoices SET paid_on = (
+       SELECT max(d) FROM (
+         SELECT pa.date AS d FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
+           WHERE pa.invoice_id = invoices.id AND p.deleted = 0
+         UNION ALL
+         SELECT ca.date AS d FROM credit_note_allocations ca WHERE ca.invoice_id = invoices.id)),
+       updated_at = ?
+     WHERE org_id = ? AND status = 'paid' AND paid_on IS NULL
+       AND (EXISTS (SELECT 1 FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
+                    WHERE pa.invoice_id = invoices.id AND p.deleted = 0)
+            OR EXISTS (SELECT 1 FROM credit_note_allocations ca WHERE ca.invoice_id = invoices.id))
+     RETURNING id`,
+    [[now, orgId]],
+  );
+  return res[0]?.length ?? 0;
 }

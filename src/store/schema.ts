@@ -86,6 +86,13 @@ export const contacts = sqliteTable(
     holdChangedAt: integer("hold_changed_at"),
     deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
     providerUpdatedAt: integer("provider_updated_at"),
+    /** Roles from the ledger (Xero IsCustomer / IsSupplier); null = not said (treated as a customer). */
+    isCustomer: integer("is_customer", { mode: "boolean" }),
+    isSupplier: integer("is_supplier", { mode: "boolean" }),
+    /** The ledger's own receivable balance of this contact (reconciliation), in `providerBalanceCurrency`. */
+    providerBalanceMinor: integer("provider_balance_minor"),
+    providerOverdueMinor: integer("provider_overdue_minor"),
+    providerBalanceCurrency: text("provider_balance_currency"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -244,6 +251,11 @@ export const creditNoteAllocations = sqliteTable(
     orgId: text("org_id").notNull(),
     amountMinor: integer("amount_minor").notNull(),
     date: text("date").notNull(),
+    /**
+     * The payment that applied the credit (QuickBooks records credit applied on the Payment, not on the memo);
+     * null = the credit note's own allocation.
+     */
+    viaPaymentId: text("via_payment_id"),
   },
   (t) => [
     primaryKey({ columns: [t.creditNoteId, t.invoiceId] }),
@@ -291,6 +303,9 @@ export const webhookEvents = sqliteTable(
     payload: text("payload").notNull(),
     receivedAt: integer("received_at").notNull(),
     processedAt: integer("processed_at"),
+    /** Re-pull attempts that failed so far. */
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
   },
   (t) => [primaryKey({ columns: [t.provider, t.eventId] })],
 );
@@ -692,3 +707,18 @@ export const dashboardSummaries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.asOf, t.part] })],
 );
+
+/**
+ * The last reconciliation of each organisation: Creditpulse's balances against the ledger's own figures
+ * (or, for CSV organisations, against the import's own totals). `mismatched` is the `reconcile --json` list.
+ */
+export const reconciliations = sqliteTable("reconciliations", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organisations.id),
+  checkedAt: integer("checked_at").notNull(),
+  customersChecked: integer("customers_checked").notNull(),
+  mismatched: text("mismatched", { mode: "json" })
+    .$type<{ customer_id: string; ours: number; theirs: number; currency: string }[]>()
+    .notNull(),
+});

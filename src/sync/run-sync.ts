@@ -21,10 +21,20 @@ import {
 } from "../../connectors/connector";
 import type { Clock } from "../clock";
 import type { Logger } from "../log";
+import type {
+  CanonicalContact,
+  CanonicalCreditNote,
+  CanonicalInvoice,
+  CanonicalPayment,
+} from "../model";
 import {
   getConnection,
   getCursor,
+  hasQuarantined,
+  listQuarantined,
+  markWebhooksCoveredBySync,
   quarantine,
+  releaseQuarantine,
   setConnectionStatus,
   setCursor,
   setSyncPausedUntil,
@@ -33,7 +43,8 @@ import type { Store } from "../store/db";
 import {
   addCounts,
   emptyCounts,
-  MissingReferenceError,
+  missingReferences,
+  settlePaidOnFromAllocations,
   type UpsertCounts,
   upsertContacts,
   upsertCreditNotes,
@@ -70,6 +81,8 @@ export type SyncStatus = "ok" | "needs_reconnect" | "paused" | "failed";
 export interface SyncReport {
   status: SyncStatus;
   entities: Record<Entity, EntityReport>;
+  /** Quarantined records retried at the end of the run. */
+  retried?: EntityReport;
   /** The open-invoice sweep, when one ran. */
   sweep?: EntityReport;
   error?: string;
@@ -84,34 +97,46 @@ const DAY = 86_400_000;
 const emptyReport = (): EntityReport => ({ ...emptyCounts(), pages: 0, quarantined: 0 });
 
 type Writer<T> = (store: Store, orgId: string, rows: T[], now: number) => Promise<UpsertCounts>;
+type RefEntity = "invoices" | "payments" | "credit_notes";
 
-/** Writes rows; a row naming something the store lacks is quarantined and the rest are written. */
-async function writeWithQuarantine<T extends { externalId: string }>(
+/** What a quarantine entry keeps of a record that mapped but named something the store lacked: retried as is. */
+interface CanonicalQuarantine {
+  canonical: unknown;
+}
+
+/**
+ * Writes rows whole or not at all: a row naming something the store lacks (found before anything is written,
+ * so no half-written record stays behind, on D1 too) is quarantined with the canonical record, and the rest
+ * are written.
+ */
+async function writeWithQuarantine<T extends CanonicalInvoice | CanonicalPayment | CanonicalCreditNote>(
   store: Store,
   orgId: string,
-  entity: Entity,
+  entity: RefEntity,
   rows: T[],
   write: Writer<T>,
   now: number,
   quarantined: Quarantined[],
-): Promise<UpsertCounts> {
-  let pending = rows;
-  for (;;) {
-    try {
-      return await write(store, orgId, pending, now);
-    } catch (err) {
-      if (!(err instanceof MissingReferenceError)) throw err;
-      const bad = pending.find((r) => r.externalId === err.externalId);
-      if (!bad) throw err;
-      quarantined.push({ entity, externalId: bad.externalId, reason: err.message, payload: bad });
-      pending = pending.filter((r) => r !== bad);
-    }
+): Promise<{ counts: UpsertCounts; written: string[] }> {
+  const missing = await missingReferences(store, orgId, entity, rows);
+  for (const r of rows) {
+    const reason = missing.get(r.externalId);
+    if (reason)
+      quarantined.push({
+        entity,
+        externalId: r.externalId,
+        reason,
+        payload: { canonical: r } satisfies CanonicalQuarantine,
+      });
   }
+  const pending = rows.filter((r) => !missing.has(r.externalId));
+  return { counts: await write(store, orgId, pending, now), written: pending.map((r) => r.externalId) };
 }
 
 /**
  * Writes one page and, in the same transaction, its cursor (under `page.cursorKey ?? page.entity`; a null
  * cursorKey stores none). Contacts keep their credit limit and timezone unless the page carries them.
+ * Records written whole release any quarantine entry they had.
  */
 export async function writePage(
   store: Store,
@@ -122,40 +147,80 @@ export async function writePage(
   const quarantined: Quarantined[] = [...(page.quarantined ?? [])];
   const counts = emptyCounts();
   await store.atomically(async () => {
+    const written: [Entity, string[]][] = [];
     if (page.contacts?.length) {
       const withLimits = page.contacts.some(
         (c) => c.creditLimitMinor !== undefined || c.timezone !== undefined,
       );
       addCounts(counts, await upsertContacts(store, orgId, page.contacts, now, { withLimits }));
+      written.push(["contacts", page.contacts.map((c) => c.externalId)]);
     }
-    if (page.invoices?.length)
-      addCounts(
-        counts,
-        await writeWithQuarantine(store, orgId, "invoices", page.invoices, upsertInvoices, now, quarantined),
-      );
-    if (page.payments?.length)
-      addCounts(
-        counts,
-        await writeWithQuarantine(store, orgId, "payments", page.payments, upsertPayments, now, quarantined),
-      );
-    if (page.creditNotes?.length)
-      addCounts(
-        counts,
-        await writeWithQuarantine(
-          store,
-          orgId,
-          "credit_notes",
-          page.creditNotes,
-          upsertCreditNotes,
-          now,
-          quarantined,
-        ),
-      );
+    const parts: [RefEntity, (CanonicalInvoice | CanonicalPayment | CanonicalCreditNote)[] | undefined][] = [
+      ["invoices", page.invoices],
+      ["payments", page.payments],
+      ["credit_notes", page.creditNotes],
+    ];
+    for (const [entity, rows] of parts) {
+      if (!rows?.length) continue;
+      const write = (
+        entity === "invoices" ? upsertInvoices : entity === "payments" ? upsertPayments : upsertCreditNotes
+      ) as Writer<CanonicalInvoice | CanonicalPayment | CanonicalCreditNote>;
+      const r = await writeWithQuarantine(store, orgId, entity, rows, write, now, quarantined);
+      addCounts(counts, r.counts);
+      written.push([entity, r.written]);
+    }
     for (const q of quarantined) await quarantine(store.db, { orgId, ...q }, now);
+    if (written.some(([, ids]) => ids.length) && (await hasQuarantined(store.db, orgId)))
+      for (const [entity, ids] of written) await releaseQuarantine(store.db, orgId, entity, ids, store.maxParams);
     const key = page.cursorKey === undefined ? page.entity : page.cursorKey;
     if (key !== null) await setCursor(store.db, orgId, key, page.cursor, now);
   });
   return { ...counts, pages: 1, quarantined: quarantined.length };
+}
+
+/**
+ * Retries the organisation's quarantined records: ones that mapped but named something missing are written
+ * again from the kept canonical record (and released when they now fit); ones the connector could not map are
+ * re-read from the provider by id where the connector can (`fetchChanged`), and released when they map.
+ */
+export async function retryQuarantined(
+  deps: SyncDeps,
+  ctx: ConnectionContext,
+  connector: Connector | undefined,
+): Promise<EntityReport> {
+  const { store, clock } = deps;
+  const report = emptyReport();
+  const rows = await listQuarantined(store.db, ctx.orgId);
+  if (rows.length === 0) return report;
+  const canonical: Record<Entity, unknown[]> = { contacts: [], invoices: [], payments: [], credit_notes: [] };
+  const raw: Record<Entity, string[]> = { contacts: [], invoices: [], payments: [], credit_notes: [] };
+  for (const r of rows) {
+    const entity = r.entity as Entity;
+    if (!(entity in canonical)) continue;
+    let parsed: Partial<CanonicalQuarantine> | undefined;
+    try {
+      parsed = r.payload ? (JSON.parse(r.payload) as Partial<CanonicalQuarantine>) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && typeof parsed === "object" && parsed.canonical) canonical[entity].push(parsed.canonical);
+    else raw[entity].push(r.externalId);
+  }
+  // Dependency order: what an earlier entity releases may let a later one fit.
+  for (const entity of ENTITIES) {
+    if (canonical[entity].length) {
+      const page: PullPage = { entity, cursor: "", cursorKey: null, done: true };
+      if (entity === "contacts") page.contacts = canonical[entity] as CanonicalContact[];
+      if (entity === "invoices") page.invoices = canonical[entity] as CanonicalInvoice[];
+      if (entity === "payments") page.payments = canonical[entity] as CanonicalPayment[];
+      if (entity === "credit_notes") page.creditNotes = canonical[entity] as CanonicalCreditNote[];
+      addPage(report, await writePage(store, ctx.orgId, page, clock.now()));
+    }
+    if (raw[entity].length && connector?.fetchChanged)
+      for await (const page of connector.fetchChanged(ctx, entity, raw[entity]))
+        addPage(report, await writePage(store, ctx.orgId, { ...page, cursorKey: null }, clock.now()));
+  }
+  return report;
 }
 
 /** External ids of the invoices the store holds as open (authorised or submitted, something still due). */
@@ -191,6 +256,7 @@ export async function runSync(
     EntityReport
   >;
   const report: SyncReport = { status: "ok", entities };
+  const startedAt = clock.now();
   const conn = await getConnection(store.db, ctx.connectionId);
   const pausedUntil = conn?.syncPausedUntil ?? null;
   if (pausedUntil !== null && pausedUntil > clock.now() && !opts.ignorePause) {
@@ -238,6 +304,10 @@ export async function runSync(
       if (due || last === null || opts.full)
         await setCursor(store.db, ctx.orgId, SWEEP_CURSOR, String(clock.now()), clock.now());
     }
+    report.retried = await retryQuarantined(deps, ctx, connector);
+    const settled = await settlePaidOnFromAllocations(store, ctx.orgId, clock.now());
+    if (settled) log.debug({ org: ctx.orgId, settled }, "paid-on dates taken from allocations");
+    if (!opts.entities) await markWebhooksCoveredBySync(store.db, ctx.orgId, startedAt, clock.now());
     await store.db
       .update(connections)
       .set({ lastSyncAt: clock.now(), lastError: null, syncPausedUntil: null, updatedAt: clock.now() })
