@@ -28,6 +28,8 @@ export async function referenceLoadMonitorInput(
         name: contacts.name,
         creditLimitMinor: contacts.creditLimitMinor,
         deleted: contacts.deleted,
+        isCustomer: contacts.isCustomer,
+        isSupplier: contacts.isSupplier,
       })
       .from(contacts)
       .where(eq(contacts.orgId, org.id)),
@@ -65,6 +67,7 @@ export async function referenceLoadMonitorInput(
         currency: creditNotes.currency,
         totalMinor: creditNotes.totalMinor,
         status: creditNotes.status,
+        remainingMinor: creditNotes.remainingMinor,
       })
       .from(creditNotes)
       .where(eq(creditNotes.orgId, org.id)),
@@ -97,5 +100,14 @@ export async function referenceLoadMonitorInput(
       creditNoteId: a.creditNoteId,
     });
   }
-  return { baseCurrency: org.baseCurrency, contacts: cs, invoices: invs, allocations, creditNotes: cns };
+  // Supplier-only contacts with no sales invoice are not customers.
+  const invoiced = new Set(
+    (await db.select({ contactId: invoices.contactId }).from(invoices).where(eq(invoices.orgId, org.id))).map(
+      (r) => r.contactId,
+    ),
+  );
+  const customers = cs
+    .filter((c) => !(c.isSupplier === true && c.isCustomer !== true && !invoiced.has(c.id)))
+    .map(({ isCustomer: _c, isSupplier: _s, ...c }) => c);
+  return { baseCurrency: org.baseCurrency, contacts: customers, invoices: invs, allocations, creditNotes: cns };
 }

@@ -75,6 +75,12 @@ export interface ConnectionContext {
   tenantId: string;
   /** A valid access token (refreshed ahead of expiry, single-flight). */
   accessToken(): Promise<string>;
+  /**
+   * Refreshes now and returns the new access token: called once after a 401 on a data call (an access token
+   * revoked or expired early at the provider). Throws ConnectorError("auth_revoked") only when the provider
+   * refuses the refresh token.
+   */
+  refreshAccessToken?(): Promise<string>;
   signal?: AbortSignal;
 }
 

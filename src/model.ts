@@ -154,7 +154,8 @@ export const canonicalContact = z.object({
     .object({
       outstandingMinor: z.number().int(),
       overdueMinor: z.number().int().nullable(),
-      currency: currencyCode,
+      /** null = the organisation's base currency. */
+      currency: currencyCode.nullable(),
     })
     .nullable()
     .optional(),

@@ -232,6 +232,8 @@ export function parseFault(body: unknown): QboFaultError[] {
 export interface QboCallContext {
   tenantId: string;
   accessToken(): Promise<string>;
+  /** Refreshes now (after a 401); throws auth_revoked only when Intuit refuses the refresh token. */
+  refreshAccessToken?(): Promise<string>;
   signal?: AbortSignal;
 }
 
@@ -293,6 +295,7 @@ export function createQboApi(opts: QboApiOptions): QboApi {
     path: string,
     params: Record<string, string>,
     body?: unknown,
+    refreshed = false,
   ): Promise<unknown> {
     const url = new URL(`${base}/v3/company/${encodeURIComponent(ctx.tenantId)}/${path}`);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
@@ -337,6 +340,19 @@ export function createQboApi(opts: QboApiOptions): QboApi {
           provider: "quickbooks",
         });
       return json;
+    }
+    if (res.status === 401) {
+      // An access token revoked or expired early: refresh once and retry. Only a refused refresh token (thrown by
+      // refreshAccessToken as auth_revoked) means the connection needs reconnecting.
+      if (!refreshed && ctx.refreshAccessToken) {
+        await ctx.refreshAccessToken();
+        return once(ctx, method, path, params, body, true);
+      }
+      throw new ConnectorError(
+        "invalid_data",
+        `QuickBooks ${method} ${path} answered 401${refreshed ? " even with a freshly refreshed token" : ""}`,
+        { status: 401, provider: "quickbooks", cause: { faultCodes: codes } satisfies QboFaultCause },
+      );
     }
     const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), opts.clock.now());
     const what = faults.map((f) => `${f.code} ${f.message}`.trim()).join("; ") || `HTTP ${res.status}`;

@@ -265,6 +265,7 @@ export function createQuickbooksService(deps: Deps, opts: QuickbooksServiceOptio
     connectionId: c.id,
     tenantId: c.tenantId,
     accessToken: () => keeper.accessToken(c.id),
+    refreshAccessToken: () => keeper.refreshNow(c.id),
   });
 
   const connectionForRealm = (realmId: string) => findConnectionByTenant(store.db, "quickbooks", realmId);

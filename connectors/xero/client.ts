@@ -263,20 +263,32 @@ export async function exchangeCode(
       string,
       unknown
     >[];
-    return {
-      tokens,
-      tenants: tenants
-        .filter((t) => (t.tenantType ?? "ORGANISATION") === "ORGANISATION")
-        .map((t) => ({
-          connectionId: String(t.id),
-          tenantId: String(t.tenantId),
-          tenantName: String(t.tenantName ?? "Xero organisation"),
-          tenantType: String(t.tenantType ?? "ORGANISATION"),
-        })),
-    };
+    return { tokens, tenants: organisationTenants(tenants) };
   } catch (err) {
     throw toConnectorError(err, now, "Xero sign-in");
   }
+}
+
+/**
+ * The ORGANISATION tenants of a /connections answer, each tenant once: Xero may list one tenant twice (e.g.
+ * connected by two auth events); the first entry is kept.
+ */
+export function organisationTenants(rows: Record<string, unknown>[]): XeroTenant[] {
+  const seen = new Set<string>();
+  const out: XeroTenant[] = [];
+  for (const t of rows) {
+    if ((t.tenantType ?? "ORGANISATION") !== "ORGANISATION" || !t.tenantId) continue;
+    const tenantId = String(t.tenantId);
+    if (seen.has(tenantId)) continue;
+    seen.add(tenantId);
+    out.push({
+      connectionId: String(t.id),
+      tenantId,
+      tenantName: String(t.tenantName ?? "Xero organisation"),
+      tenantType: String(t.tenantType ?? "ORGANISATION"),
+    });
+  }
+  return out;
 }
 
 /** Exchanges a (single-use) refresh token. invalid_grant becomes ConnectorError("auth_revoked"). */
@@ -423,7 +435,12 @@ export function createXeroApi(opts: XeroApiOptions): XeroApi {
     if (app !== undefined) appLimiter.observe({ minute: app });
   }
 
-  async function once<T>(ctx: ConnectionContext, req: XeroRequest, l: RateLimiter): Promise<XeroResponse<T>> {
+  async function once<T>(
+    ctx: ConnectionContext,
+    req: XeroRequest,
+    l: RateLimiter,
+    refreshed = false,
+  ): Promise<XeroResponse<T>> {
     const token = await ctx.accessToken();
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token}`,
@@ -462,6 +479,19 @@ export function createXeroApi(opts: XeroApiOptions): XeroApi {
     }
     if (res.status === 304) return { status: 304, body: {} as T };
     if (res.ok) return { status: res.status, body: body as T };
+    if (res.status === 401) {
+      // An access token revoked or expired early: refresh once and retry. Only a refused refresh token (thrown by
+      // refreshAccessToken as auth_revoked) means the connection needs reconnecting.
+      if (!refreshed && ctx.refreshAccessToken) {
+        await ctx.refreshAccessToken();
+        return once(ctx, req, l, true);
+      }
+      throw new ConnectorError(
+        "invalid_data",
+        `Xero ${req.method ?? "GET"} ${req.path} answered 401${refreshed ? " even with a freshly refreshed token" : ""}: ${describeBody(body) ?? "unauthorised"}`,
+        { status: 401, provider: "xero" },
+      );
+    }
     const err = toConnectorError(
       { response: { status: res.status, data: body, headers: Object.fromEntries(res.headers) } },
       clock.now(),

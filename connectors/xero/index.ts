@@ -130,10 +130,18 @@ const STREAMS: Record<Entity, Stream[]> = {
 interface StreamCursor {
   /** If-Modified-Since of the run in progress (epoch ms), null = everything. */
   since: number | null;
-  /** Next page to read. */
+  /** Next page to read (of the list modified since `from`). */
   page: number;
   /** Newest UpdatedDateUTC seen in this run. */
   max: number | null;
+  /**
+   * Where the walk is: the next request asks for records modified since `from` (the newest UpdatedDateUTC read
+   * so far), so a record edited meanwhile moves forward in the list and is read later, and nothing slides back
+   * across a page boundary unread. Undefined = `since`.
+   */
+  from?: number | null;
+  /** `id@UpdatedDateUTC` of records already read at the `from` instant (re-read by the overlap, skipped). */
+  seen?: string[];
 }
 
 interface EntityCursor {
@@ -237,27 +245,44 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
       let st: StreamCursor = cursor.s[stream.name] ?? { since: null, page: 1, max: null };
       if (pullOpts?.full) st = { since: null, page: 1, max: null };
       for (;;) {
+        const from = st.from === undefined ? st.since : st.from;
         const res = await get(ctx, {
           path: stream.path,
           query: { ...stream.query, page: st.page, pageSize },
-          ifModifiedSince: st.since,
+          ifModifiedSince: from,
           background: true,
         });
         const records = ((res.body?.[stream.key] as XeroRecord[] | undefined) ?? []).filter(Boolean);
+        const seen = new Set(st.seen ?? []);
+        const keyOf = (r: XeroRecord) => `${String(r[stream.idField])}@${r.UpdatedDateUTC ?? ""}`;
         const page = emptyPage(entity);
-        addMapped(page, entity, stream, records);
+        addMapped(
+          page,
+          entity,
+          stream,
+          records.filter((r) => !seen.has(keyOf(r))),
+        );
         let max = st.max;
+        let pageMax: number | undefined;
         for (const r of records) {
           const t = parseXeroInstant(r.UpdatedDateUTC);
           if (t !== undefined && (max === null || t > max)) max = t;
+          if (t !== undefined && (pageMax === undefined || t > pageMax)) pageMax = t;
         }
         const last = isLastPage(res.body, st.page, records.length, pageSize);
         if (last) {
           const next = max === null ? st.since : Math.max(st.since ?? 0, max - overlap);
           cursor.s[stream.name] = { since: next, page: 1, max: null };
           cursor.at = i + 1 >= streams.length ? 0 : i + 1;
+        } else if (pageMax !== undefined && (from === null || pageMax > from)) {
+          // Walk on from the newest change read (keyset by UpdatedDateUTC), skipping what was read at it.
+          const atMax = records.filter((r) => parseXeroInstant(r.UpdatedDateUTC) === pageMax).map(keyOf);
+          st = { since: st.since, page: 1, max, from: pageMax, seen: atMax };
+          cursor.s[stream.name] = st;
+          cursor.at = i;
         } else {
-          st = { since: st.since, page: st.page + 1, max };
+          // A whole page changed at the same instant: only here is the page number the cursor.
+          st = { since: st.since, page: st.page + 1, max, from, seen: [...seen, ...records.map(keyOf)] };
           cursor.s[stream.name] = st;
           cursor.at = i;
         }
@@ -358,12 +383,21 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
   }
 
   async function placeHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult> {
-    const groupId = (await holdGroupId(ctx, true))!;
-    await get(ctx, {
-      method: "PUT",
-      path: `/ContactGroups/${encodeURIComponent(groupId)}/Contacts`,
-      body: { Contacts: [{ ContactID: hold.contactExternalId }] },
-    });
+    const addTo = async (groupId: string) =>
+      get(ctx, {
+        method: "PUT",
+        path: `/ContactGroups/${encodeURIComponent(groupId)}/Contacts`,
+        body: { Contacts: [{ ContactID: hold.contactExternalId }] },
+      });
+    const cached = holdGroups.has(ctx.tenantId);
+    try {
+      await addTo((await holdGroupId(ctx, true))!);
+    } catch (err) {
+      // The group we remembered was deleted in Xero: forget it, find or re-create it, and try once more.
+      if (!(cached && err instanceof ConnectorError && err.details.status === 404)) throw err;
+      holdGroups.delete(ctx.tenantId);
+      await addTo((await holdGroupId(ctx, true))!);
+    }
     await addHistory(ctx, `/Contacts/${encodeURIComponent(hold.contactExternalId)}/History`, hold.note);
     return { written: true, detail: `added to the "${CREDIT_HOLD_GROUP}" contact group in Xero` };
   }
@@ -377,8 +411,10 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
           path: `/ContactGroups/${encodeURIComponent(groupId)}/Contacts/${encodeURIComponent(hold.contactExternalId)}`,
         });
       } catch (err) {
-        // Not in the group (removed by hand in Xero): the release stands.
+        // Not in the group (removed by hand in Xero), or the group itself is gone: the release stands, and the
+        // group id is looked up afresh next time.
         if (!(err instanceof ConnectorError && err.details.status === 404)) throw err;
+        holdGroups.delete(ctx.tenantId);
       }
     }
     await addHistory(ctx, `/Contacts/${encodeURIComponent(hold.contactExternalId)}/History`, hold.note);

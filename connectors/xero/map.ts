@@ -138,16 +138,37 @@ function contactPhone(c: XeroRecord): string | null {
   return [pick.PhoneCountryCode, pick.PhoneAreaCode, pick.PhoneNumber].filter(Boolean).join(" ");
 }
 
+/**
+ * The contact's receivable balances as Xero reports them (Balances.AccountsReceivable: raw amounts, not
+ * converted to the base currency), for reconciliation; undefined when the record carries none.
+ */
+function receivableBalance(c: XeroRecord): CanonicalContact["providerBalance"] | undefined {
+  const ar = c.Balances?.AccountsReceivable as XeroRecord | undefined;
+  if (!ar || ar.Outstanding === undefined || ar.Outstanding === null) return undefined;
+  const currency =
+    typeof c.DefaultCurrency === "string" && isCurrencyCode(c.DefaultCurrency) ? c.DefaultCurrency : null;
+  const asMinor = (v: unknown) => toMinor(v, currency ?? "USD");
+  const outstanding = asMinor(ar.Outstanding);
+  if (outstanding === undefined) return undefined;
+  return { outstandingMinor: outstanding, overdueMinor: asMinor(ar.Overdue) ?? null, currency };
+}
+
 export function mapContact(c: XeroRecord): Mapped<CanonicalContact> {
-  return guard(() => ({
-    externalId: need<string>(c.ContactID, "ContactID"),
-    name: String(need(c.Name, "Name")).trim() || "(no name)",
-    emails: contactEmails(c),
-    phone: contactPhone(c),
-    // Archived contacts stay in the store (their invoices still count); GDPR-erased ones are gone.
-    deleted: c.ContactStatus === "GDPRREQUEST",
-    providerUpdatedAt: parseXeroInstant(c.UpdatedDateUTC) ?? null,
-  }));
+  return guard(() => {
+    const balance = receivableBalance(c);
+    return {
+      externalId: need<string>(c.ContactID, "ContactID"),
+      name: String(need(c.Name, "Name")).trim() || "(no name)",
+      emails: contactEmails(c),
+      phone: contactPhone(c),
+      // Archived contacts stay in the store (their invoices still count); GDPR-erased ones are gone.
+      deleted: c.ContactStatus === "GDPRREQUEST",
+      providerUpdatedAt: parseXeroInstant(c.UpdatedDateUTC) ?? null,
+      ...(typeof c.IsCustomer === "boolean" ? { isCustomer: c.IsCustomer } : {}),
+      ...(typeof c.IsSupplier === "boolean" ? { isSupplier: c.IsSupplier } : {}),
+      ...(balance ? { providerBalance: balance } : {}),
+    };
+  });
 }
 
 export function mapInvoice(i: XeroRecord): Mapped<CanonicalInvoice> {

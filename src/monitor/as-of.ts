@@ -127,9 +127,12 @@ export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
   const invoices = input.invoices;
 
   const creditUsed = new Map<string, number>();
+  const creditAllocated = new Map<string, number>();
   for (const a of allocations) {
-    if (a.kind === "credit_note" && a.creditNoteId && dayNumber(a.date) <= asOfDay) {
-      creditUsed.set(a.creditNoteId, (creditUsed.get(a.creditNoteId) ?? 0) + a.amountMinor);
+    if (a.kind === "credit_note" && a.creditNoteId) {
+      creditAllocated.set(a.creditNoteId, (creditAllocated.get(a.creditNoteId) ?? 0) + a.amountMinor);
+      if (dayNumber(a.date) <= asOfDay)
+        creditUsed.set(a.creditNoteId, (creditUsed.get(a.creditNoteId) ?? 0) + a.amountMinor);
     }
   }
   const { head, next } = allocationLists(invoices, allocations);
@@ -164,7 +167,12 @@ export function restrictToAsOf(input: OrgInput, asOf: IsoDate): LedgerAsOf {
   for (const cn of input.creditNotes ?? []) {
     if (ignored(cn.status) || dayNumber(cn.issueDate) > asOfDay) continue;
     if (!invoicesByContact.has(cn.contactId)) continue;
-    const unapplied = cn.totalMinor - (creditUsed.get(cn.id) ?? 0);
+    // Credit the ledger says went otherwise (refunded in cash) was never there to use.
+    const refunded =
+      cn.remainingMinor === undefined
+        ? 0
+        : Math.max(0, cn.totalMinor - cn.remainingMinor - (creditAllocated.get(cn.id) ?? 0));
+    const unapplied = cn.totalMinor - refunded - (creditUsed.get(cn.id) ?? 0);
     if (unapplied <= 0) continue;
     let list = creditsByContact.get(cn.contactId);
     if (!list) {

@@ -54,6 +54,11 @@ export interface MonitorCreditNote {
   currency: string;
   totalMinor: number;
   status: InvoiceStatus;
+  /**
+   * What the ledger says is still unused now (Xero RemainingCredit, QuickBooks RemainingCredit/Balance). Credit
+   * gone otherwise than by allocation (refunded in cash) is total - remaining - allocated, and never unused.
+   */
+  remainingMinor?: number;
 }
 
 export interface OrgInput {

@@ -213,8 +213,12 @@ export async function loadMonitorInput(
   org: Pick<Organisation, "id" | "baseCurrency">,
   pageRows = PAGE_ROWS,
 ): Promise<OrgInput> {
+  // Supplier-only contacts (the ledger says supplier, not customer) are no customers until they have a sales
+  // invoice: never scored or chased.
   const cs = await db.values<[string, string, string, number | null, number]>(
-    sql`select id, external_id, name, credit_limit_minor, deleted from contacts where org_id = ${org.id}`,
+    sql`select id, external_id, name, credit_limit_minor, deleted from contacts c where org_id = ${org.id}
+        and not (c.is_supplier = 1 and coalesce(c.is_customer, 0) = 0
+                 and not exists (select 1 from invoices i where i.contact_id = c.id))`,
   );
   const contactRows: MonitorContact[] = new Array(cs.length);
   for (let k = 0; k < cs.length; k++) {
@@ -237,8 +241,8 @@ export async function loadMonitorInput(
       creditNoteId: a[3],
     });
   }
-  const cns = await db.values<[string, string, string, string, number, MonitorCreditNote["status"]]>(
-    sql`select id, contact_id, issue_date, currency, total_minor, status from credit_notes
+  const cns = await db.values<[string, string, string, string, number, MonitorCreditNote["status"], number]>(
+    sql`select id, contact_id, issue_date, currency, total_minor, status, remaining_minor from credit_notes
         where org_id = ${org.id}`,
   );
   const creditNoteRows: MonitorCreditNote[] = cns.map((c) => ({
@@ -248,6 +252,7 @@ export async function loadMonitorInput(
     currency: c[3],
     totalMinor: c[4],
     status: c[5],
+    remainingMinor: c[6],
   }));
   return {
     baseCurrency: org.baseCurrency,

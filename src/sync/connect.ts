@@ -65,7 +65,9 @@ export async function connectTenants(
   const out: ConnectedTenant[] = [];
   const sealed = await sealTokens(deps.sealer, tokens);
   let holder: Connection | undefined;
-  for (const tenant of tenants) {
+  // A tenant listed twice is connected once: a second pass would make its connection share its own tokens.
+  const unique = tenants.filter((t, i) => tenants.findIndex((u) => u.tenantId === t.tenantId) === i);
+  for (const tenant of unique) {
     const now = deps.clock.now();
     const existing = await findConnectionByTenant(deps.store.db, provider, tenant.tenantId);
     let org: Organisation;

@@ -79,6 +79,7 @@ export function connectionContext(
     connectionId: conn.id,
     tenantId: conn.tenantId,
     accessToken: () => keeper.accessToken(conn.id),
+    refreshAccessToken: () => keeper.refreshNow(conn.id),
     signal,
   };
 }

@@ -67,15 +67,18 @@ describe("Xero sync: happy paths", () => {
     const h = await setup();
     const report = await syncConnection(h.deps, h.connection);
     expect(report.status).toBe("ok");
-    // pageSize 2: 5 contacts = 3 pages; 7 receivable invoices = 4 pages (the bill is filtered out by Xero's where)
-    expect(h.fake.apiCalls("/Contacts")).toHaveLength(3);
-    expect(h.fake.apiCalls("/Invoices")).toHaveLength(4);
+    // pageSize 2, walking by UpdatedDateUTC: each page after the first re-reads the newest record of the one
+    // before (the overlap, skipped by id): 5 contacts = 4 pages; 7 receivable invoices = 6 pages (the bill is
+    // filtered out by Xero's where).
+    expect(h.fake.apiCalls("/Contacts")).toHaveLength(4);
+    expect(h.fake.apiCalls("/Invoices")).toHaveLength(6);
     expect(h.fake.apiCalls("/Invoices")[0]!.query).toMatchObject({
       where: 'Type=="ACCREC"',
       summaryOnly: "true",
       pageSize: "2",
     });
-    expect(h.fake.apiCalls("/Invoices").every((c) => c.ifModifiedSince === null)).toBe(true);
+    expect(h.fake.apiCalls("/Invoices")[0]!.ifModifiedSince).toBeNull();
+    expect(h.fake.apiCalls("/Invoices").every((c) => c.query.page === "1")).toBe(true);
     expect(report.entities.contacts.created).toBe(5);
     expect(report.entities.invoices.created).toBe(7);
     expect(report.entities.payments.created).toBe(3);
@@ -307,15 +310,15 @@ describe("Xero sync: errors", () => {
   });
 
   it("pauses a backfill that would exceed the daily budget and resumes it the next day", async () => {
-    const h = await setup({ connector: { pageSize: 1, limits: { perDay: 20 }, reserveFraction: 0 } });
+    const h = await setup({ connector: { pageSize: 1, limits: { perDay: 35 }, reserveFraction: 0 } });
     const first = await syncConnection(h.deps, h.connection);
     expect(first.status).toBe("paused");
     expect(first.resumeAfterMs).toBeGreaterThan(0);
     const conn = (await getConnection(h.deps.store.db, h.connection.id))!;
     expect(conn.status).toBe("active");
     expect(conn.syncPausedUntil).toBe(Date.parse("2026-11-21T00:00:00Z"));
-    // 10 calls are kept in reserve for interactive work: connecting (1 Organisation call) and the sync used 10.
-    expect(h.fake.state.calls.length).toBe(10);
+    // 10 calls are kept in reserve for interactive work: connecting (1 Organisation call) and the sync used 24.
+    expect(h.fake.state.calls.length).toBe(25);
 
     h.fake.resetCounters();
     const skipped = await syncConnection(h.deps, h.connection);
@@ -327,8 +330,9 @@ describe("Xero sync: errors", () => {
     expect(["ok", "paused"]).toContain(next.status);
     // Contacts finished yesterday: today they are read incrementally; invoices resume at the page they stopped.
     expect(h.fake.apiCalls("/Contacts")[0]!.ifModifiedSince).not.toBeNull();
-    // Yesterday: 5 contact pages, then invoice pages 1-4 were stored before the budget ran out.
-    expect(h.fake.apiCalls("/Invoices")[0]!.query.page).toBe("5");
+    // Yesterday's invoice pages were stored before the budget ran out: today's walk resumes from the newest
+    // invoice stored (If-Modified-Since), not from the start.
+    expect(h.fake.apiCalls("/Invoices")[0]!.ifModifiedSince).not.toBeNull();
   });
 });
 
