@@ -109,5 +109,11 @@ export async function referenceLoadMonitorInput(
   const customers = cs
     .filter((c) => !(c.isSupplier === true && c.isCustomer !== true && !invoiced.has(c.id)))
     .map(({ isCustomer: _c, isSupplier: _s, ...c }) => c);
-  return { baseCurrency: org.baseCurrency, contacts: customers, invoices: invs, allocations, creditNotes: cns };
+  return {
+    baseCurrency: org.baseCurrency,
+    contacts: customers,
+    invoices: invs,
+    allocations,
+    creditNotes: cns,
+  };
 }

@@ -37,6 +37,7 @@ export function createQuickbooksConnector(opts: QuickbooksConnectorOptions): Qui
     provider: "quickbooks",
     api: opts.api,
     pull: (ctx, entity, cursor, pullOpts) => puller.pull(ctx, entity, cursor, pullOpts),
+    fetchChanged: (ctx, entity, ids) => puller.byIds(ctx, entity, ids),
     placeHold: holds.placeHold,
     releaseHold: holds.releaseHold,
     ...(opts.refreshTokens ? { refreshTokens: opts.refreshTokens } : {}),

@@ -275,5 +275,23 @@ export function createPuller(opts: PullerOptions) {
     }
   }
 
-  return { pull };
+  /** The current state of the named records (webhook re-pulls, reconciliation re-reads), 30 ids a query. */
+  async function* byIds(ctx: ConnectionContext, entity: Entity, ids: string[]): AsyncGenerator<PullPage> {
+    const name = QBO_ENTITY[entity];
+    const unique = [...new Set(ids)].filter((id) => /^[0-9A-Za-z-]+$/.test(id));
+    for (let i = 0; i < unique.length; i += 30) {
+      const batch = unique.slice(i, i + 30);
+      const where = [`Id IN (${batch.map((id) => `'${id}'`).join(", ")})`, activeFilter(entity)]
+        .filter(Boolean)
+        .join(" AND ");
+      const rows = await queryPage(ctx, `SELECT * FROM ${name} WHERE ${where} MAXRESULTS 1000`, name);
+      yield {
+        ...(await page(ctx, entity, rows, { v: 1, phase: "cdc", since: "" }, false)),
+        cursor: "",
+        cursorKey: null,
+      };
+    }
+  }
+
+  return { pull, byIds };
 }

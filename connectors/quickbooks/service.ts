@@ -34,7 +34,7 @@ import {
 } from "../../src/store/schema";
 import { runSync, type SyncOptions, type SyncReport } from "../../src/sync/run-sync";
 import type { ConnectionContext, Entity } from "../connector";
-import type { Sleep } from "../limits";
+import { realSleep, type Sleep } from "../limits";
 import { registerConnector } from "../registry";
 import { createTokenKeeper, sealTokens, type TokenKeeper, type TokenSet, unsealTokens } from "../tokens";
 import { createQboApi, createQboOAuth, type QboApi, type QboOAuth } from "./client";
@@ -56,6 +56,8 @@ export interface QuickbooksService {
   oauth: QboOAuth;
   keeper: TokenKeeper;
   redirectUri: string;
+  /** How this service waits (tests inject a fake clock's sleep). */
+  sleep: Sleep;
   context(connection: Pick<Connection, "id" | "orgId" | "tenantId">): ConnectionContext;
   /** Finishes the OAuth callback: tokens, organisation from CompanyInfo/Preferences, connection. */
   completeConnection(callbackUrl: string): Promise<{ org: Organisation; connection: Connection }>;
@@ -352,6 +354,7 @@ export function createQuickbooksService(deps: Deps, opts: QuickbooksServiceOptio
     oauth,
     keeper,
     redirectUri,
+    sleep: opts.sleep ?? realSleep,
     context,
     completeConnection,
     disconnect,

@@ -14,6 +14,7 @@ import { NotFoundError, UserError } from "../errors";
 import { markWebhookProcessed, recordWebhookEvent } from "../store/connections";
 import { findOrgBySlug } from "../store/orgs";
 import { organisations } from "../store/schema";
+import { repullWithBackoff } from "../sync/webhook-events";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
 
 /** Work started after a response, per deps, so tests (and graceful shutdown) can wait for it. */
@@ -126,11 +127,21 @@ export function quickbooksRoutes(deps: Deps) {
           const org = (
             await deps.store.db.select().from(organisations).where(eq(organisations.id, conn.orgId)).limit(1)
           )[0];
-          const report = await s.sync(conn, { entities: ENTITIES.filter((e) => w.entities.has(e)) });
-          deps.log.info({ org: org?.slug, status: report.status }, "QuickBooks webhook re-pull done");
-          if (report.status === "ok")
-            for (const id of w.eventIds)
-              await markWebhookProcessed(deps.store.db, "quickbooks", id, deps.clock.now());
+          // Retried with backoff until it succeeds; one that never does stays unprocessed (see repullWithBackoff).
+          await repullWithBackoff(
+            deps,
+            "quickbooks",
+            w.eventIds,
+            async () => {
+              const report = await s.sync(conn, { entities: ENTITIES.filter((e) => w.entities.has(e)) });
+              deps.log.info({ org: org?.slug, status: report.status }, "QuickBooks webhook re-pull done");
+              if (report.status !== "ok") throw new Error(report.error ?? `sync ${report.status}`);
+              for (const id of w.eventIds)
+                await markWebhookProcessed(deps.store.db, "quickbooks", id, deps.clock.now());
+              return true;
+            },
+            { sleep: s.sleep },
+          );
         }
       });
     return c.json({ ok: true, received: events.length });

@@ -444,7 +444,8 @@ async function syncCreditApplications(
       const invoiceId = invoiceMap.get(a.invoiceExternalId);
       if (!creditNoteId)
         throw new MissingReferenceError("payment", r.externalId, `credit note ${a.creditNoteExternalId}`);
-      if (!invoiceId) throw new MissingReferenceError("payment", r.externalId, `invoice ${a.invoiceExternalId}`);
+      if (!invoiceId)
+        throw new MissingReferenceError("payment", r.externalId, `invoice ${a.invoiceExternalId}`);
       return [creditNoteId, invoiceId, orgId, a.amountMinor, a.date, paymentIds[i]!];
     }),
   );
@@ -491,7 +492,8 @@ export async function missingReferences(
   const haveNotes = await idsByExternal(store.db, creditNotes, orgId, noteRefs, store.maxParams);
   const label = entity === "invoices" ? "invoice" : entity === "payments" ? "payment" : "credit note";
   for (const r of rows) {
-    const miss = (what: string) => out.set(r.externalId, `${label} ${r.externalId} refers to unknown ${what}`);
+    const miss = (what: string) =>
+      out.set(r.externalId, `${label} ${r.externalId} refers to unknown ${what}`);
     if (entity !== "payments" && "contactExternalId" in r && r.contactExternalId) {
       if (!haveContacts.has(r.contactExternalId)) {
         miss(`contact ${r.contactExternalId}`);
@@ -502,7 +504,8 @@ export async function missingReferences(
       ("deleted" in r && r.deleted === true) ||
       ("status" in r && entity === "credit_notes" && (r.status === "void" || r.status === "deleted"));
     if (deleted) continue;
-    const inv = "allocations" in r ? r.allocations.find((a) => !haveInvoices.has(a.invoiceExternalId)) : undefined;
+    const inv =
+      "allocations" in r ? r.allocations.find((a) => !haveInvoices.has(a.invoiceExternalId)) : undefined;
     if (inv) {
       miss(`invoice ${inv.invoiceExternalId}`);
       continue;

@@ -21,12 +21,7 @@ import {
 } from "../../connectors/connector";
 import type { Clock } from "../clock";
 import type { Logger } from "../log";
-import type {
-  CanonicalContact,
-  CanonicalCreditNote,
-  CanonicalInvoice,
-  CanonicalPayment,
-} from "../model";
+import type { CanonicalContact, CanonicalCreditNote, CanonicalInvoice, CanonicalPayment } from "../model";
 import {
   getConnection,
   getCursor,
@@ -171,7 +166,8 @@ export async function writePage(
     }
     for (const q of quarantined) await quarantine(store.db, { orgId, ...q }, now);
     if (written.some(([, ids]) => ids.length) && (await hasQuarantined(store.db, orgId)))
-      for (const [entity, ids] of written) await releaseQuarantine(store.db, orgId, entity, ids, store.maxParams);
+      for (const [entity, ids] of written)
+        await releaseQuarantine(store.db, orgId, entity, ids, store.maxParams);
     const key = page.cursorKey === undefined ? page.entity : page.cursorKey;
     if (key !== null) await setCursor(store.db, orgId, key, page.cursor, now);
   });

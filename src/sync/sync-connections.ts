@@ -9,7 +9,8 @@ import { warmSummaryLogged } from "../scoring/warm-summary";
 import { type Connection, connectionForOrg, listActiveConnections } from "../store/connections";
 import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
-import { runSync, type SyncOptions, type SyncReport } from "./run-sync";
+import { reconcileOrg } from "./reconcile";
+import { runSync, type SyncOptions, type SyncReport, writePage } from "./run-sync";
 
 export async function syncConnection(
   deps: Deps,
@@ -17,10 +18,47 @@ export async function syncConnection(
   opts: SyncOptions = {},
   connector: Connector = connectorForConnection(deps, conn),
 ): Promise<SyncReport> {
-  const report = await runSync(deps, connectionContext(deps, conn, connector), connector, opts);
+  const ctx = connectionContext(deps, conn, connector);
+  const report = await runSync(deps, ctx, connector, opts);
+  if (report.status === "ok") await reconcileAfterSync(deps, conn.orgId, connector, ctx);
   if (report.status === "ok" || report.status === "paused")
     await afterSync(deps, conn.orgId, deps.clock.now());
   return report;
+}
+
+/** The sync's alarm: every customer's balance against the ledger's own (re-reading mismatches once). */
+async function reconcileAfterSync(
+  deps: Deps,
+  orgId: string,
+  connector: Connector,
+  ctx: ReturnType<typeof connectionContext>,
+): Promise<void> {
+  const org = (await listOrgs(deps.store.db)).find((o) => o.id === orgId);
+  if (!org) return;
+  try {
+    const reread = connector.fetchChanged
+      ? async (contactIds: string[], invoiceIds: string[]) => {
+          const pulls = [
+            ["contacts", contactIds],
+            ["invoices", invoiceIds],
+          ] as const;
+          for (const [entity, ids] of pulls) {
+            if (ids.length === 0) continue;
+            for await (const page of connector.fetchChanged!(ctx, entity, ids))
+              await writePage(deps.store, orgId, { ...page, cursorKey: null }, deps.clock.now());
+          }
+        }
+      : undefined;
+    const r = await reconcileOrg(deps, org, { reread });
+    const level = r.mismatched.length ? "warn" : "info";
+    deps.log[level](
+      { org: org.slug, customers: r.customers_checked, mismatched: r.mismatched.length },
+      "reconciled after sync",
+    );
+  } catch (err) {
+    // A reconciliation failure must not turn a good sync into a failed one.
+    deps.log.error({ err, org: org.slug }, "reconciliation after sync failed");
+  }
 }
 
 /**

@@ -122,6 +122,11 @@ export class FakeQbo {
       rows = rows.filter((r) => r.Active !== false);
     const since = /MetaData\.LastUpdatedTime >= '([^']+)'/.exec(where)?.[1];
     if (since) rows = rows.filter((r) => ts(r) >= Date.parse(since));
+    const idIn = /Id IN \(([^)]*)\)/.exec(where)?.[1];
+    if (idIn) {
+      const ids = new Set(idIn.split(",").map((x) => x.trim().replace(/^'|'$/g, "")));
+      rows = rows.filter((r) => ids.has(String(r.Id)));
+    }
     const nameEq = /Name = '([^']+)'/.exec(where)?.[1];
     if (nameEq) rows = rows.filter((r) => r.Name === nameEq);
     const order = m[3] ?? "Id";

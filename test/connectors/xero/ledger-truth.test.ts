@@ -8,13 +8,13 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { organisationTenants } from "../../../connectors/xero/client";
 import { mapContact, mapCredit } from "../../../connectors/xero/map";
+import { restrictToAsOf } from "../../../src/monitor/as-of";
+import { runScoring } from "../../../src/scoring/run-scoring";
 import { getConnection } from "../../../src/store/connections";
+import { loadMonitorInput } from "../../../src/store/monitor";
 import { contacts } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";
-import { restrictToAsOf } from "../../../src/monitor/as-of";
-import { runScoring } from "../../../src/scoring/run-scoring";
-import { loadMonitorInput } from "../../../src/store/monitor";
 import { contactRecord, creditNoteRecord, guid, msDate } from "./fake-xero";
 import { seedLedger, xeroHarness } from "./harness";
 
@@ -35,7 +35,9 @@ async function setup(opts: Parameters<typeof xeroHarness>[0] = {}) {
 }
 
 const storedContacts = async (h: Awaited<ReturnType<typeof setup>>) =>
-  (await h.deps.store.db.select().from(contacts).where(eq(contacts.orgId, h.org.id))).map((c) => c.externalId);
+  (await h.deps.store.db.select().from(contacts).where(eq(contacts.orgId, h.org.id))).map(
+    (c) => c.externalId,
+  );
 
 describe("Xero backfill while records change", () => {
   it("reads every contact when one is edited mid-backfill (5 contacts, page size 2), and the next run too", async () => {
@@ -56,7 +58,10 @@ describe("Xero backfill while records change", () => {
     expect(report.status).toBe("ok");
     expect(edited).toBe(true);
     expect((await storedContacts(h)).sort()).toEqual(data.Contacts.map((c) => c.ContactID).sort());
-    const renamed = await h.deps.store.db.select().from(contacts).where(eq(contacts.externalId, h.ids.c(1)));
+    const renamed = await h.deps.store.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, h.ids.c(1)));
     expect(renamed[0]!.name).toBe("Boom FM (renamed)");
   });
 
@@ -83,7 +88,10 @@ describe("Xero backfill while records change", () => {
     const report = await syncConnection(h.deps, h.connection, { entities: ["contacts"] });
     expect(report.status).toBe("ok");
     expect(await storedContacts(h)).toHaveLength(5);
-    const row = await h.deps.store.db.select().from(contacts).where(eq(contacts.externalId, h.ids.c(1)));
+    const row = await h.deps.store.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, h.ids.c(1)));
     expect(row[0]!.name).toBe("Boom FM (edited while down)");
   });
 });
@@ -154,10 +162,16 @@ describe("Xero credit hold group", () => {
     const data = h.fake.data();
     expect(data.ContactGroups).toHaveLength(1);
     data.ContactGroups.length = 0; // deleted by someone in Xero
-    const placed = await found.connector.placeHold(found.ctx, { contactExternalId: h.ids.c(3), note: "On hold" });
+    const placed = await found.connector.placeHold(found.ctx, {
+      contactExternalId: h.ids.c(3),
+      note: "On hold",
+    });
     expect(placed.written).toBe(true);
     expect(data.ContactGroups).toHaveLength(1);
-    expect(data.ContactGroups[0]).toMatchObject({ Name: "Credit Hold", Contacts: [{ ContactID: h.ids.c(3) }] });
+    expect(data.ContactGroups[0]).toMatchObject({
+      Name: "Credit Hold",
+      Contacts: [{ ContactID: h.ids.c(3) }],
+    });
   });
 });
 
@@ -179,7 +193,11 @@ describe("Xero mapping: roles, balances and remaining credit", () => {
     expect(both.ok.isCustomer).toBe(list[0]!.IsCustomer);
     expect(both.ok.isSupplier).toBe(list[0]!.IsSupplier);
     const supplier = mapContact(
-      contactRecord({ id: guid(9, 1), name: "Paper Supplies Ltd", updated: Date.parse("2026-10-01T00:00:00Z") }),
+      contactRecord({
+        id: guid(9, 1),
+        name: "Paper Supplies Ltd",
+        updated: Date.parse("2026-10-01T00:00:00Z"),
+      }),
     );
     if (!("ok" in supplier)) throw new Error(supplier.error);
     expect(supplier.ok.providerBalance).toBeUndefined();
@@ -219,10 +237,16 @@ describe("Xero sync: roles and remaining credit reach the monitor", () => {
 
     const scored = await runScoring(h.deps.store, h.org, { now: h.clock.now(), save: false });
     const scoredIds = new Set(scored.results.map((r) => r.contact_id));
-    const [supplierRow] = await h.deps.store.db.select().from(contacts).where(eq(contacts.externalId, guid(9, 1)));
+    const [supplierRow] = await h.deps.store.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, guid(9, 1)));
     expect(supplierRow!.isSupplier).toBe(true);
     expect(scoredIds.has(supplierRow!.id)).toBe(false);
-    const [ridgeway] = await h.deps.store.db.select().from(contacts).where(eq(contacts.externalId, h.ids.c(4)));
+    const [ridgeway] = await h.deps.store.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, h.ids.c(4)));
     expect(scoredIds.has(ridgeway!.id)).toBe(true);
 
     const ledger = restrictToAsOf(await loadMonitorInput(h.deps.store.db, h.org), "2026-11-20");
