@@ -9,6 +9,7 @@ import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
 import { registerDigest } from "./commands/digest";
 import { registerPreview } from "./commands/preview";
+import { registerReconcile } from "./commands/reconcile";
 import { registerRemind } from "./commands/remind";
 import { registerScoreCommand } from "./commands/score";
 import { registerSync } from "./commands/sync";
@@ -78,6 +79,7 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerRemind,
   registerPreview,
   registerSync,
+  registerReconcile,
   registerUser,
   registerDigest,
 ];

@@ -445,9 +445,38 @@ export async function createFakeXero(opts: FakeXeroOptions) {
       { status: 401 },
     );
 
+  /**
+   * A contact as Xero lists it: with Balances.AccountsReceivable worked out from the tenant's ledger now
+   * (Outstanding = open sales invoices' AmountDue less unused credit; Overdue = AmountDue of those past due).
+   */
+  function withBalances(t: TenantData, c: XeroRecord): XeroRecord {
+    const today = new Date(clock.now()).toISOString().slice(0, 10);
+    const mine = (r: XeroRecord) => r.Contact?.ContactID === c.ContactID;
+    const cents = (n: number) => Math.round(n * 100);
+    const open = t.Invoices.filter(
+      (i) => mine(i) && (i.Type ?? "ACCREC") === "ACCREC" && ["AUTHORISED", "SUBMITTED"].includes(i.Status),
+    );
+    const due = open.reduce((n, i) => n + cents(Number(i.AmountDue)), 0);
+    const overdue = open
+      .filter((i) => String(i.DueDateString ?? "").slice(0, 10) < today)
+      .reduce((n, i) => n + cents(Number(i.AmountDue)), 0);
+    const credit = [...t.CreditNotes, ...t.Overpayments, ...t.Prepayments]
+      .filter((r) => mine(r) && r.Status === "AUTHORISED")
+      .reduce((n, r) => n + cents(Number(r.RemainingCredit ?? 0)), 0);
+    if (due === 0 && credit === 0 && !open.length && !c.Balances) return c;
+    return {
+      ...c,
+      Balances: {
+        AccountsReceivable: { Outstanding: (due - credit) / 100, Overdue: overdue / 100 },
+        AccountsPayable: { Outstanding: 0, Overdue: 0 },
+      },
+    };
+  }
+
   function list(t: TenantData, key: keyof typeof ID_FIELDS, url: URL, request: Request) {
     const q = Object.fromEntries(url.searchParams);
     let rows = [...(t[key as keyof TenantData] as XeroRecord[])];
+    if (key === "Contacts") rows = rows.map((c) => withBalances(t, c));
     const since = request.headers.get("if-modified-since");
     if (since) {
       const s = Date.parse(since);
