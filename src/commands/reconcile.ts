@@ -6,8 +6,8 @@
  */
 import type { Command } from "commander";
 import type { CommandContext } from "../cli";
-import { createLogger } from "../log";
 import { NotFoundError } from "../errors";
+import { createLogger } from "../log";
 import { formatMoney } from "../model";
 import { findOrgBySlug } from "../store/orgs";
 import { reconcileOrg } from "../sync/reconcile";

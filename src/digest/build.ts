@@ -28,6 +28,8 @@ export interface DigestOrgRows {
   reminders: (DigestCustomerRef & { level: number; invoices: number; paidSince: number; date: string })[];
   connections: { provider: string; status: string; lastError: string | null; lastSyncAt: number | null }[];
   aging: { label: string; minor: number }[];
+  /** The last reconciliation against the ledger's own figures (issue 14), when one ran. */
+  reconciliation?: { checked: number; mismatched: number } | null;
 }
 
 export interface Money {
@@ -51,6 +53,8 @@ export interface DigestOrg {
   connectionsNeedingAttention: { provider: string; status: string; detail: string; url: string }[];
   aging: { label: string; minor: number }[];
   baseCurrency: string;
+  /** Customers whose balance differs from the ledger's own figure at the last reconciliation (0 = all match). */
+  reconcileMismatches: number;
 }
 
 export interface DigestModel {
@@ -136,6 +140,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
       connectionsNeedingAttention,
       aging: r.aging,
       baseCurrency: r.org.baseCurrency,
+      reconcileMismatches: r.reconciliation?.mismatched ?? 0,
     };
     d.quiet =
       d.newlyDeteriorating.length === 0 &&
@@ -145,6 +150,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
       d.limitBreaches.length === 0 &&
       d.reminders.sent === 0 &&
       d.connectionsNeedingAttention.length === 0 &&
+      d.reconcileMismatches === 0 &&
       overdue.every((o) => o.change === 0);
     return d;
   });

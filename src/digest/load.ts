@@ -5,6 +5,7 @@ import { agingByCustomer } from "../store/aging";
 import type { Db } from "../store/db";
 import { DETERIORATION_ALERT } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
+import { lastReconciliation } from "../store/reconcile";
 import type { DigestOrgRows } from "./build";
 import { AGING_BUCKETS, addDays, type IsoDate, zonedStartOfDay } from "./dates";
 
@@ -12,6 +13,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
   const weekAgo = addDays(asOf, -7);
   const from = zonedStartOfDay(addDays(asOf, -6), org.timezone);
   const to = zonedStartOfDay(addDays(asOf, 1), org.timezone);
+  const rec = await lastReconciliation(db, org.id);
   const [alerts, now, before, holds, aging, overdueNow, overdueBefore, reminders, conns, limits] =
     await Promise.all([
       db.all<{ contact_id: string; external_id: string; name: string; detail: string | null }>(sql`
@@ -122,5 +124,6 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
       lastSyncAt: c.lastSyncAt,
     })),
     aging: bucketTotals,
+    reconciliation: rec ? { checked: rec.customersChecked, mismatched: rec.mismatched.length } : null,
   };
 }

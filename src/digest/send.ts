@@ -93,6 +93,7 @@ export async function renderDigest(
         url: o.reminders.url,
       },
       connections: o.connectionsNeedingAttention,
+      reconcile_mismatches: o.reconcileMismatches,
     };
   });
   const scope = {

@@ -14,6 +14,7 @@ import { createReminderRenderer } from "../reminders/render";
 import { isHhMm } from "../reminders/window";
 import { audit } from "../store/audit";
 import { resolveDispute } from "../store/portal";
+import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
 import {
   loadPolicies,
   loadTemplateOverrides,
@@ -91,6 +92,25 @@ async function disputesOf(db: Deps["store"]["db"], orgId: string, contactId: str
         isNull(invoiceDisputes.resolvedAt),
       ),
     );
+}
+
+/** Issue 14: the last reconciliation found customers whose balance differs from the ledger's own figure. */
+function ReconcileBanner(props: { slug: string; provider: string; rec: StoredReconciliation | undefined }) {
+  const n = props.rec?.mismatched.length ?? 0;
+  if (!props.rec || n === 0) return null;
+  const against =
+    props.provider === "csv"
+      ? "the import's own totals"
+      : `${props.provider === "xero" ? "Xero" : "QuickBooks"}'s own figures`;
+  return (
+    <p class="demo" role="alert" data-test="reconcile-banner">
+      <strong>
+        {n} {n === 1 ? "customer's balance differs" : "customers' balances differ"} from {against}.
+      </strong>{" "}
+      Checked {props.rec.customersChecked} customers at the last sync; see{" "}
+      <code>npx creditpulse reconcile --org {props.slug}</code> for both figures of each.
+    </p>
+  );
 }
 
 function DemoBanner() {
@@ -246,6 +266,11 @@ export function dashboardRoutes(deps: Deps) {
         <h1>{org.name}</h1>
         <OrgNav slug={org.slug} current="overview" />
         {org.isDemo ? <DemoBanner /> : null}
+        <ReconcileBanner
+          slug={org.slug}
+          provider={org.provider}
+          rec={await lastReconciliation(deps.store.db, org.id)}
+        />
         <p class="muted">
           Receivables as of {v.as_of} ({org.timezone}).{" "}
           {v.scored_on

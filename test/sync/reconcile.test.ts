@@ -6,10 +6,15 @@ import { fileURLToPath } from "node:url";
 import { and, eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildDigest } from "../../src/digest/build";
+import { loadDigestRows } from "../../src/digest/load";
+import { renderDigest } from "../../src/digest/send";
+import { createApp } from "../../src/http/app";
 import { lastReconciliation } from "../../src/store/reconcile";
 import { invoices } from "../../src/store/schema";
 import { syncConnection } from "../../src/sync/sync-connections";
 import { seedLedger, xeroHarness } from "../connectors/xero/harness";
+import { signIn } from "../support/auth";
 import { runCli } from "../support/cli";
 
 const server = setupServer();
@@ -45,6 +50,19 @@ describe("reconcile: Xero", () => {
       customers_checked: 4,
       mismatched: [{ customer_id: ids.c(2), ours: 200_000 + 5000, theirs: 250_000 + 5000, currency: "NZD" }],
     });
+    // The organisation page shows a banner with the count; the weekly digest has one line.
+    const app = createApp(h.deps);
+    const session = await signIn(h.deps);
+    const page = await (await app.request(`/orgs/${org.slug}`, { headers: session.headers() })).text();
+    expect(page).toContain("1 customer&#39;s balance differs from Xero&#39;s own figures");
+    const rows = await loadDigestRows(h.deps.store.db, org, "2026-11-23");
+    const digest = await renderDigest(
+      buildDigest([rows], "2026-11-23", "https://creditpulse.example.com", h.clock.now()),
+      "https://creditpulse.example.com",
+    );
+    expect(digest.text).toContain(
+      "Reconciliation: 1 customer balance(s) differ from the ledger's own figures.",
+    );
     const text = await runCli(["reconcile", "--org", org.slug], h.deps.store, h.clock);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`${ids.c(2)}: Creditpulse NZ$2,050.00, ledger NZ$2,550.00`);
@@ -53,6 +71,8 @@ describe("reconcile: Xero", () => {
     h.clock.advance(15 * 60_000);
     expect((await syncConnection(h.deps, first!.connection)).status).toBe("ok");
     expect((await lastReconciliation(h.deps.store.db, org.id))!.mismatched).toEqual([]);
+    const after = await (await app.request(`/orgs/${org.slug}`, { headers: session.headers() })).text();
+    expect(after).not.toContain("reconcile-banner");
     expect(h.fake.apiCalls("/Invoices").some((c) => c.query.IDs?.includes(ids.inv(3)))).toBe(true);
   });
 

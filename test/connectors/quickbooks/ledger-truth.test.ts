@@ -269,7 +269,8 @@ describe("QuickBooks webhooks: failed re-pulls", () => {
         body,
         headers: { "content-type": "application/cloudevents+json", "intuit-signature": await signed(body) },
       });
-    const bad = () => HttpResponse.json(fixture("error-400-unsupported-property.sandbox-2020.json"), { status: 400 });
+    const bad = () =>
+      HttpResponse.json(fixture("error-400-unsupported-property.sandbox-2020.json"), { status: 400 });
     // Every attempt of the first delivery fails (5 = the first try and 4 retries).
     for (let n = 0; n < 5; n++) fake.faults.push(bad);
     sleeps.length = 0;
