@@ -39,6 +39,7 @@ export function configureConnectors(config: Config, clock?: Clock): void {
       clock,
       limits: { perDay: config.XERO_DAILY_LIMIT },
       timeoutMs: config.XERO_TIMEOUT_MS,
+      base: `${config.XERO_API_URL.replace(/\/+$/, "")}/api.xro/2.0`,
     });
     autoMade.add(made);
     connectors.set("xero", made);

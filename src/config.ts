@@ -59,12 +59,24 @@ const configSchema = z.object({
     ),
   /** Per-request timeout for Xero calls, in milliseconds. */
   XERO_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  /** Xero's API host (the Accounting API under /api.xro/2.0, tenants under /connections). */
+  XERO_API_URL: z.url().default("https://api.xero.com"),
+  /** Xero's identity server (OpenID discovery, token and revocation endpoints). */
+  XERO_IDENTITY_URL: z.url().default("https://identity.xero.com"),
   QBO_CLIENT_ID: z.string().min(1).optional(),
   QBO_CLIENT_SECRET: z.string().min(1).optional(),
   QBO_ENVIRONMENT: z.enum(["sandbox", "production"]).default("sandbox"),
   QBO_WEBHOOK_VERIFIER: z.string().min(1).optional(),
   /** QuickBooks Accounting API minor version (75 or later). */
   QBO_MINOR_VERSION: z.coerce.number().int().min(75).default(75),
+  /** QuickBooks Accounting API host; unset = Intuit's sandbox or production host (QBO_ENVIRONMENT). */
+  QBO_API_URL: z.url().optional(),
+  /**
+   * Intuit's OAuth token host. Set to anything else (a recording proxy, a local fake) and the authorize, token
+   * and revoke endpoints are all served under it (/connect/oauth2, /oauth2/v1/tokens/bearer,
+   * /v2/oauth2/tokens/revoke).
+   */
+  QBO_OAUTH_URL: z.url().default("https://oauth.platform.intuit.com"),
   /** Timeout of every QuickBooks request, in milliseconds. */
   QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
 });

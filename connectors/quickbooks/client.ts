@@ -54,7 +54,27 @@ async function loadOAuthClient(): Promise<typeof OAuthClientType> {
 
 // --- OAuth -------------------------------------------------------------------------------------------------
 
+/** Intuit's OAuth endpoints; QBO_OAUTH_URL other than the token host moves all three under it. */
+export const QBO_OAUTH_HOST = "https://oauth.platform.intuit.com";
+
+export function qboOAuthEndpoints(oauthUrl: string = QBO_OAUTH_HOST) {
+  const base = oauthUrl.replace(/\/+$/, "");
+  if (base === QBO_OAUTH_HOST)
+    return {
+      authorizeEndpoint: "https://appcenter.intuit.com/connect/oauth2",
+      tokenEndpoint: `${QBO_OAUTH_HOST}/oauth2/v1/tokens/bearer`,
+      revokeEndpoint: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+    };
+  return {
+    authorizeEndpoint: `${base}/connect/oauth2`,
+    tokenEndpoint: `${base}/oauth2/v1/tokens/bearer`,
+    revokeEndpoint: `${base}/v2/oauth2/tokens/revoke`,
+  };
+}
+
 export interface QboOAuthOptions {
+  /** QBO_OAUTH_URL (default Intuit's). */
+  oauthUrl?: string;
   clientId: string;
   clientSecret: string;
   environment: QboEnvironment;
@@ -120,13 +140,26 @@ function oauthError(err: unknown, what: string): ConnectorError {
 
 export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const client = async () =>
-    new (await loadOAuthClient())({
+  const endpoints = qboOAuthEndpoints(opts.oauthUrl);
+  const client = async () => {
+    const cls = await loadOAuthClient();
+    const statics = cls as unknown as Record<string, string>;
+    const c = new cls({
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
       environment: opts.environment,
       redirectUri: opts.redirectUri,
     });
+    // intuit-oauth keeps its endpoints on the class: set them for this install's settings before every use.
+    (c as unknown as { setAuthorizeURLs(p: Record<string, string>): void }).setAuthorizeURLs({
+      ...endpoints,
+      userInfoEndpoint:
+        statics[
+          opts.environment === "sandbox" ? "userinfo_endpoint_sandbox" : "userinfo_endpoint_production"
+        ] ?? "",
+    });
+    return c;
+  };
   const toTokens = (json: IntuitTokenJson | undefined, what: string): TokenSet => {
     if (!json?.access_token || !json.refresh_token)
       throw new ConnectorError("transient", `${what}: the token response had no tokens`, {
@@ -239,6 +272,8 @@ export interface QboCallContext {
 
 export interface QboApiOptions {
   environment: QboEnvironment;
+  /** QBO_API_URL: overrides the environment's host (a recording proxy, a local fake). */
+  baseUrl?: string;
   clock: Clock;
   minorVersion?: number;
   timeoutMs?: number;
@@ -272,7 +307,7 @@ export interface QboApi {
 }
 
 export function createQboApi(opts: QboApiOptions): QboApi {
-  const base = QBO_API_BASE[opts.environment];
+  const base = (opts.baseUrl ?? QBO_API_BASE[opts.environment]).replace(/\/+$/, "");
   const minor = String(opts.minorVersion ?? 75);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));

@@ -213,6 +213,7 @@ function oauthFor(config: Config, redirectUri: string, clock: Clock, timeoutMs: 
     redirectUri,
     clock,
     timeoutMs,
+    oauthUrl: config.QBO_OAUTH_URL,
   });
 }
 
@@ -225,6 +226,7 @@ export function createQuickbooksService(deps: Deps, opts: QuickbooksServiceOptio
   const oauth = oauthFor(config, redirectUri, clock, timeoutMs);
   const api = createQboApi({
     environment: config.QBO_ENVIRONMENT,
+    ...(config.QBO_API_URL ? { baseUrl: config.QBO_API_URL } : {}),
     clock,
     minorVersion: config.QBO_MINOR_VERSION,
     timeoutMs,

@@ -1,8 +1,9 @@
 /**
  * Everything that talks to Xero over the network, and the only importer of xero-node.
  *
- * - Identity (consent URL, code exchange, /connections tenants, refresh, revoke, disconnect) goes through
- *   xero-node's XeroClient (openid-client underneath), loaded lazily so that sync and write-back never load it.
+ * - Identity (consent URL, code exchange, /connections tenants, refresh, revoke, disconnect) is plain OAuth 2.0
+ *   over fetch against the configurable XERO_IDENTITY_URL (OpenID discovery) and XERO_API_URL, so a recording
+ *   proxy or a local fake provider can stand in for Xero. (xero-node hard-codes both hosts.)
  * - The Accounting API goes through `fetch` (see README: Connecting Xero): we need the If-Modified-Since header
  *   and the rate-limit response headers on every call, a timeout on every call (xero-node's generated API has
  *   none), raw JSON pages without the SDK's per-record deserialisation, and a transport that also runs on
@@ -25,7 +26,10 @@ import {
   withRetry,
 } from "../limits";
 
-export const XERO_API_BASE = "https://api.xero.com/api.xro/2.0";
+/** Xero's API host (XERO_API_URL): the Accounting API lives under /api.xro/2.0, tenants under /connections. */
+export const XERO_API_HOST = "https://api.xero.com";
+export const XERO_API_BASE = `${XERO_API_HOST}/api.xro/2.0`;
+/** Xero's identity server (XERO_IDENTITY_URL): OpenID discovery, token and revocation endpoints. */
 export const XERO_IDENTITY = "https://identity.xero.com";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -142,7 +146,7 @@ export function toConnectorError(err: unknown, now: number, what = "Xero request
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Identity: OAuth 2.0 through xero-node
+// Identity: OAuth 2.0 over fetch, at XERO_IDENTITY_URL (OpenID discovery) and XERO_API_URL (/connections)
 
 export interface XeroOAuthConfig {
   clientId: string;
@@ -150,6 +154,11 @@ export interface XeroOAuthConfig {
   redirectUri: string;
   scopes: string[];
   timeoutMs: number;
+  /** Xero's identity server (OpenID discovery, token, revocation); default the real one. */
+  identityUrl?: string;
+  /** Xero's API host (GET/DELETE /connections); default the real one. */
+  apiUrl?: string;
+  fetch?: typeof fetch;
 }
 
 export interface XeroTenant {
@@ -160,17 +169,16 @@ export interface XeroTenant {
   tenantType: string;
 }
 
-type SdkTokenSet = {
+interface TokenJson {
   access_token?: string;
   refresh_token?: string;
   id_token?: string;
   scope?: string;
   expires_in?: number;
-  expires_at?: number;
-};
+}
 
-/** Converts the SDK's token set, timing expiry on our clock (the SDK's expires_at is on the wall clock). */
-function fromSdkTokens(t: SdkTokenSet, now: number): ProviderTokenSet {
+/** Converts a token endpoint answer, timing expiry on our clock. */
+function fromTokenJson(t: TokenJson, now: number): ProviderTokenSet {
   if (!t.access_token || !t.refresh_token)
     throw new ConnectorError(
       "invalid_data",
@@ -192,58 +200,108 @@ function fromSdkTokens(t: SdkTokenSet, now: number): ProviderTokenSet {
   };
 }
 
-function toSdkTokens(t: ProviderTokenSet): SdkTokenSet & { token_type: string } {
-  return {
-    access_token: t.accessToken,
-    refresh_token: t.refreshToken,
-    id_token: t.idToken,
-    scope: t.scope,
-    token_type: "Bearer",
-    expires_at: Math.floor(t.expiresAt / 1000),
-  };
-}
+const trimSlash = (u: string) => u.replace(/\/+$/, "");
+const identityOf = (cfg: Pick<XeroOAuthConfig, "identityUrl">) => trimSlash(cfg.identityUrl ?? XERO_IDENTITY);
+const apiHostOf = (cfg: Pick<XeroOAuthConfig, "apiUrl">) => trimSlash(cfg.apiUrl ?? XERO_API_HOST);
 
-async function sdk(cfg: XeroOAuthConfig, state?: string) {
-  const { XeroClient } = await import("xero-node");
-  return new XeroClient({
-    clientId: cfg.clientId,
-    clientSecret: cfg.clientSecret,
-    redirectUris: [cfg.redirectUri],
-    scopes: cfg.scopes,
-    state,
-    httpTimeout: cfg.timeoutMs,
-  });
-}
-
-/** Rejects when `p` takes longer than `ms` (the SDK's token requests carry no timeout of their own). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConnectorError("transient", `${what} timed out after ${ms} ms`, { provider: "xero" })),
-      ms,
-    );
-  });
+/** One identity or /connections call with a timeout; non-2xx answers become ConnectorErrors. */
+async function identityCall(
+  cfg: Pick<XeroOAuthConfig, "timeoutMs" | "fetch">,
+  url: string,
+  init: RequestInit,
+  what: string,
+  now: number,
+): Promise<unknown> {
+  const doFetch = cfg.fetch ?? ((input, i) => fetch(input, i));
+  let res: Response;
   try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
+    res = await doFetch(url, { ...init, signal: AbortSignal.timeout(cfg.timeoutMs) });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    throw new ConnectorError(
+      "transient",
+      `${what} ${timedOut ? `timed out after ${cfg.timeoutMs} ms` : "failed: network error"}`,
+      { provider: "xero", cause: err },
+    );
   }
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  if (!res.ok)
+    throw toConnectorError(
+      { response: { status: res.status, data: body, headers: Object.fromEntries(res.headers) } },
+      now,
+      what,
+    );
+  return body;
+}
+
+const discoveries = new Map<string, Promise<Record<string, string>>>();
+
+/** The identity server's OpenID configuration (authorization, token and revocation endpoints), cached. */
+async function discover(cfg: XeroOAuthConfig, now: number): Promise<Record<string, string>> {
+  const base = identityOf(cfg);
+  let d = discoveries.get(base);
+  if (!d) {
+    d = identityCall(cfg, `${base}/.well-known/openid-configuration`, {}, "Xero discovery", now).then(
+      (b) => b as Record<string, string>,
+    );
+    d.catch(() => discoveries.delete(base));
+    discoveries.set(base, d);
+  }
+  const conf = await d;
+  if (!conf.authorization_endpoint || !conf.token_endpoint)
+    throw new ConnectorError("transient", "Xero discovery returned no endpoints", { provider: "xero" });
+  return conf;
+}
+
+const basicAuth = (cfg: Pick<XeroOAuthConfig, "clientId" | "clientSecret">) =>
+  `Basic ${btoa(`${cfg.clientId}:${cfg.clientSecret}`)}`;
+
+async function tokenRequest(
+  cfg: XeroOAuthConfig,
+  form: Record<string, string>,
+  what: string,
+  now: number,
+): Promise<ProviderTokenSet> {
+  const conf = await discover(cfg, now);
+  const body = await identityCall(
+    cfg,
+    conf.token_endpoint!,
+    {
+      method: "POST",
+      headers: {
+        Authorization: basicAuth(cfg),
+        "Content-Type": "application/x-www-form-urlencoded",
+        Accept: "application/json",
+      },
+      body: new URLSearchParams(form).toString(),
+    },
+    what,
+    now,
+  );
+  return fromTokenJson((body ?? {}) as TokenJson, now);
 }
 
 /** The Xero consent URL the user is sent to, carrying our signed `state`. */
 export async function buildConsentUrl(cfg: XeroOAuthConfig, state: string, now: number): Promise<string> {
-  try {
-    const client = await sdk(cfg, state);
-    return await within(client.buildConsentUrl(), cfg.timeoutMs, "Xero discovery");
-  } catch (err) {
-    throw toConnectorError(err, now, "Xero discovery");
-  }
+  const conf = await discover(cfg, now);
+  const url = new URL(conf.authorization_endpoint!);
+  url.searchParams.set("client_id", cfg.clientId);
+  url.searchParams.set("scope", cfg.scopes.join(" "));
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("redirect_uri", cfg.redirectUri);
+  url.searchParams.set("state", state);
+  return url.toString();
 }
 
 /**
  * Exchanges the authorisation code in `callbackUrl` (the full URL Xero redirected to) for tokens, then reads
- * the tenants the consent covers from /connections (updateTenants(false): no per-tenant Organisation calls).
+ * the tenants the consent covers from /connections (each tenant once).
  */
 export async function exchangeCode(
   cfg: XeroOAuthConfig,
@@ -251,22 +309,29 @@ export async function exchangeCode(
   state: string,
   now: number,
 ): Promise<{ tokens: ProviderTokenSet; tenants: XeroTenant[] }> {
-  try {
-    const client = await sdk(cfg, state);
-    const raw = (await within(
-      client.apiCallback(callbackUrl),
-      cfg.timeoutMs,
-      "Xero code exchange",
-    )) as SdkTokenSet;
-    const tokens = fromSdkTokens(raw, now);
-    const tenants = (await within(client.updateTenants(false), cfg.timeoutMs, "Xero /connections")) as Record<
-      string,
-      unknown
-    >[];
-    return { tokens, tenants: organisationTenants(tenants) };
-  } catch (err) {
-    throw toConnectorError(err, now, "Xero sign-in");
-  }
+  const params = new URL(callbackUrl).searchParams;
+  const code = params.get("code");
+  if (!code)
+    throw new ConnectorError("invalid_data", "Xero sent no authorisation code", { provider: "xero" });
+  if (params.get("state") !== state)
+    throw new ConnectorError("invalid_data", "Xero sign-in: the state does not match", { provider: "xero" });
+  const tokens = await tokenRequest(
+    cfg,
+    { grant_type: "authorization_code", code, redirect_uri: cfg.redirectUri },
+    "Xero sign-in",
+    now,
+  );
+  const rows = await identityCall(
+    cfg,
+    `${apiHostOf(cfg)}/connections`,
+    { headers: { Authorization: `Bearer ${tokens.accessToken}`, Accept: "application/json" } },
+    "Xero /connections",
+    now,
+  );
+  return {
+    tokens,
+    tenants: organisationTenants(Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []),
+  };
 }
 
 /**
@@ -293,21 +358,16 @@ export function organisationTenants(rows: Record<string, unknown>[]): XeroTenant
 
 /** Exchanges a (single-use) refresh token. invalid_grant becomes ConnectorError("auth_revoked"). */
 export async function refreshTokenSet(
-  cfg: Pick<XeroOAuthConfig, "clientId" | "clientSecret" | "timeoutMs">,
+  cfg: Pick<XeroOAuthConfig, "clientId" | "clientSecret" | "timeoutMs" | "identityUrl" | "fetch">,
   refreshToken: string,
   now: number,
 ): Promise<ProviderTokenSet> {
-  try {
-    const client = await sdk({ ...cfg, redirectUri: "", scopes: [] });
-    const raw = (await within(
-      client.refreshWithRefreshToken(cfg.clientId, cfg.clientSecret, refreshToken),
-      cfg.timeoutMs,
-      "Xero token refresh",
-    )) as SdkTokenSet;
-    return fromSdkTokens(raw, now);
-  } catch (err) {
-    throw toConnectorError(err, now, "Xero token refresh");
-  }
+  return tokenRequest(
+    { ...cfg, redirectUri: "", scopes: [] },
+    { grant_type: "refresh_token", refresh_token: refreshToken },
+    "Xero token refresh",
+    now,
+  );
 }
 
 /** Revokes the refresh token (and with it every tenant connection of that consent). */
@@ -316,14 +376,19 @@ export async function revokeTokenSet(
   tokens: ProviderTokenSet,
   now: number,
 ): Promise<void> {
-  try {
-    const client = await sdk(cfg);
-    await within(client.initialize(), cfg.timeoutMs, "Xero discovery");
-    client.setTokenSet(toSdkTokens(tokens));
-    await within(client.revokeToken(), cfg.timeoutMs, "Xero token revocation");
-  } catch (err) {
-    throw toConnectorError(err, now, "Xero token revocation");
-  }
+  const conf = await discover(cfg, now);
+  const endpoint = conf.revocation_endpoint ?? `${identityOf(cfg)}/connect/revocation`;
+  await identityCall(
+    cfg,
+    endpoint,
+    {
+      method: "POST",
+      headers: { Authorization: basicAuth(cfg), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: tokens.refreshToken, token_type_hint: "refresh_token" }).toString(),
+    },
+    "Xero token revocation",
+    now,
+  );
 }
 
 /** Removes one tenant connection (DELETE /connections/{id}), leaving the consent's other tenants connected. */
@@ -333,13 +398,13 @@ export async function disconnectTenant(
   xeroConnectionId: string,
   now: number,
 ): Promise<void> {
-  try {
-    const client = await sdk(cfg);
-    client.setTokenSet(toSdkTokens(tokens));
-    await within(client.disconnect(xeroConnectionId), cfg.timeoutMs, "Xero disconnect");
-  } catch (err) {
-    throw toConnectorError(err, now, "Xero disconnect");
-  }
+  await identityCall(
+    cfg,
+    `${apiHostOf(cfg)}/connections/${encodeURIComponent(xeroConnectionId)}`,
+    { method: "DELETE", headers: { Authorization: `Bearer ${tokens.accessToken}` } },
+    "Xero disconnect",
+    now,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -447,6 +447,7 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
           clientId: config.XERO_CLIENT_ID,
           clientSecret: config.XERO_CLIENT_SECRET,
           timeoutMs: config.XERO_TIMEOUT_MS,
+          identityUrl: config.XERO_IDENTITY_URL,
         },
         refreshToken,
         clock.now(),

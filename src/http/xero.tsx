@@ -74,6 +74,8 @@ function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
     redirectUri: `${base}/connect/xero/callback`,
     scopes: cfg.XERO_SCOPES.split(/\s+/).filter(Boolean),
     timeoutMs: cfg.XERO_TIMEOUT_MS,
+    identityUrl: cfg.XERO_IDENTITY_URL,
+    apiUrl: cfg.XERO_API_URL,
   };
 }
 
