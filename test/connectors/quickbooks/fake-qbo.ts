@@ -4,7 +4,7 @@
  * the recorded-shape fixtures in test/fixtures/quickbooks. Faults can be queued for the next API calls.
  */
 import { readFileSync } from "node:fs";
-import { HttpResponse, http } from "msw";
+import { HttpResponse } from "msw";
 import {
   configureQuickbooks,
   type QuickbooksServiceOptions,
@@ -16,6 +16,7 @@ import type { Deps } from "../../../src/deps";
 import { createConnection } from "../../../src/store/connections";
 import { ensureOrg } from "../../../src/store/orgs";
 import { testDeps } from "../../support/deps";
+import { type Route, routeBuilder } from "../../support/fake-routes";
 
 const FIXTURES = new URL("../../fixtures/quickbooks/", import.meta.url);
 export function fixture<T = unknown>(name: string): T {
@@ -154,8 +155,25 @@ export class FakeQbo {
     return HttpResponse.json({ CDCResponse: [{ QueryResponse: blocks }], time: new Date().toISOString() });
   }
 
+  /** Where the fake answers (default Intuit's real hosts, for msw); a local server sets its own. */
+  apiUrl = API;
+  tokenUrl = TOKEN_URL;
+  revokeUrl = REVOKE_URL;
+
+  /** The same answers as a route table (served on a real port by test/support/fake-routes.ts). */
+  routes(): Route[] {
+    const routes: Route[] = [];
+    this.build(routes);
+    return routes;
+  }
+
   handlers() {
-    const base = `${API}/v3/company/:realm`;
+    return this.build([]);
+  }
+
+  private build(routes: Route[]) {
+    const http = routeBuilder(routes);
+    const base = `${this.apiUrl}/v3/company/:realm`;
     const record = async (request: Request, realm: string) => {
       const url = new URL(request.url);
       const call: ApiCall = {
@@ -175,7 +193,7 @@ export class FakeQbo {
       return f?.(call);
     };
     return [
-      http.post(TOKEN_URL, async ({ request }) => {
+      http.post(this.tokenUrl, async ({ request }) => {
         const form = new URLSearchParams(await request.text());
         const grant = form.get("grant_type") ?? "";
         const refreshToken = form.get("refresh_token") ?? undefined;
@@ -201,7 +219,7 @@ export class FakeQbo {
           this.inFlight--;
         }
       }),
-      http.post(REVOKE_URL, async ({ request }) => {
+      http.post(this.revokeUrl, async ({ request }) => {
         const body = (await request.json()) as { token?: string };
         this.revoked.push(String(body.token));
         return new HttpResponse(null, { status: 200 });

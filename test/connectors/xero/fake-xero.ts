@@ -9,14 +9,15 @@
  * `faults` lets a test fail the next calls on purpose.
  */
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from "jose";
-import { HttpResponse, http } from "msw";
+import { HttpResponse } from "msw";
 import type { Clock } from "../../../src/clock";
+import { type Route, routeBuilder } from "../../support/fake-routes";
 
 export const CLIENT_ID = "TESTCLIENTID0000000000000000000";
 export const CLIENT_SECRET = "test-client-secret-0000000000000000000000000";
 export const WEBHOOK_KEY = "test-webhook-key-0123456789abcdefghijklmnopqrstuv";
-const IDENTITY = "https://identity.xero.com";
-const API = "https://api.xero.com";
+const REAL_IDENTITY = "https://identity.xero.com";
+const REAL_API = "https://api.xero.com";
 
 // biome-ignore lint/suspicious/noExplicitAny: records are Xero JSON.
 export type XeroRecord = Record<string, any>;
@@ -316,12 +317,19 @@ export interface FakeXeroOptions {
   expiresIn?: number;
   /** Milliseconds each API answer takes (real time), so concurrency can be observed. */
   latencyMs?: number;
+  /** Where the fake answers (default Xero's real hosts, for msw); a local server passes its own. */
+  identityUrl?: string;
+  apiUrl?: string;
 }
 
 export type FakeXero = Awaited<ReturnType<typeof createFakeXero>>;
 
 export async function createFakeXero(opts: FakeXeroOptions) {
   const clock = opts.clock;
+  const IDENTITY = opts.identityUrl ?? REAL_IDENTITY;
+  const API = opts.apiUrl ?? REAL_API;
+  const routes: Route[] = [];
+  const http = routeBuilder(routes);
   const { publicKey, privateKey } = await generateKeyPair("RS256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
   const tenants: Tenant[] = opts.tenants ?? [
@@ -704,6 +712,8 @@ export async function createFakeXero(opts: FakeXeroOptions) {
 
   return {
     handlers,
+    /** The same answers as a route table (served on a real port by test/support/fake-routes.ts). */
+    routes,
     state,
     tenants,
     data: (tenantId = tenants[0]!.id) => data.get(tenantId)!,
