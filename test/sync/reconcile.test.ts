@@ -128,3 +128,14 @@ describe("reconcile: CSV organisations check the import's own totals", () => {
     });
   });
 });
+
+describe("reconcile: the demo organisation", () => {
+  it("the generated demo ledger reconciles with no mismatch", async () => {
+    const h = await xeroHarness();
+    const seeded = await runCli(["demo", "--customers", "20", "--json"], h.deps.store, h.clock);
+    expect(seeded.code).toBe(0);
+    const r = await runCli(["reconcile", "--org", "demo", "--json"], h.deps.store, h.clock);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ customers_checked: 20, mismatched: [] });
+  });
+});
