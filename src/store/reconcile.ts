@@ -140,14 +140,19 @@ export async function lastReconciliation(db: Db, orgId: string): Promise<StoredR
   return (await db.select().from(reconciliations).where(eq(reconciliations.orgId, orgId)).limit(1))[0];
 }
 
-/** External ids of a customer's open invoices (re-read once before a mismatch is reported). */
+/** External ids of these customers' open invoices (re-read once before a mismatch is reported). */
 export async function openInvoiceIdsOf(db: Db, contactIds: string[]): Promise<string[]> {
-  if (contactIds.length === 0) return [];
-  const rows = await db.all<{ externalId: string }>(sql`
-    select external_id as externalId from invoices
-    where status in ('authorised', 'submitted') and contact_id in (${sql.join(
-      contactIds.map((id) => sql`${id}`),
-      sql`, `,
-    )})`);
-  return rows.map((r) => r.externalId);
+  const out: string[] = [];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < contactIds.length; i += 90) {
+    const chunk = contactIds.slice(i, i + 90);
+    const rows = await db.all<{ externalId: string }>(sql`
+      select external_id as externalId from invoices
+      where status in ('authorised', 'submitted') and contact_id in (${sql.join(
+        chunk.map((id) => sql`${id}`),
+        sql`, `,
+      )})`);
+    out.push(...rows.map((r) => r.externalId));
+  }
+  return out;
 }
