@@ -12,9 +12,10 @@ import { restrictToAsOf } from "../../../src/monitor/as-of";
 import { runScoring } from "../../../src/scoring/run-scoring";
 import { getConnection } from "../../../src/store/connections";
 import { loadMonitorInput } from "../../../src/store/monitor";
-import { contacts } from "../../../src/store/schema";
+import { contacts, invoices, webhookEvents } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";
+import { type ChangeEvent, recordChangeEvents, repullChanged } from "../../../src/sync/webhook-events";
 import { contactRecord, creditNoteRecord, guid, msDate } from "./fake-xero";
 import { seedLedger, xeroHarness } from "./harness";
 
@@ -267,5 +268,46 @@ describe("Xero sync: roles and remaining credit reach the monitor", () => {
     expect((await syncConnection(h.deps, h.connection)).status).toBe("ok");
     const again = await runScoring(h.deps.store, h.org, { now: h.clock.now(), save: false });
     expect(again.results.some((r) => r.contact_id === supplierRow!.id)).toBe(true);
+  });
+});
+
+describe("Xero webhook re-pulls", () => {
+  it("retries a failing re-pull with backoff; a redelivery of the event it never finished is done, not dropped", async () => {
+    const h = await setup();
+    await syncConnection(h.deps, h.connection);
+    const inv3 = h.fake.data().Invoices.find((i) => i.InvoiceID === h.ids.inv(3))!;
+    Object.assign(inv3, { AmountPaid: 500, AmountDue: 2000, UpdatedDateUTC: msDate(h.clock.now()) });
+    const event: ChangeEvent = {
+      provider: "xero",
+      eventId: "evt-inv3",
+      tenantId: h.fake.tenants[0]!.id,
+      entity: "invoices",
+      externalId: h.ids.inv(3),
+      payload: fixture("webhook-contact-update.spec.json"),
+    };
+    const sleeps: number[] = [];
+    const sleep = async (ms: number) => {
+      sleeps.push(ms);
+    };
+    // Xero refuses every attempt of the first delivery (400s are not retried by the API client itself).
+    for (let n = 0; n < 3; n++) h.fake.state.faults.push({ status: 400, path: "/Invoices" });
+    const fresh = await recordChangeEvents(h.deps, [event]);
+    expect(fresh).toHaveLength(1);
+    await repullChanged(h.deps, fresh, { sleep, delaysMs: [1000, 5000] });
+    expect(sleeps).toEqual([1000, 5000]);
+    let [ev] = await h.deps.store.db.select().from(webhookEvents);
+    expect(ev).toMatchObject({ processedAt: null, attempts: 3 });
+
+    const again = await recordChangeEvents(h.deps, [event]);
+    expect(again).toHaveLength(1); // not a duplicate: its re-pull never succeeded
+    await repullChanged(h.deps, again, { sleep, delaysMs: [1000, 5000] });
+    [ev] = await h.deps.store.db.select().from(webhookEvents);
+    expect(ev!.processedAt).not.toBeNull();
+    const [row] = await h.deps.store.db
+      .select()
+      .from(invoices)
+      .where(eq(invoices.externalId, h.ids.inv(3)));
+    expect(row!.amountDueMinor).toBe(200_000);
+    expect(await recordChangeEvents(h.deps, [event])).toHaveLength(0); // done: now a duplicate
   });
 });
