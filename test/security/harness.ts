@@ -24,8 +24,11 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function runServer(env: Record<string, string> = {}, clock?: Clock): Promise<Running> {
-  const store = testStore();
+export async function runServer(
+  env: Record<string, string> = {},
+  clock?: Clock,
+  store: Store = testStore(),
+): Promise<Running> {
   const c = (clock as ReturnType<typeof fixedClock>) ?? fixedClock("2026-11-20T10:00:00Z");
   const config = loadConfig({
     CREDITPULSE_DB: ":memory:",
