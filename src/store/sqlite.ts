@@ -50,6 +50,40 @@ export function prepareDatabaseFile(path: string) {
   }
 }
 
+type PreparedLike = Record<"run" | "all" | "get" | "values", (...args: unknown[]) => unknown>;
+
+/**
+ * Wraps the statements drizzle runs on `db`: when `mustWait()` says so, a statement waits its turn through
+ * `later` (a promise, which every caller awaits: store access is async everywhere); otherwise it runs at once.
+ * drizzle's `all` calls `values` on the same prepared query synchronously: that inner call always runs at once.
+ */
+function gateStatements(
+  db: unknown,
+  mustWait: () => boolean,
+  later: (run: () => Promise<unknown>) => Promise<unknown>,
+) {
+  const session = (db as { session: { prepareQuery: (...args: unknown[]) => PreparedLike } }).session;
+  const prepareQuery = session.prepareQuery.bind(session);
+  let running = 0;
+  session.prepareQuery = (...args: unknown[]) => {
+    const pq = prepareQuery(...args);
+    for (const method of ["run", "all", "get", "values"] as const) {
+      const original = pq[method].bind(pq);
+      const now = (params: unknown[]) => {
+        running++;
+        try {
+          return original(...params);
+        } finally {
+          running--;
+        }
+      };
+      pq[method] = (...params: unknown[]) =>
+        running > 0 || !mustWait() ? now(params) : later(async () => now(params));
+    }
+    return pq;
+  };
+}
+
 /**
  * Opens the embedded store (better-sqlite3) at `path` (`:memory:` works) and applies the committed migrations.
  */
@@ -71,6 +105,14 @@ export function openSqliteStore(path: string): Store {
   const connection = { queue: Promise.resolve() };
   let savepoints = 0;
   const inUnit = () => frames.getStore()?.active === true;
+  // Statements from outside the running unit (another request's plain read or write) wait for it to finish
+  // instead of running inside its transaction, where its rollback would take them along. drizzle runs every
+  // statement through its session's prepared queries; those are wrapped here (after the migrations ran).
+  gateStatements(
+    db,
+    () => sqlite.inTransaction && !inUnit(),
+    (run) => inLine(connection, run),
+  );
   const statements = new Map<string, Database.Statement>();
   const prepared = (text: string) => {
     let st = statements.get(text);

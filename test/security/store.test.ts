@@ -118,6 +118,30 @@ describe("security: store.atomically on one connection", () => {
     expect(await marks(store)).not.toContain("x-inner");
   });
 
+  it("a plain write from another request during a unit waits for it, so the unit's rollback cannot take it", async () => {
+    const store = openSqliteStore(":memory:");
+    stores.push(store);
+    let inside = false;
+    const a = store.atomically(async () => {
+      await mark(store, "a-1");
+      inside = true;
+      await tick(20);
+      throw new Error("a fails");
+    });
+    while (!inside) await tick(1);
+    // Another request, not in any unit: a write and a read.
+    const write = mark(store, "other-request");
+    const read = store.db
+      .select({ k: loginFailures.key })
+      .from(loginFailures)
+      .then((rows) => rows); // starts the query now
+    await expect(a).rejects.toThrow("a fails");
+    await write;
+    // The read waited too: it never saw a's uncommitted row.
+    expect((await read).map((r) => r.k)).toEqual(["other-request"]);
+    expect(await marks(store)).toEqual(["other-request"]);
+  });
+
   it("bulk writes (runMany) outside a unit wait for the running unit instead of joining it", async () => {
     const store = openSqliteStore(":memory:");
     stores.push(store);
