@@ -12,8 +12,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { loadOrCreateSecret } from "../../src/secret-key";
 import type { Store } from "../../src/store/db";
+import { ensureOrg } from "../../src/store/orgs";
 import { loginFailures } from "../../src/store/schema";
 import { openSqliteStore } from "../../src/store/sqlite";
+import { runCli } from "../support/cli";
 import { addUser, Browser, type Running, runServer } from "./harness";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -206,6 +208,33 @@ describe("security: a locked database answers 503, not a 500 with JSON", () => {
     expect((await b.signIn("ann@example.com", "ann's passphrase")).status).toBe(303);
     expect((await ann.fetch("/api/orgs")).status).toBe(200);
   }, 40_000);
+});
+
+describe("security: a locked database in the command line", () => {
+  it("says the database is busy instead of printing a driver error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "creditpulse-busy-cli-"));
+    const path = join(dir, "creditpulse.db");
+    const store = openSqliteStore(path);
+    stores.push(store);
+    await ensureOrg(
+      store.db,
+      { slug: "acme", name: "Acme", baseCurrency: "GBP", timezone: "UTC", provider: "csv" },
+      0,
+    );
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const r = await runCli(
+        ["user", "add", "--email", "new@example.com", "--org", "acme", "--role", "viewer"],
+        store,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/database is busy/);
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+  }, 20_000);
 });
 
 describe("security: files are private", () => {
