@@ -17,14 +17,50 @@ interface Frame {
   queue: Promise<void>;
 }
 
-/** Runs `work` after everything already queued on `line`, and before anything queued after it. */
-async function inLine<T>(line: { queue: Promise<void> }, work: () => Promise<T>): Promise<T> {
+/** How long a statement from outside waits for the running unit before failing as busy (as busy_timeout). */
+export const WAIT_FOR_UNIT_MS = 5_000;
+
+/** A "database is busy" error (SQLITE_BUSY), as SQLite itself raises after busy_timeout. */
+function busyError(ms: number): Error {
+  return Object.assign(
+    new Error(`database is busy: waited ${ms} ms for another unit of work on this connection`),
+    { code: "SQLITE_BUSY" },
+  );
+}
+
+/**
+ * Runs `work` after everything already queued on `line`, and before anything queued after it. With
+ * `timeoutMs`, gives up its place (rejecting with a busy error) when its turn has not come by then.
+ */
+async function inLine<T>(
+  line: { queue: Promise<void> },
+  work: () => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
   const before = line.queue;
   let release!: () => void;
   line.queue = new Promise<void>((r) => {
     release = r;
   });
-  await before;
+  if (timeoutMs === undefined) await before;
+  else {
+    // Exactly one of "our turn came" and "we gave up" wins; a waiter that gave up passes its turn on at once.
+    let state: "waiting" | "running" | "gave_up" = "waiting";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (state !== "waiting") return;
+        state = "gave_up";
+        reject(busyError(timeoutMs));
+      }, timeoutMs);
+      timer.unref?.();
+      void before.then(() => {
+        if (state === "gave_up") return release();
+        state = "running";
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   try {
     return await work();
   } finally {
@@ -87,7 +123,8 @@ function gateStatements(
 /**
  * Opens the embedded store (better-sqlite3) at `path` (`:memory:` works) and applies the committed migrations.
  */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, opts: { waitForUnitMs?: number } = {}): Store {
+  const waitMs = opts.waitForUnitMs ?? WAIT_FOR_UNIT_MS;
   prepareDatabaseFile(path);
   const sqlite = new Database(path);
   sqlite.pragma("journal_mode = WAL");
@@ -106,12 +143,13 @@ export function openSqliteStore(path: string): Store {
   let savepoints = 0;
   const inUnit = () => frames.getStore()?.active === true;
   // Statements from outside the running unit (another request's plain read or write) wait for it to finish
-  // instead of running inside its transaction, where its rollback would take them along. drizzle runs every
-  // statement through its session's prepared queries; those are wrapped here (after the migrations ran).
+  // instead of running inside its transaction, where its rollback would take them along; after
+  // WAIT_FOR_UNIT_MS they fail as busy (a 503 in the HTTP app), so a stuck unit never hangs the server. drizzle
+  // runs every statement through its session's prepared queries; those are wrapped here (after migrations).
   gateStatements(
     db,
     () => sqlite.inTransaction && !inUnit(),
-    (run) => inLine(connection, run),
+    (run) => inLine(connection, run, waitMs),
   );
   const statements = new Map<string, Database.Statement>();
   const prepared = (text: string) => {
@@ -185,7 +223,7 @@ export function openSqliteStore(path: string): Store {
     async runMany(text, params) {
       // Outside a unit of work, wait for the running one so these rows are never part of its transaction.
       if (inUnit() || !sqlite.inTransaction) return runManyNow(text, params);
-      return inLine(connection, async () => runManyNow(text, params));
+      return inLine(connection, async () => runManyNow(text, params), waitMs);
     },
     async close() {
       sqlite.close();

@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { loadOrCreateSecret } from "../../src/secret-key";
+import { isBusyError } from "../../src/store/busy";
 import type { Store } from "../../src/store/db";
 import { ensureOrg } from "../../src/store/orgs";
 import { loginFailures } from "../../src/store/schema";
@@ -142,6 +143,34 @@ describe("security: store.atomically on one connection", () => {
     // The read waited too: it never saw a's uncommitted row.
     expect((await read).map((r) => r.k)).toEqual(["other-request"]);
     expect(await marks(store)).toEqual(["other-request"]);
+  });
+
+  it("a statement waiting for a stuck unit fails as busy (503 in the app) instead of hanging, and the line recovers", async () => {
+    const store = openSqliteStore(":memory:", { waitForUnitMs: 100 });
+    stores.push(store);
+    let finish!: () => void;
+    const stuck = new Promise<void>((r) => {
+      finish = r;
+    });
+    let inside = false;
+    const a = store.atomically(async () => {
+      await mark(store, "a-1");
+      inside = true;
+      await stuck;
+    });
+    while (!inside) await tick(1);
+    const waiting = mark(store, "gave-up");
+    const err = await waiting.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isBusyError(err)).toBe(true);
+    // A later statement queued behind the one that gave up still runs once the unit ends.
+    const later = mark(store, "later");
+    finish();
+    await a;
+    await later;
+    expect(await marks(store)).toEqual(["a-1", "later"]);
   });
 
   it("bulk writes (runMany) outside a unit wait for the running unit instead of joining it", async () => {
