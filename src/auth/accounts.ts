@@ -257,18 +257,6 @@ export interface LoginLimit {
   windowMs: number;
 }
 
-export async function recentFailures(db: Db, key: string, now: number, windowMs: number): Promise<number> {
-  const [r] = await db
-    .select({ n: count() })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.key, key), gt(loginFailures.at, now - windowMs)));
-  return r?.n ?? 0;
-}
-
-export async function recordFailure(db: Db, key: string, now: number) {
-  await db.insert(loginFailures).values({ key, at: now });
-}
-
 export async function clearFailures(db: Db, key: string) {
   await db.delete(loginFailures).where(eq(loginFailures.key, key));
 }
