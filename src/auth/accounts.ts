@@ -291,6 +291,11 @@ export async function reserveAttempt(
   return null;
 }
 
+/** Forgets failures older than `before` (they no longer count towards any limit). */
+export async function pruneFailures(db: Db, before: number) {
+  await db.delete(loginFailures).where(lt(loginFailures.at, before));
+}
+
 /** Gives back reserved attempts (the sign-in succeeded). */
 export async function releaseAttempt(db: Db, ids: number[]) {
   if (ids.length) await db.delete(loginFailures).where(inArray(loginFailures.id, ids));

@@ -10,6 +10,7 @@ import {
   findUserByEmail,
   grant,
   normaliseEmail,
+  pruneFailures,
   releaseAttempt,
   reserveAttempt,
   setPassword,
@@ -52,6 +53,9 @@ async function rememberBrowser(c: Context, deps: Deps, user: User) {
   await writeSignedCookie(c, deps.secret, DEVICE_COOKIE, value, DEVICE_DAYS * 86_400);
 }
 
+/** When this process last forgot failures older than the window (the table stays small). */
+const lastPrune = { at: 0 };
+
 type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
 
 /**
@@ -73,6 +77,10 @@ async function checkPassword(c: Context, deps: Deps, email: string, password: st
         { key: `ip:${clientAddress(c, deps.config.TRUST_PROXY)}`, max: max * 4 },
       ];
   const reserved = await deps.store.atomically(() => reserveAttempt(db, limits, now, WINDOW_MS));
+  if (now - lastPrune.at > WINDOW_MS) {
+    lastPrune.at = now;
+    await pruneFailures(db, now - WINDOW_MS);
+  }
   if (!reserved) {
     deps.log.warn({ email, event: "login.rate_limited" }, "sign-in refused: too many failures");
     return { outcome: "limited" };
