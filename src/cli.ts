@@ -21,6 +21,7 @@ import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
 import { createLogger, type Logger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
+import { isBusyError } from "./store/busy";
 import { warmTodaysSummary } from "./store/dashboard-summary";
 import type { Store } from "./store/db";
 import { findOrgBySlug } from "./store/orgs";
@@ -297,6 +298,9 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     } else if (e instanceof UserError) {
       err(`Error: ${e.message}`);
       exitCode = 2;
+    } else if (isBusyError(e)) {
+      err("Error: the database is busy (another process is writing to it): try again shortly");
+      exitCode = 1;
     } else {
       err(`Error: ${e instanceof Error ? e.message : String(e)}`);
       exitCode = 1;

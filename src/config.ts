@@ -3,6 +3,7 @@
  * process with a message naming it.
  */
 import { z } from "zod";
+import { parseTrustProxy, type TrustProxy } from "./trust-proxy";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -11,6 +12,23 @@ const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   PUBLIC_URL: z.url().optional(),
+  /**
+   * The reverse proxies in front of the server, whose X-Forwarded-For / X-Forwarded-Proto are believed: a number
+   * of hops (1 = one proxy), or a comma-separated list of proxy addresses / CIDR ranges (`loopback`, `private`).
+   * Unset: no header is believed and the client is the socket peer.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx): TrustProxy | undefined => {
+      if (v === undefined) return undefined;
+      const parsed = parseTrustProxy(v);
+      if (typeof parsed === "string") {
+        ctx.addIssue({ code: "custom", message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** 32 bytes, base64 or hex: seals OAuth tokens and signs links. Generated and kept in the data folder when unset. */
   CREDITPULSE_SECRET: z.string().min(32).optional(),

@@ -3,7 +3,7 @@
  * token is kept), invites (only a hash of the link token is kept) and failed sign-ins for rate limiting.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { and, asc, count, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../store/db";
 import { newId } from "../store/ids";
 import type { Organisation } from "../store/orgs";
@@ -257,18 +257,46 @@ export interface LoginLimit {
   windowMs: number;
 }
 
-export async function recentFailures(db: Db, key: string, now: number, windowMs: number): Promise<number> {
-  const [r] = await db
-    .select({ n: count() })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.key, key), gt(loginFailures.at, now - windowMs)));
-  return r?.n ?? 0;
-}
-
-export async function recordFailure(db: Db, key: string, now: number) {
-  await db.insert(loginFailures).values({ key, at: now });
-}
-
 export async function clearFailures(db: Db, key: string) {
   await db.delete(loginFailures).where(eq(loginFailures.key, key));
+}
+
+/**
+ * Reserves one sign-in attempt under every key at once, in ONE conditional statement (atomic on SQLite and D1
+ * alike): a row per key is inserted only when each key has fewer than its `max` rows in the window. The rows
+ * count as failures until released, so concurrent guesses cannot all pass a check made before any is recorded.
+ * Returns the reserved row ids, or null when a limit is reached (nothing is written then).
+ */
+export async function reserveAttempt(
+  db: Db,
+  limits: { key: string; max: number }[],
+  now: number,
+  windowMs: number,
+): Promise<number[] | null> {
+  if (!limits.length) return [];
+  const since = now - windowMs;
+  const keys = sql.join(
+    limits.map((l, i) => (i === 0 ? sql`select ${l.key} as k` : sql`select ${l.key}`)),
+    sql` union all `,
+  );
+  const under: SQL[] = limits.map(
+    (l) => sql`(select count(*) from login_failures where key = ${l.key} and at > ${since}) < ${l.max}`,
+  );
+  const rows = await db.all<{ id: number }>(
+    sql`insert into login_failures (key, at) select k, ${now} from (${keys}) where ${sql.join(under, sql` and `)} returning id`,
+  );
+  const ids = rows.map((r) => Number(r.id));
+  if (ids.length === limits.length) return ids;
+  if (ids.length) await releaseAttempt(db, ids);
+  return null;
+}
+
+/** Forgets failures older than `before` (they no longer count towards any limit). */
+export async function pruneFailures(db: Db, before: number) {
+  await db.delete(loginFailures).where(lt(loginFailures.at, before));
+}
+
+/** Gives back reserved attempts (the sign-in succeeded). */
+export async function releaseAttempt(db: Db, ids: number[]) {
+  if (ids.length) await db.delete(loginFailures).where(inArray(loginFailures.id, ids));
 }

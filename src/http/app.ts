@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
+import { isBusyError } from "../store/busy";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
@@ -25,6 +26,14 @@ const PREVIEW_JS = `document.addEventListener("DOMContentLoaded", () => {
   });
 });
 `;
+
+const BUSY_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Busy: try again shortly</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1d2733}</style>
+</head><body><h1>Creditpulse is busy</h1>
+<p>Another task is writing to the database right now (an import, for example). Nothing you sent was lost or
+half-saved. Wait a few seconds and try again.</p></body></html>`;
 
 /** The HTTP app. Everything it needs comes in `deps`; routes only start flows. */
 export function createApp(deps: Deps) {
@@ -62,6 +71,24 @@ export function createApp(deps: Deps) {
 
   app.onError((err, c) => {
     const id = c.get("requestId");
+    if (isBusyError(err)) {
+      // The database stayed locked past busy_timeout (a long writer elsewhere): a clear "try again", never a 500.
+      deps.log.warn({ requestId: id, path: c.req.path }, "database busy: answered 503");
+      const headers = { "retry-after": "5", "cache-control": "no-store" };
+      if (c.req.path.startsWith("/api/"))
+        return c.json(
+          {
+            error: {
+              code: "busy",
+              message: "the database is busy; try again in a few seconds",
+              requestId: id,
+            },
+          },
+          503,
+          headers,
+        );
+      return c.html(BUSY_PAGE, 503, headers);
+    }
     if (err instanceof UserError)
       return c.json({ error: { code: err.code, message: err.message, requestId: id } }, err.status);
     if (err instanceof HTTPException)

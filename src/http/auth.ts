@@ -1,17 +1,19 @@
 /**
  * Sign-in sessions, CSRF and access control for the HTTP app.
  *
- * - The session cookie (`cp_session`) is signed, httpOnly, SameSite=Lax, Secure on https, and carries a random
- *   token whose SHA-256 is the session id in the store. Sessions end when idle too long or at an absolute age.
+ * - The session cookie (`cp_session`; `__Host-cp_session` and Secure when the browser uses https, see
+ *   src/http/session.ts) is signed, httpOnly, SameSite=Lax, and carries a random token whose SHA-256 is the
+ *   session id in the store. Sessions end when idle too long or at an absolute age.
  * - Every POST/PUT/PATCH/DELETE outside the public prefixes must carry the CSRF token (form field `_csrf` or
  *   header `x-csrf-token`): an HMAC of the session token (signed in) or of the browser id (sign-in forms).
+ *   Signed in, only the session's token counts; the browser id is replaced at sign-in, so a token learnt
+ *   before sign-in is worthless after it.
  *   HTML responses get the hidden field added to every POST form, so no form can forget it.
  * - Every page and JSON route needs a session except the public ones below. An organisation the user does not
  *   belong to answers 404, exactly like one that does not exist.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import {
   grant,
   type OrgAccess,
@@ -24,7 +26,16 @@ import {
 import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
 import { listOrgs } from "../store/orgs";
-import { existingSessionId, sessionId } from "./session";
+import { requestIsSecure } from "./client";
+import {
+  existingSessionId,
+  readSignedCookie,
+  removeCookie,
+  rotateSessionId,
+  SECURE_COOKIES,
+  sessionId,
+  writeSignedCookie,
+} from "./session";
 
 export const AUTH_COOKIE = "cp_session";
 
@@ -48,7 +59,9 @@ export interface Auth {
   csrf: string;
 }
 
-export type AppEnv = { Variables: { requestId: string; auth: Auth | null; anonCsrf: string | null } };
+export type AppEnv = {
+  Variables: { requestId: string; auth: Auth | null; anonCsrf: string | null; secureCookies: boolean };
+};
 
 export function sessionPolicy(config: Deps["config"]): SessionPolicy {
   return { idleMs: config.SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.SESSION_MAX_DAYS * 86_400_000 };
@@ -74,19 +87,20 @@ function wantsHtml(c: Context): boolean {
   return (c.req.header("accept") ?? "").includes("text/html") && !c.req.path.startsWith("/api/");
 }
 
-/** Starts a session cookie for `token`. */
+/** Starts a session cookie for `token`, and gives the browser a new id (and so a new anonymous CSRF token). */
 export async function setSessionCookie(c: Context, deps: Deps, token: string) {
-  await setSignedCookie(c, AUTH_COOKIE, token, deps.secret, {
-    httpOnly: true,
-    sameSite: "Lax",
-    path: "/",
-    secure: new URL(c.req.url).protocol === "https:",
-    maxAge: Math.floor(sessionPolicy(deps.config).absoluteMs / 1000),
-  });
+  await writeSignedCookie(
+    c,
+    deps.secret,
+    AUTH_COOKIE,
+    token,
+    Math.floor(sessionPolicy(deps.config).absoluteMs / 1000),
+  );
+  await rotateSessionId(c, deps.secret);
 }
 
 export function clearSessionCookie(c: Context) {
-  deleteCookie(c, AUTH_COOKIE, { path: "/" });
+  removeCookie(c, AUTH_COOKIE);
 }
 
 /** Session, CSRF and sign-in checks, and the CSRF field added to every POST form of an HTML answer. */
@@ -94,8 +108,9 @@ export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const path = c.req.path;
     const now = deps.clock.now();
+    c.set(SECURE_COOKIES, requestIsSecure(c, deps.config));
     let auth: Auth | null = null;
-    const token = await getSignedCookie(c, deps.secret, AUTH_COOKIE);
+    const token = await readSignedCookie(c, deps.secret, AUTH_COOKIE);
     if (token) {
       const live = await resumeSession(deps.store.db, token, now, sessionPolicy(deps.config));
       if (live) auth = { user: live.user, token, csrf: csrfFor(deps.secret, "session", token) };
@@ -118,7 +133,8 @@ export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
           given = typeof body._csrf === "string" ? body._csrf : "";
         }
       }
-      const expected = [auth?.csrf, c.get("anonCsrf")].filter((x): x is string => Boolean(x));
+      // Signed in, only the session's token counts (an anonymous token planted before sign-in is refused).
+      const expected = [auth ? auth.csrf : c.get("anonCsrf")].filter((x): x is string => Boolean(x));
       if (!given || !expected.some((e) => same(e, given))) {
         throw new UserError(
           "csrf",
@@ -212,7 +228,29 @@ export function ownNewOrgs(deps: Deps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Where to go after signing in: only a path on this site. */
+const NEXT_BASE = new URL("http://creditpulse.invalid/");
+
+/**
+ * Where to go after signing in: only a path on this site. The value is parsed by the WHATWG URL parser (as a
+ * browser would: tabs and newlines dropped, backslashes read as slashes, escapes kept) against a placeholder
+ * origin; anything that lands on another origin, or whose normalised form could be read as one (`//host`), or
+ * that carries control characters, gives "/". What comes back is the parser's own serialisation of the path.
+ */
 export function safeNext(next: string | undefined): string {
-  return next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  if (!next || next.length > 2000 || !next.startsWith("/")) return "/";
+  // Control characters (tab, newline, NUL...) and backslashes have no place in a path we link to ourselves.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return "/";
+  let url: URL;
+  try {
+    url = new URL(next, NEXT_BASE);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== NEXT_BASE.origin) return "/";
+  const out = `${url.pathname}${url.search}${url.hash}`;
+  if (!out.startsWith("/") || out.startsWith("//") || out.startsWith("/\\")) return "/";
+  // An escaped slash or backslash right after the first one reads as `//` to anything that decodes once more.
+  if (/^\/(%2f|%5c)/i.test(out)) return "/";
+  return out;
 }

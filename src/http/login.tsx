@@ -10,28 +10,94 @@ import {
   findUserByEmail,
   grant,
   normaliseEmail,
-  recentFailures,
-  recordFailure,
+  pruneFailures,
+  releaseAttempt,
+  reserveAttempt,
   setPassword,
+  type User,
 } from "../auth/accounts";
 import { hashPassword, passwordProblem, verifyPassword } from "../auth/password";
 import { completeSetup, setupTokenValid } from "../auth/setup";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
 import { type AppEnv, clearSessionCookie, safeNext, sessionPolicy, setSessionCookie } from "./auth";
+import { clientAddress } from "./client";
 import { Layout } from "./layout";
 import { findOrgById } from "./queries";
+import { readSignedCookie, rotateSessionId, writeSignedCookie } from "./session";
+import { signToken, verifyToken } from "./signed";
 
 const WINDOW_MS = 15 * 60_000;
 
-function clientIp(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return (
-    env?.incoming?.socket?.remoteAddress ??
-    c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ??
-    "unknown"
-  );
+/**
+ * A browser where someone has signed in before carries a signed "known browser" cookie naming the account.
+ * Its attempts for that account are limited under their own key, not under the address's and the IP's, so
+ * a stranger's wrong guesses (which lock the address for unknown browsers) never lock the real user out of a
+ * browser they already use.
+ */
+const DEVICE_COOKIE = "cp_device";
+const DEVICE_DAYS = 180;
+
+async function knownBrowserKey(c: Context, deps: Deps, user: User | undefined): Promise<string | null> {
+  if (!user) return null;
+  const raw = await readSignedCookie(c, deps.secret, DEVICE_COOKIE);
+  if (!raw) return null;
+  const v = await verifyToken<{ u: string; n: string }>(deps.secret, "device", raw, deps.clock.now());
+  return v.ok && v.payload.u === user.id ? `device:${user.id}:${v.payload.n}` : null;
 }
+
+/** Marks this browser as one `user` signs in from (after the session cookie is set). */
+async function rememberBrowser(c: Context, deps: Deps, user: User) {
+  const expires = deps.clock.now() + DEVICE_DAYS * 86_400_000;
+  const value = await signToken(deps.secret, "device", { u: user.id, n: crypto.randomUUID() }, expires);
+  await writeSignedCookie(c, deps.secret, DEVICE_COOKIE, value, DEVICE_DAYS * 86_400);
+}
+
+/** When this process last forgot failures older than the window (the table stays small). */
+const lastPrune = { at: 0 };
+
+type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
+
+/**
+ * One password check for `email`, limited before the password is looked at: the attempt is reserved in the
+ * store (per address and per client IP, or per known browser) in one conditional statement, and only a
+ * reserved attempt is evaluated. A wrong password leaves the reservation as a failure; a right one gives it
+ * back and clears the address's (or browser's) failures.
+ */
+async function checkPassword(c: Context, deps: Deps, email: string, password: string): Promise<Attempt> {
+  const { db } = deps.store;
+  const now = deps.clock.now();
+  const max = deps.config.LOGIN_MAX_FAILURES;
+  const user = email ? await findUserByEmail(db, email) : undefined;
+  const device = await knownBrowserKey(c, deps, user);
+  const limits = device
+    ? [{ key: device, max }]
+    : [
+        { key: `email:${email}`, max },
+        { key: `ip:${clientAddress(c, deps.config.TRUST_PROXY)}`, max: max * 4 },
+      ];
+  const reserved = await deps.store.atomically(() => reserveAttempt(db, limits, now, WINDOW_MS));
+  if (now - lastPrune.at > WINDOW_MS) {
+    lastPrune.at = now;
+    await pruneFailures(db, now - WINDOW_MS);
+  }
+  if (!reserved) {
+    deps.log.warn({ email, event: "login.rate_limited" }, "sign-in refused: too many failures");
+    return { outcome: "limited" };
+  }
+  const ok = await verifyPassword(password, user?.passwordHash ?? null);
+  if (!user || !ok) {
+    deps.log.info({ email, event: "login.failed" }, "sign-in failed");
+    return { outcome: "wrong" };
+  }
+  await deps.store.atomically(async () => {
+    await releaseAttempt(db, reserved);
+    await clearFailures(db, limits[0]?.key ?? `email:${email}`);
+  });
+  return { outcome: "ok", user };
+}
+
+const TOO_MANY = "Too many failed attempts. Wait 15 minutes and try again.";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
@@ -101,27 +167,14 @@ export function loginRoutes(deps: Deps) {
     const password = str(form.password);
     const next = safeNext(str(form.next));
     const now = deps.clock.now();
-    const keys = [`email:${email}`, `ip:${clientIp(c)}`] as const;
-    const max = deps.config.LOGIN_MAX_FAILURES;
-    const [byEmail, byIp] = await Promise.all(keys.map((k) => recentFailures(db, k, now, WINDOW_MS)));
-    if ((byEmail ?? 0) >= max || (byIp ?? 0) >= max * 4) {
-      deps.log.warn({ email, event: "login.rate_limited" }, "sign-in refused: too many failures");
-      return loginPage(c, 429, {
-        email,
-        next,
-        problem: "Too many failed attempts. Wait 15 minutes and try again.",
-      });
-    }
-    const user = email ? await findUserByEmail(db, email) : undefined;
-    const ok = await verifyPassword(password, user?.passwordHash ?? null);
-    if (!user || !ok) {
-      for (const k of keys) await recordFailure(db, k, now);
-      deps.log.info({ email, event: "login.failed" }, "sign-in failed");
+    const attempt = await checkPassword(c, deps, email, password);
+    if (attempt.outcome === "limited") return loginPage(c, 429, { email, next, problem: TOO_MANY });
+    if (attempt.outcome === "wrong")
       return loginPage(c, 401, { email, next, problem: "That email and password do not match." });
-    }
-    await clearFailures(db, keys[0]);
+    const { user } = attempt;
     const { token } = await createSession(db, user.id, now, sessionPolicy(deps.config));
     await setSessionCookie(c, deps, token);
+    await rememberBrowser(c, deps, user);
     deps.log.info({ user: user.id, event: "login" }, "signed in");
     return c.redirect(next, 303);
   });
@@ -130,6 +183,7 @@ export function loginRoutes(deps: Deps) {
     const auth = c.get("auth");
     if (auth) await endSession(db, auth.token);
     clearSessionCookie(c);
+    await rotateSessionId(c, deps.secret);
     return c.redirect("/login", 303);
   });
 
@@ -199,7 +253,7 @@ export function loginRoutes(deps: Deps) {
     return c.redirect("/", 303);
   });
 
-  const invitePage = async (c: Context<AppEnv>, token: string, problem?: string) => {
+  const invitePage = async (c: Context<AppEnv>, token: string, problem?: string, status?: 429) => {
     const invite = await findOpenInvite(db, token, deps.clock.now());
     if (!invite) return deadLink(c, "invitation");
     const org = await findOrgById(db, invite.orgId);
@@ -222,7 +276,7 @@ export function loginRoutes(deps: Deps) {
           <button type="submit">Accept</button>
         </form>
       </Layout>,
-      problem ? 422 : 200,
+      status ?? (problem ? 422 : 200),
     );
   };
 
@@ -236,22 +290,27 @@ export function loginRoutes(deps: Deps) {
     const password = str((await c.req.parseBody()).password);
     const existing = await findUserByEmail(db, invite.email);
     if (existing?.passwordHash) {
-      if (!(await verifyPassword(password, existing.passwordHash)))
-        return invitePage(c, token, "That password is not right.");
+      // The same limits as signing in: an invite link must not become a way to guess the account's password.
+      const attempt = await checkPassword(c, deps, invite.email, password);
+      if (attempt.outcome === "limited") return invitePage(c, token, TOO_MANY, 429);
+      if (attempt.outcome === "wrong") return invitePage(c, token, "That password is not right.");
     } else {
       const problem = passwordProblem(password);
       if (problem) return invitePage(c, token, `Password: ${problem}.`);
     }
+    // Hashed before the unit of work, so the store is not held while scrypt runs.
+    const newHash = existing?.passwordHash ? null : await hashPassword(password);
     const ok = await deps.store.atomically(async () => {
       if (!(await claimInvite(db, token, now))) return null;
       const { user } = await ensureUser(db, invite.email, now);
-      if (!user.passwordHash) await setPassword(db, user.id, await hashPassword(password), now);
+      if (!user.passwordHash && newHash) await setPassword(db, user.id, newHash, now);
       await grant(db, user.id, invite.orgId, invite.role, now);
       return user;
     });
     if (!ok) return invitePage(c, token);
     const { token: session } = await createSession(db, ok.id, now, sessionPolicy(deps.config));
     await setSessionCookie(c, deps, session);
+    await rememberBrowser(c, deps, ok);
     const org = await findOrgById(db, invite.orgId);
     return c.redirect(org ? `/orgs/${org.slug}` : "/", 303);
   });

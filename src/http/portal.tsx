@@ -5,7 +5,6 @@
  * customer and per IP address (in the store), validated with zod, and every output is escaped by hono/jsx.
  * Routes only start flows: src/portal/actions.ts does the work.
  */
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { Deps } from "../deps";
@@ -23,6 +22,7 @@ import { renderStatement } from "../portal/statement";
 import { checkCsrf, issueCsrf, verifyPageToken } from "../portal/token";
 import { formatDate, safeUrl } from "../reminders/render";
 import { openInvoicesOf, type PortalContact, type PortalInvoice, pruneHits, takeHit } from "../store/portal";
+import { clientAddress } from "./client";
 
 const HOUR_MS = 3_600_000;
 
@@ -83,16 +83,6 @@ function notFound(c: Context) {
     404,
     HEADERS,
   );
-}
-
-function clientIp(c: Context): string {
-  try {
-    const a = getConnInfo(c).remote.address;
-    if (a) return a;
-  } catch {
-    // Not behind the Node server (tests, Workers).
-  }
-  return c.req.header("cf-connecting-ip") ?? "unknown";
 }
 
 const DONE: Record<string, string> = {
@@ -355,7 +345,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
     const since = now - HOUR_MS;
     await pruneHits(db, now - 2 * HOUR_MS);
     if (!(await takeHit(db, `contact:${who.contact.id}`, limit, since, now))) return false;
-    return takeHit(db, `ip:${clientIp(c)}`, limit * 3, since, now);
+    return takeHit(db, `ip:${clientAddress(c, deps.config.TRUST_PROXY)}`, limit * 3, since, now);
   }
 
   function tooMany(c: Context) {

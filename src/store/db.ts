@@ -12,8 +12,9 @@ export interface Store {
   /** Most bound parameters one statement may carry on this driver (D1 allows 100). */
   maxParams: number;
   /**
-   * Runs `work` so that its writes land together or not at all. On better-sqlite3 this is a real transaction;
-   * D1 has no interactive transactions, so there callers must keep to idempotent statements.
+   * Runs `work` so that its writes land together or not at all. On better-sqlite3 this is a real transaction,
+   * one at a time per connection (overlapping calls wait their turn; a call made inside `work` nests as a
+   * savepoint); D1 has no interactive transactions, so there callers must keep to idempotent statements.
    */
   atomically<T>(work: () => Promise<T>): Promise<T>;
   /**

@@ -512,7 +512,10 @@ export async function resolveDispute(
 
 // --- rate limiting ---
 
-/** Counts `key`'s hits since `since`, and records one more when under `limit`. Returns whether allowed. */
+/**
+ * Records one hit for `key` when it has fewer than `limit` since `since`, in one conditional statement (so
+ * concurrent requests cannot all pass a check made before any was recorded). Returns whether allowed.
+ */
 export async function takeHit(
   db: Db,
   key: string,
@@ -520,13 +523,10 @@ export async function takeHit(
   since: number,
   now: number,
 ): Promise<boolean> {
-  const rows = await db
-    .select({ n: sql<number>`count(*)` })
-    .from(portalHits)
-    .where(and(eq(portalHits.key, key), gte(portalHits.at, since)));
-  if ((rows[0]?.n ?? 0) >= limit) return false;
-  await db.insert(portalHits).values({ key, at: now });
-  return true;
+  const rows = await db.all<{ id: number }>(
+    sql`insert into portal_hits (key, at) select ${key}, ${now} where (select count(*) from portal_hits where key = ${key} and at >= ${since}) < ${limit} returning id`,
+  );
+  return rows.length === 1;
 }
 
 /** Forgets hits older than `before` (called now and then so the table stays small). */

@@ -153,6 +153,11 @@ describe("security: CSRF", () => {
 });
 
 describe("security: sessions and sign-in", () => {
+  // These requests come "through a proxy": the client address is the X-Forwarded-For the test sends.
+  beforeEach(() => {
+    deps.config = { ...deps.config, TRUST_PROXY: { hops: 1 } };
+  });
+
   async function createUser(email: string, password: string) {
     const { user } = await ensureUser(deps.store.db, email, clock.now(), {
       passwordHash: await hashPassword(password),

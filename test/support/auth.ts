@@ -39,7 +39,9 @@ export async function signIn(
       await grant(deps.store.db, user.id, org.id, opts.role ?? "owner", now);
   const { token } = await createSession(deps.store.db, user.id, now, sessionPolicy(deps.config));
   const csrf = csrfFor(deps.secret, "session", token);
-  const cookie = `${AUTH_COOKIE}=${await signCookie(token, deps.secret)}`;
+  // Over https (PUBLIC_URL https) the cookie is Secure and `__Host-` named (src/http/session.ts).
+  const name = deps.config.PUBLIC_URL?.startsWith("https:") ? `__Host-${AUTH_COOKIE}` : AUTH_COOKIE;
+  const cookie = `${name}=${await signCookie(token, deps.secret)}`;
   return {
     userId: user.id,
     cookie,

@@ -47,7 +47,7 @@ describe("QuickBooks OAuth: happy path", () => {
       "https://creditpulse.test/connect/quickbooks/callback",
     );
     expect(location.searchParams.get("response_type")).toBe("code");
-    expect(cookie).toMatch(/^cp_sid=/);
+    expect(cookie).toMatch(/^__Host-cp_sid=/); // PUBLIC_URL is https: Secure, __Host- named
   });
 
   it("stores the realm, seals the tokens and creates the organisation from CompanyInfo and Preferences", async () => {
