@@ -3,10 +3,7 @@
  * (liquidjs, escaped HTML), claim the (user, week) row, then send with the charts as inline PNG attachments.
  * A claimed row is never sent again, whatever happened after the claim.
  */
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { and, eq } from "drizzle-orm";
-import { Liquid } from "liquidjs";
 import nodemailer from "nodemailer";
 import { digestRecipients, type User } from "../auth/accounts";
 import { baseUrlOf } from "../auth/setup";
@@ -14,17 +11,13 @@ import type { Deps } from "../deps";
 import { errorText } from "../mail/mailer";
 import { dateInZone, formatMoney, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
+import { bundled, sandboxedLiquid } from "../templates/sandbox";
 import { listOrgs, type Organisation } from "../store/orgs";
 import { digestDeliveries } from "../store/schema";
 import { buildDigest, type DigestModel, isoWeek, type Money } from "./build";
 import { loadDigestRows } from "./load";
 import { barChartPng } from "./png";
 
-// On Workers the module URL is not a file URL: templates are not on disk there (see README), so the path is
-// only resolved where it can be.
-export const DIGEST_TEMPLATES_DIR = import.meta.url?.startsWith("file:")
-  ? fileURLToPath(new URL("../../templates/digest", import.meta.url))
-  : "templates/digest";
 
 export interface RenderedDigest {
   subject: string;
@@ -38,10 +31,15 @@ export async function renderDigest(
   baseUrl: string,
   locale = "en-GB",
 ): Promise<RenderedDigest> {
-  const opts = { strictVariables: true, strictFilters: true, ownPropertyOnly: true } as const;
-  const html = new Liquid({ ...opts, outputEscape: "escape" });
-  const text = new Liquid(opts);
-  const src = async (name: string) => readFile(`${DIGEST_TEMPLATES_DIR}/${name}.liquid`, "utf8");
+  // The digest's templates come from the in-memory bundle (templates/digest/*.liquid); nothing reads a file.
+  const partials = bundled("digest");
+  const html = sandboxedLiquid({ partials, html: true });
+  const text = sandboxedLiquid({ partials, html: false });
+  const src = async (name: string) => {
+    const t = partials.get(name);
+    if (t === undefined) throw new Error(`digest template ${name} not found`);
+    return t;
+  };
   const m = (x: Money) => formatMoney(x, locale);
   const signed = (minor: number, currency: string) =>
     `${minor > 0 ? "+" : minor < 0 ? "−" : "±"}${m({ minor: Math.abs(minor), currency })}`;

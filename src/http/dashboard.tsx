@@ -10,7 +10,7 @@ import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
 import { AGING_BUCKETS, isIsoDate, isTimeZone, parseDecimalToMinor } from "../model";
 import { policyLevelsSchema, TEMPLATE_NAME_RE } from "../reminders/policy";
-import { createReminderRenderer } from "../reminders/render";
+import { createReminderRenderer, productTemplate, TemplateRenderError } from "../reminders/render";
 import { isHhMm } from "../reminders/window";
 import { audit } from "../store/audit";
 import { resolveDispute } from "../store/portal";
@@ -24,6 +24,7 @@ import {
   upsertPolicy,
 } from "../store/reminders";
 import { invoiceDisputes, invoices } from "../store/schema";
+import { MAX_TEMPLATE_CHARS } from "../templates/sandbox";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "./auth";
 import { BarChart, LatenessChart, LineChart } from "./charts";
 import { Layout, OrgNav } from "./layout";
@@ -36,6 +37,7 @@ import {
   remindersPage,
   sampleFields,
   settingsPage,
+  templateSamples,
 } from "./views";
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
@@ -874,17 +876,19 @@ export function dashboardRoutes(deps: Deps) {
 
   const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final", "credit-hold"];
 
-  app.get("/orgs/:slug/settings", async (c) => {
-    const access = await orgAccess(c, deps);
+  /** The settings page; `edit` re-shows a template the member typed that could not be saved (422). */
+  const settingsView = async (
+    c: Context<AppEnv>,
+    access: OrgAccess,
+    edit?: { name: string; part: TemplatePart; body: string; error: string },
+  ) => {
     const { org } = access;
     const v = await settingsPage(deps, org);
-    const name = TEMPLATE_NAMES.includes(c.req.query("template") ?? "")
-      ? (c.req.query("template") as string)
-      : "overdue";
-    const part = (
-      ["subject", "html", "text"].includes(c.req.query("part") ?? "") ? c.req.query("part") : "html"
-    ) as TemplatePart;
-    const body = await templateSource(deps, org.id, name, part);
+    const asked = edit?.name ?? c.req.query("template") ?? "";
+    const name = TEMPLATE_NAMES.includes(asked) ? asked : "overdue";
+    const askedPart = edit?.part ?? c.req.query("part") ?? "";
+    const part = (["subject", "html", "text"].includes(askedPart) ? askedPart : "html") as TemplatePart;
+    const body = edit ? edit.body : await templateSource(deps, org.id, name, part);
     const ro = access.role === "viewer";
     const owner = access.role === "owner";
     const base = `/orgs/${org.slug}/settings`;
@@ -1067,33 +1071,51 @@ export function dashboardRoutes(deps: Deps) {
             <label for="body">
               {name} · {part} (Liquid; see README: Reminder templates)
             </label>
-            <textarea id="body" name="body" readonly={ro}>
+            {edit ? (
+              <p class="error" role="alert" id="body-error">
+                Not saved: this template does not render. {edit.error}
+              </p>
+            ) : null}
+            <textarea
+              id="body"
+              name="body"
+              readonly={ro}
+              aria-invalid={edit ? "true" : undefined}
+              aria-describedby={edit ? "body-error" : undefined}
+            >
               {body}
             </textarea>
-            <p>
-              <button
-                type="submit"
-                formaction={`${base}/templates/preview`}
-                formtarget="preview"
-                class="secondary"
-              >
-                Preview
-              </button>{" "}
-              {ro ? null : <button type="submit">Save template</button>}
-            </p>
+            {ro ? null : (
+              <p>
+                <button
+                  type="submit"
+                  formaction={`${base}/templates/preview`}
+                  formtarget="preview"
+                  class="secondary"
+                >
+                  Preview
+                </button>{" "}
+                <button type="submit">Save template</button>
+              </p>
+            )}
           </form>
-          <iframe
-            name="preview"
-            id="preview"
-            title="Template preview"
-            class="preview"
-            sandbox=""
-            src={`${base}/templates/preview?name=${name}&part=${part}`}
-          />
+          {ro ? null : (
+            <iframe
+              name="preview"
+              id="preview"
+              title="Template preview"
+              class="preview"
+              sandbox=""
+              src={`${base}/templates/preview?name=${name}&part=${part}`}
+            />
+          )}
         </section>
       </Layout>,
+      edit ? 422 : 200,
     );
-  });
+  };
+
+  app.get("/orgs/:slug/settings", async (c) => settingsView(c, await orgAccess(c, deps)));
 
   app.post("/orgs/:slug/settings/window", async (c) => {
     const access = await orgAccess(c, deps);
@@ -1181,7 +1203,9 @@ export function dashboardRoutes(deps: Deps) {
     requireRole(access, "bookkeeper");
     const t = templateInput(await c.req.parseBody());
     const now = deps.clock.now();
-    await previewTemplate(deps, access, t); // refuses a template that does not render
+    // Refuses a template that does not render for every sample customer; the member's text is kept.
+    const problem = await validateTemplate(deps, access, t);
+    if (problem) return settingsView(c, access, { ...t, error: problem });
     await setTemplateOverride(db, access.org.id, t.name, t.part, t.body, now);
     await audit(
       db,
@@ -1199,10 +1223,13 @@ export function dashboardRoutes(deps: Deps) {
     );
   });
 
-  const preview = async (c: Context<AppEnv>, form: Record<string, unknown>) => {
+  // Previews render member-typed templates: only for members who may edit them. A GET shows the stored (or
+  // product) template; typed text comes only by POST, which carries the CSRF token.
+  const preview = async (c: Context<AppEnv>, form: Record<string, unknown>, typed: boolean) => {
     const access = await orgAccess(c, deps);
+    requireRole(access, "bookkeeper");
     const t = templateInput(form);
-    if (form.body === undefined) t.body = await templateSource(deps, access.org.id, t.name, t.part);
+    if (!typed || form.body === undefined) t.body = await templateSource(deps, access.org.id, t.name, t.part);
     let page: string;
     try {
       const r = await previewTemplate(deps, access, t);
@@ -1217,8 +1244,8 @@ export function dashboardRoutes(deps: Deps) {
     c.header("x-frame-options", "SAMEORIGIN");
     return c.body(page, 200, { "content-type": "text/html; charset=utf-8" });
   };
-  app.get("/orgs/:slug/settings/templates/preview", (c) => preview(c, c.req.query()));
-  app.post("/orgs/:slug/settings/templates/preview", async (c) => preview(c, await c.req.parseBody()));
+  app.get("/orgs/:slug/settings/templates/preview", (c) => preview(c, c.req.query(), false));
+  app.post("/orgs/:slug/settings/templates/preview", async (c) => preview(c, await c.req.parseBody(), true));
 
   return app;
 }
@@ -1229,11 +1256,28 @@ function escapeHtml(s: string): string {
 
 async function templateSource(deps: Deps, orgId: string, name: string, part: TemplatePart): Promise<string> {
   const overrides = await loadTemplateOverrides(deps.store.db, orgId);
-  const o = overrides.get(`${name}.${part}`);
+  const o = overrides.get(templateKey(name, part));
   if (o !== undefined) return o;
-  const { readFile } = await import("node:fs/promises");
-  const { TEMPLATES_DIR } = await import("../reminders/render");
-  return readFile(`${TEMPLATES_DIR}/${name}.${part}.liquid`, "utf8").catch(() => "");
+  return productTemplate(templateKey(name, part));
+}
+
+/** The stored key of a template part: the layout is "layout.html"/"layout.text", others "<name>.<part>". */
+function templateKey(name: string, part: TemplatePart): string {
+  return `${name}.${part}`;
+}
+
+/** The email a template part belongs to: a layout is checked inside an ordinary reminder. */
+const emailOf = (name: string) => (name === "layout" ? "overdue" : name);
+
+function withOverride(overrides: Map<string, string>, t: { name: string; part: TemplatePart; body: string }) {
+  if (t.body.length > MAX_TEMPLATE_CHARS)
+    throw new UserError(
+      "invalid_template",
+      `The template is ${t.body.length} characters; the most allowed is ${MAX_TEMPLATE_CHARS}.`,
+      422,
+    );
+  overrides.set(templateKey(t.name, t.part), t.body);
+  return overrides;
 }
 
 async function previewTemplate(
@@ -1241,11 +1285,33 @@ async function previewTemplate(
   access: OrgAccess,
   t: { name: string; part: TemplatePart; body: string },
 ) {
-  const overrides = await loadTemplateOverrides(deps.store.db, access.org.id);
-  overrides.set(`${t.name}.${t.part}`, t.body);
+  const overrides = withOverride(await loadTemplateOverrides(deps.store.db, access.org.id), t);
   const renderer = createReminderRenderer({ overrides });
-  return renderer.render(
-    t.name,
-    sampleFields(deps, access.org, { level: 2, name: t.name, template: t.name }),
-  );
+  const name = emailOf(t.name);
+  return renderer.render(name, sampleFields(deps, access.org, { level: 2, name, template: name }));
+}
+
+/**
+ * Renders the template for each sample customer (1, 3 and 12 invoices; with and without a credit hold;
+ * several currencies), giving the event loop a turn between them. Returns the first failure (liquidjs's
+ * message, with its line and column, and which sample it was), or null when every sample renders.
+ */
+async function validateTemplate(
+  deps: Deps,
+  access: OrgAccess,
+  t: { name: string; part: TemplatePart; body: string },
+): Promise<string | null> {
+  const overrides = withOverride(await loadTemplateOverrides(deps.store.db, access.org.id), t);
+  const renderer = createReminderRenderer({ overrides });
+  const name = emailOf(t.name);
+  for (const sample of templateSamples(deps, access.org, name)) {
+    try {
+      await renderer.render(name, sample.fields);
+    } catch (e) {
+      const detail = e instanceof TemplateRenderError ? e.detail : e instanceof Error ? e.message : String(e);
+      return `${detail} (sample: ${sample.label})`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return null;
 }

@@ -9,6 +9,7 @@ import { validAddresses } from "../mail/address";
 import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type IsoDate } from "../model";
 import { loadRunContext, reminderFields } from "../reminders/dispatch";
 import { type PlanContact, planReminders } from "../reminders/plan";
+import { type ReminderFields, TemplateRenderError } from "../reminders/render";
 import { localMoment } from "../reminders/window";
 import { dashboardFigures, dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
@@ -396,6 +397,8 @@ export interface PlannedPreview {
   invoice_numbers: string[];
   subject: string;
   text: string;
+  /** Set when the organisation's template does not render (nothing would be sent; the run reports it). */
+  template_error: string | null;
 }
 
 /**
@@ -436,10 +439,13 @@ export async function plannedReminders(
         if (p.due)
           claimed.set(p.invoice.id, Math.max(claimed.get(p.invoice.id) ?? -Infinity, p.level.offsetDays));
       if (out.length >= limit) continue;
-      const r = await day.renderer.render(
-        email.level.template,
-        reminderFields(rdeps, org, day.settings, email),
-      );
+      // A template that does not render is shown as such on the page (the run reports and audits it).
+      const r = await day.renderer
+        .render(email.level.template, reminderFields(rdeps, org, day.settings, email))
+        .catch((e: unknown) => {
+          const detail = e instanceof TemplateRenderError ? e.message : String(e);
+          return { subject: `(template error) ${detail}`.slice(0, 300), text: "", error: detail };
+        });
       out.push({
         date,
         customer_id: email.contact.externalId,
@@ -450,6 +456,7 @@ export async function plannedReminders(
         invoice_numbers: email.invoices.map((p) => p.invoice.number),
         subject: r.subject,
         text: r.text,
+        template_error: "error" in r ? r.error : null,
       });
     }
   }
@@ -497,12 +504,21 @@ export async function settingsPage(deps: Deps, org: Organisation) {
   };
 }
 
+/** One sample invoice for template previews and checks: due `due` days from today (negative = overdue). */
+export interface SampleInvoice {
+  due: number;
+  minor: number;
+  currency?: string;
+  payUrl?: string | null;
+}
+
 /** A sample customer for template previews (no real customer data leaves the page). */
 export function sampleFields(
   deps: Deps,
   org: Organisation,
   level: { level: number; name: string; template: string },
-) {
+  sample: { invoices?: SampleInvoice[]; hold?: ReminderFields["hold"]; owner?: boolean } = {},
+): ReminderFields {
   const today = asOfFor(deps, org);
   const contact: PlanContact = {
     id: "sample",
@@ -514,36 +530,92 @@ export function sampleFields(
     chasingPausedUntil: null,
     excluded: false,
     optedOut: false,
-    holdState: "none",
+    holdState: sample.hold ? "on_hold" : "none",
     creditLimitMinor: null,
     deleted: false,
     grade: null,
   };
-  const inv = (n: string, due: number, minor: number) => ({
+  const inv = (n: string, s: SampleInvoice) => ({
     invoice: {
       id: n,
       contactId: "sample",
       externalId: n,
       number: n,
-      issueDate: addDays(today, due - 30),
-      dueDate: addDays(today, due),
-      currency: org.baseCurrency,
-      totalMinor: minor,
+      issueDate: addDays(today, s.due - 30),
+      dueDate: addDays(today, s.due),
+      currency: s.currency ?? org.baseCurrency,
+      totalMinor: s.minor,
       amountCreditedMinor: 0,
-      amountDueMinor: minor,
+      amountDueMinor: s.minor,
       status: "authorised" as const,
       disputedAt: null,
-      payUrl: null,
+      payUrl: s.payUrl ?? null,
     },
-    daysOverdue: -due,
+    daysOverdue: -s.due,
     level: { ...level, offsetDays: 0, placeHold: false },
     due: true,
   });
-  return reminderFields({ config: deps.config }, org, defaultSettings(org), {
+  const list = sample.invoices ?? [
+    { due: -12, minor: 125_000 },
+    { due: -3, minor: 48_050 },
+  ];
+  const fields = reminderFields({ config: deps.config }, org, defaultSettings(org), {
     contact,
     to: validAddresses(contact.emails),
     level: { ...level, offsetDays: 0, placeHold: false },
-    invoices: [inv("INV-1001", -12, 125_000), inv("INV-1007", -3, 48_050)],
+    invoices: list.map((s, i) => inv(`INV-${1001 + i}`, s)),
     local: localMoment(deps.clock.now(), org.timezone),
   });
+  return {
+    ...fields,
+    hold: sample.hold ?? null,
+    ...(sample.owner ? { links: { customer_page: null, unsubscribe: null } } : {}),
+  };
+}
+
+/**
+ * The sample customers a template must render for before it is saved: 1, 3 and 12 invoices; with and without
+ * a credit hold; the base currency, several currencies together, and one without minor units (JPY).
+ */
+export function templateSamples(
+  deps: Deps,
+  org: Organisation,
+  template: string,
+): { label: string; fields: ReminderFields }[] {
+  const owner = template.startsWith("owner-");
+  const currencies = [org.baseCurrency, "EUR", "USD", "JPY"];
+  const invoices = (n: number, mixed: boolean): SampleInvoice[] =>
+    Array.from({ length: n }, (_, i) => ({
+      due: 5 - i * 9,
+      minor: 10_000 + i * 12_345,
+      currency: mixed ? currencies[i % currencies.length] : org.baseCurrency,
+      payUrl: i % 2 === 0 ? "https://pay.example/invoice" : null,
+    }));
+  const hold = (action: "place" | "release"): NonNullable<ReminderFields["hold"]> => ({
+    action,
+    reason: action === "place" ? "an invoice reached the credit-hold level" : "the overdue balance was paid",
+    date_formatted: "1 Jan 2026",
+    writeback: "The hold is recorded in Creditpulse only.",
+  });
+  const level = (onHold: boolean) =>
+    owner
+      ? { level: 0, name: onHold ? "Credit hold" : "Hold released", template: "owner" }
+      : onHold
+        ? { level: 6, name: "Credit hold", template }
+        : { level: 2, name: "Overdue", template };
+  const cases: { label: string; n: number; mixed: boolean; onHold: boolean }[] = [
+    { label: `1 invoice in ${org.baseCurrency}, no credit hold`, n: 1, mixed: false, onHold: false },
+    { label: "3 invoices in several currencies, on credit hold", n: 3, mixed: true, onHold: true },
+    { label: "12 invoices in several currencies, no credit hold", n: 12, mixed: true, onHold: false },
+    { label: `12 invoices in ${org.baseCurrency}, on credit hold`, n: 12, mixed: false, onHold: true },
+  ];
+  return cases.map((k) => ({
+    label: k.label,
+    fields: sampleFields(deps, org, level(k.onHold), {
+      invoices: invoices(k.n, k.mixed),
+      // Owner notices always describe a hold (placed or released); customers' emails never carry one.
+      hold: owner ? hold(k.onHold ? "place" : "release") : k.onHold ? hold("place") : null,
+      owner,
+    }),
+  }));
 }

@@ -56,7 +56,7 @@ import {
   type RunAt,
 } from "./plan";
 import type { Policy } from "./policy";
-import { buildFields, createReminderRenderer, type ReminderRenderer } from "./render";
+import { buildFields, createReminderRenderer, type ReminderRenderer, TemplateRenderError } from "./render";
 import { minutesOf, zonedInstant } from "./window";
 
 /** How long a claim may stay "claimed" before it is taken for a crashed run's and flagged for review. */
@@ -74,7 +74,6 @@ export interface ReminderDeps {
   connectorFor?: (provider: Provider) => Connector;
   /** Access tokens for ledger write-back (the token keeper); without it Xero/QuickBooks write-backs wait. */
   tokens?: { accessToken(connectionId: string): Promise<string> };
-  templatesDir?: string;
 }
 
 export interface RemindOptions {
@@ -170,7 +169,7 @@ function maxLeadDays(policies: ReadonlyMap<string, Policy>): number {
 
 /** Everything the run and `preview` share: settings, policies, renderer, merge-field sources. */
 export async function loadRunContext(
-  deps: Pick<ReminderDeps, "store" | "config" | "templatesDir">,
+  deps: Pick<ReminderDeps, "store" | "config">,
   org: Organisation,
   at: RunAt,
 ) {
@@ -178,16 +177,15 @@ export async function loadRunContext(
   const settings = await loadReminderSettings(db, org);
   const { policies, defaultId } = await loadPolicies(db, org.id);
   const planSettings = planSettingsFor(org, settings, deps.config, defaultId, holidaysAround(org, at));
-  const renderer = createReminderRenderer({
-    templatesDir: deps.templatesDir,
-    overrides: await loadTemplateOverrides(db, org.id),
-  });
+  const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
   const latest = latestLocalDate(at);
   return {
     settings,
     policies,
     planSettings,
     renderer,
+    /** Template failures already in the audit log this run (one entry per template and part). */
+    reported: new Set<string>(),
     latest,
     maxDueDate: addDays(latest, maxLeadDays(policies) + 1),
   };
@@ -443,7 +441,7 @@ async function sendOne(
     rendered = await run.renderer.render(email.level.template, fields);
   } catch (err) {
     await releaseClaims(db, emailId);
-    log.error({ err, org: org.slug, template: email.level.template }, "reminder template failed to render");
+    await reportTemplateFailure(deps, org, email.level.template, err, now, email.contact.id, run.reported);
     return {
       result: emailResult(
         email.contact,
@@ -536,6 +534,41 @@ async function sendOne(
       ...(connectionLevel ? { smtpDown: text } : {}),
     };
   }
+}
+
+/**
+ * A template that failed to render: logged and written to the organisation's audit log (once per template
+ * part and run), so the owner sees it on the timeline; the email is reported failed and nothing is sent.
+ */
+async function reportTemplateFailure(
+  deps: ReminderDeps,
+  org: Organisation,
+  template: string,
+  err: unknown,
+  now: number,
+  contactId: string,
+  reported: Set<string> = new Set(),
+): Promise<void> {
+  const key = err instanceof TemplateRenderError ? err.key : template;
+  const detail = err instanceof TemplateRenderError ? err.detail : errorText(err);
+  deps.log.error({ org: org.slug, template: key, error: detail }, "reminder template failed to render");
+  if (reported.has(key)) return;
+  reported.add(key);
+  await audit(
+    deps.store.db,
+    {
+      orgId: org.id,
+      contactId,
+      actor: "reminders",
+      action: "reminder.template_failed",
+      detail: {
+        template: key,
+        error: detail.slice(0, 500),
+        overridden: err instanceof TemplateRenderError ? err.overridden : false,
+      },
+    },
+    now,
+  );
 }
 
 /** Applies hold decisions and finishes their write-back and owner notice (now, or on a later run). */
@@ -671,12 +704,18 @@ function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: Remin
         writeback,
       },
     });
-    const renderer = createReminderRenderer({
-      templatesDir: deps.templatesDir,
-      overrides: await loadTemplateOverrides(db, org.id),
-    });
+    const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
+    const template = ev.action === "place" ? "owner-hold" : "owner-release";
+    let r: Awaited<ReturnType<ReminderRenderer["render"]>>;
     try {
-      const r = await renderer.render(ev.action === "place" ? "owner-hold" : "owner-release", fields);
+      r = await renderer.render(template, fields);
+    } catch (err) {
+      // Nothing was sent: the notice waits for the next run (after the template is fixed).
+      await recordOwnerNotice(db, ev.id, "failed", now);
+      await reportTemplateFailure(deps, org, template, err, now, ev.contactId);
+      return;
+    }
+    try {
       const from = config.MAIL_FROM;
       const sent = await deps.mailer.send({
         from,
@@ -700,9 +739,26 @@ function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: Remin
         now,
       );
     } catch (err) {
-      // Retry only what the server certainly did not take; otherwise leave it "sending" (never resent).
-      if (classifySendError(err) === "retry") await recordOwnerNotice(db, ev.id, "failed", now);
-      log.warn({ org: org.slug, holdEventId: ev.id, error: errorText(err) }, "owner notice not delivered");
+      // Retry only what the server certainly did not take; anything that may have been accepted is left for
+      // review (never resent automatically).
+      const kind = classifySendError(err);
+      await recordOwnerNotice(db, ev.id, kind === "retry" ? "failed" : "needs_review", now);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action:
+            kind === "retry" ? "credit_hold.owner_notice_failed" : "credit_hold.owner_notice_needs_review",
+          detail: { holdEventId: ev.id, to: owner, outcome: kind, error: errorText(err) },
+        },
+        now,
+      );
+      log.warn(
+        { org: org.slug, holdEventId: ev.id, outcome: kind, error: errorText(err) },
+        "owner notice not delivered",
+      );
     }
   }
 

@@ -1,21 +1,26 @@
 /**
  * Rendering: merge fields from ledger rows, then liquidjs with strict variables and filters. HTML parts escape
- * every output ("escape"); text and subject parts do not (they are not HTML). Templates come from
- * templates/reminders/<name>.<part>.liquid unless the organisation stored an override (reminder_templates).
- * Each part is wrapped in the layout of its kind (layout.html / layout.text), which lists the invoices.
+ * every output ("escape"); text and subject parts do not (they are not HTML). Templates come from the
+ * in-memory bundle of templates/reminders/<name>.<part>.liquid (src/templates/bundle.gen.ts) unless the
+ * organisation stored an override (reminder_templates). Each part is wrapped in the layout of its kind
+ * (layout.html / layout.text), which lists the invoices. Engines are sandboxed (src/templates/sandbox.ts).
  */
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { Liquid, type Template } from "liquidjs";
+import type { Liquid, Template } from "liquidjs";
 import { formatMoney, type IsoDate } from "../model";
+import {
+  bundled,
+  MAX_TEMPLATE_CHARS,
+  RENDER_BUDGET_MS,
+  sandboxedLiquid,
+  TemplateTooLarge,
+} from "../templates/sandbox";
 import type { PlannedInvoice } from "./plan";
 import { TEMPLATE_NAME_RE } from "./policy";
 
-// On Workers the module URL is not a file URL: templates are not on disk there (see README), so the path is
-// only resolved where it can be.
-export const TEMPLATES_DIR = import.meta.url?.startsWith("file:")
-  ? fileURLToPath(new URL("../../templates/reminders", import.meta.url))
-  : "templates/reminders";
+/** The product's own text of a reminder template part ("overdue.html", "layout.text"), or "" if none. */
+export function productTemplate(key: string): string {
+  return bundled("reminders").get(key) ?? "";
+}
 
 export interface InvoiceFields {
   number: string;
@@ -133,67 +138,106 @@ export interface ReminderRenderer {
 }
 
 export interface RendererOptions {
-  templatesDir?: string;
   /** Organisation overrides: "<name>.<part>" -> liquid source (reminder_templates). */
   overrides?: ReadonlyMap<string, string>;
 }
 
-const fileCache = new Map<string, Promise<string>>();
+/** A template that could not be rendered: which part, and liquidjs's message (with its line and column). */
+export class TemplateRenderError extends Error {
+  constructor(
+    readonly key: string,
+    readonly detail: string,
+    readonly overridden: boolean,
+  ) {
+    super(`${key}${overridden ? " (this organisation's version)" : ""}: ${detail}`);
+    this.name = "TemplateRenderError";
+  }
+}
 
+const isLimitError = (e: unknown) => e instanceof Error && /limit exceeded/.test(e.message);
+
+/**
+ * Renders reminder emails from the in-memory template bundle (src/templates/bundle.gen.ts) and the
+ * organisation's overrides. Nothing here reads a file. One email (all five parts) shares one render budget; a
+ * part that ran out of it, or out of memory, fails at once on later emails of the same renderer, so a bad
+ * stored template cannot hold a run or a page for more than one budget.
+ */
 export function createReminderRenderer(opts: RendererOptions = {}): ReminderRenderer {
-  const dir = opts.templatesDir ?? TEMPLATES_DIR;
-  const base = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, cache: false } as const;
-  const htmlEngine = new Liquid({ ...base, outputEscape: "escape" });
-  const textEngine = new Liquid({ ...base });
+  const product = bundled("reminders");
+  const htmlEngine = sandboxedLiquid({ partials: product, html: true });
+  const textEngine = sandboxedLiquid({ partials: product, html: false });
   const parsed = new Map<string, Template[]>();
+  const poisoned = new Map<string, TemplateRenderError>();
 
-  async function source(name: string, part: Part | "layout.html" | "layout.text"): Promise<string> {
+  function source(name: string, part: Part | "layout.html" | "layout.text"): { key: string; src: string } {
     const key = part.startsWith("layout") ? part : `${name}.${part}`;
     const override = opts.overrides?.get(key);
-    if (override !== undefined) return override;
-    const path = `${dir}/${key}.liquid`;
-    let p = fileCache.get(path);
-    if (!p) {
-      p = readFile(path, "utf8");
-      fileCache.set(path, p);
-      p.catch(() => fileCache.delete(path));
-    }
-    try {
-      return await p;
-    } catch {
-      throw new Error(`reminder template ${key} not found`);
-    }
+    if (override !== undefined) return { key, src: override };
+    const src = product.get(key);
+    if (src === undefined) throw new Error(`reminder template ${key} not found`);
+    return { key, src };
   }
 
-  async function renderPart(engine: Liquid, src: string, scope: object): Promise<string> {
-    const key = `${engine === htmlEngine ? "h" : "t"}\u0000${src}`;
-    let tpl = parsed.get(key);
-    if (!tpl) {
-      tpl = engine.parse(src);
-      parsed.set(key, tpl);
+  async function renderPart(
+    engine: Liquid,
+    name: string,
+    part: Part | "layout.html" | "layout.text",
+    scope: object,
+    deadline: number,
+  ): Promise<string> {
+    const { key, src } = source(name, part);
+    const overridden = opts.overrides?.has(key) ?? false;
+    const id = `${engine === htmlEngine ? "h" : "t"}\u0000${src}`;
+    const known = poisoned.get(id);
+    if (known) throw known;
+    try {
+      if (src.length > MAX_TEMPLATE_CHARS) throw new TemplateTooLarge(src.length);
+      let tpl = parsed.get(id);
+      if (!tpl) {
+        tpl = engine.parse(src);
+        parsed.set(id, tpl);
+      }
+      const renderLimit = Math.max(1, deadline - performance.now());
+      return String(await engine.render(tpl, scope, { renderLimit }));
+    } catch (e) {
+      const err = new TemplateRenderError(key, e instanceof Error ? e.message : String(e), overridden);
+      if (isLimitError(e) || e instanceof TemplateTooLarge) poisoned.set(id, err);
+      throw err;
     }
-    return String(await engine.render(tpl, scope));
   }
 
   return {
     async render(template, fields) {
       if (!TEMPLATE_NAME_RE.test(template))
         throw new Error(`invalid template name ${JSON.stringify(template)}`);
-      const subject = (await renderPart(textEngine, await source(template, "subject"), fields))
-        .replace(/[\r\n]+/g, " ")
-        .trim();
-      const scope = { ...fields, subject };
-      const htmlBody = await renderPart(htmlEngine, await source(template, "html"), scope);
-      const textBody = await renderPart(textEngine, await source(template, "text"), scope);
-      const html = await renderPart(htmlEngine, await source(template, "layout.html"), {
-        ...scope,
-        content: htmlBody,
-      });
-      const text = await renderPart(textEngine, await source(template, "layout.text"), {
-        ...scope,
-        content: textBody,
-      });
-      return { subject, html, text: `${text.replace(/\n{3,}/g, "\n\n").trim()}\n` };
+      const started = performance.now();
+      const deadline = started + RENDER_BUDGET_MS;
+      try {
+        const subject = (await renderPart(textEngine, template, "subject", fields, deadline))
+          .replace(/[\r\n]+/g, " ")
+          .trim();
+        const scope = { ...fields, subject };
+        const htmlBody = await renderPart(htmlEngine, template, "html", scope, deadline);
+        const textBody = await renderPart(textEngine, template, "text", scope, deadline);
+        const html = await renderPart(
+          htmlEngine,
+          template,
+          "layout.html",
+          { ...scope, content: htmlBody },
+          deadline,
+        );
+        const text = await renderPart(
+          textEngine,
+          template,
+          "layout.text",
+          { ...scope, content: textBody },
+          deadline,
+        );
+        return { subject, html, text: `${text.replace(/\n{3,}/g, "\n\n").trim()}\n` };
+      } finally {
+        // A slow template gives the event loop a turn, so a run or a page of renders never holds it for long.
+        if (performance.now() - started > 20) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     },
   };
 }

@@ -746,7 +746,7 @@ export async function claimOwnerNotice(db: Db, holdId: string, now: number): Pro
 export async function recordOwnerNotice(
   db: Db,
   holdId: string,
-  status: "sent" | "failed" | "none",
+  status: "sent" | "failed" | "needs_review" | "none",
   now: number,
 ) {
   await db

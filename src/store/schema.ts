@@ -494,7 +494,9 @@ export const creditHolds = sqliteTable(
     }).notNull(),
     writebackDetail: text("writeback_detail"),
     writebackAttempts: integer("writeback_attempts").notNull().default(0),
-    ownerNotice: text("owner_notice", { enum: ["pending", "sending", "sent", "failed", "none"] }).notNull(),
+    ownerNotice: text("owner_notice", {
+      enum: ["pending", "sending", "sent", "failed", "needs_review", "none"],
+    }).notNull(),
     ownerNoticeAt: integer("owner_notice_at"),
   },
   (t) => [
@@ -586,7 +588,8 @@ export const digestDeliveries = sqliteTable(
     /** ISO week of the Monday it stands for, e.g. "2026-W47". */
     week: text("week").notNull(),
     asOf: text("as_of").notNull(),
-    status: text("status", { enum: ["claimed", "sent", "failed"] }).notNull(),
+    /** failed: certainly not sent (claimed again by the next run); needs_review: may have been delivered. */
+    status: text("status", { enum: ["claimed", "sent", "failed", "needs_review"] }).notNull(),
     messageId: text("message_id"),
     lastError: text("last_error"),
     claimedAt: integer("claimed_at").notNull(),
