@@ -11,13 +11,12 @@ import type { Deps } from "../deps";
 import { errorText } from "../mail/mailer";
 import { dateInZone, formatMoney, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
-import { bundled, sandboxedLiquid } from "../templates/sandbox";
 import { listOrgs, type Organisation } from "../store/orgs";
 import { digestDeliveries } from "../store/schema";
+import { bundled, sandboxedLiquid } from "../templates/sandbox";
 import { buildDigest, type DigestModel, isoWeek, type Money } from "./build";
 import { loadDigestRows } from "./load";
 import { barChartPng } from "./png";
-
 
 export interface RenderedDigest {
   subject: string;
