@@ -26,6 +26,8 @@ export interface DigestOrgRows {
   topOverdue: (DigestCustomerRef & { currency: string; overdueMinor: number; oldestDays: number })[];
   /** Reminder emails sent in the week, and whether their invoices have been paid since. */
   reminders: (DigestCustomerRef & { level: number; invoices: number; paidSince: number; date: string })[];
+  /** Emails whose delivery is unknown (the server's answer was lost), left for a person to check. */
+  leftForReview?: number;
   connections: { provider: string; status: string; lastError: string | null; lastSyncAt: number | null }[];
   aging: { label: string; minor: number }[];
   /** The last reconciliation against the ledger's own figures (issue 14), when one ran. */
@@ -49,7 +51,7 @@ export interface DigestOrg {
   limitBreaches: { name: string; url: string; owed: Money; limit: Money }[];
   overdue: { currency: string; now: number; before: number; change: number }[];
   topOverdue: { name: string; url: string; overdue: Money; oldestDays: number }[];
-  reminders: { sent: number; invoices: number; paidSince: number; url: string };
+  reminders: { sent: number; invoices: number; paidSince: number; url: string; leftForReview: number };
   connectionsNeedingAttention: { provider: string; status: string; detail: string; url: string }[];
   aging: { label: string; minor: number }[];
   baseCurrency: string;
@@ -136,6 +138,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
         invoices: r.reminders.reduce((n, x) => n + x.invoices, 0),
         paidSince: r.reminders.reduce((n, x) => n + x.paidSince, 0),
         url: `${orgUrl}/reminders`,
+        leftForReview: r.leftForReview ?? 0,
       },
       connectionsNeedingAttention,
       aging: r.aging,
@@ -149,6 +152,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
       d.holdsReleased.length === 0 &&
       d.limitBreaches.length === 0 &&
       d.reminders.sent === 0 &&
+      d.reminders.leftForReview === 0 &&
       d.connectionsNeedingAttention.length === 0 &&
       d.reconcileMismatches === 0 &&
       overdue.every((o) => o.change === 0);

@@ -14,7 +14,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
   const from = zonedStartOfDay(addDays(asOf, -6), org.timezone);
   const to = zonedStartOfDay(addDays(asOf, 1), org.timezone);
   const rec = await lastReconciliation(db, org.id);
-  const [alerts, now, before, holds, aging, overdueNow, overdueBefore, reminders, conns, limits] =
+  const [alerts, now, before, holds, aging, overdueNow, overdueBefore, reminders, conns, limits, review] =
     await Promise.all([
       db.all<{ contact_id: string; external_id: string; name: string; detail: string | null }>(sql`
       select a.contact_id, c.external_id, c.name, a.detail from audit_log a join contacts c on c.id = a.contact_id
@@ -63,6 +63,10 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
       where c.org_id = ${org.id} and c.credit_limit_minor is not null and c.deleted = 0
         and i.status in ('authorised', 'submitted') and i.currency = ${org.baseCurrency} and i.disputed_at is null
       group by c.id having owed > c.credit_limit_minor order by owed - c.credit_limit_minor desc`),
+      // Emails whose delivery is unknown (left for review, never resent): reminders and hold notices to the owner.
+      db.all<{ n: number }>(sql`
+      select (select count(distinct email_id) from reminders where org_id = ${org.id} and status = 'needs_review')
+           + (select count(*) from credit_holds where org_id = ${org.id} and owner_notice = 'needs_review') as n`),
     ]);
   const ref = (r: { contact_id: string; external_id: string; name: string }) => ({
     contactId: r.contact_id,
@@ -117,6 +121,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
       paidSince: r.paid_since,
       date: new Date(r.sent_at).toISOString().slice(0, 10),
     })),
+    leftForReview: review[0]?.n ?? 0,
     connections: conns.map((c) => ({
       provider: c.provider,
       status: c.status,

@@ -1,16 +1,17 @@
 /**
  * Sending the weekly digest: for each owner and bookkeeper, build (pure) over their organisations, render
  * (liquidjs, escaped HTML), claim the (user, week) row, then send with the charts as inline PNG attachments.
- * A claimed row is never sent again, whatever happened after the claim.
+ * A claimed row is sent again only when the send certainly failed (see runDigest).
  */
 import { and, eq } from "drizzle-orm";
-import nodemailer from "nodemailer";
 import { digestRecipients, type User } from "../auth/accounts";
 import { baseUrlOf } from "../auth/setup";
 import type { Deps } from "../deps";
-import { errorText } from "../mail/mailer";
+import { domainOf } from "../mail/address";
+import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { dateInZone, formatMoney, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
+import { newId } from "../store/ids";
 import { listOrgs, type Organisation } from "../store/orgs";
 import { digestDeliveries } from "../store/schema";
 import { bundled, sandboxedLiquid } from "../templates/sandbox";
@@ -88,6 +89,7 @@ export async function renderDigest(
         invoices: o.reminders.invoices,
         paid_since: o.reminders.paidSince,
         url: o.reminders.url,
+        left_for_review: o.reminders.leftForReview,
       },
       connections: o.connectionsNeedingAttention,
       reconcile_mismatches: o.reconcileMismatches,
@@ -134,27 +136,32 @@ export interface DigestRunOptions {
   dryRun?: boolean;
   /** Only users whose local time is Monday at DIGEST_HOUR (the hourly job). */
   dueOnly?: boolean;
-  transport?: nodemailer.Transporter;
+  /** Used when given (tests); otherwise one is made from SMTP_URL for the run and closed after. */
+  mailer?: Mailer;
 }
 
+/**
+ * Claims each (user, week) before sending, so nobody gets a week's digest twice. A send the server certainly
+ * did not take is marked "failed" and claimed again by the next run; one the server refused for good is
+ * "rejected"; one whose outcome is unknown (the connection was lost after the message was sent) is
+ * "needs_review": like a claim left by a run that stopped, it is never sent again automatically.
+ */
 export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<DigestResult[]> {
   const { db } = deps.store;
   const { config, log } = deps;
   const base = baseUrlOf(config);
   const allOrgs = new Map((await listOrgs(db)).map((o) => [o.id, o]));
   const results: DigestResult[] = [];
-  const canSend = Boolean((config.SMTP_URL || opts.transport) && config.MAIL_FROM);
+  const canSend = Boolean((config.SMTP_URL || opts.mailer) && config.MAIL_FROM);
   if (!opts.dryRun && !canSend) throw new Error("SMTP_URL and MAIL_FROM must be set to send the digest");
-  const transport =
-    opts.dryRun || !canSend
-      ? null
-      : (opts.transport ??
-        nodemailer.createTransport({
-          url: config.SMTP_URL,
-          tls: {
-            rejectUnauthorized: !/^smtps?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.SMTP_URL ?? ""),
-          },
-        } as never));
+  let mailer: Mailer | null = null;
+  if (!opts.dryRun && canSend) {
+    if (opts.mailer) mailer = opts.mailer;
+    else {
+      const { createSmtpMailer } = await import("../mail/smtp-mailer");
+      mailer = createSmtpMailer({ url: config.SMTP_URL! });
+    }
+  }
   try {
     for (const { user, orgIds } of await digestRecipients(db)) {
       const orgs = orgIds.map((id) => allOrgs.get(id)).filter((o): o is Organisation => Boolean(o));
@@ -177,17 +184,22 @@ export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<Dig
         organisations: orgs.length,
         quiet: model.quietCount,
       };
-      if (opts.dryRun) {
+      if (opts.dryRun || !mailer) {
         results.push({ ...base1, status: "dry_run", reason: null, digest: model });
         continue;
       }
+      // A week's row is claimed once; only a send that certainly failed ("failed") may be claimed again.
       const claimed = await db
         .insert(digestDeliveries)
         .values({ userId: user.id, week, asOf, status: "claimed", claimedAt: opts.now })
-        .onConflictDoNothing()
+        .onConflictDoUpdate({
+          target: [digestDeliveries.userId, digestDeliveries.week],
+          set: { status: "claimed", claimedAt: opts.now, lastError: null },
+          setWhere: eq(digestDeliveries.status, "failed"),
+        })
         .returning({ u: digestDeliveries.userId });
       if (claimed.length === 0) {
-        results.push({ ...base1, status: "skipped", reason: "already sent this week" });
+        results.push({ ...base1, status: "skipped", reason: "already sent (or left for review) this week" });
         continue;
       }
       const mark = (set: Partial<typeof digestDeliveries.$inferInsert>) =>
@@ -195,29 +207,46 @@ export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<Dig
           .update(digestDeliveries)
           .set(set)
           .where(and(eq(digestDeliveries.userId, user.id), eq(digestDeliveries.week, week)));
+      let r: RenderedDigest;
       try {
-        const r = await renderDigest(model, base, orgs[0]?.locale);
-        const info = await transport!.sendMail({
-          from: config.MAIL_FROM,
-          to: user.email,
+        r = await renderDigest(model, base, orgs[0]?.locale);
+      } catch (err) {
+        await mark({ status: "failed", lastError: errorText(err) });
+        results.push({ ...base1, status: "failed", reason: errorText(err) });
+        log.error({ err, user: user.id, week }, "digest failed to render");
+        continue;
+      }
+      const from = config.MAIL_FROM!;
+      try {
+        const sent = await mailer.send({
+          from,
+          to: [user.email],
           subject: r.subject,
           html: r.html,
           text: r.text,
+          messageId: `<${newId("eml")}@${domainOf(from)}>`,
           date: new Date(opts.now),
           attachments: r.attachments,
         });
-        await mark({ status: "sent", sentAt: opts.now, messageId: info.messageId ?? null });
+        await mark({ status: "sent", sentAt: opts.now, messageId: sent.messageId });
         results.push({ ...base1, status: "sent", reason: null });
         log.info({ user: user.id, week, organisations: orgs.length }, "digest sent");
       } catch (err) {
-        // Claimed stays claimed: never sent twice. A failure is recorded for a person to look at.
-        await mark({ status: "failed", lastError: errorText(err) });
-        results.push({ ...base1, status: "failed", reason: errorText(err) });
-        log.error({ err, user: user.id, week }, "digest failed");
+        const kind = classifySendError(err);
+        const status = kind === "retry" ? "failed" : kind === "rejected" ? "rejected" : "needs_review";
+        await mark({ status, lastError: errorText(err) });
+        const reason =
+          kind === "retry"
+            ? `the SMTP server did not accept it (${errorText(err)}); the next run retries`
+            : kind === "rejected"
+              ? `rejected by the SMTP server (${errorText(err)})`
+              : `outcome unknown (${errorText(err)}); left for review, never resent automatically`;
+        results.push({ ...base1, status: "failed", reason });
+        log.error({ user: user.id, week, outcome: kind, error: errorText(err) }, "digest not delivered");
       }
     }
   } finally {
-    if (!opts.transport) transport?.close();
+    if (mailer && !opts.mailer) await mailer.close();
   }
   return results;
 }

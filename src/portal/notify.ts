@@ -6,7 +6,7 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
-import { errorText, type Mailer } from "../mail/mailer";
+import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { ownerAddress } from "../reminders/owner";
 import { audit } from "../store/audit";
 import type { Store } from "../store/db";
@@ -114,13 +114,18 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
     );
     return "sent";
   } catch (err) {
-    log.warn({ org: n.org.slug, error: errorText(err) }, "owner notice of a customer action not delivered");
+    // Never resent automatically either way; "unknown" means it may have arrived (left for review).
+    const outcome = classifySendError(err);
+    log.warn(
+      { org: n.org.slug, outcome, error: errorText(err) },
+      "owner notice of a customer action not delivered",
+    );
     await audit(
       store.db,
       {
         ...base,
         action: CUSTOMER_ACTIONS.ownerNoticeFailed,
-        detail: { headline: n.headline, to, error: errorText(err) },
+        detail: { headline: n.headline, to, error: errorText(err), outcome },
       },
       now,
     );

@@ -588,8 +588,11 @@ export const digestDeliveries = sqliteTable(
     /** ISO week of the Monday it stands for, e.g. "2026-W47". */
     week: text("week").notNull(),
     asOf: text("as_of").notNull(),
-    /** failed: certainly not sent (claimed again by the next run); needs_review: may have been delivered. */
-    status: text("status", { enum: ["claimed", "sent", "failed", "needs_review"] }).notNull(),
+    /**
+     * failed: certainly not sent (claimed again by the next run); rejected: refused for good (5xx);
+     * needs_review: may have been delivered (never sent again automatically).
+     */
+    status: text("status", { enum: ["claimed", "sent", "failed", "rejected", "needs_review"] }).notNull(),
     messageId: text("message_id"),
     lastError: text("last_error"),
     claimedAt: integer("claimed_at").notNull(),

@@ -1,7 +1,8 @@
 /**
  * A real SMTP inbox for tests: smtp-server on 127.0.0.1 (random port, no auth needed), every message parsed
  * with mailparser. It can be told to refuse (4xx/5xx at MAIL FROM, RCPT TO or end of DATA) or be stopped and
- * started again on the same port (an outage).
+ * started again on the same port (an outage), or receive a whole message and then drop the connection, or
+ * never answer it (outcome unknown to the sender).
  */
 import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
@@ -21,6 +22,12 @@ export interface TestInbox {
   messages: ReceivedMessage[];
   /** Refuse every message with this SMTP code at this stage (null: accept again). */
   failWith(code: number | null, stage?: FailStage, text?: string): void;
+  /**
+   * After receiving a whole message (it counts as delivered: a real server would deliver it), "drop" closes
+   * the connection without a reply; "silent" never replies. "drop-at-rcpt" closes it at RCPT TO (before any
+   * message data). null: answer normally again.
+   */
+  misbehave(mode: "drop" | "silent" | "drop-at-rcpt" | null): void;
   /** Stop listening: connections are refused until start(). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -35,13 +42,21 @@ function smtpError(code: number, text: string): Error {
 export async function startInbox(): Promise<TestInbox> {
   const messages: ReceivedMessage[] = [];
   let failure: { code: number; stage: FailStage; text: string } | null = null;
+  let mode: "drop" | "silent" | "drop-at-rcpt" | null = null;
   let server: SMTPServer | null = null;
   let port = 0;
 
   const failAt = (stage: FailStage) => (failure && failure.stage === stage ? failure : null);
 
+  /** Closes the TCP connection of a session without a word. */
+  function dropSession(s: SMTPServer, id: string) {
+    const conns = (s as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> })
+      .connections;
+    for (const c of conns) if (c.id === id) c._socket.destroy();
+  }
+
   function create(): SMTPServer {
-    return new SMTPServer({
+    const s: SMTPServer = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS", "AUTH"],
       logger: false,
@@ -50,7 +65,8 @@ export async function startInbox(): Promise<TestInbox> {
         const f = failAt("mail");
         cb(f ? smtpError(f.code, f.text) : undefined);
       },
-      onRcptTo(_address, _session, cb) {
+      onRcptTo(_address, session, cb) {
+        if (mode === "drop-at-rcpt") return dropSession(s, session.id);
         const f = failAt("rcpt");
         cb(f ? smtpError(f.code, f.text) : undefined);
       },
@@ -61,6 +77,7 @@ export async function startInbox(): Promise<TestInbox> {
           const f = failAt("data");
           if (f) return cb(smtpError(f.code, f.text));
           const raw = Buffer.concat(chunks).toString("utf8");
+          const misbehaving = mode;
           simpleParser(raw)
             .then((parsed) => {
               const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
@@ -69,12 +86,15 @@ export async function startInbox(): Promise<TestInbox> {
                 raw,
                 parsed,
               });
+              if (misbehaving === "drop") return dropSession(s, session.id);
+              if (misbehaving === "silent") return;
               cb();
             })
             .catch((err: Error) => cb(err));
         });
       },
     });
+    return s;
   }
 
   async function listen(): Promise<void> {
@@ -107,6 +127,9 @@ export async function startInbox(): Promise<TestInbox> {
     failWith(code, stage = "rcpt", text) {
       failure =
         code === null ? null : { code, stage, text: text ?? (code >= 500 ? "Rejected" : "Try again later") };
+    },
+    misbehave(m) {
+      mode = m;
     },
     stop,
     start: listen,
