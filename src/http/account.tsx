@@ -12,6 +12,11 @@ import { Layout } from "./layout";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
+const ACCOUNT_DONE: Record<string, string> = {
+  timezone_set: "Digest timezone saved.",
+  timezone_cleared: "Digest timezone cleared: your first organisation's is used.",
+};
+
 export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const { db } = deps.store;
@@ -20,7 +25,8 @@ export function accountRoutes(deps: Deps) {
     const user = currentUser(c);
     const first = (await orgsOf(db, user.id))[0]?.org;
     const fallback = first ? `${first.timezone}, the timezone of ${first.name}` : "UTC";
-    const done = c.req.query("done");
+    // `?done=` is a code, never text (a link cannot make the page say anything else).
+    const done = ACCOUNT_DONE[c.req.query("done") ?? ""];
     return c.html(
       <Layout title="Your account" signedIn email={user.email}>
         <h1>Your account</h1>
@@ -72,10 +78,7 @@ export function accountRoutes(deps: Deps) {
         status: 422,
       });
     await setUserTimezone(db, user.id, tz || null, deps.clock.now());
-    const done = tz
-      ? `Digest timezone set to ${tz}.`
-      : "Digest timezone cleared: your first organisation's is used.";
-    return c.redirect(`/account?done=${encodeURIComponent(done)}`, 303);
+    return c.redirect(`/account?done=${tz ? "timezone_set" : "timezone_cleared"}`, 303);
   });
 
   return app;

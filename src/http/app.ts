@@ -4,10 +4,12 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
+import { redactPath } from "../log";
 import { isBusyError } from "../store/busy";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
+import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
@@ -39,6 +41,9 @@ half-saved. Wait a few seconds and try again.</p></body></html>`;
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(securityHeaders());
+  // Before anything reads a body (CSRF check, webhook signatures, forms): oversized bodies get 413.
+  app.use(bodyLimits());
 
   app.get("/healthz", async (c) => {
     await deps.store.db.run(sql`select 1`);
@@ -93,7 +98,7 @@ export function createApp(deps: Deps) {
       return c.json({ error: { code: err.code, message: err.message, requestId: id } }, err.status);
     if (err instanceof HTTPException)
       return c.json({ error: { code: "http_error", message: err.message, requestId: id } }, err.status);
-    deps.log.error({ err, requestId: id, path: c.req.path }, "request failed");
+    deps.log.error({ err, requestId: id, path: redactPath(c.req.path) }, "request failed");
     return c.json({ error: { code: "internal", message: "something went wrong", requestId: id } }, 500);
   });
 

@@ -125,13 +125,37 @@ function DemoBanner() {
   );
 }
 
+/**
+ * What a change's confirmation says. `?done=` carries only one of these codes (and, for a reminders run, two
+ * counts), never text: a link cannot make the page say anything else.
+ */
+export const DONE: Record<string, string> = {
+  chasing_resumed: "Chasing resumed.",
+  chasing_paused: "Chasing paused.",
+  dispute_resolved: "Dispute resolved: the invoice is chased and counted again.",
+  opted_out: "This customer will get no reminders.",
+  opted_in: "Reminders are on again.",
+  credit_limit_set: "Credit limit saved.",
+  credit_limit_removed: "Credit limit removed.",
+  customer_policy: "Reminder policy saved.",
+  reminders_run: "Reminders run: {sent} sent, {failed} failed.",
+  window_saved: "Sending window saved.",
+  policy_saved: "Policy saved.",
+  template_saved: "Template saved.",
+};
+
 function Notice(props: { c: Context }) {
-  const done = props.c.req.query("done");
-  return done ? (
+  const text = DONE[props.c.req.query("done") ?? ""];
+  if (!text) return null;
+  const count = (k: string) => {
+    const v = props.c.req.query(k) ?? "";
+    return /^\d{1,7}$/.test(v) ? v : "0";
+  };
+  return (
     <p class="notice" role="status">
-      {done}
+      {text.replace(/\{(sent|failed)\}/g, (_, k: string) => count(k))}
     </p>
-  ) : null;
+  );
 }
 
 const signed = (c: Context<AppEnv>) => ({ signedIn: true, email: currentUser(c).email });
@@ -652,7 +676,7 @@ export function dashboardRoutes(deps: Deps) {
       );
       if (c.req.path.startsWith("/api/")) return c.json({ ok: true, action: r.action });
       return c.redirect(
-        `/orgs/${ctx.access.org.slug}/customers/${encodeURIComponent(ctx.contact.externalId)}?done=${encodeURIComponent(r.done)}`,
+        `/orgs/${ctx.access.org.slug}/customers/${encodeURIComponent(ctx.contact.externalId)}?done=${r.done}`,
         303,
       );
     };
@@ -664,13 +688,13 @@ export function dashboardRoutes(deps: Deps) {
     const now = deps.clock.now();
     if (str(form.action) === "resume") {
       await updateContact(db, contact.id, { chasingPausedUntil: null }, now);
-      return { action: "customer.chasing_resumed", detail: {}, done: "Chasing resumed." };
+      return { action: "customer.chasing_resumed", detail: {}, done: "chasing_resumed" };
     }
     const until = str(form.until);
     if (!isIsoDate(until))
       throw new UserError("invalid", "Pick the date chasing should stay paused until.", 422);
     await updateContact(db, contact.id, { chasingPausedUntil: until }, now);
-    return { action: "customer.chasing_paused", detail: { until }, done: `Chasing paused until ${until}.` };
+    return { action: "customer.chasing_paused", detail: { until }, done: "chasing_paused" };
   });
 
   customerChange("resolve-dispute", async (c, form, { access, contact }) => {
@@ -687,7 +711,7 @@ export function dashboardRoutes(deps: Deps) {
     return {
       action: "customer.dispute_resolved",
       detail: { invoice: d.number, resolution },
-      done: `Dispute on ${d.number} resolved: it is chased and counted again.`,
+      done: "dispute_resolved",
     };
   });
 
@@ -695,8 +719,8 @@ export function dashboardRoutes(deps: Deps) {
     const out = str(form.opted_out) === "1" || form.opted_out === true;
     await updateContact(db, contact.id, { optedOut: out }, deps.clock.now());
     return out
-      ? { action: "customer.opted_out", detail: {}, done: "This customer will get no reminders." }
-      : { action: "customer.opted_in", detail: {}, done: "Reminders are on again." };
+      ? { action: "customer.opted_out", detail: {}, done: "opted_out" }
+      : { action: "customer.opted_in", detail: {}, done: "opted_in" };
   });
 
   customerChange("credit-limit", async (_c, form, { access, contact }) => {
@@ -712,7 +736,7 @@ export function dashboardRoutes(deps: Deps) {
     return {
       action: "customer.credit_limit",
       detail: { limit: text || null },
-      done: text ? `Credit limit set to ${text}.` : "Credit limit removed.",
+      done: text ? "credit_limit_set" : "credit_limit_removed",
     };
   });
 
@@ -730,7 +754,7 @@ export function dashboardRoutes(deps: Deps) {
     return {
       action: "customer.policy",
       detail: { policy: name ?? null },
-      done: `Reminder policy: ${name ?? "automatic"}.`,
+      done: "customer_policy",
     };
   });
 
@@ -858,7 +882,7 @@ export function dashboardRoutes(deps: Deps) {
       const n = (s: string) => report.emails.filter((e) => e.status === s).length;
       if (c.req.path.startsWith("/api/")) return c.json(report);
       return c.redirect(
-        `/orgs/${access.org.slug}/reminders?done=${encodeURIComponent(`Sent ${n("sent")}, failed ${n("failed")}.`)}`,
+        `/orgs/${access.org.slug}/reminders?done=reminders_run&sent=${n("sent")}&failed=${n("failed")}`,
         303,
       );
     } finally {
@@ -1151,10 +1175,7 @@ export function dashboardRoutes(deps: Deps) {
       },
       now,
     );
-    return c.redirect(
-      `/orgs/${access.org.slug}/settings?done=${encodeURIComponent("Sending window saved.")}`,
-      303,
-    );
+    return c.redirect(`/orgs/${access.org.slug}/settings?done=window_saved`, 303);
   });
 
   app.post("/orgs/:slug/settings/policies", async (c) => {
@@ -1184,10 +1205,7 @@ export function dashboardRoutes(deps: Deps) {
       },
       now,
     );
-    return c.redirect(
-      `/orgs/${access.org.slug}/settings?done=${encodeURIComponent(`Policy ${name} saved.`)}`,
-      303,
-    );
+    return c.redirect(`/orgs/${access.org.slug}/settings?done=policy_saved`, 303);
   });
 
   const templateInput = (form: Record<string, unknown>) => {
@@ -1218,7 +1236,7 @@ export function dashboardRoutes(deps: Deps) {
       now,
     );
     return c.redirect(
-      `/orgs/${access.org.slug}/settings?template=${t.name}&part=${t.part}&done=${encodeURIComponent("Template saved.")}`,
+      `/orgs/${access.org.slug}/settings?template=${t.name}&part=${t.part}&done=template_saved`,
       303,
     );
   });

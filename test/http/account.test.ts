@@ -60,7 +60,7 @@ describe("your account", () => {
     const page = await (
       await createApp(deps).request(res.headers.get("location")!, { headers: { cookie: s.cookie } })
     ).text();
-    expect(page).toContain("Digest timezone set to America/New_York.");
+    expect(page).toContain("Digest timezone saved.");
     expect(page).toContain('value="America/New_York"');
   });
 
