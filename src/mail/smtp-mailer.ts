@@ -82,6 +82,20 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   }
 
   async function sendNow(mail: OutgoingMail): Promise<SentMail> {
+    const reusing = open !== null && !isClosed(open);
+    try {
+      return await sendOnce(mail);
+    } catch (err) {
+      // A kept connection the server has since closed (idle timeout, a 421 "closing"): nothing of this
+      // message was sent, so it is safe to try once more on a fresh connection.
+      const e = err as { dataSent?: boolean; responseCode?: number };
+      if (reusing && e.dataSent === false && (e.responseCode === undefined || e.responseCode === 421))
+        return sendOnce(mail);
+      throw err;
+    }
+  }
+
+  async function sendOnce(mail: OutgoingMail): Promise<SentMail> {
     const node = new MailComposer({
       from: mail.from,
       to: mail.to,
