@@ -1096,7 +1096,7 @@ export function dashboardRoutes(deps: Deps) {
               {name} · {part} (Liquid; see README: Reminder templates)
             </label>
             {edit ? (
-              <p class="error" role="alert" id="body-error">
+              <p class="problem" role="alert" id="body-error">
                 Not saved: this template does not render. {edit.error}
               </p>
             ) : null}

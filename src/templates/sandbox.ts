@@ -21,6 +21,8 @@ export const RENDER_BUDGET_MS = 250;
 /** Values one render call may allocate (liquidjs counts range items, array and string sizes). */
 export const MEMORY_LIMIT = 10_000_000;
 
+const PARTIALS_ROOT = "Creditpulse's own templates";
+
 export type TemplateKind = "reminders" | "digest";
 
 /** The product's own templates of one kind, by name ("overdue.html", "layout.text"; digest: "html"). */
@@ -65,9 +67,10 @@ export function sandboxedLiquid(opts: SandboxOptions): Liquid {
     strictFilters: true,
     ownPropertyOnly: true,
     fs: namedPartials(opts.partials),
-    root: ["partials"],
-    partials: ["partials"],
-    layouts: ["partials"],
+    // Not directories: the name liquidjs's lookup errors quote ("Failed to lookup "x" in "...").
+    root: [PARTIALS_ROOT],
+    partials: [PARTIALS_ROOT],
+    layouts: [PARTIALS_ROOT],
     relativeReference: false,
     extname: "",
     // The map never changes for an engine: parse each partial once (parseLimit counts every parse).
