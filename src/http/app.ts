@@ -78,7 +78,7 @@ export function createApp(deps: Deps) {
     const id = c.get("requestId");
     if (isBusyError(err)) {
       // The database stayed locked past busy_timeout (a long writer elsewhere): a clear "try again", never a 500.
-      deps.log.warn({ requestId: id, path: c.req.path }, "database busy: answered 503");
+      deps.log.warn({ requestId: id, path: redactPath(c.req.path) }, "database busy: answered 503");
       const headers = { "retry-after": "5", "cache-control": "no-store" };
       if (c.req.path.startsWith("/api/"))
         return c.json(
