@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { addDays, parseDecimalToMinor } from "../src/model";
 import {
+  DEFAULT_TREND_OPTIONS,
   dayNumber,
   detectEpisodes,
   fitLogistic,
@@ -446,7 +447,12 @@ function evaluateDeterioration(raw: readonly RawInvoice[]): void {
       for (const d of days) {
         for (const s of scoreOrganisation(input, d)) {
           const h = history.get(s.customer_id) ?? [];
-          h.push({ asOf: d, trend: s.trend, trend_started_on: s.trend_started_on });
+          h.push({
+            asOf: d,
+            trend: s.trend,
+            trend_started_on: s.trend_started_on,
+            trend_onset_on: s.trend_onset_on,
+          });
           history.set(s.customer_id, h);
         }
       }
@@ -564,12 +570,125 @@ function summary(xs: readonly number[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// (c) State
+
+const STATE_HORIZONS = [3, 6, 9] as const;
+
+function addMonths(date: string, months: number): string {
+  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1 + months, 1));
+  const last = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 0)).getUTCDate();
+  return `${t.getUTCFullYear()}-${String(t.getUTCMonth() + 1).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
+}
+
+/**
+ * (c) Is a customer who keeps paying later still marked `deteriorating` months after the change began? In each
+ * replicate, PER_REP random customers' settlement dates are shifted later from a random invoice on (at least 8
+ * invoices before it, due at least 3 months before the end of the data); onset = that invoice's due date. The
+ * monitor scores the ledger as of onset + 3, 6 and 9 months (when within the data); at each such date every
+ * unshifted customer with a judged trend is a candidate false alarm.
+ */
+function evaluateState(raw: readonly RawInvoice[]): void {
+  const seeds = (process.env.MONITOR_EVAL_STATE_SEEDS ?? "1000,1001,1002,1003,1004,1005,1006,1007,1008,1009,1010,1011,1012,1013,1014,1015")
+    .split(",")
+    .map(Number);
+  console.log(
+    `\n(c) STATE: share of shifted customers marked deteriorating at 3/6/9 months after onset (seeds ${seeds.join(",")})`,
+  );
+  const byCustomer = new Map<string, RawInvoice[]>();
+  for (const r of raw) {
+    const l = byCustomer.get(r.customer) ?? [];
+    l.push(r);
+    byCustomer.set(r.customer, l);
+  }
+  for (const l of byCustomer.values())
+    l.sort((a, b) => (a.issueDate < b.issueDate ? -1 : a.issueDate > b.issueDate ? 1 : 0));
+  const customers = [...byCustomer.keys()].sort();
+  const latestOnset = addMonths(END, -3);
+  const eligibleOnsets = (list: readonly RawInvoice[]): number[] => {
+    const out: number[] = [];
+    for (let k = 8; k < list.length; k++) if (list[k]!.dueDate <= latestOnset) out.push(k);
+    return out;
+  };
+  const PER_REP = 25;
+  const summary: Record<string, { hit: number; n: number; fa: number; fan: number }> = {};
+  for (const shift of [15, 10]) {
+    const tally = STATE_HORIZONS.map(() => ({ hit: 0, n: 0, fa: 0, fan: 0, improving: 0 }));
+    for (const seed of seeds) {
+      const rnd = mulberry32(seed);
+      const eligible = customers.filter((c) => eligibleOnsets(byCustomer.get(c)!).length > 0);
+      const chosen = shuffle(eligible, rnd).slice(0, PER_REP);
+      const onsetOf = new Map<string, string>();
+      const shifted = new Map<string, RawInvoice[]>();
+      for (const c of chosen) {
+        const list = byCustomer.get(c)!;
+        const range = eligibleOnsets(list);
+        const k = range[Math.floor(rnd() * range.length)]!;
+        onsetOf.set(c, list[k]!.dueDate);
+        shifted.set(
+          c,
+          list.map((r, i) => {
+            if (i < k || r.settledDate === null) return r;
+            const s = addDays(r.settledDate, shift);
+            return { ...r, settledDate: s <= END ? s : null };
+          }),
+        );
+      }
+      const input = toInput(customers.flatMap((c) => shifted.get(c) ?? byCustomer.get(c)!));
+      const cache = new Map<string, Map<string, string>>();
+      const trendsOn = (d: string): Map<string, string> => {
+        let m = cache.get(d);
+        if (!m) {
+          m = new Map(scoreOrganisation(input, d).map((s) => [s.customer_id, s.trend]));
+          cache.set(d, m);
+        }
+        return m;
+      };
+      STATE_HORIZONS.forEach((months, h) => {
+        const t = tally[h]!;
+        for (const c of chosen) {
+          const day = addMonths(onsetOf.get(c)!, months);
+          if (day > END) continue;
+          const trends = trendsOn(day);
+          t.n++;
+          if (trends.get(c) === "deteriorating") t.hit++;
+          if (trends.get(c) === "improving") t.improving++;
+          for (const u of customers) {
+            if (shifted.has(u)) continue;
+            const tr = trends.get(u);
+            if (!tr || tr === "insufficient_data") continue;
+            t.fan++;
+            if (tr === "deteriorating") t.fa++;
+          }
+        }
+      });
+    }
+    STATE_HORIZONS.forEach((months, h) => {
+      const t = tally[h]!;
+      summary[`${shift}/${months}`] = t;
+      console.log(
+        `    +${shift} days, ${months} months after onset: ${t.hit}/${t.n} = ${pct(t.hit, t.n)} deteriorating (${t.improving} marked improving); false alarms among unshifted customers on the same dates: ${t.fa}/${t.fan} = ${pct(t.fa, t.fan)}`,
+      );
+    });
+  }
+  const s6 = summary["15/6"]!;
+  console.log(
+    `    targets: +15 at 6 months >= 85% deteriorating: ${s6.hit / s6.n >= 0.85 ? "MET" : "MISSED"}; false alarms <= 5%: ${s6.fa / s6.fan <= 0.05 ? "MET" : "MISSED"}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 function main(): void {
   if (!existsSync(DATA)) {
     console.log(`monitor-eval: evaluation data not found at ${DATA}`);
     console.log("monitor-eval: see /work/shared/data/ibm-ar/README.md; for speed run bench/score-speed.ts.");
     return;
+  }
+  // Tuning only: MONITOR_TREND_OPTIONS='{"stateZ":2}' overrides trend options for this run.
+  if (process.env.MONITOR_TREND_OPTIONS) {
+    Object.assign(DEFAULT_TREND_OPTIONS, JSON.parse(process.env.MONITOR_TREND_OPTIONS));
+    console.log(`trend options overridden: ${process.env.MONITOR_TREND_OPTIONS}`);
   }
   const raw = loadRaw();
   console.log(
@@ -579,6 +698,7 @@ function main(): void {
   const onlyArg = process.argv[2];
   if (!onlyArg || onlyArg === "a") evaluatePrediction(raw, input);
   if (!onlyArg || onlyArg === "b") evaluateDeterioration(raw);
+  if (!onlyArg || onlyArg === "c") evaluateState(raw);
 }
 
 main();

@@ -125,7 +125,7 @@ function assessCustomer(
   const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
   const state = customerStates(invoices, [ledger.asOfDay], model.prior, model.options)[0]!;
   const prediction = predictLate(model, state);
-  const trend = detectTrend(trendSeries(invoices, ledger.asOfDay), orgSdDays);
+  const trend = detectTrend(trendSeries(invoices, ledger.asOfDay), orgSdDays, undefined, ledger.asOfDay);
   const score = scoreCustomer(f, prediction, trend, model.prior);
   const result: CustomerScore = {
     customer_id: contact.externalId,
@@ -137,6 +137,7 @@ function assessCustomer(
     trend: trend.trend,
     trend_change_days: trend.changeDays,
     trend_started_on: trend.startedOn,
+    trend_onset_on: trend.onsetOn ?? null,
     reasons: score.reasons,
     outstanding: f.outstandingMinor,
     overdue: f.overdueMinor,

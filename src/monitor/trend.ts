@@ -16,7 +16,7 @@
  * mean of the run's observations minus the baseline. One alert per episode: see `isNewEpisode` / `detectEpisodes`.
  */
 import type { IsoDate } from "../model";
-import type { InvoiceAsOf } from "./as-of";
+import { dayNumber, type InvoiceAsOf } from "./as-of";
 import type { Trend } from "./types";
 
 export interface TrendOptions {
@@ -43,6 +43,28 @@ export interface TrendOptions {
   baselineSettledOnly: boolean;
   /** CUSUM: censored values are replaced by their expectation given "at least N" under the baseline. */
   imputeCensored: boolean;
+  /** State: judge the recent window against the baseline (false: the onset detector alone, as before). */
+  state: boolean;
+  /** State: the recent window covers the invoices due in the last `windowDays`, or the last `windowMinObs`. */
+  windowDays: number;
+  windowMinObs: number;
+  /** State: the baseline is the invoices due in the `baselineDays` before the window (or before the onset). */
+  baselineDays: number;
+  /** State: fewest baseline observations to judge against. */
+  stateMinBaseline: number;
+  /** State: the shift must exceed stateZ standard errors and stateMinEffectDays. */
+  stateZ: number;
+  stateMinEffectDays: number;
+  /** State: while an onset the detector flagged stays in view, the baseline ends where that run began. */
+  pinOnset: boolean;
+  /** State: with a pinned onset, the recent window reaches back to it when that covers more. */
+  windowFromOnset: boolean;
+  /** State: the baseline's centre is its mean winsorised at median +- stateCap SDs (false: its median). */
+  stateWinsorisedMean: boolean;
+  /** State: each observation counts at most this many SDs from the baseline. */
+  stateCap: number;
+  /** State: replay the state over the lookback, keeping the pre-episode baseline while an episode lasts. */
+  stateMemory: boolean;
 }
 
 export const DEFAULT_TREND_OPTIONS: TrendOptions = {
@@ -61,10 +83,24 @@ export const DEFAULT_TREND_OPTIONS: TrendOptions = {
   lookback: 24,
   baselineSettledOnly: true,
   imputeCensored: true,
+  state: true,
+  windowDays: 90,
+  windowMinObs: 4,
+  baselineDays: 365,
+  stateMinBaseline: 4,
+  stateZ: 0.9,
+  stateMinEffectDays: 4,
+  pinOnset: true,
+  windowFromOnset: true,
+  stateWinsorisedMean: true,
+  stateCap: 1,
+  stateMemory: true,
 };
 
 export interface TrendPoint {
   dueDate: IsoDate;
+  /** dayNumber(dueDate), when the caller has it. */
+  dueDay?: number;
   daysBeyondTerms: number;
   censored: boolean;
 }
@@ -80,6 +116,16 @@ export interface TrendResult {
   sdDays: number | null;
   /** Observations in the episode. */
   episodeObservations: number;
+  /** Mean days beyond terms of the recent observations the state was judged on (null without a judgement). */
+  recentDays?: number | null;
+  /** Observations in the recent window and in the baseline the state was judged on. */
+  recentObservations?: number;
+  baselineObservations?: number;
+  /**
+   * The onset detector's current alarm: due date of the first invoice of a run the CUSUM flags right now (null
+   * when it flags none). Alerts are raised from this, one per episode; `trend` is the state it feeds.
+   */
+  onsetOn?: IsoDate | null;
 }
 
 /**
@@ -117,11 +163,15 @@ export function trendSeries(invoices: readonly InvoiceAsOf[], asOfDay: number): 
   return out;
 }
 
-/** Trend of one customer's series (see the module comment). `orgSdDays`: the organisation's pooled SD. */
+/**
+ * Trend of one customer's series (see the module comment). `orgSdDays`: the organisation's pooled SD; `asOfDay`:
+ * the day judged (default: the day after the last due date in the series).
+ */
 export function detectTrend(
   series: readonly TrendPoint[],
   orgSdDays: number,
   options: TrendOptions = DEFAULT_TREND_OPTIONS,
+  asOfDay?: number,
 ): TrendResult {
   const o = options;
   const n = series.length;
@@ -134,7 +184,12 @@ export function detectTrend(
     episodeObservations: 0,
   };
   if (n < o.warmup + 1) return none;
-  if (o.method === "cusum") return robustCusum(series, orgSdDays, o);
+  if (o.method === "cusum") {
+    const c = robustCusum(series, orgSdDays, o);
+    if (!o.state) return c.result;
+    const day = asOfDay ?? dueDayOf(series[n - 1]!) + 1;
+    return trendState(series, orgSdDays, o, day, c);
+  }
 
   // Prefix sums for O(1) window mean / variance.
   const ps = new Float64Array(n + 1);
@@ -245,7 +300,15 @@ function erfc(x: number): number {
  * Residuals are capped at +-zCap SDs. An alarm needs the statistic above h, at least minEpisodeObs observations
  * in the run, and the run's mean shift at least minEffectDays.
  */
-function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptions): TrendResult {
+interface CusumOutcome {
+  /** The detector's own verdict (its alarm, else stable). */
+  result: TrendResult;
+  /** Start index of the latest run that crossed h upward / downward within the lookback (-1: none). */
+  pinUp: number;
+  pinDown: number;
+}
+
+function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptions): CusumOutcome {
   const n = series.length;
   const first = Math.max(o.warmup, n - o.lookback);
   const buf: number[] = [];
@@ -266,6 +329,8 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
   let upBase: Baseline | null = null;
   let downBase: Baseline | null = null;
   let last: Baseline = baseAt(first);
+  let pinUp = -1;
+  let pinDown = -1;
   for (let i = first; i < n; i++) {
     const fresh = upStart < 0 || downStart < 0 ? baseAt(i) : last;
     const bu: Baseline = upStart >= 0 && upBase ? upBase : fresh;
@@ -287,6 +352,8 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
     if (nextDown === 0) downStart = -1;
     up = nextUp;
     down = nextDown;
+    if (up > o.h && upStart >= 0) pinUp = upStart;
+    if (down > o.h && downStart >= 0) pinDown = downStart;
   }
 
   const episode = (start: number, b: Baseline, sign: 1 | -1): TrendResult | null => {
@@ -306,18 +373,185 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
     };
   };
   const worse = up > o.h && upStart >= 0 ? episode(upStart, upBase!, 1) : null;
-  if (worse) return worse;
+  if (worse) return { result: { ...worse, onsetOn: worse.startedOn }, pinUp, pinDown };
   const better = down > o.h && downStart >= 0 ? episode(downStart, downBase!, -1) : null;
-  if (better) return better;
+  if (better) return { result: { ...better, onsetOn: null }, pinUp, pinDown };
   const b = baseAt(n);
   return {
+    result: {
+      trend: "stable",
+      changeDays: null,
+      startedOn: null,
+      baselineDays: Math.round(b.mean * 10) / 10,
+      sdDays: Math.round(b.sd * 10) / 10,
+      episodeObservations: 0,
+      onsetOn: null,
+    },
+    pinUp,
+    pinDown,
+  };
+}
+
+const dueDayOf = (p: TrendPoint): number => p.dueDay ?? dayNumber(p.dueDate);
+
+/**
+ * The trend as a state (issue 18). While the onset detector flags a run, the state is that run (its change is
+ * the run's mean against the baseline before it). Otherwise the customer's recent behaviour, the invoices due in
+ * the last `windowDays` or their last `windowMinObs` settled-or-overdue invoices (whichever covers more), is
+ * compared with their own baseline, the invoices due in the `baselineDays` before that window; an open overdue
+ * invoice counts as "at least this late" (its expectation given that bound under the baseline). The state is
+ * `deteriorating` (or `improving`) when the recent mean is beyond the baseline by more than `stateZ` standard
+ * errors and `stateMinEffectDays`; otherwise `stable`.
+ *
+ * The state has memory: it is replayed over the customer's last `lookback` observations (each judged with the
+ * window ending at it, values as known on asOf), and once deteriorating (or improving) the baseline stays the
+ * one from before the episode began, until a window is back within the noise of it. So a customer who has paid
+ * later ever since stays `deteriorating` instead of the new level quietly becoming their baseline. A run the
+ * onset detector flagged within the lookback also ends the baseline where it began. The wording, change in days
+ * and reasons all read the numbers of the final judgement.
+ */
+function trendState(
+  series: readonly TrendPoint[],
+  orgSd: number,
+  o: TrendOptions,
+  asOfDay: number,
+  c: CusumOutcome,
+): TrendResult {
+  const alarm = c.result;
+  const stable = (extra: Partial<TrendResult> = {}): TrendResult => ({
+    ...alarm,
     trend: "stable",
     changeDays: null,
     startedOn: null,
-    baselineDays: Math.round(b.mean * 10) / 10,
-    sdDays: Math.round(b.sd * 10) / 10,
     episodeObservations: 0,
+    onsetOn: null,
+    ...extra,
+  });
+  if (alarm.trend === "deteriorating" || alarm.trend === "improving") return alarm;
+
+  // Settled or overdue observations (open invoices not yet due say nothing yet), with their due days.
+  const pts: TrendPoint[] = [];
+  const days: number[] = [];
+  for (const p of series) {
+    if (p.censored && p.daysBeyondTerms <= 0) continue;
+    pts.push(p);
+    days.push(dueDayOf(p));
+  }
+  const m = pts.length;
+  if (m === 0) return stable();
+  const pin = o.pinOnset ? Math.max(c.pinUp, c.pinDown) : -1;
+  const pinDay = pin >= 0 ? dueDayOf(series[pin]!) : Number.POSITIVE_INFINITY;
+  const buf: number[] = [];
+
+  /** Judges the window ending with observation `last` (inclusive) on day `endDay` against the baseline ending on `baseEnd` (or before the window). */
+  const judge = (last: number, endDay: number, frozenBaseEnd: number | null) => {
+    const k = Math.max(0, last + 1 - o.windowMinObs);
+    let windowStart = Math.min(endDay - o.windowDays, days[k]!);
+    if (o.windowFromOnset && frozenBaseEnd !== null) windowStart = Math.min(windowStart, frozenBaseEnd);
+    const baseEnd = Math.min(windowStart, frozenBaseEnd ?? pinDay);
+    const baseStart = baseEnd - o.baselineDays;
+    buf.length = 0;
+    let first = -1;
+    for (let i = 0; i <= last; i++) {
+      const d = days[i]!;
+      if (d >= windowStart) {
+        if (first < 0) first = i;
+      } else if (d < baseEnd && d >= baseStart && !pts[i]!.censored) buf.push(pts[i]!.daysBeyondTerms);
+    }
+    const nb = buf.length;
+    if (nb < o.stateMinBaseline || first < 0) return null;
+    let b: Baseline;
+    if (o.stateWinsorisedMean) {
+      const copy = buf.slice();
+      const r = robustStats(buf, orgSd, o);
+      let t = 0;
+      for (const x of copy) t += Math.max(r.mean - o.stateCap * r.sd, Math.min(r.mean + o.stateCap * r.sd, x));
+      b = { mean: t / copy.length, sd: r.sd };
+    } else b = robustStats(buf, orgSd, o);
+    // The test reads each value capped at stateCap SDs (one disputed invoice cannot tip it); what is reported
+    // (recent mean, change in days) caps at zCap SDs, so a 15-day shift reads as about 15 days. Both must agree.
+    let sum = 0;
+    let shown = 0;
+    for (let i = first; i <= last; i++) {
+      const p = pts[i]!;
+      const x = p.censored ? censoredExpectation(p.daysBeyondTerms, b.mean, b.sd) : p.daysBeyondTerms;
+      sum += Math.max(b.mean - o.stateCap * b.sd, Math.min(b.mean + o.stateCap * b.sd, x));
+      shown += Math.max(b.mean - o.zCap * b.sd, Math.min(b.mean + o.zCap * b.sd, x));
+    }
+    const nr = last + 1 - first;
+    const tested = sum / nr - b.mean;
+    const recentMean = shown / nr;
+    const change = recentMean - b.mean;
+    const se = b.sd * Math.sqrt(1 / nr + 1 / nb);
+    const beyond =
+      Math.abs(tested) >= Math.max(o.stateMinEffectDays, o.stateZ * se) &&
+      Math.sign(change) === Math.sign(tested) &&
+      Math.abs(change) >= o.stateMinEffectDays;
+    return { b, recentMean, change, nr, nb, first, windowStart, baseEnd, beyond };
   };
+
+  // Replay: the state after each of the last `lookback` observations, then on asOf itself.
+  let state: 1 | 0 | -1 = 0;
+  let frozen: number | null = null;
+  let episodeStart = -1;
+  const from = o.stateMemory ? Math.max(o.warmup, m - o.lookback) : m;
+  let j: ReturnType<typeof judge> = null;
+  for (let step = from; step <= m; step++) {
+    const last = step < m ? step : m - 1;
+    const endDay = step < m ? days[step]! : asOfDay;
+    j = judge(last, endDay, state !== 0 ? frozen : null);
+    if (!j) continue;
+    const sign = j.change > 0 ? 1 : -1;
+    if (state === 0) {
+      if (j.beyond) {
+        state = sign;
+        frozen = j.baseEnd;
+        episodeStart = j.first;
+      }
+    } else if (!j.beyond || sign !== state) {
+      // Back within the noise of the pre-episode baseline (or beyond it the other way): judge afresh.
+      state = 0;
+      frozen = null;
+      episodeStart = -1;
+      j = judge(last, endDay, null);
+      if (j?.beyond) {
+        state = j.change > 0 ? 1 : -1;
+        frozen = j.baseEnd;
+        episodeStart = j.first;
+      }
+    }
+  }
+  if (!j) return stable();
+  const judged = {
+    baselineDays: Math.round(j.b.mean * 10) / 10,
+    sdDays: Math.round(j.b.sd * 10) / 10,
+    recentDays: Math.round(j.recentMean * 10) / 10,
+    recentObservations: j.nr,
+    baselineObservations: j.nb,
+  };
+  if (state === 0) return stable(judged);
+  return {
+    trend: state > 0 ? "deteriorating" : "improving",
+    changeDays: Math.round(j.change * 10) / 10,
+    startedOn: pts[Math.max(0, episodeStart)]!.dueDate,
+    episodeObservations: j.nr,
+    onsetOn: null,
+    ...judged,
+  };
+}
+
+/** Median and MAD-based SD (shrunk toward the organisation's, floored) of `values` (reordered in place). */
+function robustStats(values: number[], orgSd: number, o: TrendOptions): Baseline {
+  const m = values.length;
+  sortNumbers(values);
+  const med = m % 2 ? values[(m - 1) >> 1]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
+  for (let i = 0; i < m; i++) values[i] = Math.abs(values[i]! - med);
+  sortNumbers(values);
+  const mad = m % 2 ? values[(m - 1) >> 1]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
+  const own = 1.4826 * mad;
+  const orgVar = Math.max(o.minSdDays, orgSd) ** 2;
+  const v = (o.sdPriorWeight * orgVar + (m - 1) * own * own) / (o.sdPriorWeight + m - 1);
+  return { mean: med, sd: Math.max(o.minSdDays, Math.sqrt(v)) };
 }
 
 function glr(
@@ -387,6 +621,8 @@ export function pooledWithinSd(seriesByCustomer: Iterable<readonly TrendPoint[]>
 export interface TrendSnapshot {
   trend: Trend;
   trend_started_on: IsoDate | null;
+  /** The onset detector's current alarm (see CustomerScore); when present, alerts follow it. */
+  trend_onset_on?: IsoDate | null;
 }
 
 /** An alert already raised for a customer. */
@@ -405,9 +641,12 @@ export interface Episode {
  */
 export function isNewEpisode(lastAlert: Episode | null | undefined, current: TrendSnapshot): boolean {
   if (current.trend !== "deteriorating") return false;
+  // The state can stay deteriorating long after the onset; only the onset detector's alarm raises alerts.
+  const started = current.trend_onset_on !== undefined ? current.trend_onset_on : current.trend_started_on;
+  if (current.trend_onset_on !== undefined && started === null) return false;
   if (!lastAlert) return true;
-  if (current.trend_started_on === lastAlert.startedOn) return false;
-  return (current.trend_started_on ?? "") > lastAlert.alertedOn;
+  if (started === lastAlert.startedOn) return false;
+  return (started ?? "") > lastAlert.alertedOn;
 }
 
 /** Alerts to raise over a customer's results in time order: one per episode (see `isNewEpisode`). */
@@ -416,7 +655,7 @@ export function detectEpisodes(history: readonly (TrendSnapshot & { asOf: IsoDat
   let last: Episode | null = null;
   for (const h of history) {
     if (isNewEpisode(last, h)) {
-      last = { startedOn: h.trend_started_on, alertedOn: h.asOf };
+      last = { startedOn: h.trend_onset_on ?? h.trend_started_on, alertedOn: h.asOf };
       out.push(last);
     }
   }

@@ -89,6 +89,11 @@ export interface CustomerScore {
   trend: Trend;
   trend_change_days: number | null;
   trend_started_on: IsoDate | null;
+  /**
+   * When the onset detector flags a deterioration right now: the due date of the first invoice of that run.
+   * Alerts are raised from it, one per episode; `trend` is the state (it can stay `deteriorating` long after).
+   */
+  trend_onset_on: IsoDate | null;
   reasons: string[];
   outstanding: number;
   overdue: number;

@@ -19,6 +19,7 @@ function result(i: number, score: number): CustomerScore {
     trend: i % 2 ? "stable" : "deteriorating",
     trend_change_days: i % 2 ? null : 12.5,
     trend_started_on: i % 2 ? null : "2026-10-01",
+    trend_onset_on: null,
     reasons: [`reason ${i} at ${score}`],
     outstanding: 0,
     overdue: 0,
