@@ -570,6 +570,64 @@ function summary(xs: readonly number[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// (d) Grades
+
+/**
+ * (d) Grade ordering: at each cut-off the monitor grades every customer on the ledger as of cut-off - 1 day; each
+ * invoice issued in the following month (with a known outcome, as in (a)) counts toward its customer's grade.
+ * The late share must rise strictly from A to E; the spread of customers over grades is printed beside it.
+ */
+function evaluateGrades(raw: readonly RawInvoice[], input: OrgInput): void {
+  console.log("\n(d) GRADES: late share of each grade's next invoices (issued in the month after the cut-off)");
+  const grades = ["A", "B", "C", "D", "E"] as const;
+  const pooled = new Map(grades.map((g) => [g, { customers: 0, n: 0, late: 0 }]));
+  let scored = 0;
+  for (let ci = 0; ci < CUTOFFS.length - 1; ci++) {
+    const cut = CUTOFFS[ci]!;
+    const next = CUTOFFS[ci + 1]!;
+    const scores = scoreOrganisation(input, addDays(cut, -1));
+    const gradeOf = new Map(scores.map((s) => [s.customer_id, s.grade]));
+    const row = new Map(grades.map((g) => [g, { customers: 0, n: 0, late: 0 }]));
+    for (const s of scores) row.get(s.grade)!.customers++;
+    for (const r of raw) {
+      if (r.issueDate < cut || r.issueDate >= next) continue;
+      let y: number;
+      if (r.settledDate !== null) y = r.settledDate > r.dueDate ? 1 : 0;
+      else if (r.dueDate <= END) y = 1;
+      else continue;
+      const t = row.get(gradeOf.get(r.customer)!)!;
+      t.n++;
+      t.late += y;
+    }
+    const outcomes = grades.reduce((a, g) => a + row.get(g)!.n, 0);
+    console.log(
+      `    ${cut}: ${grades.map((g) => { const t = row.get(g)!; return `${g} ${t.customers} cust, ${t.n ? `${t.late}/${t.n} = ${(t.late / t.n).toFixed(2)}` : "no invoices"}`; }).join(" | ")}`,
+    );
+    if (outcomes === 0) continue;
+    scored += scores.length;
+    for (const g of grades) {
+      const p = pooled.get(g)!;
+      const t = row.get(g)!;
+      p.customers += t.customers;
+      p.n += t.n;
+      p.late += t.late;
+    }
+  }
+  const shares = grades.map((g) => pooled.get(g)!).map((t) => (t.n ? t.late / t.n : Number.NaN));
+  console.log(
+    `    pooled (cut-offs with outcomes): ${grades.map((g, i) => `${g} ${pooled.get(g)!.late}/${pooled.get(g)!.n} = ${f3(shares[i]!)}`).join(", ")}`,
+  );
+  const spread = grades.map((g) => pooled.get(g)!.customers / scored);
+  console.log(
+    `    customers per grade (pooled over those cut-offs): ${grades.map((g, i) => `${g} ${(100 * spread[i]!).toFixed(1)}%`).join(", ")}`,
+  );
+  const rising = shares.every((x, i) => i === 0 || x > shares[i - 1]!);
+  console.log(
+    `    targets: late share rises strictly A to E: ${rising ? "MET" : "MISSED"}; no grade above 40%: ${Math.max(...spread) <= 0.4 ? "MET" : "MISSED"}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // (c) State
 
 const STATE_HORIZONS = [3, 6, 9] as const;
@@ -699,6 +757,7 @@ function main(): void {
   if (!onlyArg || onlyArg === "a") evaluatePrediction(raw, input);
   if (!onlyArg || onlyArg === "b") evaluateDeterioration(raw);
   if (!onlyArg || onlyArg === "c") evaluateState(raw);
+  if (!onlyArg || onlyArg === "d") evaluateGrades(raw, input);
 }
 
 main();

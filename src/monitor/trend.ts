@@ -360,12 +360,19 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
     const count = n - start;
     if (count < o.minEpisodeObs) return null;
     let sum = 0;
-    for (let i = start; i < n; i++) sum += value(i, b);
+    let plain = 0;
+    for (let i = start; i < n; i++) {
+      sum += value(i, b);
+      const p = series[i]!;
+      plain += p.censored && o.imputeCensored ? censoredExpectation(p.daysBeyondTerms, b.mean, b.sd) : p.daysBeyondTerms;
+    }
     const change = sum / count - b.mean;
     if (change * sign < o.minEffectDays) return null;
+    // Reported: the plain mean of the run against the baseline (capping is for the test only), same direction.
+    const shown = plain / count - b.mean;
     return {
       trend: sign > 0 ? "deteriorating" : "improving",
-      changeDays: Math.round(change * 10) / 10,
+      changeDays: Math.round((shown * sign >= o.minEffectDays ? shown : change) * 10) / 10,
       startedOn: series[start]!.dueDate,
       baselineDays: Math.round(b.mean * 10) / 10,
       sdDays: Math.round(b.sd * 10) / 10,
@@ -469,14 +476,14 @@ function trendState(
       b = { mean: t / copy.length, sd: r.sd };
     } else b = robustStats(buf, orgSd, o);
     // The test reads each value capped at stateCap SDs (one disputed invoice cannot tip it); what is reported
-    // (recent mean, change in days) caps at zCap SDs, so a 15-day shift reads as about 15 days. Both must agree.
+    // (recent mean, change in days) is the plain mean, so a 15-day shift reads as about 15 days. Both must agree.
     let sum = 0;
     let shown = 0;
     for (let i = first; i <= last; i++) {
       const p = pts[i]!;
       const x = p.censored ? censoredExpectation(p.daysBeyondTerms, b.mean, b.sd) : p.daysBeyondTerms;
       sum += Math.max(b.mean - o.stateCap * b.sd, Math.min(b.mean + o.stateCap * b.sd, x));
-      shown += Math.max(b.mean - o.zCap * b.sd, Math.min(b.mean + o.zCap * b.sd, x));
+      shown += x;
     }
     const nr = last + 1 - first;
     const tested = sum / nr - b.mean;
