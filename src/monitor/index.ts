@@ -29,6 +29,15 @@ export {
   reportingCurrency,
 } from "./features";
 export {
+  type CurrencyForecast,
+  DEFAULT_FORECAST_OPTIONS,
+  type ForecastOptions,
+  forecastLedger,
+  forecastOrganisation,
+  type InvoiceForecast,
+  type WeekForecast,
+} from "./forecast";
+export {
   type CustomerState,
   customerStates,
   fitLateModel,

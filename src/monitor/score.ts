@@ -159,7 +159,9 @@ export function scoreCustomer(
     const worse = trend.trend === "deteriorating";
     const n = trend.recentObservations ?? trend.episodeObservations;
     const against =
-      trend.baselineObservations !== undefined ? ` (${plural(trend.baselineObservations, "invoice")} before)` : "";
+      trend.baselineObservations !== undefined
+        ? ` (${plural(trend.baselineObservations, "invoice")} before)`
+        : "";
     factors.push({
       key: trend.trend,
       points: worse ? 8 : -3,
@@ -204,7 +206,13 @@ export function scoreCustomer(
   if (chosen.length === 0) chosen.push(...ranked.slice(0, 1));
   // Severe lateness and exposure together put the customer in E (score capped at 34).
   const final = severe ? Math.min(score, GRADE_BANDS[3]!.min - 1) : score;
-  return { score: final, grade: gradeFor(final, severe), factors, reasons: chosen.map((x) => x.reason), severe };
+  return {
+    score: final,
+    grade: gradeFor(final, severe),
+    factors,
+    reasons: chosen.map((x) => x.reason),
+    severe,
+  };
 }
 
 function signedDays(x: number): string {

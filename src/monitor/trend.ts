@@ -364,7 +364,10 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
     for (let i = start; i < n; i++) {
       sum += value(i, b);
       const p = series[i]!;
-      plain += p.censored && o.imputeCensored ? censoredExpectation(p.daysBeyondTerms, b.mean, b.sd) : p.daysBeyondTerms;
+      plain +=
+        p.censored && o.imputeCensored
+          ? censoredExpectation(p.daysBeyondTerms, b.mean, b.sd)
+          : p.daysBeyondTerms;
     }
     const change = sum / count - b.mean;
     if (change * sign < o.minEffectDays) return null;
@@ -472,7 +475,8 @@ function trendState(
       const copy = buf.slice();
       const r = robustStats(buf, orgSd, o);
       let t = 0;
-      for (const x of copy) t += Math.max(r.mean - o.stateCap * r.sd, Math.min(r.mean + o.stateCap * r.sd, x));
+      for (const x of copy)
+        t += Math.max(r.mean - o.stateCap * r.sd, Math.min(r.mean + o.stateCap * r.sd, x));
       b = { mean: t / copy.length, sd: r.sd };
     } else b = robustStats(buf, orgSd, o);
     // The test reads each value capped at stateCap SDs (one disputed invoice cannot tip it); what is reported

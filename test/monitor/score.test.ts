@@ -142,7 +142,10 @@ describe("reasons and grades", () => {
     for (let c = 0; c < 40; c++) {
       const level = noise(c, 12);
       const shift = noise(c + 500, 20);
-      const values = Array.from({ length: 24 }, (_, i) => level + (i >= 16 ? shift : 0) + noise(c * 50 + i, 8));
+      const values = Array.from(
+        { length: 24 },
+        (_, i) => level + (i >= 16 ? shift : 0) + noise(c * 50 + i, 8),
+      );
       const spec: LedgerSpec = { contacts: ["A"], invoices: paymentHistory("A", "2023-01-01", values) };
       for (const asOf of ["2024-08-01", "2024-12-01", "2025-03-01"]) {
         const [s] = scoreOrganisation(buildLedger(spec), asOf);
