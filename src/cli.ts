@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
 import { registerDigest } from "./commands/digest";
+import { registerForecastCommand } from "./commands/forecast";
 import { registerPreview } from "./commands/preview";
 import { registerReconcile } from "./commands/reconcile";
 import { registerRemind } from "./commands/remind";
@@ -77,6 +78,7 @@ export interface CommandContext {
 /** Command modules (src/commands/*) register themselves here, in help order. */
 const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerScoreCommand,
+  registerForecastCommand,
   registerRemind,
   registerPreview,
   registerSync,

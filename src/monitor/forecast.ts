@@ -64,6 +64,8 @@ export interface InvoiceForecast {
   contactId: string;
   currency: string;
   amountMinor: number;
+  /** P(paid in the first 4 forecast weeks): the invoice's share of the 4-week expectation. */
+  pWithin4Weeks: number;
 }
 
 export interface WeekForecast {
@@ -269,6 +271,7 @@ export function forecastLedger(
         contactId: contact.id,
         currency: inv.currency,
         amountMinor: inv.dueMinor,
+        pWithin4Weeks: within(28),
       };
       let list = byCurrency.get(inv.currency);
       if (!list) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
-import { scoreOrganisation } from "../../src/monitor/index";
+import { forecastOrganisation, scoreOrganisation } from "../../src/monitor/index";
 import { buildLedger, type LedgerSpec, paymentHistory } from "./factory";
 
 /** Deterministic noise in [-amp, amp]. */
@@ -69,6 +69,13 @@ describe("as-of equivalence", () => {
     expect(scoreOrganisation(full, d)).toEqual(scoreOrganisation(stood, d));
   });
 
+  it.each(dates)("forecasting the full ledger as of %s equals forecasting the ledger as it stood that day", (d) => {
+    const stood = buildLedger(spec, d);
+    const f = forecastOrganisation(full, d);
+    expect(f).toEqual(forecastOrganisation(stood, d));
+    if (d >= "2023-04-01") expect(f.some((c) => c.invoices.length > 0)).toBe(true);
+  });
+
   it("is deterministic and does not depend on row order", () => {
     const d = "2024-02-29";
     const shuffled = {
@@ -78,6 +85,7 @@ describe("as-of equivalence", () => {
       contacts: [...full.contacts].reverse(),
     };
     expect(scoreOrganisation(shuffled, d)).toEqual(scoreOrganisation(full, d));
+    expect(forecastOrganisation(shuffled, d)).toEqual(forecastOrganisation(full, d));
   });
 
   it("changes as the ledger moves on: a payment after asOf does not count until its day", () => {

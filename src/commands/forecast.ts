@@ -1,0 +1,41 @@
+import type { Command } from "commander";
+import type { CommandContext } from "../cli";
+import { NotFoundError, UserError } from "../errors";
+import { dateInZone, formatMoney, isIsoDate } from "../model";
+import { forecastForOrg, forecastJson } from "../scoring/forecast";
+import { findOrgBySlug } from "../store/orgs";
+
+export function registerForecastCommand(program: Command, ctx: CommandContext) {
+  program
+    .command("forecast")
+    .description("Forecast when open invoices will be paid: per invoice, and per week for 13 weeks")
+    .requiredOption("--org <slug>", "organisation")
+    .option("--as-of <date>", "forecast from the ledger as it stood on this date (YYYY-MM-DD)")
+    .option("--json", "print { currency, weeks, invoices } (an array of them when there are several currencies)")
+    .action(async (opts: { org: string; asOf?: string; json?: boolean }) => {
+      if (opts.asOf && !isIsoDate(opts.asOf))
+        throw new UserError("bad_date", `--as-of "${opts.asOf}": expected a date written YYYY-MM-DD`);
+      const store = ctx.store();
+      const org = await findOrgBySlug(store.db, opts.org);
+      if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
+      const asOf = opts.asOf ?? dateInZone(ctx.clock.now(), org.timezone);
+      const forecasts = await forecastForOrg(store, org, asOf);
+      if (opts.json) {
+        const out = forecasts.map(forecastJson);
+        ctx.out(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
+        return;
+      }
+      const m = (minor: number, currency: string) => formatMoney({ minor, currency }, org.locale);
+      for (const f of forecasts) {
+        const due = f.invoices.reduce((a, i) => a + i.amountMinor, 0);
+        ctx.out(
+          `${org.name}: ${f.invoices.length} open invoices in ${f.currency}, ${m(due, f.currency)} due; expected collections per week from ${asOf} (10-90% range):`,
+        );
+        for (const w of f.weeks) {
+          ctx.out(
+            `  ${w.week_start}  ${m(w.expected, f.currency).padStart(14)}  (${m(w.p10, f.currency)} - ${m(w.p90, f.currency)})`,
+          );
+        }
+      }
+    });
+}
