@@ -130,6 +130,49 @@ describe("creditpulse score", () => {
   });
 });
 
+describe("creditpulse forecast", () => {
+  it("prints the documented JSON per currency, and the full ledger as of D forecasts like the ledger of D", async () => {
+    const store = testStore();
+    const clock = fixedClock("2026-11-20T10:00:00Z");
+    for (const [org, f] of [
+      ["full", ledgerCsv()],
+      ["cut", ledgerCsv("2026-05-31")],
+    ] as const) {
+      const r = await runCli(
+        ["import", f["invoices.csv"]!, "--payments", f["payments.csv"]!, "--org", org, "--currency", "GBP"],
+        store,
+        clock,
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const a = await runCli(["forecast", "--org", "full", "--as-of", "2026-05-31", "--json"], store, clock);
+    const b = await runCli(["forecast", "--org", "cut", "--as-of", "2026-05-31", "--json"], store, clock);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
+    const today = JSON.parse((await runCli(["forecast", "--org", "full", "--json"], store, clock)).stdout);
+    // Several currencies: one object per currency, the organisation's base currency first.
+    const list = Array.isArray(today) ? today : [today];
+    expect(list[0].currency).toBe("GBP");
+    for (const f of list) {
+      expect(Object.keys(f).sort()).toEqual(["currency", "invoices", "weeks"]);
+      expect(f.weeks).toHaveLength(13);
+      for (const w of f.weeks)
+        expect(Object.keys(w).sort()).toEqual(["expected", "p10", "p90", "week_start"]);
+      expect(f.weeks[0].week_start).toBe("2026-11-21");
+      for (const i of f.invoices) {
+        expect(Object.keys(i).sort()).toEqual(
+          ["customer_id", "expected_date", "invoice_number", "p_paid_30", "p_paid_60", "p_paid_90"].sort(),
+        );
+        expect(i.expected_date > "2026-11-20").toBe(true);
+      }
+    }
+    expect(list.reduce((n: number, f: { invoices: unknown[] }) => n + f.invoices.length, 0)).toBeGreaterThan(
+      0,
+    );
+    expect((await runCli(["forecast", "--org", "nope"], store)).code).toBe(2);
+  });
+});
+
 describe("deterioration alerts", () => {
   it("flags the demo's deteriorating customers, not its reliable ones, and alerts once per episode", async () => {
     const store = testStore();

@@ -11,7 +11,10 @@ export function registerForecastCommand(program: Command, ctx: CommandContext) {
     .description("Forecast when open invoices will be paid: per invoice, and per week for 13 weeks")
     .requiredOption("--org <slug>", "organisation")
     .option("--as-of <date>", "forecast from the ledger as it stood on this date (YYYY-MM-DD)")
-    .option("--json", "print { currency, weeks, invoices } (an array of them when there are several currencies)")
+    .option(
+      "--json",
+      "print { currency, weeks, invoices } (an array of them when there are several currencies)",
+    )
     .action(async (opts: { org: string; asOf?: string; json?: boolean }) => {
       if (opts.asOf && !isIsoDate(opts.asOf))
         throw new UserError("bad_date", `--as-of "${opts.asOf}": expected a date written YYYY-MM-DD`);

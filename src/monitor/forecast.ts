@@ -186,6 +186,16 @@ function phi(z: number): number {
 
 const round4 = (p: number): number => Math.round(p * 10_000) / 10_000;
 
+/** FNV-1a hash of a string (seeds a customer's simulation stream). */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /** Settled delay of an invoice (null when it says nothing about paying habits or is open). */
 function delayOf(inv: InvoiceAsOf): number | null {
   if (inv.settledDay === null || inv.creditedOnly || inv.settledUndated) return null;
@@ -302,26 +312,36 @@ export function forecastLedger(
         prev = s;
       }
     }
-    // Band: seeded simulations, a customer's invoices sharing part of their luck.
-    const rnd = mulberry32(o.seed);
-    const gauss = (): number => {
-      const u = Math.max(1e-12, rnd());
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-    };
+    // Band: seeded simulations, a customer's invoices sharing part of their luck. Each customer draws from its
+    // own stream, seeded from its customer id, and its invoices in (due date, number) order, so the result does
+    // not depend on store ids or row order.
     const sims = Array.from({ length: W }, () => new Float64Array(o.sims));
-    const shared = Math.sqrt(1 - o.rho * o.rho);
-    for (let r = 0; r < o.sims; r++) {
-      let lastCustomer = -1;
-      let zc = 0;
-      for (const x of list) {
-        if (x.customer !== lastCustomer) {
-          zc = gauss();
-          lastCustomer = x.customer;
+    const own = Math.sqrt(1 - o.rho * o.rho);
+    const groups = new Map<number, Open[]>();
+    for (const x of list) {
+      const g = groups.get(x.customer);
+      if (g) g.push(x);
+      else groups.set(x.customer, [x]);
+    }
+    for (const g of groups.values()) {
+      g.sort(
+        (a, b) =>
+          a.inv.dueDay - b.inv.dueDay ||
+          (a.inv.number < b.inv.number ? -1 : a.inv.number > b.inv.number ? 1 : 0),
+      );
+      const rnd = mulberry32(o.seed ^ hash(g[0]!.out.customer_id));
+      const gauss = (): number => {
+        const u = Math.max(1e-12, rnd());
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
+      };
+      for (let r = 0; r < o.sims; r++) {
+        const zc = gauss();
+        for (const x of g) {
+          const u = Math.min(1 - 1e-9, Math.max(1e-9, phi(o.rho * zc + own * gauss())));
+          const delay = conditionalQuantile(x.dist, x.e, u);
+          const k = Math.floor((x.inv.dueDay + delay - asOfDay - 1) / 7);
+          if (k >= 0 && k < W) sims[k]![r]! += x.inv.dueMinor;
         }
-        const u = Math.min(1 - 1e-9, Math.max(1e-9, phi(o.rho * zc + shared * gauss())));
-        const delay = conditionalQuantile(x.dist, x.e, u);
-        const k = Math.floor((x.inv.dueDay + delay - asOfDay - 1) / 7);
-        if (k >= 0 && k < W) sims[k]![r]! += x.inv.dueMinor;
       }
     }
     const weeks: WeekForecast[] = [];

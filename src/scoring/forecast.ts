@@ -4,8 +4,8 @@
  */
 import type { IsoDate } from "../model";
 import { type CurrencyForecast, forecastOrganisation } from "../monitor/index";
-import type { Store } from "../store/db";
 import { ledgerVersionOf } from "../store/dashboard-summary";
+import type { Store } from "../store/db";
 import { loadMonitorInput } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
 
@@ -26,7 +26,11 @@ export function forecastJson(f: CurrencyForecast) {
 }
 
 /** Forecast of the organisation's open invoices as of `asOf` (base currency first). */
-export async function forecastForOrg(store: Store, org: Organisation, asOf: IsoDate): Promise<CurrencyForecast[]> {
+export async function forecastForOrg(
+  store: Store,
+  org: Organisation,
+  asOf: IsoDate,
+): Promise<CurrencyForecast[]> {
   return forecastOrganisation(await loadMonitorInput(store.db, org), asOf);
 }
 
@@ -36,7 +40,11 @@ const cache = new Map<string, CurrencyForecast[]>();
  * Like forecastForOrg, reused while the ledger is unchanged (same organisation, day and ledger version): the
  * organisation page shows it on every visit.
  */
-export async function cachedForecast(store: Store, org: Organisation, asOf: IsoDate): Promise<CurrencyForecast[]> {
+export async function cachedForecast(
+  store: Store,
+  org: Organisation,
+  asOf: IsoDate,
+): Promise<CurrencyForecast[]> {
   const key = `${org.id}|${asOf}|${await ledgerVersionOf(store.db, org.id)}`;
   const hit = cache.get(key);
   if (hit) return hit;

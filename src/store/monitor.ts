@@ -348,7 +348,12 @@ export async function recordAlert(db: Db, orgId: string, r: CustomerScore, asOf:
       contactId: r.contact_id,
       actor: "monitor",
       action: DETERIORATION_ALERT,
-      detail: { asOf, startedOn: r.trend_onset_on ?? r.trend_started_on, changeDays: r.trend_change_days, reasons: r.reasons },
+      detail: {
+        asOf,
+        startedOn: r.trend_onset_on ?? r.trend_started_on,
+        changeDays: r.trend_change_days,
+        reasons: r.reasons,
+      },
     },
     now,
   );

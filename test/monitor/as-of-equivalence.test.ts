@@ -69,12 +69,15 @@ describe("as-of equivalence", () => {
     expect(scoreOrganisation(full, d)).toEqual(scoreOrganisation(stood, d));
   });
 
-  it.each(dates)("forecasting the full ledger as of %s equals forecasting the ledger as it stood that day", (d) => {
-    const stood = buildLedger(spec, d);
-    const f = forecastOrganisation(full, d);
-    expect(f).toEqual(forecastOrganisation(stood, d));
-    if (d >= "2023-04-01") expect(f.some((c) => c.invoices.length > 0)).toBe(true);
-  });
+  it.each(dates)(
+    "forecasting the full ledger as of %s equals forecasting the ledger as it stood that day",
+    (d) => {
+      const stood = buildLedger(spec, d);
+      const f = forecastOrganisation(full, d);
+      expect(f).toEqual(forecastOrganisation(stood, d));
+      if (d >= "2023-04-01") expect(f.some((c) => c.invoices.length > 0)).toBe(true);
+    },
+  );
 
   it("is deterministic and does not depend on row order", () => {
     const d = "2024-02-29";

@@ -61,7 +61,9 @@ describe("cash-in forecast", () => {
 
   it("conditions on not being paid yet: a long-overdue invoice is expected slowly, never in the past", () => {
     const old = gbp.invoices.filter((i) => i.customer_id === "OLD");
-    const stale = old.find((i) => i.invoice_number === `INV-${spec.invoices.findIndex((s) => s.due === "2024-01-03")}`)!;
+    const stale = old.find(
+      (i) => i.invoice_number === `INV-${spec.invoices.findIndex((s) => s.due === "2024-01-03")}`,
+    )!;
     const fresh = old.find((i) => i !== stale)!;
     expect(stale.expected_date > asOf).toBe(true);
     expect(stale.p_paid_30).toBeLessThan(0.5);
