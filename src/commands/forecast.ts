@@ -22,7 +22,7 @@ export function registerForecastCommand(program: Command, ctx: CommandContext) {
       const org = await findOrgBySlug(store.db, opts.org);
       if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
       const asOf = opts.asOf ?? dateInZone(ctx.clock.now(), org.timezone);
-      const forecasts = await forecastForOrg(store, org, asOf);
+      const forecasts = await forecastForOrg(store.db, org, asOf);
       if (opts.json) {
         const out = forecasts.map(forecastJson);
         ctx.out(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));

@@ -32,6 +32,8 @@ export interface DigestOrgRows {
   aging: { label: string; minor: number }[];
   /** The last reconciliation against the ledger's own figures (issue 14), when one ran. */
   reconciliation?: { checked: number; mismatched: number } | null;
+  /** Cash-in forecast for the next 4 weeks in the base currency, and the part from customers graded D or E. */
+  cashIn?: { expectedMinor: number; fromRiskyMinor: number } | null;
 }
 
 export interface Money {
@@ -57,6 +59,7 @@ export interface DigestOrg {
   baseCurrency: string;
   /** Customers whose balance differs from the ledger's own figure at the last reconciliation (0 = all match). */
   reconcileMismatches: number;
+  cashIn: { expected: Money; fromRisky: Money } | null;
 }
 
 export interface DigestModel {
@@ -144,6 +147,12 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
       aging: r.aging,
       baseCurrency: r.org.baseCurrency,
       reconcileMismatches: r.reconciliation?.mismatched ?? 0,
+      cashIn: r.cashIn
+        ? {
+            expected: { minor: r.cashIn.expectedMinor, currency: r.org.baseCurrency },
+            fromRisky: { minor: r.cashIn.fromRiskyMinor, currency: r.org.baseCurrency },
+          }
+        : null,
     };
     d.quiet =
       d.newlyDeteriorating.length === 0 &&

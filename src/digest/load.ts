@@ -1,6 +1,7 @@
 /** What the digest reads from the store for one organisation and week (asOf and the 7 days before it). */
 import { sql } from "drizzle-orm";
 import { connectionsOf, overdueAt, scoresAsOf } from "../http/queries";
+import { expectedSoon, forecastForOrg } from "../scoring/forecast";
 import { agingByCustomer } from "../store/aging";
 import type { Db } from "../store/db";
 import { DETERIORATION_ALERT } from "../store/monitor";
@@ -79,6 +80,10 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
   );
   for (const c of scoredNames)
     if (!names.has(c.id)) names.set(c.id, { externalId: c.external_id, name: c.name });
+  // Cash-in forecast (base currency): the next 4 weeks, and the part from customers graded D or E now.
+  const base = (await forecastForOrg(db, org, asOf)).find((f) => f.currency === org.baseCurrency);
+  const risky = new Set([...now.values()].filter((s) => s.grade === "D" || s.grade === "E").map((s) => s.contactId));
+  const soon = base ? expectedSoon(base, risky) : null;
   const bucketTotals = AGING_BUCKETS.map((b) => ({
     label: b === "current" ? "Not yet due" : `${b} days`,
     minor: aging.filter((a) => a.currency === org.baseCurrency).reduce((n, a) => n + a.buckets[b], 0),
@@ -130,5 +135,6 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
     })),
     aging: bucketTotals,
     reconciliation: rec ? { checked: rec.customersChecked, mismatched: rec.mismatched.length } : null,
+    cashIn: soon ? { expectedMinor: soon.total, fromRiskyMinor: soon.fromThese } : null,
   };
 }

@@ -93,6 +93,7 @@ export async function renderDigest(
       },
       connections: o.connectionsNeedingAttention,
       reconcile_mismatches: o.reconcileMismatches,
+      cash_in: o.cashIn ? { expected: m(o.cashIn.expected), from_risky: m(o.cashIn.fromRisky) } : null,
     };
   });
   const scope = {

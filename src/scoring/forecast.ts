@@ -5,7 +5,7 @@
 import type { IsoDate } from "../model";
 import { type CurrencyForecast, forecastOrganisation } from "../monitor/index";
 import { ledgerVersionOf } from "../store/dashboard-summary";
-import type { Store } from "../store/db";
+import type { Db } from "../store/db";
 import { loadMonitorInput } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
 
@@ -27,11 +27,11 @@ export function forecastJson(f: CurrencyForecast) {
 
 /** Forecast of the organisation's open invoices as of `asOf` (base currency first). */
 export async function forecastForOrg(
-  store: Store,
+  db: Db,
   org: Organisation,
   asOf: IsoDate,
 ): Promise<CurrencyForecast[]> {
-  return forecastOrganisation(await loadMonitorInput(store.db, org), asOf);
+  return forecastOrganisation(await loadMonitorInput(db, org), asOf);
 }
 
 const cache = new Map<string, CurrencyForecast[]>();
@@ -41,14 +41,14 @@ const cache = new Map<string, CurrencyForecast[]>();
  * organisation page shows it on every visit.
  */
 export async function cachedForecast(
-  store: Store,
+  db: Db,
   org: Organisation,
   asOf: IsoDate,
 ): Promise<CurrencyForecast[]> {
-  const key = `${org.id}|${asOf}|${await ledgerVersionOf(store.db, org.id)}`;
+  const key = `${org.id}|${asOf}|${await ledgerVersionOf(db, org.id)}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const f = await forecastForOrg(store, org, asOf);
+  const f = await forecastForOrg(db, org, asOf);
   if (cache.size >= 50) cache.delete(cache.keys().next().value!);
   cache.set(key, f);
   return f;

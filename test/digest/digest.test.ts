@@ -4,6 +4,7 @@ import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { buildDigest, isoWeek, mondayOf } from "../../src/digest/build";
 import { runDigest } from "../../src/digest/send";
+import { forecastForOrg } from "../../src/scoring/forecast";
 import { importCsv } from "../../src/import/csv-import";
 import { JOBS, runJob } from "../../src/jobs";
 import { formatMoney } from "../../src/model";
@@ -127,6 +128,13 @@ describe("weekly digest", () => {
     const totals = totalsByCurrency(await agingByCustomer(deps.store.db, acme.id, "2026-11-23"));
     expect(text).toContain(`Overdue: ${formatMoney({ minor: totals[0]!.overdueMinor, currency: "GBP" })}`);
     expect(totals[0]!.overdueMinor).toBe(230_000);
+    // the cash-in forecast line is the forecast's own 4-week figure (nobody is graded D or E here)
+    const [gbp] = await forecastForOrg(deps.store.db, acme, "2026-11-23");
+    const soon = gbp!.weeks.slice(0, 4).reduce((n, w) => n + w.expected, 0);
+    expect(soon).toBeGreaterThan(0);
+    expect(text).toContain(
+      `Expected in the next 4 weeks: ${formatMoney({ minor: soon, currency: "GBP" })}, of which £0.00 from customers graded D or E`,
+    );
     expect(text).toMatch(/Top overdue:\n1\. Slow <Payer> Ltd: £1,500\.00/);
     // the quiet organisation gets one line
     expect(text).toMatch(/Nothing to report: Quiet\./);
