@@ -82,7 +82,9 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
     if (!names.has(c.id)) names.set(c.id, { externalId: c.external_id, name: c.name });
   // Cash-in forecast (base currency): the next 4 weeks, and the part from customers graded D or E now.
   const base = (await forecastForOrg(db, org, asOf)).find((f) => f.currency === org.baseCurrency);
-  const risky = new Set([...now.values()].filter((s) => s.grade === "D" || s.grade === "E").map((s) => s.contactId));
+  const risky = new Set(
+    [...now.values()].filter((s) => s.grade === "D" || s.grade === "E").map((s) => s.contactId),
+  );
   const soon = base ? expectedSoon(base, risky) : null;
   const bucketTotals = AGING_BUCKETS.map((b) => ({
     label: b === "current" ? "Not yet due" : `${b} days`,

@@ -12,6 +12,7 @@ import { AGING_BUCKETS, isIsoDate, isTimeZone, parseDecimalToMinor } from "../mo
 import { policyLevelsSchema, TEMPLATE_NAME_RE } from "../reminders/policy";
 import { createReminderRenderer, productTemplate, TemplateRenderError } from "../reminders/render";
 import { isHhMm } from "../reminders/window";
+import { cachedForecast } from "../scoring/forecast";
 import { audit } from "../store/audit";
 import { resolveDispute } from "../store/portal";
 import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
@@ -27,6 +28,7 @@ import { invoiceDisputes, invoices } from "../store/schema";
 import { MAX_TEMPLATE_CHARS } from "../templates/sandbox";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "./auth";
 import { BarChart, LatenessChart, LineChart } from "./charts";
+import { ForecastChart } from "./forecast-chart";
 import { Layout, OrgNav } from "./layout";
 import { contactByExternalId, setOrgTimezone, updateContact } from "./queries";
 import {
@@ -282,6 +284,7 @@ export function dashboardRoutes(deps: Deps) {
     const f = filtersOf(c);
     const v = await organisation(deps, org, f, Number(c.req.query("page") ?? 1) || 1);
     const m = (minor: number, cur: string) => money(minor, cur, org.locale);
+    const cashIn = (await cachedForecast(db, org, v.as_of)).find((x) => x.currency === org.baseCurrency);
     const qs = (page: number) => {
       const u = new URLSearchParams(c.req.query());
       u.set("page", String(page));
@@ -333,6 +336,12 @@ export function dashboardRoutes(deps: Deps) {
             />
           </section>
         </div>
+        {cashIn ? (
+          <section aria-labelledby="cash-in-h">
+            <h2 id="cash-in-h">Cash-in forecast ({org.baseCurrency})</h2>
+            <ForecastChart forecast={cashIn} money={m} />
+          </section>
+        ) : null}
         <h2>Customers by risk</h2>
         <form method="get" class="filters" aria-label="Filter customers">
           <p class="field">

@@ -26,11 +26,7 @@ export function forecastJson(f: CurrencyForecast) {
 }
 
 /** Forecast of the organisation's open invoices as of `asOf` (base currency first). */
-export async function forecastForOrg(
-  db: Db,
-  org: Organisation,
-  asOf: IsoDate,
-): Promise<CurrencyForecast[]> {
+export async function forecastForOrg(db: Db, org: Organisation, asOf: IsoDate): Promise<CurrencyForecast[]> {
   return forecastOrganisation(await loadMonitorInput(db, org), asOf);
 }
 
@@ -40,11 +36,7 @@ const cache = new Map<string, CurrencyForecast[]>();
  * Like forecastForOrg, reused while the ledger is unchanged (same organisation, day and ledger version): the
  * organisation page shows it on every visit.
  */
-export async function cachedForecast(
-  db: Db,
-  org: Organisation,
-  asOf: IsoDate,
-): Promise<CurrencyForecast[]> {
+export async function cachedForecast(db: Db, org: Organisation, asOf: IsoDate): Promise<CurrencyForecast[]> {
   const key = `${org.id}|${asOf}|${await ledgerVersionOf(db, org.id)}`;
   const hit = cache.get(key);
   if (hit) return hit;

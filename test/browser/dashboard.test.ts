@@ -65,7 +65,11 @@ describe.skipIf(!haveChromium)("dashboard in Chromium", () => {
     await page.locator(`tr[data-org="demo"] a[href="/orgs/demo"]`).click();
     await page.waitForURL(/\/orgs\/demo/);
     expect(await page.getByRole("img", { name: /Open balances by days past due/ }).count()).toBe(1);
+    expect(await page.getByRole("img", { name: /Expected collections per week/ }).count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/2-organisation.png`, fullPage: true });
+    await page
+      .locator("section", { has: page.locator("#cash-in-h") })
+      .screenshot({ path: `${SHOTS}/2b-forecast.png` });
 
     await page.locator("tr[data-customer] a").first().click();
     await page.waitForURL(/\/customers\//);

@@ -3,6 +3,9 @@ import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { importCsv } from "../../src/import/csv-import";
 import { seedDemo } from "../../src/import/demo";
+import { dateInZone } from "../../src/model";
+import { forecastForOrg } from "../../src/scoring/forecast";
+import { findOrgBySlug } from "../../src/store/orgs";
 import { signIn } from "../support/auth";
 import { testDeps } from "../support/deps";
 import { csv, tempFiles } from "../support/files";
@@ -83,6 +86,20 @@ describe("HTTP app", () => {
     const s = await signIn(deps);
     const html = await (await createApp(deps).request("/orgs/demo", { headers: s.headers() })).text();
     expect(html).toMatch(/Demo data\./);
+  });
+
+  it("shows the cash-in forecast on the organisation page: 13 weeks, the same figures as the forecast command", async () => {
+    await seedDemo(deps.store, { customers: 12, seed: 3, now: deps.clock.now() });
+    const s = await signIn(deps);
+    const html = await (await createApp(deps).request("/orgs/demo", { headers: s.headers() })).text();
+    const org = (await findOrgBySlug(deps.store.db, "demo"))!;
+    const asOf = dateInZone(deps.clock.now(), org.timezone);
+    const [f] = await forecastForOrg(deps.store.db, org, asOf);
+    expect(f!.currency).toBe(org.baseCurrency);
+    expect(html).toContain(`Cash-in forecast (${org.baseCurrency})`);
+    const desc = html.match(/<desc>(week of [^<]*)<\/desc>/)?.[1] ?? "";
+    expect(desc.split("; ")).toHaveLength(13);
+    expect(desc.startsWith(`week of ${f!.weeks[0]!.week_start}: `)).toBe(true);
   });
 
   it("answers unknown pages and organisations with a JSON 404", async () => {
