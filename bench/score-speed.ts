@@ -271,7 +271,7 @@ async function endToEnd(input: OrgInput, asOf: string, runs: number): Promise<bo
 
   // The scores read back from the store must be the in-memory ledger's.
   const expected = JSON.stringify(scoreOrganisation(input, asOf));
-  const loaded = await loadMonitorInput(store.db, org);
+  const loaded = await loadMonitorInput(store.db, org, undefined, asOf);
   const ok = JSON.stringify(scoreOrganisation(loaded, asOf)) === expected;
   console.log(
     ok
@@ -288,11 +288,11 @@ async function endToEnd(input: OrgInput, asOf: string, runs: number): Promise<bo
   let groups = 0;
   let scored = 0;
   await floor();
-  scoreOrganisation(await loadMonitorInput(store.db, org), asOf);
+  scoreOrganisation(await loadMonitorInput(store.db, org, undefined, asOf), asOf);
   for (let r = 0; r < runs; r++) {
     floorTimes.push(await timeAsync(async () => (groups = await floor())));
     const a = performance.now();
-    const inp = await loadMonitorInput(store.db, org);
+    const inp = await loadMonitorInput(store.db, org, undefined, asOf);
     const b = performance.now();
     scored = scoreOrganisation(inp, asOf).length;
     const c = performance.now();

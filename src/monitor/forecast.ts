@@ -23,6 +23,7 @@
  */
 import type { IsoDate } from "../model";
 import { type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
+import { withinHorizon } from "./horizon";
 import type { OrgInput } from "./types";
 
 export interface ForecastOptions {
@@ -375,5 +376,5 @@ export function forecastOrganisation(
   asOf: IsoDate,
   options: ForecastOptions = DEFAULT_FORECAST_OPTIONS,
 ): CurrencyForecast[] {
-  return forecastLedger(restrictToAsOf(input, asOf), options);
+  return forecastLedger(restrictToAsOf(withinHorizon(input, asOf), asOf), options);
 }

@@ -6,6 +6,7 @@
 import type { IsoDate } from "../model";
 import { type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { type CustomerFeatures, customerFeatures, type Observation, observationsOf } from "./features";
+import { withinHorizon } from "./horizon";
 import {
   customerStates,
   fitLateModel,
@@ -37,6 +38,7 @@ export {
   type InvoiceForecast,
   type WeekForecast,
 } from "./forecast";
+export { HISTORY_INVOICES, withinHorizon } from "./horizon";
 export {
   type CustomerState,
   customerStates,
@@ -98,7 +100,7 @@ export interface OrgAssessment {
 export function scoreOrganisation(input: OrgInput, asOf: IsoDate): CustomerScore[] {
   // Only the results are kept: each customer's features, prediction and trend are dropped as soon as its
   // result is made (keeping them for 1M-invoice ledgers cost more in garbage collection than computing them).
-  const ledger = restrictToAsOf(input, asOf);
+  const ledger = restrictToAsOf(withinHorizon(input, asOf), asOf);
   const model = fitLateModel(ledger);
   const orgSdDays = pooledWithinSd(observationsByCustomer(ledger));
   const results = ledger.contacts.map((contact) => assessCustomer(ledger, contact, model, orgSdDays).result);
@@ -107,7 +109,7 @@ export function scoreOrganisation(input: OrgInput, asOf: IsoDate): CustomerScore
 
 /** Like `scoreOrganisation`, keeping the features, prediction, trend and score factors behind each result. */
 export function assessOrganisation(input: OrgInput, asOf: IsoDate): OrgAssessment {
-  return assessLedger(restrictToAsOf(input, asOf));
+  return assessLedger(restrictToAsOf(withinHorizon(input, asOf), asOf));
 }
 
 export function assessLedger(ledger: LedgerAsOf, options?: LateModelOptions): OrgAssessment {

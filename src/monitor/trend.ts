@@ -404,6 +404,18 @@ function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptio
 
 const dueDayOf = (p: TrendPoint): number => p.dueDay ?? dayNumber(p.dueDate);
 
+/** First index i in [0, end) with xs[i] >= x (end when none); xs ascending. */
+function lowerBound(xs: readonly number[], x: number, end: number): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * The trend as a state (issue 18). While the onset detector flags a run, the state is that run (its change is
  * the run's mean against the baseline before it). Otherwise the customer's recent behaviour, the invoices due in
@@ -452,6 +464,7 @@ function trendState(
   const pin = o.pinOnset ? Math.max(c.pinUp, c.pinDown) : -1;
   const pinDay = pin >= 0 ? dueDayOf(series[pin]!) : Number.POSITIVE_INFINITY;
   const buf: number[] = [];
+  const copy: number[] = [];
 
   /** Judges the window ending with observation `last` (inclusive) on day `endDay` against the baseline ending on `baseEnd` (or before the window). */
   const judge = (last: number, endDay: number, frozenBaseEnd: number | null) => {
@@ -460,19 +473,19 @@ function trendState(
     if (o.windowFromOnset && frozenBaseEnd !== null) windowStart = Math.min(windowStart, frozenBaseEnd);
     const baseEnd = Math.min(windowStart, frozenBaseEnd ?? pinDay);
     const baseStart = baseEnd - o.baselineDays;
+    // Observations are in due-day order: find the window's first and the baseline's range by binary search.
+    const first = lowerBound(days, windowStart, last + 1);
+    if (first > last) return null;
+    const b0 = lowerBound(days, baseStart, first);
+    const b1 = lowerBound(days, baseEnd, first);
     buf.length = 0;
-    let first = -1;
-    for (let i = 0; i <= last; i++) {
-      const d = days[i]!;
-      if (d >= windowStart) {
-        if (first < 0) first = i;
-      } else if (d < baseEnd && d >= baseStart && !pts[i]!.censored) buf.push(pts[i]!.daysBeyondTerms);
-    }
+    for (let i = b0; i < b1; i++) if (!pts[i]!.censored) buf.push(pts[i]!.daysBeyondTerms);
     const nb = buf.length;
-    if (nb < o.stateMinBaseline || first < 0) return null;
+    if (nb < o.stateMinBaseline) return null;
     let b: Baseline;
     if (o.stateWinsorisedMean) {
-      const copy = buf.slice();
+      copy.length = 0;
+      for (const x of buf) copy.push(x);
       const r = robustStats(buf, orgSd, o);
       let t = 0;
       for (const x of copy)

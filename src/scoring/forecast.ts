@@ -27,7 +27,7 @@ export function forecastJson(f: CurrencyForecast) {
 
 /** Forecast of the organisation's open invoices as of `asOf` (base currency first). */
 export async function forecastForOrg(db: Db, org: Organisation, asOf: IsoDate): Promise<CurrencyForecast[]> {
-  return forecastOrganisation(await loadMonitorInput(db, org), asOf);
+  return forecastOrganisation(await loadMonitorInput(db, org, undefined, asOf), asOf);
 }
 
 const cache = new Map<string, CurrencyForecast[]>();

@@ -51,7 +51,7 @@ export async function runScoring(
   opts: { now: number; asOf?: string; save?: boolean },
 ): Promise<ScoringResult> {
   const asOf = opts.asOf ?? dateInZone(opts.now, org.timezone);
-  const input = await loadMonitorInput(store.db, org);
+  const input = await loadMonitorInput(store.db, org, undefined, asOf);
   const results = scoreOrganisation(input, asOf);
   // Promises to pay (customers' page) whose date passed unpaid: flagged once, also when no reminders run.
   if ((opts.save ?? true) && !opts.asOf) await flagBrokenPromises(store, org, asOf, opts.now);

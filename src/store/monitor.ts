@@ -3,6 +3,7 @@
  * score history and the one-alert-per-episode record of deteriorating customers.
  */
 import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { HISTORY_INVOICES } from "../monitor/horizon";
 import type {
   CustomerScore,
   Episode,
@@ -66,6 +67,134 @@ function unpack(text: string | null, n: number): string[] | null {
   if (text === null) return null;
   const parts = text.split(SEP);
   return parts.length === n ? parts : null;
+}
+
+/** Unpacks one packed invoice page (see loadInvoices); null when ids or numbers held SEP. */
+function unpackInvoices(p: InvoicePage, out: MonitorInvoice[]): boolean {
+  const n = p[0];
+  const ids = unpack(p[2], n);
+  const numbers = unpack(p[3], n);
+  if (!ids || !numbers) return false;
+  const contactIds = JSON.parse(p[4]) as string[];
+  const issueDates = JSON.parse(p[5]) as string[];
+  const dueDates = JSON.parse(p[6]) as string[];
+  const currencies = JSON.parse(p[7]) as string[];
+  const totals = JSON.parse(p[8]) as number[];
+  const paid = JSON.parse(p[9]) as number[];
+  const credited = JSON.parse(p[10]) as number[];
+  const due = JSON.parse(p[11]) as number[];
+  const statuses = JSON.parse(p[12]) as MonitorInvoice["status"][];
+  const paidOn = JSON.parse(p[13]) as (string | null)[];
+  for (let k = 0; k < n; k++) {
+    out.push({
+      id: ids[k]!,
+      contactId: contactIds[k]!,
+      number: numbers[k]!,
+      issueDate: issueDates[k]!,
+      dueDate: dueDates[k]!,
+      currency: currencies[k]!,
+      totalMinor: totals[k]!,
+      amountPaidMinor: paid[k]!,
+      amountCreditedMinor: credited[k]!,
+      amountDueMinor: due[k]!,
+      status: statuses[k]!,
+      paidOn: paidOn[k]!,
+    });
+  }
+  return true;
+}
+
+const rowToInvoice = (r: InvoiceRow): MonitorInvoice => ({
+  id: r[1],
+  contactId: r[2],
+  number: r[3],
+  issueDate: r[4],
+  dueDate: r[5],
+  currency: r[6],
+  totalMinor: r[7],
+  amountPaidMinor: r[8],
+  amountCreditedMinor: r[9],
+  amountDueMinor: r[10],
+  status: r[11],
+  paidOn: r[12],
+});
+
+/** Customers per batch of the as-of loader (keeps each statement's JSON lists small). */
+const CONTACTS_PER_BATCH = 200;
+
+/**
+ * What scoring as of `asOf` reads (monitor/horizon.ts): per customer, the invoices that count issued on or
+ * before asOf, cut to the last HISTORY_INVOICES plus older ones not yet paid on asOf by their row; and the payment
+ * allocations of exactly those invoices. One statement finds each customer's cut (the HISTORY_INVOICES-th latest
+ * invoice, through the invoices_org_contact_issue index); then customers are read in batches, each batch's
+ * invoices as one packed row and their allocations by invoice id.
+ */
+async function loadWithinHorizon(
+  db: Db,
+  orgId: string,
+  contactIds: readonly string[],
+  asOf: string,
+  out: { invoices: MonitorInvoice[]; allocations: MonitorAllocation[] },
+): Promise<void> {
+  const cuts = await db.values<[string, string, string, string]>(
+    sql`select c.id, k.issue_date, k.due_date, k.id from contacts c join invoices k on k.rowid = (
+          select i.rowid from invoices i
+          where i.org_id = ${orgId} and i.contact_id = c.id and i.disputed_at is null
+            and i.status not in ('draft', 'void', 'deleted') and i.total_minor > 0 and i.issue_date <= ${asOf}
+          order by i.issue_date desc, i.due_date desc, i.id desc limit 1 offset ${HISTORY_INVOICES - 1})
+        where c.org_id = ${orgId}`,
+  );
+  const cutOf = new Map(cuts.map((c) => [c[0], [c[1], c[2], c[3]] as const]));
+  const sorted = [...contactIds].sort();
+  for (let b = 0; b < sorted.length; b += CONTACTS_PER_BATCH) {
+    const batch = sorted.slice(b, b + CONTACTS_PER_BATCH);
+    // One JSON list drives the batch: [contact id, cut issue date, cut due date, cut id] (no cut: [contact id]).
+    const drive = JSON.stringify(batch.map((c) => (cutOf.has(c) ? [c, ...cutOf.get(c)!] : [c])));
+    const rows = sql`from json_each(${drive}) b cross join invoices i
+          on i.org_id = ${orgId} and i.contact_id = json_extract(b.value, '$[0]')
+        where i.disputed_at is null and i.status not in ('draft', 'void', 'deleted') and i.total_minor > 0
+          and i.issue_date <= ${asOf}
+          and (json_extract(b.value, '$[1]') is null
+            or (i.issue_date, i.due_date, i.id) >=
+              (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))
+            or i.paid_on is null or i.paid_on > ${asOf})`;
+    const [p] = await db.values<InvoicePage>(
+      sql`select count(*), null, group_concat(id, char(31)), group_concat(number, char(31)),
+            json_group_array(contact_id), json_group_array(issue_date), json_group_array(due_date),
+            json_group_array(currency), json_group_array(total_minor), json_group_array(amount_paid_minor),
+            json_group_array(amount_credited_minor), json_group_array(amount_due_minor), json_group_array(status),
+            json_group_array(paid_on)
+          from (select i.rowid as r, ${sql.raw(
+            "i.id as id, i.contact_id as contact_id, i.number as number, i.issue_date as issue_date, i.due_date as due_date, i.currency as currency, i.total_minor as total_minor, i.amount_paid_minor as amount_paid_minor, i.amount_credited_minor as amount_credited_minor, i.amount_due_minor as amount_due_minor, i.status as status, i.paid_on as paid_on",
+          )} ${rows} order by i.rowid)`,
+    );
+    const from = out.invoices.length;
+    if (p && p[0] > 0 && !unpackInvoices(p, out.invoices)) {
+      const plain = await db.values<InvoiceRow>(
+        sql`select i.rowid, ${sql.raw(
+          "i.id, i.contact_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor, i.amount_paid_minor, i.amount_credited_minor, i.amount_due_minor, i.status, i.paid_on",
+        )} ${rows} order by i.rowid`,
+      );
+      for (const r of plain) out.invoices.push(rowToInvoice(r));
+    }
+    const ids = out.invoices.slice(from).map((i) => i.id);
+    if (ids.length === 0) continue;
+    const allocs = await db.values<[string, number, string]>(
+      sql`select pa.invoice_id, pa.amount_minor, pa.date from json_each(${JSON.stringify(ids)}) j cross join payment_allocations pa on pa.invoice_id = j.value
+          join payments p on p.id = pa.payment_id
+          where +pa.org_id = ${orgId} and p.deleted = 0
+          order by pa.rowid`,
+    );
+    for (const a of allocs) {
+      out.allocations.push({
+        invoiceId: a[0],
+        amountMinor: a[1],
+        date: a[2],
+        kind: "payment",
+        creditNoteId: null,
+      });
+    }
+  }
 }
 
 /**
@@ -212,6 +341,7 @@ export async function loadMonitorInput(
   db: Db,
   org: Pick<Organisation, "id" | "baseCurrency">,
   pageRows = PAGE_ROWS,
+  asOf?: string,
 ): Promise<OrgInput> {
   // Supplier-only contacts (the ledger says supplier, not customer) are no customers until they have a sales
   // invoice: never scored or chased.
@@ -225,9 +355,22 @@ export async function loadMonitorInput(
     const c = cs[k]!;
     contactRows[k] = { id: c[0], externalId: c[1], name: c[2], creditLimitMinor: c[3], deleted: c[4] !== 0 };
   }
-  const invoiceRows = await loadInvoices(db, org.id, pageRows);
+  let invoiceRows: MonitorInvoice[];
   const allocations: MonitorAllocation[] = [];
-  await loadPaymentAllocations(db, org.id, pageRows, allocations);
+  if (asOf !== undefined) {
+    // Only what scoring as of asOf reads (monitor/horizon.ts); scoring it equals scoring everything.
+    invoiceRows = [];
+    await loadWithinHorizon(
+      db,
+      org.id,
+      contactRows.map((c) => c.id),
+      asOf,
+      { invoices: invoiceRows, allocations },
+    );
+  } else {
+    invoiceRows = await loadInvoices(db, org.id, pageRows);
+    await loadPaymentAllocations(db, org.id, pageRows, allocations);
+  }
   const cnAllocs = await db.values<[string, number, string, string]>(
     sql`select invoice_id, amount_minor, date, credit_note_id from credit_note_allocations
         where org_id = ${org.id}`,

@@ -159,6 +159,10 @@ export const invoices = sqliteTable(
       t.totalMinor,
       t.id,
     ),
+    // The monitor's as-of loader: each customer's invoices that count, latest first (its HISTORY_INVOICES cut).
+    index("invoices_org_contact_issue")
+      .on(t.orgId, t.contactId, t.issueDate, t.dueDate, t.id, t.paidOn)
+      .where(sql`disputed_at is null and status not in ('draft', 'void', 'deleted') and total_minor > 0`),
     // The dashboard's DSO series: invoices by issue date, covering the columns it sums.
     index("invoices_org_currency_issue").on(
       t.orgId,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { referenceLoadMonitorInput } from "../../bench/reference-monitor-load";
 import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
-import { scoreOrganisation } from "../../src/monitor/index";
+import { forecastOrganisation, scoreOrganisation, withinHorizon } from "../../src/monitor/index";
 import type { OrgInput } from "../../src/monitor/types";
 import type { Store } from "../../src/store/db";
 import { loadMonitorInput } from "../../src/store/monitor";
@@ -24,7 +24,7 @@ const STATUSES = ["authorised", "paid", "authorised", "submitted", "void", "dele
  * unapplied, void), void/deleted/draft invoices, disputed invoices, two currencies, credit limits, a deleted
  * customer, and invoice numbers holding the loader's separator or JSON-awkward text.
  */
-async function seed(store: Store, slug: string, seedNo: number): Promise<Organisation> {
+async function seed(store: Store, slug: string, seedNo: number, count = 40): Promise<Organisation> {
   const random = createRandom(seedNo);
   const rnd = () => random.next();
   const now = 1_700_000_000_000;
@@ -52,10 +52,10 @@ async function seed(store: Store, slug: string, seedNo: number): Promise<Organis
   let invSeq = 0;
   let paySeq = 0;
   const invList: { id: string; contactId: string; currency: string; total: number; issueDate: string }[] = [];
-  for (let k = 0; k < 40; k++) {
+  for (let k = 0; k < count; k++) {
     const contactId = conIds[k % conIds.length]!;
     const currency = k % 7 === 3 ? "EUR" : "GBP";
-    const issueDate = addDays("2024-01-01", Math.floor(rnd() * 500));
+    const issueDate = addDays("2024-01-01", Math.floor(rnd() * (count > 40 ? 900 : 500)));
     const total = 1_000 + Math.floor(rnd() * 90_000);
     const status = STATUSES[Math.floor(rnd() * STATUSES.length)]!;
     const paidPart = status === "paid" ? total : rnd() < 0.4 ? Math.floor(total / 3) : 0;
@@ -192,6 +192,32 @@ describe("loadMonitorInput", () => {
     expect(canonical(await loadMonitorInput(store.db, other))).toEqual(
       canonical(await referenceLoadMonitorInput(store.db, other)),
     );
+    await store.close();
+  });
+
+  it("as of a date, reads only the history scoring needs, and scores and forecasts exactly as the whole ledger", async () => {
+    const store = testStore();
+    await seed(store, "other", 7, 300);
+    const org = await seed(store, "acme", 3, 300);
+    const full = await referenceLoadMonitorInput(store.db, org);
+    for (const asOf of ["2024-09-30", "2025-06-30", "2026-08-01"]) {
+      const cut = await loadMonitorInput(store.db, org, undefined, asOf);
+      expect(scoreOrganisation(cut, asOf)).toEqual(scoreOrganisation(full, asOf));
+      expect(forecastOrganisation(cut, asOf)).toEqual(forecastOrganisation(full, asOf));
+      // What it leaves out is older, paid history (and rows scoring ignores), not open invoices.
+      const kept = new Set(cut.invoices.map((i) => i.id));
+      for (const i of withinHorizon(full, asOf).invoices) {
+        if (
+          i.issueDate <= asOf &&
+          i.status !== "void" &&
+          i.status !== "deleted" &&
+          i.status !== "draft" &&
+          i.totalMinor > 0
+        )
+          expect(kept.has(i.id), i.id).toBe(true);
+      }
+      if (asOf === "2026-08-01") expect(cut.invoices.length).toBeLessThan(full.invoices.length * 0.9);
+    }
     await store.close();
   });
 

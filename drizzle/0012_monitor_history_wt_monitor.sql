@@ -1,0 +1,1 @@
+CREATE INDEX `invoices_org_contact_issue` ON `invoices` (`org_id`,`contact_id`,`issue_date`,`due_date`,`id`,`paid_on`) WHERE disputed_at is null and status not in ('draft', 'void', 'deleted') and total_minor > 0;
