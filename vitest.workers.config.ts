@@ -1,0 +1,32 @@
+/**
+ * The Workers suite (`npm run test:workers`): tests under test-workers/ run inside workerd (miniflare) against
+ * local D1, Queues and Durable Objects, with the Worker from src/worker.ts as the `main` module.
+ */
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "drizzle"));
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./.worker-build/worker.js",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            CREDITPULSE_SECRET: "workers-test-secret-0123456789abcdef",
+            PUBLIC_URL: "http://creditpulse.test",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test-workers/**/*.test.ts"],
+      setupFiles: ["test-workers/apply-migrations.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
