@@ -40,6 +40,12 @@ const configSchema = z.object({
     .regex(/^smtps?:\/\//, "must start with smtp:// or smtps://")
     .optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  /** Mail over HTTP instead of SMTP (hosts that block SMTP, e.g. Workers): a Postmark server token. */
+  POSTMARK_SERVER_TOKEN: z.string().min(1).optional(),
+  /** The Postmark API base (a local fake in tests). */
+  POSTMARK_API_URL: z.url().default("https://api.postmarkapp.com"),
+  /** Workers: pages one sync message writes before it continues in the next message. */
+  SYNC_PAGES_PER_MESSAGE: z.coerce.number().int().min(1).default(20),
   MAIL_REPLY_TO: z.string().min(3).optional(),
   /** "1" = BCC the organisation's owner on every reminder (an organisation's own setting wins). */
   MAIL_BCC_OWNER: z.enum(["0", "1"]).default("0"),

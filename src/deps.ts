@@ -1,5 +1,6 @@
 import type { Clock } from "./clock";
 import type { Config } from "./config";
+import type { JobMessage } from "./jobs";
 import type { Logger } from "./log";
 import type { Store } from "./store/db";
 import type { Sealer } from "./store/secrets";
@@ -14,4 +15,6 @@ export interface Deps {
   secret: string;
   /** Seals and unseals OAuth tokens at rest. */
   sealer: Sealer;
+  /** Workers: sends job messages to the jobs queue. Unset on Node, where jobs run in-process. */
+  enqueue?: (messages: JobMessage[]) => Promise<void>;
 }

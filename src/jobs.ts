@@ -1,11 +1,32 @@
 /**
- * The schedule: one table read by node-cron on Node and by the Worker's scheduled() handler. Each job reads
- * the clock once and passes it down. A job whose feature has not landed says so in the log and does nothing.
+ * The schedule: one table read by node-cron on Node and by the Worker's scheduled() and queue() handlers.
+ *
+ * Every job is split the same way on both runtimes:
+ * - `fanOut` turns one cron tick into messages, one per organisation (or per user for the digest). It only
+ *   reads the store.
+ * - `handle` does one message's work: one organisation (or user). It may return follow-up messages (a sync
+ *   stopped at its page budget continues in the next one).
+ * On Workers the cron handler only enqueues the messages and the queue consumer handles them, one
+ * organisation per message, with retries and a dead-letter queue (wrangler.toml). On Node `runJob` handles
+ * them in this process, one after another, as before. Each message carries the instant its tick stands for,
+ * so a retried message judges the same moment.
  */
 import type { Deps } from "./deps";
 import { warmSummaryLogged } from "./scoring/warm-summary";
-import { listOrgs } from "./store/orgs";
-import { runSyncJob } from "./sync/sync-connections";
+import { listOrgs, type Organisation } from "./store/orgs";
+import { syncJobMessages, syncOrgJob } from "./sync/sync-connections";
+import type { ChangeEvent } from "./sync/webhook-events";
+
+export type JobMessage =
+  | { job: "sync"; orgId: string; at: number; part?: number }
+  | { job: "score"; orgId: string; at: number }
+  | { job: "remind"; orgId: string; at: number }
+  | { job: "summaries"; orgId: string; at: number }
+  | { job: "digest"; userId: string; at: number }
+  /** Not on a cron: a webhook's changed records, re-pulled after the response. */
+  | { job: "repull"; events: ChangeEvent[]; at: number };
+
+export type JobName = JobMessage["job"];
 
 export interface JobContext {
   deps: Deps;
@@ -13,109 +34,191 @@ export interface JobContext {
   now: number;
 }
 
+/** How one message may run: Workers cap a sync's pages per invocation; Node does not. */
+export interface JobLimits {
+  /** Pages a sync writes per message before it continues in the next (default: no cap). */
+  syncPagesPerMessage?: number;
+}
+
 export interface Job {
-  name: string;
+  name: Exclude<JobName, "repull">;
   /** Five-field cron expression, in UTC. */
   cron: string;
+  /** The messages one tick fans out into. */
+  fanOut(deps: Deps, now: number): Promise<JobMessage[]>;
+  /** Runs every message of one tick in this process (Node, the CLI and tests). */
   run(ctx: JobContext): Promise<void>;
 }
 
-/**
- * Hourly: each organisation's reminders, judged at this instant. Each customer is only written to inside its
- * own sending window, so the hourly runs together cover every timezone's working day.
- */
-async function runRemindJob({ deps, now }: JobContext): Promise<void> {
+async function orgById(deps: Deps, orgId: string): Promise<Organisation | undefined> {
+  return (await listOrgs(deps.store.db)).find((o) => o.id === orgId);
+}
+
+/** Reminders for one organisation, judged at the tick's instant. */
+async function remindOrg(deps: Deps, org: Organisation, now: number): Promise<void> {
   const { config, log } = deps;
-  if (!config.SMTP_URL || !config.MAIL_FROM) {
-    log.info({ job: "remind" }, "SMTP_URL and MAIL_FROM are not set: no reminders are sent");
+  const { mailerFor } = await import("./mail/mailer-for");
+  const mailer = await mailerFor(config);
+  if (!mailer) {
+    log.info(
+      { job: "remind" },
+      "no mail transport is configured (SMTP_URL or POSTMARK_SERVER_TOKEN, and MAIL_FROM): no reminders are sent",
+    );
     return;
   }
-  // Loaded on first use: the Worker bundle need not carry nodemailer and the templates until it sends.
-  const { createSmtpMailer } = await import("./mail/smtp-mailer");
+  // Loaded on first use: the Worker does not evaluate the reminder engine until it sends.
   const { runReminders } = await import("./reminders/dispatch");
   const { writeBackFor } = await import("./reminders/write-back");
-  const mailer = createSmtpMailer({ url: config.SMTP_URL });
   try {
-    for (const org of await listOrgs(deps.store.db)) {
-      try {
-        const report = await runReminders(
-          { store: deps.store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
-          { org, at: { kind: "instant", at: now }, now },
-        );
-        const count = (s: string) => report.emails.filter((e) => e.status === s).length;
-        log.info(
-          {
-            job: "remind",
-            org: org.slug,
-            sent: count("sent"),
-            failed: count("failed"),
-            holds: report.holds.length,
-          },
-          "reminders run",
-        );
-      } catch (err) {
-        log.error({ err, job: "remind", org: org.slug }, "reminder run failed for this organisation");
-      }
-    }
+    const report = await runReminders(
+      { store: deps.store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
+      { org, at: { kind: "instant", at: now }, now },
+    );
+    const count = (s: string) => report.emails.filter((e) => e.status === s).length;
+    log.info(
+      {
+        job: "remind",
+        org: org.slug,
+        sent: count("sent"),
+        failed: count("failed"),
+        holds: report.holds.length,
+      },
+      "reminders run",
+    );
   } finally {
     await mailer.close();
   }
 }
 
-/** Nightly: every organisation's scores, stored with their history; new deterioration alerts logged. */
-async function runScoreJob({ deps, now }: JobContext): Promise<void> {
+/** Scores for one organisation, stored with their history; new deterioration alerts logged. */
+async function scoreOrg(deps: Deps, org: Organisation, now: number): Promise<void> {
   const { runScoring } = await import("./scoring/run-scoring");
-  for (const org of await listOrgs(deps.store.db)) {
-    try {
-      const r = await runScoring(deps.store, org, { now });
-      deps.log.info(
-        { job: "score", org: org.slug, customers: r.results.length, newlyDeteriorating: r.newAlerts.length },
-        "scores stored",
-      );
-    } catch (err) {
-      deps.log.error({ err, job: "score", org: org.slug }, "scoring failed for this organisation");
-    }
+  try {
+    const r = await runScoring(deps.store, org, { now });
+    deps.log.info(
+      { job: "score", org: org.slug, customers: r.results.length, newlyDeteriorating: r.newAlerts.length },
+      "scores stored",
+    );
+  } finally {
     await warmSummaryLogged(deps, org, now);
   }
 }
 
-/**
- * Hourly: each organisation's dashboard figures for its current date, computed only where the cache lacks
- * them (a new local day, or a ledger written outside sync and import, e.g. by a webhook). Cheap when warm.
- */
-async function runSummariesJob({ deps, now }: JobContext): Promise<void> {
-  let computed = 0;
-  for (const org of await listOrgs(deps.store.db))
-    if ((await warmSummaryLogged(deps, org, now)) === "computed") computed++;
-  deps.log.info({ job: "summaries", computed }, "dashboard figures warm");
-}
-
-/** Hourly on Sundays and Mondays (UTC): the weekly digest to each user whose local time is Monday DIGEST_HOUR. */
-async function runDigestJob({ deps, now }: JobContext): Promise<void> {
-  const { config, log } = deps;
-  if (!config.SMTP_URL || !config.MAIL_FROM) {
-    log.info({ job: "digest" }, "SMTP_URL and MAIL_FROM are not set: no digest is sent");
+/** The weekly digest to one user, when their local time is Monday DIGEST_HOUR. */
+async function digestUser(deps: Deps, userId: string, now: number): Promise<void> {
+  const { runDigest } = await import("./digest/send");
+  const { mailTransportFor } = await import("./mail/mailer-for");
+  const transport = await mailTransportFor(deps.config);
+  if (!transport || !deps.config.MAIL_FROM) {
+    deps.log.info({ job: "digest" }, "no mail transport is configured: no digest is sent");
     return;
   }
-  const { runDigest } = await import("./digest/send");
-  const results = await runDigest(deps, { now, dueOnly: true });
-  const count = (s: string) => results.filter((r) => r.status === s).length;
-  log.info(
-    { job: "digest", sent: count("sent"), failed: count("failed"), skipped: count("skipped") },
-    "digest run",
-  );
+  try {
+    const results = await runDigest(deps, { now, dueOnly: true, userId, transport });
+    for (const r of results)
+      deps.log.info({ job: "digest", user: userId, status: r.status, reason: r.reason }, "digest run");
+    if (results.some((r) => r.status === "failed")) throw new Error(`digest for ${userId} failed`);
+  } finally {
+    transport.close();
+  }
+}
+
+const perOrg = (job: "score" | "remind" | "summaries") => async (deps: Deps, now: number) =>
+  (await listOrgs(deps.store.db)).map((o) => ({ job, orgId: o.id, at: now }));
+
+/** Users whose weekly digest is due at `now` (Monday DIGEST_HOUR in their timezone). */
+async function digestMessages(deps: Deps, now: number): Promise<JobMessage[]> {
+  const { digestRecipients } = await import("./auth/accounts");
+  const { userTimezone } = await import("./digest/send");
+  const { localMoment } = await import("./reminders/window");
+  const orgs = new Map((await listOrgs(deps.store.db)).map((o) => [o.id, o]));
+  const out: JobMessage[] = [];
+  for (const { user, orgIds } of await digestRecipients(deps.store.db)) {
+    const mine = orgIds.map((id) => orgs.get(id)).filter((o): o is Organisation => Boolean(o));
+    if (mine.length === 0) continue;
+    const local = localMoment(now, userTimezone(user, mine));
+    if (local.weekday === 1 && Math.floor(local.minutes / 60) === deps.config.DIGEST_HOUR)
+      out.push({ job: "digest", userId: user.id, at: now });
+  }
+  return out;
+}
+
+/**
+ * Handles one message: one organisation's (or user's) work. Throws when it should be retried; returns the
+ * follow-up messages (a sync that continues).
+ */
+export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits = {}): Promise<JobMessage[]> {
+  switch (msg.job) {
+    case "sync": {
+      const r = await syncOrgJob(deps, msg.orgId, { maxPages: limits.syncPagesPerMessage });
+      return r.more ? [{ ...msg, part: (msg.part ?? 0) + 1 }] : [];
+    }
+    case "repull": {
+      const { repullChanged } = await import("./sync/webhook-events");
+      const r = await repullChanged(deps, msg.events);
+      deps.log.info({ job: "repull", events: msg.events.length, records: r.records }, "webhook re-pull done");
+      return [];
+    }
+    case "digest":
+      await digestUser(deps, msg.userId, msg.at);
+      return [];
+    default: {
+      const org = await orgById(deps, msg.orgId);
+      if (!org) return []; // deleted since the tick
+      if (msg.job === "score") await scoreOrg(deps, org, msg.at);
+      else if (msg.job === "remind") await remindOrg(deps, org, msg.at);
+      else await warmSummaryLogged(deps, org, msg.at);
+      return [];
+    }
+  }
+}
+
+/** Handles a message and its follow-ups in this process (Node); a failure is logged, never thrown. */
+export async function handleInProcess(deps: Deps, first: JobMessage): Promise<boolean> {
+  let ok = true;
+  const queue = [first];
+  for (let msg = queue.shift(); msg; msg = queue.shift()) {
+    try {
+      queue.push(...(await handleJob(deps, msg)));
+    } catch (err) {
+      ok = false;
+      const { job } = msg;
+      const who = "orgId" in msg ? { org: msg.orgId } : "userId" in msg ? { user: msg.userId } : {};
+      deps.log.error({ err, job, ...who }, "job failed for this organisation");
+    }
+  }
+  return ok;
+}
+
+function job(name: Job["name"], cron: string, fanOut: Job["fanOut"]): Job {
+  return {
+    name,
+    cron,
+    fanOut,
+    async run({ deps, now }) {
+      const messages = await fanOut(deps, now);
+      if (messages.length === 0) deps.log.info({ job: name }, "nothing to do");
+      for (const m of messages) await handleInProcess(deps, m);
+    },
+  };
 }
 
 export const JOBS: readonly Job[] = [
-  { name: "sync", cron: "*/15 * * * *", run: runSyncJob },
-  { name: "score", cron: "30 1 * * *", run: runScoreJob },
-  { name: "remind", cron: "5 * * * *", run: runRemindJob },
-  { name: "summaries", cron: "1 * * * *", run: runSummariesJob },
+  // Every 15 minutes: each organisation's ledger connection.
+  job("sync", "*/15 * * * *", async (deps, now) =>
+    (await syncJobMessages(deps)).map((m) => ({ ...m, at: now })),
+  ),
+  // Nightly: every organisation's scores.
+  job("score", "30 1 * * *", perOrg("score")),
+  // Hourly: each organisation's reminders; each customer is only written to inside its own sending window.
+  job("remind", "5 * * * *", perOrg("remind")),
+  // Hourly: each organisation's dashboard figures for its current date (cheap when warm).
+  job("summaries", "1 * * * *", perOrg("summaries")),
   // Sunday and Monday UTC hours cover Monday DIGEST_HOUR in every timezone (UTC-12 to UTC+14).
-  { name: "digest", cron: "0 * * * 0,1", run: runDigestJob },
+  job("digest", "0 * * * 0,1", digestMessages),
 ];
 
-/** Runs one job by name, logging (not throwing) its failure so one bad job never stops the scheduler. */
+/** Runs one job by name in this process, logging (not throwing) its failure so one bad job never stops the scheduler. */
 export async function runJob(job: Job, deps: Deps): Promise<boolean> {
   const now = deps.clock.now();
   try {

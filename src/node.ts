@@ -4,6 +4,7 @@
  */
 import { serve as serveHttp } from "@hono/node-server";
 import cron from "node-cron";
+import { afterResponseIdle } from "./after-response";
 import { systemClock } from "./clock";
 import type { Config } from "./config";
 import type { Deps } from "./deps";
@@ -85,6 +86,8 @@ export async function startServer(config: Config, deps?: Partial<Deps>): Promise
     async close() {
       for (const t of tasks) await t.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Work started after responses (webhook re-pulls, first backfills) finishes before the store closes.
+      await afterResponseIdle(full);
       if (!deps?.store) await store.close();
     },
   };

@@ -1,21 +1,40 @@
 /**
  * The Cloudflare Workers entry (wrangler.toml): the same HTTP app and jobs table over D1.
+ * - fetch: the HTTP app, given the Worker's env and execution context (after-response work goes to the
+ *   jobs queue or `ctx.waitUntil`, see src/after-response.ts).
+ * - scheduled: a cron tick only fans out: one queue message per organisation (or user) and job.
+ * - queue: one message = one organisation's job; a failure is retried with backoff and, after max_retries,
+ *   lands in the dead-letter queue. A sync that runs out of its page budget continues in a new message.
  * Node-only pieces (better-sqlite3, node-cron, the CLI) are never imported here.
  */
-import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
+import type {
+  D1Database,
+  DurableObjectNamespace,
+  ExecutionContext,
+  MessageBatch,
+  Queue,
+  ScheduledController,
+} from "@cloudflare/workers-types";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import type { Deps } from "./deps";
 import { createApp } from "./http/app";
-import { JOBS, runJob } from "./jobs";
+import { handleJob, JOBS, type JobMessage } from "./jobs";
 import { createLogger } from "./log";
 import { openD1Store } from "./store/d1";
 import { sealerFromSecret } from "./store/secrets";
 
-interface Env {
+export interface Env {
   DB: D1Database;
+  /** The jobs queue (producer); the same queue's consumer is this Worker's `queue` handler. */
+  JOBS: Queue<JobMessage>;
+  /** One rate limiter (and token refresh) per provider tenant, plus one app-wide per provider. */
+  LIMITER?: DurableObjectNamespace;
   [key: string]: unknown;
 }
+
+/** A queue's sendBatch takes at most 100 messages. */
+const SEND_BATCH = 100;
 
 async function depsFor(env: Env): Promise<Deps> {
   const strings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<
@@ -32,15 +51,49 @@ async function depsFor(env: Env): Promise<Deps> {
     config,
     secret,
     sealer: await sealerFromSecret(secret),
+    enqueue: async (messages) => {
+      for (let i = 0; i < messages.length; i += SEND_BATCH)
+        await env.JOBS.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body })));
+    },
   };
 }
 
+/** Retry delay for a failed message: 30 s, 1 min, 2 min, ... capped at 15 min. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(900, 30 * 2 ** Math.max(0, attempts - 1));
+}
+
 export default {
-  async fetch(request: Request, env: Env) {
-    return createApp(await depsFor(env)).fetch(request);
+  async fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    return createApp(await depsFor(env)).fetch(request, env, ctx);
   },
-  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+
+  async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
     const deps = await depsFor(env);
-    for (const job of JOBS.filter((j) => j.cron === controller.cron)) ctx.waitUntil(runJob(job, deps));
+    const now = controller.scheduledTime;
+    for (const job of JOBS.filter((j) => j.cron === controller.cron)) {
+      const messages = await job.fanOut(deps, now);
+      await deps.enqueue!(messages);
+      deps.log.info({ job: job.name, messages: messages.length }, "job fanned out");
+    }
+  },
+
+  async queue(batch: MessageBatch<JobMessage>, env: Env, _ctx: ExecutionContext) {
+    const deps = await depsFor(env);
+    for (const message of batch.messages) {
+      try {
+        const next = await handleJob(deps, message.body, {
+          syncPagesPerMessage: deps.config.SYNC_PAGES_PER_MESSAGE,
+        });
+        if (next.length) await deps.enqueue!(next);
+        message.ack();
+      } catch (err) {
+        deps.log.error(
+          { err, job: message.body.job, attempts: message.attempts },
+          "job message failed; it will be retried",
+        );
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+    }
   },
 };

@@ -137,8 +137,10 @@ export interface DigestRunOptions {
   dryRun?: boolean;
   /** Only users whose local time is Monday at DIGEST_HOUR (the hourly job). */
   dueOnly?: boolean;
-  /** Used when given (tests); otherwise one is made from SMTP_URL for the run and closed after. */
+  /** Used when given (tests, and the jobs: SMTP or the HTTP provider); otherwise one is made from SMTP_URL. */
   mailer?: Mailer;
+  /** Only this user (the digest job's message); default every recipient. */
+  userId?: string;
 }
 
 /**
@@ -165,6 +167,7 @@ export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<Dig
   }
   try {
     for (const { user, orgIds } of await digestRecipients(db)) {
+      if (opts.userId && user.id !== opts.userId) continue;
       const orgs = orgIds.map((id) => allOrgs.get(id)).filter((o): o is Organisation => Boolean(o));
       if (orgs.length === 0) continue;
       const tz = userTimezone(user, orgs);

@@ -9,6 +9,7 @@ import { ENTITIES, type Entity } from "../../connectors/connector";
 import { verifyHmacSha256Base64 } from "../../connectors/hmac";
 import { quickbooksFor } from "../../connectors/quickbooks/service";
 import { acceptsContentType, parseWebhook, type QboWebhookEvent } from "../../connectors/quickbooks/webhook";
+import { afterResponse, afterResponseIdle } from "../after-response";
 import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
 import { markWebhookProcessed, recordWebhookEvent } from "../store/connections";
@@ -17,30 +18,8 @@ import { organisations } from "../store/schema";
 import { repullWithBackoff } from "../sync/webhook-events";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
 
-/** Work started after a response, per deps, so tests (and graceful shutdown) can wait for it. */
-const pending = new WeakMap<Deps, Set<Promise<unknown>>>();
-
-function afterResponse(deps: Deps, work: () => Promise<unknown>): void {
-  let set = pending.get(deps);
-  if (!set) {
-    set = new Set();
-    pending.set(deps, set);
-  }
-  const p: Promise<unknown> = Promise.resolve()
-    .then(work)
-    .catch((err) => deps.log.error({ err }, "QuickBooks background work failed"))
-    .finally(() => set.delete(p));
-  set.add(p);
-}
-
 /** Resolves when the QuickBooks work started after responses (webhook re-pulls) has finished. */
-export async function quickbooksIdle(deps: Deps): Promise<void> {
-  for (;;) {
-    const set = pending.get(deps);
-    if (!set || set.size === 0) return;
-    await Promise.all([...set]);
-  }
-}
+export const quickbooksIdle = afterResponseIdle;
 
 export function quickbooksRoutes(deps: Deps) {
   const app = new Hono();
@@ -120,7 +99,7 @@ export function quickbooksRoutes(deps: Deps) {
       work.set(conn.id, w);
     }
     if (s && work.size)
-      afterResponse(deps, async () => {
+      await afterResponse(c, deps, "QuickBooks webhook re-pull", async () => {
         for (const w of work.values()) {
           const conn = await s.connectionForRealm(w.realmId);
           if (conn?.status !== "active") continue;

@@ -20,6 +20,7 @@ import {
   verifyXeroSignature,
   xeroEventId,
 } from "../../connectors/xero/webhook";
+import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
 import {
@@ -32,8 +33,7 @@ import {
 import { findOrgBySlug } from "../store/orgs";
 import { connectTenants } from "../sync/connect";
 import { connectorForConnection, tokenKeeperFor } from "../sync/context";
-import { syncConnection } from "../sync/sync-connections";
-import { type ChangeEvent, recordChangeEvents, repullChanged } from "../sync/webhook-events";
+import { type ChangeEvent, recordChangeEvents } from "../sync/webhook-events";
 import { Layout } from "./layout";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
 import { existingSessionId } from "./session";
@@ -45,18 +45,6 @@ interface PendingConsent {
   exp: number;
   tokens: ProviderTokenSet;
   tenants: XeroTenant[];
-}
-
-/** Runs `work` after the response: on Workers through waitUntil, on Node as a detached promise. */
-function afterResponse(c: Context, deps: Deps, what: string, work: () => Promise<unknown>) {
-  const p = Promise.resolve()
-    .then(work)
-    .catch((err) => deps.log.error({ err }, `${what} failed`));
-  try {
-    c.executionCtx.waitUntil(p);
-  } catch {
-    // Node: no execution context; the promise runs on.
-  }
 }
 
 function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
@@ -209,9 +197,12 @@ export function xeroRoutes(deps: Deps) {
       return xeroFailure(c, err);
     }
     // First connect = backfill; it runs after this page is sent.
-    afterResponse(c, deps, "Xero backfill", async () => {
-      for (const { connection } of connected) await syncConnection(deps, connection);
-    });
+    for (const { connection } of connected)
+      await afterResponse(c, deps, "Xero backfill", {
+        job: "sync",
+        orgId: connection.orgId,
+        at: deps.clock.now(),
+      });
     return c.html(
       <Layout title="Xero connected">
         <h1>Xero connected</h1>
@@ -283,7 +274,12 @@ export function xeroRoutes(deps: Deps) {
       });
     }
     const fresh = await recordChangeEvents(deps, events);
-    if (fresh.length > 0) afterResponse(c, deps, "Xero webhook re-pull", () => repullChanged(deps, fresh));
+    if (fresh.length > 0)
+      await afterResponse(c, deps, "Xero webhook re-pull", {
+        job: "repull",
+        events: fresh,
+        at: deps.clock.now(),
+      });
     return c.body(null, 200);
   });
 

@@ -180,6 +180,35 @@ export async function releaseRefreshLease(db: Db, id: string, owner: string) {
     .where(and(eq(connections.id, id), eq(connections.refreshLeaseOwner, owner)));
 }
 
+/**
+ * Takes the connection's sync lease when it is free, expired or already ours: one sync per connection at a
+ * time, whichever process or Worker invocation runs it. True when `owner` now holds it until `until`.
+ */
+export async function takeSyncLease(db: Db, id: string, owner: string, until: number, now: number) {
+  const rows = await db
+    .update(connections)
+    .set({ syncLeaseOwner: owner, syncLeaseUntil: until })
+    .where(
+      and(
+        eq(connections.id, id),
+        or(
+          isNull(connections.syncLeaseUntil),
+          lt(connections.syncLeaseUntil, now),
+          eq(connections.syncLeaseOwner, owner),
+        ),
+      ),
+    )
+    .returning({ id: connections.id });
+  return rows.length === 1;
+}
+
+export async function releaseSyncLease(db: Db, id: string, owner: string) {
+  await db
+    .update(connections)
+    .set({ syncLeaseOwner: null, syncLeaseUntil: null })
+    .where(and(eq(connections.id, id), eq(connections.syncLeaseOwner, owner)));
+}
+
 export async function getCursor(db: Db, orgId: string, entity: string): Promise<string | null> {
   const rows = await db
     .select({ cursor: syncCursors.cursor })

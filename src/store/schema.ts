@@ -58,6 +58,9 @@ export const connections = sqliteTable(
     providerConnectionId: text("provider_connection_id"),
     /** Sync stays paused until this instant (daily API budget spent). */
     syncPausedUntil: integer("sync_paused_until"),
+    /** One sync of a connection at a time, across processes and Worker invocations: the holder and expiry. */
+    syncLeaseOwner: text("sync_lease_owner"),
+    syncLeaseUntil: integer("sync_lease_until"),
   },
   (t) => [uniqueIndex("connections_provider_tenant").on(t.provider, t.tenantId)],
 );

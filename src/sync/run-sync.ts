@@ -64,6 +64,11 @@ export interface SyncOptions {
   sweepEveryMs?: number;
   /** Run even when the connection is paused for its daily budget. */
   ignorePause?: boolean;
+  /**
+   * Stop after this many pages (a Worker invocation's budget): the cursors are saved page by page, so the
+   * next run continues where this one stopped. The report then says `more: true`.
+   */
+  maxPages?: number;
 }
 
 export interface EntityReport extends UpsertCounts {
@@ -71,7 +76,8 @@ export interface EntityReport extends UpsertCounts {
   quarantined: number;
 }
 
-export type SyncStatus = "ok" | "needs_reconnect" | "paused" | "failed";
+/** "busy": another run holds the connection's sync lease; nothing was read. */
+export type SyncStatus = "ok" | "needs_reconnect" | "paused" | "failed" | "busy";
 
 export interface SyncReport {
   status: SyncStatus;
@@ -83,6 +89,8 @@ export interface SyncReport {
   error?: string;
   /** For "paused" (daily budget spent): when to try again. */
   resumeAfterMs?: number;
+  /** Stopped at `maxPages` with more to read: run again to continue from the saved cursors. */
+  more?: boolean;
 }
 
 /** Where the time of the last open-invoice sweep is kept (sync_cursors). */
@@ -261,8 +269,13 @@ export async function runSync(
     report.error = "daily API budget used up; sync resumes when it renews";
     return report;
   }
+  let pagesLeft = opts.maxPages ?? Number.POSITIVE_INFINITY;
   try {
     for (const entity of opts.entities ?? ENTITIES) {
+      if (pagesLeft <= 0) {
+        report.more = true;
+        return report;
+      }
       const cursor = opts.full ? null : await getCursor(store.db, ctx.orgId, entity);
       for await (const page of connector.pull(ctx, entity, cursor, { full: opts.full })) {
         const e = entities[entity];
@@ -274,6 +287,11 @@ export async function runSync(
           estimatedTotal: page.estimatedTotal,
         });
         if (page.done) break;
+        // Out of budget mid-entity: the cursor is saved with the page, so the next run continues from it.
+        if (--pagesLeft <= 0) {
+          report.more = true;
+          return report;
+        }
       }
     }
     if (connector.reconcile && (opts.entities ?? ENTITIES).includes("invoices")) {

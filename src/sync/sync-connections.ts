@@ -2,26 +2,56 @@
  * Sync for whole connections: one by organisation (the CLI) or every active one (the 15-minute job). Each
  * connection runs on its own: one that needs reconnecting, is paused or fails never stops the others.
  */
-import type { Connector } from "../../connectors/connector";
+import { type Connector, ENTITIES } from "../../connectors/connector";
 import type { Deps } from "../deps";
 import { runScoring } from "../scoring/run-scoring";
 import { warmSummaryLogged } from "../scoring/warm-summary";
-import { type Connection, connectionForOrg, listActiveConnections } from "../store/connections";
+import {
+  type Connection,
+  connectionForOrg,
+  listActiveConnections,
+  releaseSyncLease,
+  takeSyncLease,
+} from "../store/connections";
+import { emptyCounts } from "../store/ledger";
 import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
 import { reconcileOrg } from "./reconcile";
 import { runSync, type SyncOptions, type SyncReport, writePage } from "./run-sync";
 
+/** How long a sync lease lasts before another run may take it over (a crashed holder never releases it). */
+export const SYNC_LEASE_MS = 15 * 60_000;
+
+/**
+ * Syncs one connection while holding its sync lease, so two runs (the cron, a webhook re-pull's backfill, the
+ * CLI, another Worker invocation) never sync one connection at once; a run that finds it held answers "busy".
+ * A run stopped by `maxPages` (`more: true`) scores nothing yet: the run that finishes the ledger does.
+ */
 export async function syncConnection(
   deps: Deps,
   conn: Connection,
   opts: SyncOptions = {},
   connector: Connector = connectorForConnection(deps, conn),
 ): Promise<SyncReport> {
+  const owner = crypto.randomUUID();
+  const now = deps.clock.now();
+  if (!(await takeSyncLease(deps.store.db, conn.id, owner, now + SYNC_LEASE_MS, now)))
+    return {
+      status: "busy",
+      entities: Object.fromEntries(
+        ENTITIES.map((e) => [e, { ...emptyCounts(), pages: 0, quarantined: 0 }]),
+      ) as SyncReport["entities"],
+      error: "another sync of this connection is running",
+    };
   const ctx = connectionContext(deps, conn, connector);
-  const report = await runSync(deps, ctx, connector, opts);
-  if (report.status === "ok") await reconcileAfterSync(deps, conn.orgId, connector, ctx);
-  if (report.status === "ok" || report.status === "paused")
+  let report: SyncReport;
+  try {
+    report = await runSync(deps, ctx, connector, opts);
+    if (report.status === "ok" && !report.more) await reconcileAfterSync(deps, conn.orgId, connector, ctx);
+  } finally {
+    await releaseSyncLease(deps.store.db, conn.id, owner);
+  }
+  if ((report.status === "ok" || report.status === "paused") && !report.more)
     await afterSync(deps, conn.orgId, deps.clock.now());
   return report;
 }
@@ -115,15 +145,40 @@ export async function syncAllActive(deps: Deps, opts: SyncOptions = {}): Promise
   return results;
 }
 
-/** The `sync` job (every 15 minutes): every active connection, each on its own. */
-export async function runSyncJob({ deps }: { deps: Deps; now: number }): Promise<void> {
-  const results = await syncAllActive(deps);
-  for (const r of results) {
-    const level = r.status === "ok" || r.status === "paused" ? "info" : "warn";
+/** The sync job's fan-out (every 15 minutes): one message per organisation with an active connection. */
+export async function syncJobMessages(deps: Deps): Promise<{ job: "sync"; orgId: string }[]> {
+  return (await listActiveConnections(deps.store.db)).map((c) => ({ job: "sync" as const, orgId: c.orgId }));
+}
+
+/**
+ * The sync job for one organisation. With `maxPages` (Workers) a large sync stops after that many pages and
+ * says so (`more`), and the caller runs it again (the next queue message) from the saved cursors.
+ */
+export async function syncOrgJob(
+  deps: Deps,
+  orgId: string,
+  opts: SyncOptions = {},
+): Promise<{ status: SyncAllResult["status"]; more: boolean }> {
+  const conn = await connectionForOrg(deps.store.db, orgId);
+  if (!conn || conn.status !== "active") return { status: "ok", more: false };
+  try {
+    const report = await syncConnection(deps, conn, opts);
+    const level =
+      report.status === "ok" || report.status === "paused" || report.status === "busy" ? "info" : "warn";
     deps.log[level](
-      { job: "sync", org: r.orgId, provider: r.provider, status: r.status, error: r.error },
+      {
+        job: "sync",
+        org: orgId,
+        provider: conn.provider,
+        status: report.status,
+        error: report.error,
+        more: report.more,
+      },
       "sync run",
     );
+    return { status: report.status, more: Boolean(report.more) };
+  } catch (err) {
+    deps.log.error({ err, job: "sync", connection: conn.id, org: orgId }, "sync failed");
+    throw err;
   }
-  if (results.length === 0) deps.log.info({ job: "sync" }, "no active ledger connections: nothing to sync");
 }

@@ -1,0 +1,2 @@
+ALTER TABLE `connections` ADD `sync_lease_owner` text;--> statement-breakpoint
+ALTER TABLE `connections` ADD `sync_lease_until` integer;
