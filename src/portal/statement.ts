@@ -19,10 +19,33 @@ export interface StatementInput {
 /** The built-in fonts only speak WinAnsi: keep what they can draw. */
 const safe = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff\u20ac]/g, "?");
 
+let pdfkit: Promise<typeof import("pdfkit")> | undefined;
+
+/**
+ * pdfkit, loaded on first use (only the statement route needs it). On Workers the bundle gets pdfkit's
+ * browser build, which has no font files to read: register the two built-in fonts the statement uses, from
+ * pdfkit's own font data modules. The Node build reads them itself.
+ */
+function loadPdfkit(): Promise<typeof import("pdfkit")> {
+  pdfkit ??= (async () => {
+    const mod = (await import("pdfkit")) as unknown as {
+      default: typeof import("pdfkit");
+      registerStdFonts?: (...fonts: unknown[]) => void;
+    };
+    if (mod.registerStdFonts) {
+      const [regular, bold] = await Promise.all([
+        import("pdfkit/standard-fonts/Helvetica"),
+        import("pdfkit/standard-fonts/HelveticaBold"),
+      ]);
+      mod.registerStdFonts(regular.default, bold.default);
+    }
+    return mod.default;
+  })();
+  return pdfkit;
+}
+
 export async function renderStatement(s: StatementInput, opts: { compress?: boolean } = {}): Promise<Buffer> {
-  // Loaded on first use: pdfkit resolves a data file against its module URL when it loads, which the Workers
-  // runtime cannot do, and only the statement route needs it.
-  const { default: PDFDocument } = await import("pdfkit");
+  const PDFDocument = await loadPdfkit();
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,
