@@ -11,6 +11,7 @@
  * them in this process, one after another, as before. Each message carries the instant its tick stands for,
  * so a retried message judges the same moment.
  */
+import type { Entity } from "../connectors/connector";
 import type { Deps } from "./deps";
 import { warmSummaryLogged } from "./scoring/warm-summary";
 import { listOrgs, type Organisation } from "./store/orgs";
@@ -18,7 +19,8 @@ import { syncJobMessages, syncOrgJob } from "./sync/sync-connections";
 import type { ChangeEvent } from "./sync/webhook-events";
 
 export type JobMessage =
-  | { job: "sync"; orgId: string; at: number; part?: number }
+  /** `resumeAt`/`part`: the continuation of a sync that ran out of its page budget. */
+  | { job: "sync"; orgId: string; at: number; part?: number; resumeAt?: Entity }
   | { job: "score"; orgId: string; at: number }
   | { job: "remind"; orgId: string; at: number }
   | { job: "summaries"; orgId: string; at: number }
@@ -150,8 +152,11 @@ async function digestMessages(deps: Deps, now: number): Promise<JobMessage[]> {
 export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits = {}): Promise<JobMessage[]> {
   switch (msg.job) {
     case "sync": {
-      const r = await syncOrgJob(deps, msg.orgId, { maxPages: limits.syncPagesPerMessage });
-      return r.more ? [{ ...msg, part: (msg.part ?? 0) + 1 }] : [];
+      const r = await syncOrgJob(deps, msg.orgId, {
+        maxPages: limits.syncPagesPerMessage,
+        resumeAt: msg.resumeAt,
+      });
+      return r.more ? [{ ...msg, part: (msg.part ?? 0) + 1, resumeAt: r.resumeAt }] : [];
     }
     case "repull": {
       const { repullChanged } = await import("./sync/webhook-events");

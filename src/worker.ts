@@ -64,6 +64,8 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 export default {
+  retryDelaySeconds,
+
   async fetch(request: Request, env: Env, ctx: ExecutionContext) {
     return createApp(await depsFor(env)).fetch(request, env, ctx);
   },

@@ -9,6 +9,7 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../.worker-build/worker.js";
 import { systemClock } from "../src/clock";
 import { loadConfig } from "../src/config";
 import type { Deps } from "../src/deps";
@@ -72,20 +73,53 @@ export class Browser {
   }
 }
 
-/** Runs the Worker's cron handler for `cron` and returns the messages it sent to the jobs queue. */
-export async function runCron(cron: string, scheduledTime: number): Promise<void> {
-  const ctx = createExecutionContext();
-  await exports.default.scheduled({ cron, scheduledTime, noRetry() {} } as never, env as never, ctx);
-  await waitOnExecutionContext(ctx);
+/** The Worker's env with its jobs queue replaced by a recorder, so a test sees exactly what was enqueued. */
+export function recordingEnv(overrides: Record<string, string> = {}) {
+  const sent: JobMessage[] = [];
+  const queue = {
+    async send(body: JobMessage) {
+      sent.push(structuredClone(body));
+    },
+    async sendBatch(messages: { body: JobMessage }[]) {
+      for (const m of messages) sent.push(structuredClone(m.body));
+    },
+  };
+  return { env: { ...env, ...overrides, JOBS: queue }, sent };
 }
 
-/** Hands messages to the Worker's queue consumer, as the Queues service would; returns acks and retries. */
-export async function consume(messages: JobMessage[], attempts = 1) {
-  const batch = createMessageBatch<JobMessage>(
-    "creditpulse-jobs",
-    messages.map((body, i) => ({ id: `m${i}-${Date.now()}`, timestamp: new Date(), attempts, body })),
-  );
+/** Runs the Worker's cron handler for `cron` at `scheduledTime`; returns what it enqueued. */
+export async function runCron(cron: string, scheduledTime: number, overrides: Record<string, string> = {}) {
+  const { env: e, sent } = recordingEnv(overrides);
   const ctx = createExecutionContext();
-  await exports.default.queue(batch as never, env as never, ctx);
-  return getQueueResult(batch, ctx);
+  await worker.scheduled({ cron, scheduledTime, noRetry() {} } as ScheduledController, e, ctx);
+  await waitOnExecutionContext(ctx);
+  return sent;
+}
+
+/**
+ * Hands one message to the Worker's queue consumer, as the Queues service would (one per invocation, as
+ * wrangler.toml's max_batch_size = 1 says). Returns its ack/retry outcome and the follow-up messages it sent.
+ */
+export async function consume(message: JobMessage, overrides: Record<string, string> = {}, attempts = 1) {
+  const { env: e, sent } = recordingEnv(overrides);
+  const batch = createMessageBatch<JobMessage>("creditpulse-jobs", [
+    { id: crypto.randomUUID(), timestamp: new Date(), attempts, body: message },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, e, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { result, sent };
+}
+
+/** Consumes `first` and every follow-up until none is left; returns how many messages were handled. */
+export async function drain(first: JobMessage[], overrides: Record<string, string> = {}) {
+  const queue = [...first];
+  let handled = 0;
+  for (let m = queue.shift(); m; m = queue.shift()) {
+    const { result, sent } = await consume(m, overrides);
+    if (result.retryMessages.length) throw new Error(`message ${m.job} asked for a retry`);
+    handled++;
+    queue.push(...sent);
+  }
+  return handled;
 }

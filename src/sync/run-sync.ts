@@ -69,6 +69,8 @@ export interface SyncOptions {
    * next run continues where this one stopped. The report then says `more: true`.
    */
   maxPages?: number;
+  /** Continue a run stopped by `maxPages`: skip the entities before this one (their pages are stored). */
+  resumeAt?: Entity;
 }
 
 export interface EntityReport extends UpsertCounts {
@@ -89,8 +91,10 @@ export interface SyncReport {
   error?: string;
   /** For "paused" (daily budget spent): when to try again. */
   resumeAfterMs?: number;
-  /** Stopped at `maxPages` with more to read: run again to continue from the saved cursors. */
+  /** Stopped at `maxPages` with more to read: run again with `resumeAt` to continue from the saved cursors. */
   more?: boolean;
+  /** With `more`: the entity to resume at. */
+  resumeAt?: Entity;
 }
 
 /** Where the time of the last open-invoice sweep is kept (sync_cursors). */
@@ -271,9 +275,12 @@ export async function runSync(
   }
   let pagesLeft = opts.maxPages ?? Number.POSITIVE_INFINITY;
   try {
-    for (const entity of opts.entities ?? ENTITIES) {
+    const todo = opts.entities ?? ENTITIES;
+    const from = opts.resumeAt ? Math.max(0, todo.indexOf(opts.resumeAt)) : 0;
+    for (const entity of todo.slice(from)) {
       if (pagesLeft <= 0) {
         report.more = true;
+        report.resumeAt = entity;
         return report;
       }
       const cursor = opts.full ? null : await getCursor(store.db, ctx.orgId, entity);
@@ -286,15 +293,17 @@ export async function runSync(
           records: e.created + e.updated + e.unchanged + e.quarantined,
           estimatedTotal: page.estimatedTotal,
         });
+        pagesLeft--;
         if (page.done) break;
         // Out of budget mid-entity: the cursor is saved with the page, so the next run continues from it.
-        if (--pagesLeft <= 0) {
+        if (pagesLeft <= 0) {
           report.more = true;
+          report.resumeAt = entity;
           return report;
         }
       }
     }
-    if (connector.reconcile && (opts.entities ?? ENTITIES).includes("invoices")) {
+    if (connector.reconcile && todo.includes("invoices")) {
       // No sweep time yet = the first (backfill) sync, which reads every invoice anyway.
       const lastText = await getCursor(store.db, ctx.orgId, SWEEP_CURSOR);
       const last = lastText === null ? null : Number(lastText);

@@ -2,7 +2,7 @@
  * Sync for whole connections: one by organisation (the CLI) or every active one (the 15-minute job). Each
  * connection runs on its own: one that needs reconnecting, is paused or fails never stops the others.
  */
-import { type Connector, ENTITIES } from "../../connectors/connector";
+import { type Connector, ENTITIES, type Entity } from "../../connectors/connector";
 import type { Deps } from "../deps";
 import { runScoring } from "../scoring/run-scoring";
 import { warmSummaryLogged } from "../scoring/warm-summary";
@@ -158,7 +158,7 @@ export async function syncOrgJob(
   deps: Deps,
   orgId: string,
   opts: SyncOptions = {},
-): Promise<{ status: SyncAllResult["status"]; more: boolean }> {
+): Promise<{ status: SyncAllResult["status"]; more: boolean; resumeAt?: Entity }> {
   const conn = await connectionForOrg(deps.store.db, orgId);
   if (!conn || conn.status !== "active") return { status: "ok", more: false };
   try {
@@ -176,7 +176,7 @@ export async function syncOrgJob(
       },
       "sync run",
     );
-    return { status: report.status, more: Boolean(report.more) };
+    return { status: report.status, more: Boolean(report.more), resumeAt: report.resumeAt };
   } catch (err) {
     deps.log.error({ err, job: "sync", connection: conn.id, org: orgId }, "sync failed");
     throw err;
