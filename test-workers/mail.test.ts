@@ -1,0 +1,66 @@
+/**
+ * Mail from the Worker over the HTTP provider (Postmark's API, a fake in this isolate): the hourly remind tick
+ * -> one message per organisation -> reminders rendered from the bundled templates and delivered; the weekly
+ * digest -> one message per due user -> delivered with its inline chart.
+ *
+ * Needs the templates bundled into the Worker (the in-memory template bundle from issue 12's branch).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureUser, grant } from "../src/auth/accounts";
+import { JOBS } from "../src/jobs";
+import { installFakePostmark } from "./fake-postmark";
+import { seedOrg } from "./seed";
+import { drain, runCron, testDeps } from "./support";
+
+const cronOf = (name: string) => JOBS.find((j) => j.name === name)!.cron;
+
+describe("mail from the Worker", () => {
+  let deps: Awaited<ReturnType<typeof testDeps>>;
+  let postmark: ReturnType<typeof installFakePostmark>;
+  let orgId: string;
+
+  beforeAll(async () => {
+    deps = await testDeps();
+    orgId = (await seedOrg(deps, "mailco", { customers: 2, email: "ap@buyer.test" })).id;
+    const { user } = await ensureUser(deps.store.db, "owner@mailco.test", Date.now(), {
+      timezone: "Europe/London",
+    });
+    await grant(deps.store.db, user.id, orgId, "owner", Date.now());
+    postmark = installFakePostmark("postmark-test-token");
+  });
+  afterAll(() => postmark.restore());
+
+  it("the remind tick enqueues the organisation and its consumer sends the overdue reminders", async () => {
+    // A Tuesday, 10:05 in London: inside the default sending window.
+    const sent = await runCron(cronOf("remind"), Date.parse("2026-12-08T10:05:00Z"));
+    expect(sent).toEqual([{ job: "remind", orgId, at: Date.parse("2026-12-08T10:05:00Z") }]);
+    await drain(sent);
+    const reminders = postmark.inbox.filter((m) => m.To.includes("buyer.test"));
+    expect(reminders.length).toBeGreaterThanOrEqual(2);
+    expect(reminders.map((m) => m.To).sort()).toEqual(
+      expect.arrayContaining(["ap+0@buyer.test", "ap+1@buyer.test"]),
+    );
+    for (const m of reminders) {
+      expect(m.From).toContain("credit@creditpulse.test");
+      expect(m.TextBody).toContain("INV-");
+      expect(m.HtmlBody).toContain("INV-");
+    }
+    // The next tick sends nothing again for the same invoices.
+    const before = postmark.inbox.length;
+    await drain(await runCron(cronOf("remind"), Date.parse("2026-12-08T11:05:00Z")));
+    expect(postmark.inbox.length).toBe(before);
+  });
+
+  it("the digest tick enqueues each due user and the consumer sends their weekly digest", async () => {
+    const monday7 = Date.parse("2026-12-07T07:00:00Z");
+    const sent = await runCron(cronOf("digest"), monday7);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ job: "digest" });
+    await drain(sent);
+    const digest = postmark.inbox.find((m) => m.To === "owner@mailco.test");
+    expect(digest).toBeDefined();
+    expect(digest!.TextBody).toContain("Mailco Ltd");
+    // Not due an hour earlier (06:00 in London).
+    expect(await runCron(cronOf("digest"), monday7 - 3_600_000)).toEqual([]);
+  });
+});
