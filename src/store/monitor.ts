@@ -459,22 +459,28 @@ export async function latestScores(db: Db, orgId: string, asOf: string) {
 }
 
 export const DETERIORATION_ALERT = "monitor.deteriorating";
+const ALERT_IDS_PER_QUERY = 90;
 
 /** The last deterioration alert raised for each of these customers, from the audit log. */
 export async function lastAlerts(db: Db, orgId: string, contactIds: string[]): Promise<Map<string, Episode>> {
   const out = new Map<string, Episode>();
   if (contactIds.length === 0) return out;
-  const rows = await db
-    .select({ contactId: auditLog.contactId, detail: auditLog.detail, at: auditLog.at })
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.orgId, orgId),
-        eq(auditLog.action, DETERIORATION_ALERT),
-        inArray(auditLog.contactId, contactIds),
-      ),
-    )
-    .orderBy(desc(auditLog.at));
+  const rows: { contactId: string | null; detail: unknown; at: number }[] = [];
+  // D1 binds at most 100 parameters per statement: ask for the customers in chunks.
+  for (let i = 0; i < contactIds.length; i += ALERT_IDS_PER_QUERY)
+    rows.push(
+      ...(await db
+        .select({ contactId: auditLog.contactId, detail: auditLog.detail, at: auditLog.at })
+        .from(auditLog)
+        .where(
+          and(
+            eq(auditLog.orgId, orgId),
+            eq(auditLog.action, DETERIORATION_ALERT),
+            inArray(auditLog.contactId, contactIds.slice(i, i + ALERT_IDS_PER_QUERY)),
+          ),
+        )),
+    );
+  rows.sort((a, b) => b.at - a.at);
   for (const r of rows) {
     if (!r.contactId || out.has(r.contactId)) continue;
     const d = (r.detail ?? {}) as { startedOn?: string | null; asOf?: string };

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { Db, Store } from "./db";
 import * as schema from "./schema";
@@ -120,10 +121,34 @@ function gateStatements(
   };
 }
 
+/** Bound parameters (`?`) in one SQL statement, outside quoted strings and identifiers. */
+export function countParams(text: string): number {
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"' || ch === "`") quote = ch;
+    else if (ch === "?") n++;
+  }
+  return n;
+}
+
+export interface SqliteStoreOptions {
+  waitForUnitMs?: number;
+  /**
+   * Refuse any statement binding more parameters than this, and tell the query code to chunk to it: with 100
+   * this store behaves like D1 (tests of the heavy paths run against it).
+   */
+  maxParams?: number;
+  /** Called with each statement's SQL as it is prepared (benchmarks count the queries a job makes). */
+  onStatement?: (sqlText: string) => void;
+}
+
 /**
  * Opens the embedded store (better-sqlite3) at `path` (`:memory:` works) and applies the committed migrations.
  */
-export function openSqliteStore(path: string, opts: { waitForUnitMs?: number } = {}): Store {
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
   const waitMs = opts.waitForUnitMs ?? WAIT_FOR_UNIT_MS;
   prepareDatabaseFile(path);
   const sqlite = new Database(path);
@@ -135,6 +160,18 @@ export function openSqliteStore(path: string, opts: { waitForUnitMs?: number } =
   sqlite.pragma("cache_size = -32768");
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  const maxParams = opts.maxParams;
+  const onStatement = opts.onStatement;
+  if (maxParams !== undefined || onStatement) {
+    const prepare = sqlite.prepare.bind(sqlite);
+    sqlite.prepare = ((text: string) => {
+      onStatement?.(text);
+      const n = countParams(text);
+      if (maxParams !== undefined && n > maxParams)
+        throw new Error(`too many SQL variables: ${n} bound parameters, over ${maxParams}: ${text.slice(0, 120)}`);
+      return prepare(text);
+    }) as typeof sqlite.prepare;
+  }
   // One unit of work at a time on this connection: better-sqlite3 has one connection, so two overlapping
   // BEGIN...COMMIT blocks would otherwise share one transaction and one's failure would undo the other's work.
   // `queue` is the tail of the line; a call made inside a running unit (same async context) nests as a savepoint.
@@ -181,7 +218,7 @@ export function openSqliteStore(path: string, opts: { waitForUnitMs?: number } =
   return {
     db: db as unknown as Db,
     kind: "sqlite",
-    maxParams: 32_766,
+    maxParams: maxParams ?? 32_766,
     async atomically(work) {
       const parent = frames.getStore();
       if (parent?.active) {
@@ -219,6 +256,23 @@ export function openSqliteStore(path: string, opts: { waitForUnitMs?: number } =
           own.active = false;
         }
       });
+    },
+    async batch(statements) {
+      const dialect = new SQLiteSyncDialect();
+      const runAll = () => {
+        const all = () =>
+          statements.map((q) => {
+            const { sql: text, params } = dialect.sqlToQuery(q);
+            const st = prepared(text);
+            if (st.reader) return st.all(...(params as unknown[])) as Record<string, unknown>[];
+            st.run(...(params as unknown[]));
+            return [];
+          });
+        return sqlite.inTransaction ? all() : sqlite.transaction(all)();
+      };
+      // Like runMany: outside a unit of work, wait for the running one so this batch is never part of it.
+      if (inUnit() || !sqlite.inTransaction) return runAll();
+      return inLine(connection, async () => runAll(), waitMs);
     },
     async runMany(text, params) {
       // Outside a unit of work, wait for the running one so these rows are never part of its transaction.
