@@ -155,3 +155,16 @@ describe("jobs on Queues", () => {
     expect([1, 2, 3, 10].map(worker.retryDelaySeconds)).toEqual([30, 60, 120, 900]);
   });
 });
+
+describe("a 1,000-customer organisation on D1", () => {
+  it("is scored by one score message within D1's 100 bound parameters per statement", async () => {
+    const deps = await testDeps();
+    const big = await seedOrg(deps, "bigco", { customers: 1000 });
+    const msg = (await runCron(cronOf("score"), Date.now())).find((m) => "orgId" in m && m.orgId === big.id)!;
+    const { result } = await consume(msg);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(0);
+    const [n] = await deps.store.db.select({ n: count() }).from(scores).where(eq(scores.orgId, big.id));
+    expect(n!.n).toBe(1000);
+  });
+});

@@ -17,8 +17,8 @@ import { addDays, dateInZone } from "../../src/model";
 import { runReminders } from "../../src/reminders/dispatch";
 import { runScoring } from "../../src/scoring/run-scoring";
 import { warmTodaysSummary } from "../../src/store/dashboard-summary";
-import { DETERIORATION_ALERT } from "../../src/store/monitor";
 import type { Store } from "../../src/store/db";
+import { DETERIORATION_ALERT } from "../../src/store/monitor";
 import { listOrgs, type Organisation } from "../../src/store/orgs";
 import { loadPlanRows } from "../../src/store/reminders";
 import { contacts, reminders } from "../../src/store/schema";
@@ -73,7 +73,11 @@ describe("every statement binds at most 100 parameters (D1)", () => {
   }, 60_000);
 
   it("a reminder run claims and sends to hundreds of customers", async () => {
-    const config = loadConfig({ MAIL_FROM: "credit@demo.test", SMTP_URL: "smtp://127.0.0.1:25", LOG_LEVEL: "silent" });
+    const config = loadConfig({
+      MAIL_FROM: "credit@demo.test",
+      SMTP_URL: "smtp://127.0.0.1:25",
+      LOG_LEVEL: "silent",
+    });
     // What is under test is the store's statements: mail goes to a Mailer that keeps what it is given.
     const outbox: OutgoingMail[] = [];
     const mailer: Mailer = {
