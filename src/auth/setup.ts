@@ -3,10 +3,12 @@
  * account, who becomes owner of every existing organisation (the demo included). Once anyone exists the link
  * is dead, so it works once.
  */
+
+import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { signToken, verifyToken } from "../http/signed";
-import { listOrgs } from "../store/orgs";
-import { countUsers, ensureUser, grant, type User } from "./accounts";
+import { newId } from "../store/ids";
+import { countUsers, findUser, normaliseEmail, type User } from "./accounts";
 
 export const SETUP_TTL_MS = 24 * 60 * 60_000;
 
@@ -29,7 +31,11 @@ export async function setupTokenValid(deps: Deps, token: string): Promise<boolea
   return v.ok && (await countUsers(deps.store.db)) === 0;
 }
 
-/** Creates the first user as owner of every organisation; null when someone already did. */
+/**
+ * Creates the first user as owner of every organisation; null when someone already did. One all-or-nothing
+ * batch (a transaction on SQLite, a D1 batch on Workers) whose insert only happens while no user exists, so
+ * two people racing with the same link cannot both become owner, and a failure leaves no half-made owner.
+ */
 export async function completeSetup(
   deps: Deps,
   email: string,
@@ -37,11 +43,17 @@ export async function completeSetup(
   timezone: string | null,
 ): Promise<User | null> {
   const now = deps.clock.now();
-  return deps.store.atomically(async () => {
-    if ((await countUsers(deps.store.db)) > 0) return null;
-    const { user } = await ensureUser(deps.store.db, email, now, { passwordHash, timezone });
-    for (const org of await listOrgs(deps.store.db))
-      await grant(deps.store.db, user.id, org.id, "owner", now);
-    return user;
-  });
+  const id = newId("usr");
+  const [created] = await deps.store.batch([
+    sql`insert into users (id, email, password_hash, timezone, created_at, updated_at)
+        select ${id}, ${normaliseEmail(email)}, ${passwordHash}, ${timezone}, ${now}, ${now}
+        where not exists (select 1 from users)
+        returning id`,
+    sql`insert into memberships (user_id, org_id, role, created_at)
+        select ${id}, o.id, 'owner', ${now} from organisations o
+        where exists (select 1 from users u where u.id = ${id})
+        on conflict (user_id, org_id) do update set role = 'owner'`,
+  ]);
+  if (!created?.length) return null;
+  return (await findUser(deps.store.db, id)) ?? null;
 }

@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type * as schema from "./schema";
 
@@ -17,6 +18,12 @@ export interface Store {
    * savepoint); D1 has no interactive transactions, so there callers must keep to idempotent statements.
    */
   atomically<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs a known set of statements all-or-nothing: a transaction on better-sqlite3, one `batch()` on D1 (which
+   * D1 runs as a transaction). Later statements can only depend on earlier ones through the database (e.g.
+   * `insert ... select ... where exists`). Returns each statement's rows (RETURNING or SELECT), as objects.
+   */
+  batch(statements: SQL[]): Promise<Record<string, unknown>[][]>;
   /**
    * Runs one SQL statement once per parameter row, prepared once (bulk upserts). Returns, per row, the rows its
    * RETURNING clause produced, as arrays in column order. Parameters must already be driver values.
