@@ -15,6 +15,7 @@ import type {
   Queue,
   ScheduledController,
 } from "@cloudflare/workers-types";
+import { type LimiterStub, remoteRateLimiter, setLimiterProvider } from "../connectors/remote-limiter";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import type { Deps } from "./deps";
@@ -23,6 +24,8 @@ import { handleJob, JOBS, type JobMessage } from "./jobs";
 import { createLogger } from "./log";
 import { openD1Store } from "./store/d1";
 import { sealerFromSecret } from "./store/secrets";
+
+export { RateLimiterObject } from "./workers/limiter-object";
 
 export interface Env {
   DB: D1Database;
@@ -36,7 +39,19 @@ export interface Env {
 /** A queue's sendBatch takes at most 100 messages. */
 const SEND_BATCH = 100;
 
+/** Provider rate limits in Durable Objects: one per tenant/realm, one app-wide per provider (global on Workers). */
+function useDurableLimiters(env: Env) {
+  const ns = env.LIMITER;
+  if (!ns) return;
+  const stub = (name: string) => ns.get(ns.idFromName(name)) as unknown as LimiterStub;
+  setLimiterProvider({
+    tenant: (provider, tenantId, spec) => remoteRateLimiter(stub(`${provider}:tenant:${tenantId}`), spec),
+    app: (provider, spec) => remoteRateLimiter(stub(`${provider}:app`), spec),
+  });
+}
+
 async function depsFor(env: Env): Promise<Deps> {
+  useDurableLimiters(env);
   const strings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<
     string,
     string

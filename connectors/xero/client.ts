@@ -25,6 +25,7 @@ import {
   type Sleep,
   withRetry,
 } from "../limits";
+import { limiterProvider } from "../remote-limiter";
 
 /** Xero's API host (XERO_API_URL): the Accounting API lives under /api.xro/2.0, tenants under /connections. */
 export const XERO_API_HOST = "https://api.xero.com";
@@ -474,16 +475,16 @@ export function createXeroApi(opts: XeroApiOptions): XeroApi {
   const reserve = Math.max(10, Math.floor(limits.perDay * (opts.reserveFraction ?? 0.02)));
   const base = opts.base ?? XERO_API_BASE;
   const tenants = new Map<string, RateLimiter>();
-  const appLimiter = createRateLimiter({ perMinute: limits.appPerMinute, concurrent: 10_000 }, clock, sleep);
+  // On Workers the limiters live in Durable Objects (global); on Node they are in-process.
+  const remote = limiterProvider();
+  const appSpec = { perMinute: limits.appPerMinute, concurrent: 10_000 };
+  const appLimiter = remote ? remote.app("xero", appSpec) : createRateLimiter(appSpec, clock, sleep);
 
   const limiter = (tenantId: string) => {
     let l = tenants.get(tenantId);
     if (!l) {
-      l = createRateLimiter(
-        { perMinute: limits.perMinute, concurrent: limits.concurrent, perDay: limits.perDay },
-        clock,
-        sleep,
-      );
+      const spec = { perMinute: limits.perMinute, concurrent: limits.concurrent, perDay: limits.perDay };
+      l = remote ? remote.tenant("xero", tenantId, spec) : createRateLimiter(spec, clock, sleep);
       tenants.set(tenantId, l);
     }
     return l;
