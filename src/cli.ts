@@ -147,6 +147,22 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     });
 
   program
+    .command("setup-link")
+    .description(
+      "Print the first owner's one-time setup link for a deployment (Workers): signed with CREDITPULSE_SECRET",
+    )
+    .requiredOption("--url <url>", "the deployment's public address, e.g. https://creditpulse.example.com")
+    .action(async (opts: { url: string }) => {
+      const secret = getConfig().CREDITPULSE_SECRET;
+      if (!secret) throw new UserError("no_secret", "set CREDITPULSE_SECRET to the deployment's secret");
+      if (!/^https?:\/\//.test(opts.url))
+        throw new UserError("bad_url", `--url must start with https:// (got ${opts.url})`);
+      const { signedSetupLink } = await import("./auth/setup");
+      out(await signedSetupLink(secret, opts.url, clock.now()));
+      out("It works once, for 24 hours, while the deployment has no accounts.");
+    });
+
+  program
     .command("migrate")
     .description("Apply the database migrations (they also run automatically at start)")
     .action(() => {

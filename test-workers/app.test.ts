@@ -4,7 +4,7 @@
  */
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setupLink } from "../src/auth/setup";
+import { setupLink, signedSetupLink } from "../src/auth/setup";
 import { issuePageToken } from "../src/portal/token";
 import { contacts } from "../src/store/schema";
 import { seedOrg } from "./seed";
@@ -20,8 +20,9 @@ describe("the Worker in workerd", () => {
     org = await seedOrg(deps, "acme");
   });
 
-  it("creates the first owner from the setup link, then signs out and back in", async () => {
-    const link = await setupLink(deps, BASE);
+  it("creates the first owner from the link `creditpulse setup-link` makes, then signs out and back in", async () => {
+    // What `npm run setup-link -- --url <deployment>` prints: signed with the secret, no database needed.
+    const link = await signedSetupLink(deps.secret, BASE, Date.now());
     expect(link).toMatch(/^http:\/\/creditpulse\.test\/setup\?token=/);
     const form = await owner.page(new URL(link!).pathname + new URL(link!).search);
     expect(form.status).toBe(200);

@@ -21,9 +21,16 @@ export function baseUrlOf(config: Deps["config"]): string {
 /** The setup link when no user exists yet, else null. `base` defaults to PUBLIC_URL or HOST:PORT. */
 export async function setupLink(deps: Deps, base?: string): Promise<string | null> {
   if ((await countUsers(deps.store.db)) > 0) return null;
-  const now = deps.clock.now();
-  const token = await signToken(deps.secret, "setup", { n: crypto.randomUUID() }, now + SETUP_TTL_MS);
-  return `${base ?? baseUrlOf(deps.config)}/setup?token=${encodeURIComponent(token)}`;
+  return signedSetupLink(deps.secret, base ?? baseUrlOf(deps.config), deps.clock.now());
+}
+
+/**
+ * A setup link signed with the install secret, made without the database: for a deployment whose store this
+ * machine cannot open (Workers + D1). The deployment only accepts it while no user exists.
+ */
+export async function signedSetupLink(secret: string, base: string, now: number): Promise<string> {
+  const token = await signToken(secret, "setup", { n: crypto.randomUUID() }, now + SETUP_TTL_MS);
+  return `${base.replace(/\/+$/, "")}/setup?token=${encodeURIComponent(token)}`;
 }
 
 export async function setupTokenValid(deps: Deps, token: string): Promise<boolean> {
