@@ -657,39 +657,26 @@ export async function transitionHold(
 ): Promise<CreditHoldRow | undefined> {
   const from = t.action === "place" ? "none" : "on_hold";
   const to = t.action === "place" ? "on_hold" : "none";
-  return store.atomically(async () => {
-    const changed = await store.db
-      .update(contacts)
-      .set({ holdState: to, holdChangedAt: now, updatedAt: now })
-      .where(and(eq(contacts.id, t.contactId), eq(contacts.orgId, t.orgId), eq(contacts.holdState, from)))
-      .returning({ id: contacts.id });
-    if (changed.length === 0) return undefined;
-    const rows = await store.db
-      .insert(creditHolds)
-      .values({
-        id: newId("hld"),
-        orgId: t.orgId,
-        contactId: t.contactId,
-        action: t.action,
-        reason: t.reason,
-        at: now,
-        writebackStatus: "pending",
-        ownerNotice: t.ownerNotice ? "pending" : "none",
-      })
-      .returning();
-    await audit(
-      store.db,
-      {
-        orgId: t.orgId,
-        contactId: t.contactId,
-        actor: "reminders",
-        action: t.action === "place" ? "credit_hold.placed" : "credit_hold.released",
-        detail: { reason: t.reason, holdEventId: rows[0]!.id },
-      },
-      now,
-    );
-    return rows[0]!;
-  });
+  const id = newId("hld");
+  const detail = JSON.stringify({ reason: t.reason, holdEventId: id });
+  // One all-or-nothing batch (a D1 batch on Workers, a transaction on SQLite): the state changes only from the
+  // state the run read, and the hold event (which drives the write-back and the owner notice) and its audit
+  // entry are written only when it did (`changes()` of the update), so neither can exist without the other.
+  const [, inserted] = await store.batch([
+    sql`update contacts set hold_state = ${to}, hold_changed_at = ${now}, updated_at = ${now}
+        where id = ${t.contactId} and org_id = ${t.orgId} and hold_state = ${from}`,
+    sql`insert into credit_holds (id, org_id, contact_id, action, reason, at, writeback_status, owner_notice)
+        select ${id}, ${t.orgId}, ${t.contactId}, ${t.action}, ${t.reason}, ${now}, 'pending',
+          ${t.ownerNotice ? "pending" : "none"}
+        where changes() = 1
+        returning id`,
+    sql`insert into audit_log (id, org_id, contact_id, actor, action, detail, at)
+        select ${newId("aud")}, ${t.orgId}, ${t.contactId}, 'reminders',
+          ${t.action === "place" ? "credit_hold.placed" : "credit_hold.released"}, ${detail}, ${now}
+        where exists (select 1 from credit_holds where id = ${id})`,
+  ]);
+  if (!inserted?.length) return undefined;
+  return (await store.db.select().from(creditHolds).where(eq(creditHolds.id, id)))[0];
 }
 
 export async function recordWriteback(
