@@ -4,8 +4,8 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
-import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import type { Db, Store } from "./db";
 import * as schema from "./schema";
 
@@ -168,7 +168,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       onStatement?.(text);
       const n = countParams(text);
       if (maxParams !== undefined && n > maxParams)
-        throw new Error(`too many SQL variables: ${n} bound parameters, over ${maxParams}: ${text.slice(0, 120)}`);
+        throw new Error(
+          `too many SQL variables: ${n} bound parameters, over ${maxParams}: ${text.slice(0, 120)}`,
+        );
       return prepare(text);
     }) as typeof sqlite.prepare;
   }
