@@ -866,12 +866,16 @@ export function dashboardRoutes(deps: Deps) {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
     const { config, log } = deps;
-    if (!config.SMTP_URL || !config.MAIL_FROM)
-      throw new UserError("not_configured", "Set SMTP_URL and MAIL_FROM to send reminders.", 409);
-    const { createSmtpMailer } = await import("../mail/smtp-mailer");
+    const { mailerFor } = await import("../mail/mailer-for");
+    const mailer = await mailerFor(config);
+    if (!mailer)
+      throw new UserError(
+        "not_configured",
+        "Set SMTP_URL (or POSTMARK_SERVER_TOKEN) and MAIL_FROM to send reminders.",
+        409,
+      );
     const { runReminders } = await import("../reminders/dispatch");
     const { writeBackFor } = await import("../reminders/write-back");
-    const mailer = createSmtpMailer({ url: config.SMTP_URL });
     const now = deps.clock.now();
     try {
       const report = await runReminders(

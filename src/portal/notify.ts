@@ -68,7 +68,9 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
     invoiceId: n.invoiceId ?? null,
     actor: "customer",
   };
-  const smtpReady = Boolean((deps.mailer || config.SMTP_URL) && config.MAIL_FROM);
+  const smtpReady = Boolean(
+    (deps.mailer || config.SMTP_URL || config.POSTMARK_SERVER_TOKEN) && config.MAIL_FROM,
+  );
   if (!to || !smtpReady) {
     await audit(
       store.db,
@@ -89,8 +91,8 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
   let mailer = deps.mailer;
   let own = false;
   if (!mailer) {
-    const { createSmtpMailer } = await import("../mail/smtp-mailer");
-    mailer = createSmtpMailer({ url: config.SMTP_URL!, timeoutMs: 10_000, pool: false });
+    const { mailerFor } = await import("../mail/mailer-for");
+    mailer = (await mailerFor(config, { timeoutMs: 10_000, pool: false }))!;
     own = true;
   }
   try {
