@@ -5,6 +5,7 @@
  */
 import { ConnectorError } from "./connector";
 import type { LimitSpec, RateLimiter } from "./limits";
+import type { RefreshLock } from "./tokens";
 
 type AcquireResult =
   | { ok: true; slot: string; remainingToday: number }
@@ -12,6 +13,8 @@ type AcquireResult =
 
 /** What the remote side offers (the Durable Object's RPC methods). */
 export interface LimiterStub {
+  lock(): Promise<string>;
+  unlock(id: string): Promise<void> | void;
   acquire(spec: LimitSpec, reserve?: number): Promise<AcquireResult>;
   release(slot: string): Promise<void> | void;
   holdUntil(until: number): Promise<void> | void;
@@ -59,6 +62,8 @@ export function remoteRateLimiter(stub: LimiterStub, spec: LimitSpec): RateLimit
 export interface LimiterProvider {
   tenant(provider: string, tenantId: string, spec: LimitSpec): RateLimiter;
   app(provider: string, spec: LimitSpec): RateLimiter;
+  /** The single-flight refresh lock of a provider's token sets (the token keeper's `lock`). */
+  tokenLock?(provider: string): RefreshLock;
 }
 
 let provider: LimiterProvider | undefined;
@@ -69,4 +74,17 @@ export function setLimiterProvider(p: LimiterProvider | undefined): void {
 
 export function limiterProvider(): LimiterProvider | undefined {
   return provider;
+}
+
+/** A RefreshLock over per-token-set lock objects (`stubFor(holderId)`). */
+export function remoteRefreshLock(stubFor: (holderId: string) => LimiterStub): RefreshLock {
+  return {
+    async acquire(holderId) {
+      const stub = stubFor(holderId);
+      const id = await stub.lock();
+      return async () => {
+        await stub.unlock(id);
+      };
+    },
+  };
 }

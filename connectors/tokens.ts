@@ -35,6 +35,16 @@ export interface TokenKeeperOptions {
   /** This process's lease owner id. */
   owner?: string;
   sleep?: Sleep;
+  /**
+   * A lock held elsewhere (on Workers: a Durable Object per token set): callers wait in its queue for their
+   * turn instead of polling the store's lease. Unset = the store lease (Node, several processes).
+   */
+  lock?: RefreshLock;
+}
+
+export interface RefreshLock {
+  /** Resolves when this caller holds the refresh lock of `holderId`; call the returned function to let go. */
+  acquire(holderId: string): Promise<() => Promise<void>>;
 }
 
 export interface TokenKeeper {
@@ -73,39 +83,49 @@ export function createTokenKeeper(opts: TokenKeeperOptions): TokenKeeper {
     return { conn, holderId: holder.id, tokens: await unsealTokens(opts.sealer, holder.sealedTokens) };
   }
 
+  async function refreshUnderLock(connectionId: string, holderId: string, force: boolean): Promise<string> {
+    const seen = (await load(connectionId)).tokens.accessToken;
+    const release = await opts.lock!.acquire(holderId);
+    try {
+      return await refreshHeld(connectionId, holderId, force, seen);
+    } finally {
+      await release();
+    }
+  }
+
+  /** Under the lease or lock: re-read (another caller may have refreshed already), else refresh and save. */
+  async function refreshHeld(connectionId: string, holderId: string, force: boolean, seen: string) {
+    const { tokens } = await load(connectionId);
+    const stillGood = tokens.expiresAt - opts.clock.now() > ahead;
+    if (stillGood && (!force || tokens.accessToken !== seen)) return tokens.accessToken;
+    let fresh: TokenSet;
+    try {
+      fresh = await opts.refresh(tokens.refreshToken);
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === "auth_revoked") {
+        const affected = await markGrantNeedsReconnect(opts.db, holderId, err.message, opts.clock.now());
+        for (const id of affected) await opts.onRevoked?.(id, err.message);
+      }
+      throw err;
+    }
+    await saveTokens(
+      opts.db,
+      holderId,
+      await sealTokens(opts.sealer, fresh),
+      fresh.expiresAt,
+      opts.clock.now(),
+    );
+    return fresh.accessToken;
+  }
+
   async function refreshUnderLease(connectionId: string, holderId: string, force: boolean): Promise<string> {
+    if (opts.lock) return refreshUnderLock(connectionId, holderId, force);
     const seen = (await load(connectionId)).tokens.accessToken;
     for (let attempt = 0; attempt < 400; attempt++) {
       const now = opts.clock.now();
       if (await takeRefreshLease(opts.db, holderId, owner, now + leaseMs, now)) {
         try {
-          // Re-read under the lease: another process may have refreshed already.
-          const { tokens } = await load(connectionId);
-          const stillGood = tokens.expiresAt - opts.clock.now() > ahead;
-          if (stillGood && (!force || tokens.accessToken !== seen)) return tokens.accessToken;
-          let fresh: TokenSet;
-          try {
-            fresh = await opts.refresh(tokens.refreshToken);
-          } catch (err) {
-            if (err instanceof ConnectorError && err.kind === "auth_revoked") {
-              const affected = await markGrantNeedsReconnect(
-                opts.db,
-                holderId,
-                err.message,
-                opts.clock.now(),
-              );
-              for (const id of affected) await opts.onRevoked?.(id, err.message);
-            }
-            throw err;
-          }
-          await saveTokens(
-            opts.db,
-            holderId,
-            await sealTokens(opts.sealer, fresh),
-            fresh.expiresAt,
-            opts.clock.now(),
-          );
-          return fresh.accessToken;
+          return await refreshHeld(connectionId, holderId, force, seen);
         } finally {
           await releaseRefreshLease(opts.db, holderId, owner);
         }

@@ -15,7 +15,12 @@ import type {
   Queue,
   ScheduledController,
 } from "@cloudflare/workers-types";
-import { type LimiterStub, remoteRateLimiter, setLimiterProvider } from "../connectors/remote-limiter";
+import {
+  type LimiterStub,
+  remoteRateLimiter,
+  remoteRefreshLock,
+  setLimiterProvider,
+} from "../connectors/remote-limiter";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import type { Deps } from "./deps";
@@ -47,6 +52,7 @@ function useDurableLimiters(env: Env) {
   setLimiterProvider({
     tenant: (provider, tenantId, spec) => remoteRateLimiter(stub(`${provider}:tenant:${tenantId}`), spec),
     app: (provider, spec) => remoteRateLimiter(stub(`${provider}:app`), spec),
+    tokenLock: (provider) => remoteRefreshLock((holderId) => stub(`${provider}:token:${holderId}`)),
   });
 }
 

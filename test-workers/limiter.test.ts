@@ -58,3 +58,50 @@ describe("rate limits in a Durable Object", () => {
     expect(await settled(s.acquire(spec), 500)).toBe(false);
   });
 });
+
+describe("single-flight token refresh through a Durable Object lock", () => {
+  it("two isolates needing a fresh token make one refresh call; the other waits in the lock and reads it", async () => {
+    const { testDeps } = await import("./support");
+    const { xeroOrg } = await import("./xero-fixture");
+    const { createTokenKeeper } = await import("../connectors/tokens");
+    const { remoteRefreshLock } = await import("../connectors/remote-limiter");
+    const { saveTokens } = await import("../src/store/connections");
+    const { sealTokens } = await import("../connectors/tokens");
+    const deps = await testDeps();
+    const { connection, xero } = await xeroOrg(deps, "refreshco", "tenant-refresh", 0);
+    xero.restore();
+    // The access token has run out.
+    const now = Date.now();
+    await saveTokens(
+      deps.store.db,
+      connection.id,
+      await sealTokens(deps.sealer, { accessToken: "old", refreshToken: "r1", expiresAt: now - 1000 }),
+      now - 1000,
+      now,
+    );
+    let refreshes = 0;
+    const keeper = () =>
+      createTokenKeeper({
+        db: deps.store.db,
+        sealer: deps.sealer,
+        clock: deps.clock,
+        lock: remoteRefreshLock((holder) => stubFor(`xero:token:${holder}`)),
+        async refresh(refreshToken) {
+          refreshes++;
+          expect(refreshToken).toBe("r1");
+          await new Promise((r) => setTimeout(r, 200));
+          return { accessToken: "new", refreshToken: "r2", expiresAt: Date.now() + 3_600_000 };
+        },
+        // The store lease would poll; with the lock it is never used.
+        sleep: async () => {
+          throw new Error("polled the store lease");
+        },
+      });
+    const [a, b] = await Promise.all([
+      keeper().accessToken(connection.id),
+      keeper().accessToken(connection.id),
+    ]);
+    expect([a, b]).toEqual(["new", "new"]);
+    expect(refreshes).toBe(1);
+  });
+});

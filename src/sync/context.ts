@@ -9,6 +9,7 @@
 import type { ConnectionContext, Connector } from "../../connectors/connector";
 import { quickbooksFor } from "../../connectors/quickbooks/service";
 import { configureConnectors, connectorFor } from "../../connectors/registry";
+import { limiterProvider } from "../../connectors/remote-limiter";
 import { createTokenKeeper, type TokenKeeper } from "../../connectors/tokens";
 import type { Deps } from "../deps";
 import type { Provider } from "../model";
@@ -27,6 +28,8 @@ export function tokenKeeperFor(deps: Deps, connector: Connector): TokenKeeper {
   let keeper = byProvider.get(connector.provider);
   if (!keeper) {
     keeper = createTokenKeeper({
+      // Workers: the refresh lock is a Durable Object per token set; Node: the store's lease.
+      lock: limiterProvider()?.tokenLock?.(connector.provider),
       db: deps.store.db,
       sealer: deps.sealer,
       clock: deps.clock,

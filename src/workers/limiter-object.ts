@@ -6,6 +6,9 @@
  * running inside it is global. Callers hold a slot with `acquire` and give it back with `release`; a slot
  * whose caller died is freed after SLOT_TTL_MS. The day's remaining budget is kept in the object's storage
  * so an evicted object does not forget what was spent.
+ *
+ * The same class, addressed per token set ("<provider>:token:<holder connection id>"), is the single-flight
+ * lock for a token refresh: callers queue in the object instead of polling the store's lease.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createRateLimiter, type LimitSpec, type RateLimiter } from "../../connectors/limits";
@@ -90,6 +93,25 @@ export class RateLimiterObject extends DurableObject {
   /** What the provider said is left (rate-limit headers). */
   observe(remaining: { minute?: number; day?: number }): void {
     this.limiter?.observe(remaining);
+  }
+
+  // --- single-flight token refresh: a lock with a queue (no polling) ---
+  private lockHolder: string | null = null;
+  private lockWaiters: (() => void)[] = [];
+
+  /** Waits until the caller holds the lock (others queue behind); freed after SLOT_TTL_MS if never released. */
+  async lock(): Promise<string> {
+    while (this.lockHolder !== null) await new Promise<void>((r) => this.lockWaiters.push(r));
+    const id = crypto.randomUUID();
+    this.lockHolder = id;
+    setTimeout(() => this.unlock(id), SLOT_TTL_MS);
+    return id;
+  }
+
+  unlock(id: string): void {
+    if (this.lockHolder !== id) return;
+    this.lockHolder = null;
+    this.lockWaiters.shift()?.();
   }
 
   /** Slots held right now (tests). */
