@@ -109,20 +109,20 @@ async function scoreOrg(deps: Deps, org: Organisation, now: number): Promise<voi
 /** The weekly digest to one user, when their local time is Monday DIGEST_HOUR. */
 async function digestUser(deps: Deps, userId: string, now: number): Promise<void> {
   const { runDigest } = await import("./digest/send");
-  const { mailTransportFor } = await import("./mail/mailer-for");
-  const transport = await mailTransportFor(deps.config);
-  if (!transport || !deps.config.MAIL_FROM) {
+  const { mailerFor } = await import("./mail/mailer-for");
+  const mailer = await mailerFor(deps.config);
+  if (!mailer) {
     deps.log.info({ job: "digest" }, "no mail transport is configured: no digest is sent");
     return;
   }
   try {
-    const results = await runDigest(deps, { now, dueOnly: true, userId, transport });
+    const results = await runDigest(deps, { now, dueOnly: true, userId, mailer });
     for (const r of results)
       deps.log.info({ job: "digest", user: userId, status: r.status, reason: r.reason }, "digest run");
-    // A failed digest stays recorded as claimed-and-failed for a person to look at: a retry would never resend
-    // it (one digest per user and week), so the message is not retried.
+    // Each outcome is recorded on the (user, week) claim by the digest's own rules (a claimed digest is never
+    // sent twice), so the message is acknowledged whatever happened.
   } finally {
-    transport.close();
+    await mailer.close();
   }
 }
 

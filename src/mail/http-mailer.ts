@@ -96,7 +96,11 @@ export function createPostmarkMailer(opts: PostmarkMailerOptions) {
   const mailer: Mailer & {
     sendWithAttachments(mail: OutgoingMail, attachments: MailAttachment[]): Promise<SentMail>;
   } = {
-    send: (mail) => mailer.sendWithAttachments(mail, []),
+    send: (mail) =>
+      mailer.sendWithAttachments(
+        mail,
+        (mail.attachments ?? []).map((a) => ({ ...a, content: new Uint8Array(a.content) })),
+      ),
     async sendWithAttachments(mail, attachments) {
       const r = await post({
         From: mail.from,
