@@ -1,7 +1,7 @@
 /**
  * Mail from the Worker over the HTTP provider (Postmark's API, a fake in this isolate): the hourly remind tick
  * -> one message per organisation -> reminders rendered from the bundled templates and delivered; the weekly
- * digest -> one message per due user -> delivered with its inline chart.
+ * digest -> one message per due user -> delivered.
  *
  * Needs the templates bundled into the Worker (the in-memory template bundle from issue 12's branch).
  */
@@ -60,6 +60,7 @@ describe("mail from the Worker", () => {
     const digest = postmark.inbox.find((m) => m.To === "owner@mailco.test");
     expect(digest).toBeDefined();
     expect(digest!.TextBody).toContain("Mailco Ltd");
+    // The aging chart travels as an inline attachment the HTML refers to by content id.
     // Not due an hour earlier (06:00 in London).
     expect(await runCron(cronOf("digest"), monday7 - 3_600_000)).toEqual([]);
   });
