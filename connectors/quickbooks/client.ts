@@ -24,6 +24,7 @@ import {
   type Sleep,
   withRetry,
 } from "../limits";
+import { limiterProvider } from "../remote-limiter";
 import type { TokenSet } from "../tokens";
 
 export const QBO_SCOPE = "com.intuit.quickbooks.accounting";
@@ -318,7 +319,11 @@ export function createQboApi(opts: QboApiOptions): QboApi {
   const limiterFor = (realmId: string) => {
     let l = limiters.get(realmId);
     if (!l) {
-      l = createRateLimiter({ ...QBO_LIMITS }, opts.clock, sleep);
+      // On Workers a Durable Object per realm (global); on Node in-process.
+      const remote = limiterProvider();
+      l = remote
+        ? remote.tenant("quickbooks", realmId, { ...QBO_LIMITS })
+        : createRateLimiter({ ...QBO_LIMITS }, opts.clock, sleep);
       limiters.set(realmId, l);
     }
     return l;
