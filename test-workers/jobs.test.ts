@@ -5,7 +5,6 @@
  */
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import worker from "../.worker-build/worker.js";
 import { sealTokens } from "../connectors/tokens";
 import type { JobMessage } from "../src/jobs";
 import { JOBS } from "../src/jobs";
@@ -15,6 +14,7 @@ import { dashboardSummaries, invoices, scores } from "../src/store/schema";
 import { contactRecord, type FakeXero, installFakeXero, invoiceRecord } from "./fake-xero";
 import { seedOrg } from "./seed";
 import { consume, drain, runCron, testDeps } from "./support";
+import { worker } from "./worker";
 
 const cronOf = (name: string) => JOBS.find((j) => j.name === name)!.cron;
 const TOKEN = "xero-access-token-workers";

@@ -8,8 +8,7 @@ import {
   getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import worker from "../.worker-build/worker.js";
+import { env } from "cloudflare:workers";
 import { systemClock } from "../src/clock";
 import { loadConfig } from "../src/config";
 import type { Deps } from "../src/deps";
@@ -17,6 +16,7 @@ import type { JobMessage } from "../src/jobs";
 import { createLogger } from "../src/log";
 import { openD1Store } from "../src/store/d1";
 import { sealerFromSecret } from "../src/store/secrets";
+import { self, worker } from "./worker";
 
 export const BASE = "http://creditpulse.test";
 
@@ -45,9 +45,7 @@ export class Browser {
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const res = await exports.default.fetch(
-      new Request(new URL(path, BASE), { ...init, headers, redirect: "manual" }),
-    );
+    const res = await self.fetch(new Request(new URL(path, BASE), { ...init, headers, redirect: "manual" }));
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const i = pair!.indexOf("=");

@@ -3,7 +3,6 @@
  * (miniflare's, delivering to this Worker's queue handler as wrangler.toml configures) re-pulls the invoice.
  */
 
-import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signHmacSha256Base64 } from "../connectors/hmac";
@@ -11,6 +10,7 @@ import { JOBS } from "../src/jobs";
 import { invoices, webhookEvents } from "../src/store/schema";
 import type { FakeXero } from "./fake-xero";
 import { drain, runCron, testDeps } from "./support";
+import { self } from "./worker";
 import { xeroOrg } from "./xero-fixture";
 
 const KEY = "test-webhook-key-0123456789abcdefghijklmnopqrstuv";
@@ -27,7 +27,7 @@ describe("Xero webhook -> queue -> re-pull", () => {
   afterAll(() => xero.restore());
 
   const deliver = async (body: string) =>
-    exports.default.fetch("http://creditpulse.test/webhooks/xero", {
+    self.fetch("http://creditpulse.test/webhooks/xero", {
       method: "POST",
       headers: {
         "content-type": "application/json",
