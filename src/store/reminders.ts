@@ -49,6 +49,8 @@ export interface ReminderSettings {
   minAmount: number | null;
   creditLimitMarginPct: number | null;
   bccOwner: boolean | null;
+  /** null = "approve" (the default). */
+  holdMode: "approve" | "automatic" | null;
 }
 
 export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSettings {
@@ -62,6 +64,7 @@ export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSett
     minAmount: null,
     creditLimitMarginPct: null,
     bccOwner: null,
+    holdMode: null,
   };
 }
 
@@ -79,6 +82,7 @@ export async function loadReminderSettings(db: Db, org: Organisation): Promise<R
     minAmount: r.minAmount,
     creditLimitMarginPct: r.creditLimitMarginPct,
     bccOwner: r.bccOwner,
+    holdMode: r.holdMode,
   };
 }
 
@@ -103,6 +107,7 @@ export async function saveReminderSettings(
     minAmount: d.minAmount,
     creditLimitMarginPct: d.creditLimitMarginPct,
     bccOwner: d.bccOwner,
+    holdMode: d.holdMode,
     createdAt: now,
     updatedAt: now,
   };
@@ -272,6 +277,8 @@ export interface PlanRows {
   outstandingBase?: Map<string, number>;
   /** `invoices` grouped by contact, when the loader has them so. */
   byContact?: Map<string, PlanInvoice[]>;
+  /** Accepted reminders per invoice: [level offset, sent at]. */
+  sentOffsets?: Map<string, [number, number][]>;
 }
 
 /** Latest monitor grade per contact on or before `asOf` (none when the monitor has not run). */
@@ -297,7 +304,10 @@ async function latestGrades(
 /** Contact columns planning reads, in this order (rows come back as arrays). */
 const PLAN_CONTACT_COLS =
   sql.raw(`c.id, c.external_id, c.name, c.emails, c.timezone, c.policy_id, c.chasing_paused_until,
-  c.excluded, c.opted_out, c.hold_state = 'on_hold', c.credit_limit_minor`);
+  c.excluded, c.opted_out, c.hold_state = 'on_hold', c.credit_limit_minor,
+  exists (select 1 from hold_proposals p where p.contact_id = c.id and p.status = 'proposed'),
+  max(coalesce((select max(p.decided_at) from hold_proposals p where p.contact_id = c.id and p.status = 'dismissed'), 0),
+      coalesce((select max(h.at) from credit_holds h where h.contact_id = c.id and h.action = 'release' and h.actor is not null), 0))`);
 type ContactRow = [
   id: string,
   externalId: string,
@@ -310,6 +320,9 @@ type ContactRow = [
   optedOut: number,
   onHold: number,
   creditLimitMinor: number | null,
+  holdProposed: number,
+  /** 0 = never declined. */
+  holdDeclinedAt: number,
   /** Amount due on open, undisputed base-currency invoices; only for contacts with a credit limit. */
   outstandingBase: number | null,
 ];
@@ -358,6 +371,8 @@ function planContact(r: ContactRow, grade: string | null): PlanContact {
     creditLimitMinor: r[10],
     deleted: false,
     grade,
+    holdProposed: r[11] !== 0,
+    holdDeclinedAt: r[12] ? r[12] : null,
   };
 }
 
@@ -444,10 +459,21 @@ export async function loadPlanRows(
   const outstandingBase = new Map<string, number>();
   const add = (r: ContactRow) => {
     planContacts.push(planContact(r, grades.get(r[0]) ?? null));
-    if (r[11] !== null) outstandingBase.set(r[0], r[11]);
+    if (r[13] !== null) outstandingBase.set(r[0], r[13]);
   };
   for (const r of owing) add(r);
   for (const r of others) add(r);
+  // Customers with an open proposal and nothing else to plan for (so a paid-up proposal is withdrawn).
+  const proposedOnly = await db.values<ContactRow>(
+    sql`select ${PLAN_CONTACT_COLS}, null from contacts c
+        where c.id in (select contact_id from hold_proposals where org_id = ${org.id} and status = 'proposed')
+          and c.org_id = ${org.id} and c.deleted = 0 and c.hold_state <> 'on_hold' and c.credit_limit_minor is null
+          and not exists (
+            select 1 from invoices i where i.org_id = c.org_id and i.contact_id = c.id
+              and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
+              and i.due_date <= ${opts.maxDueDate})`,
+  );
+  for (const r of proposedOnly) add(r);
 
   const claimRows = await db.values<[invoiceId: string, offsetDays: number]>(
     sql`select invoice_id, max(offset_days) from reminders
@@ -456,7 +482,29 @@ export async function loadPlanRows(
   );
   const claimedOffset = new Map<string, number>();
   for (const r of claimRows) claimedOffset.set(r[0], r[1]);
-  return { contacts: planContacts, invoices: planInvoices, byContact, claimedOffset, outstandingBase };
+  const sentRows = await db.values<[invoiceId: string, offsetDays: number, sentAt: number]>(
+    sql`select invoice_id, offset_days, sent_at from reminders
+        where org_id = ${org.id} and status = 'sent' and sent_at is not null
+          and invoice_id in (select id from invoices where ${reachable})`,
+  );
+  return {
+    contacts: planContacts,
+    invoices: planInvoices,
+    byContact,
+    claimedOffset,
+    outstandingBase,
+    sentOffsets: groupSent(sentRows),
+  };
+}
+
+function groupSent(rows: readonly (readonly [string, number, number])[]): Map<string, [number, number][]> {
+  const out = new Map<string, [number, number][]>();
+  for (const [invoiceId, offset, at] of rows) {
+    const list = out.get(invoiceId);
+    if (list) list.push([offset, at]);
+    else out.set(invoiceId, [[offset, at]]);
+  }
+  return out;
 }
 
 /** One customer's rows, re-read (the re-check after claiming); claims of `exceptEmailId` are left out. */
@@ -472,7 +520,18 @@ export async function loadContactRows(
     .select(contactCols)
     .from(contacts)
     .where(and(eq(contacts.orgId, org.id), eq(contacts.id, contactId)));
-  const planContacts = c.map((x) => ({ ...x, grade: grades.get(x.id) ?? null }));
+  const state = await db.values<[proposed: number, declinedAt: number]>(
+    sql`select exists (select 1 from hold_proposals p where p.contact_id = ${contactId} and p.status = 'proposed'),
+          max(coalesce((select max(p.decided_at) from hold_proposals p where p.contact_id = ${contactId} and p.status = 'dismissed'), 0),
+              coalesce((select max(h.at) from credit_holds h where h.contact_id = ${contactId} and h.action = 'release' and h.actor is not null), 0))`,
+  );
+  const [proposed, declinedAt] = state[0] ?? [0, 0];
+  const planContacts = c.map((x) => ({
+    ...x,
+    grade: grades.get(x.id) ?? null,
+    holdProposed: proposed !== 0,
+    holdDeclinedAt: declinedAt ? declinedAt : null,
+  }));
   const invoiceRows = (await db
     .select(invoiceCols)
     .from(invoices)
@@ -488,6 +547,10 @@ export async function loadContactRows(
       ),
     )
     .groupBy(reminders.invoiceId)) as { invoiceId: string; offsetDays: number }[];
+  const sentRows = await db.values<[invoiceId: string, offsetDays: number, sentAt: number]>(
+    sql`select invoice_id, offset_days, sent_at from reminders
+        where contact_id = ${contactId} and status = 'sent' and sent_at is not null`,
+  );
   let base = 0;
   for (const i of invoiceRows)
     if (i.disputedAt === null && i.currency === org.baseCurrency) base += i.amountDueMinor;
@@ -496,6 +559,7 @@ export async function loadContactRows(
     invoices: invoiceRows,
     claimedOffset: new Map(claimRows.map((r) => [r.invoiceId, r.offsetDays])),
     outstandingBase: new Map([[contactId, base]]),
+    sentOffsets: groupSent(sentRows),
   };
 }
 
@@ -652,7 +716,17 @@ export async function remindersFor(db: Db, orgId: string): Promise<ReminderRow[]
  */
 export async function transitionHold(
   store: Store,
-  t: { orgId: string; contactId: string; action: "place" | "release"; reason: string; ownerNotice: boolean },
+  t: {
+    orgId: string;
+    contactId: string;
+    action: "place" | "release";
+    reason: string;
+    ownerNotice: boolean;
+    /** Who did it by hand ("user:<id>", "cli"); absent = a reminder run. */
+    actor?: string;
+    /** Extra audit detail (who, which proposal). */
+    detail?: Record<string, unknown>;
+  },
   now: number,
 ): Promise<CreditHoldRow | undefined> {
   const from = t.action === "place" ? "none" : "on_hold";
@@ -675,6 +749,7 @@ export async function transitionHold(
         at: now,
         writebackStatus: "pending",
         ownerNotice: t.ownerNotice ? "pending" : "none",
+        actor: t.actor ?? null,
       })
       .returning();
     await audit(
@@ -682,9 +757,9 @@ export async function transitionHold(
       {
         orgId: t.orgId,
         contactId: t.contactId,
-        actor: "reminders",
+        actor: t.actor ?? "reminders",
         action: t.action === "place" ? "credit_hold.placed" : "credit_hold.released",
-        detail: { reason: t.reason, holdEventId: rows[0]!.id },
+        detail: { reason: t.reason, holdEventId: rows[0]!.id, ...t.detail },
       },
       now,
     );
@@ -757,4 +832,17 @@ export async function recordOwnerNotice(
 
 export async function holdEvents(db: Db, orgId: string): Promise<CreditHoldRow[]> {
   return db.select().from(creditHolds).where(eq(creditHolds.orgId, orgId)).orderBy(creditHolds.at);
+}
+
+/** How many reminder emails the customer was sent (accepted by the SMTP server) and when the last went. */
+export async function reminderHistory(
+  db: Db,
+  contactId: string,
+): Promise<{ count: number; lastSentAt: number | null }> {
+  const rows = await db.values<[number, number | null]>(
+    sql`select count(distinct email_id), max(sent_at) from reminders
+        where contact_id = ${contactId} and status = 'sent'`,
+  );
+  const [count, last] = rows[0] ?? [0, null];
+  return { count, lastSentAt: last };
 }

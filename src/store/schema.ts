@@ -395,6 +395,8 @@ export const reminderSettings = sqliteTable("reminder_settings", {
   creditLimitMarginPct: real("credit_limit_margin_pct"),
   /** BCC the owner on every reminder; null = MAIL_BCC_OWNER. */
   bccOwner: integer("bcc_owner", { mode: "boolean" }),
+  /** "approve" (null, the default): runs propose credit holds and a person approves; "automatic": runs place them. */
+  holdMode: text("hold_mode", { enum: ["approve", "automatic"] }),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -502,10 +504,44 @@ export const creditHolds = sqliteTable(
       enum: ["pending", "sending", "sent", "failed", "needs_review", "none"],
     }).notNull(),
     ownerNoticeAt: integer("owner_notice_at"),
+    /** Who made the change by hand ("user:<id>", "cli"); null = a reminder run. */
+    actor: text("actor"),
   },
   (t) => [
     index("credit_holds_contact_at").on(t.contactId, t.at),
     index("credit_holds_org_writeback").on(t.orgId, t.writebackStatus),
+  ],
+);
+
+/**
+ * Credit holds proposed by a reminder run (organisations in "approve" mode), and what became of each: approved
+ * (the hold was placed: `holdEventId`), dismissed by a person, or withdrawn by a run (the customer paid). At most
+ * one open ("proposed") row per customer.
+ */
+export const holdProposals = sqliteTable(
+  "hold_proposals",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    status: text("status", { enum: ["proposed", "approved", "dismissed", "withdrawn"] }).notNull(),
+    reason: text("reason").notNull(),
+    proposedAt: integer("proposed_at").notNull(),
+    decidedAt: integer("decided_at"),
+    /** "user:<id>" / an email, "reminders" (withdrawn by a run) or "automatic". */
+    decidedBy: text("decided_by"),
+    decisionReason: text("decision_reason"),
+    holdEventId: text("hold_event_id"),
+    /** The notice to the owner and bookkeepers. */
+    notice: text("notice", { enum: ["pending", "sending", "sent", "failed", "none"] }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("hold_proposals_open").on(t.contactId).where(sql`status = 'proposed'`),
+    index("hold_proposals_org_status").on(t.orgId, t.status),
   ],
 );
 

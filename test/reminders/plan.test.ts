@@ -316,9 +316,13 @@ describe("planning: credit holds", () => {
     expect(
       decideHold({
         holdState: "none",
+        proposed: false,
+        mode: "automatic",
         excluded: true,
         paused: false,
         holdLevelReached: true,
+        holdLevelNoticed: true,
+        noticed: true,
         overdueMinor: 1,
         outstandingBaseMinor: 1,
         creditLimitMinor: null,
