@@ -18,6 +18,7 @@ import { addDays, dateInZone, daysBetween, type IsoDate, type Provider } from ".
 import { baseUrlOf, type CustomerLinks, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
 import { connectionForOrg } from "../store/connections";
+import type { Store } from "../store/db";
 import {
   approverEmails,
   claimProposalNotice,
@@ -27,7 +28,6 @@ import {
   recordProposalNotice,
   unfinishedProposalNotices,
 } from "../store/holds";
-import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import { activePauses, flagBrokenPromises, reminderEmailOverrides } from "../store/portal";
 import {
@@ -118,7 +118,12 @@ export interface HoldResult {
   action: "proposed" | "placed" | "released" | "withdrawn";
 }
 
-const HOLD_RESULT = { place: "placed", propose: "proposed", release: "released", withdraw: "withdrawn" } as const;
+const HOLD_RESULT = {
+  place: "placed",
+  propose: "proposed",
+  release: "released",
+  withdraw: "withdrawn",
+} as const;
 
 export interface RemindReport {
   emails: EmailResult[];
@@ -879,7 +884,10 @@ export function createHoldWorker(
       );
     } catch (err) {
       if (classifySendError(err) === "retry") await recordProposalNotice(db, p.id, "failed");
-      log.warn({ org: org.slug, proposalId: p.id, error: errorText(err) }, "hold proposal notice not delivered");
+      log.warn(
+        { org: org.slug, proposalId: p.id, error: errorText(err) },
+        "hold proposal notice not delivered",
+      );
     }
   }
 
@@ -903,7 +911,10 @@ export function createHoldWorker(
       now,
     );
     if (!ev) return undefined;
-    log.info({ org: org.slug, contact: contactId, action, by: by?.actor ?? "reminders" }, "credit hold changed");
+    log.info(
+      { org: org.slug, contact: contactId, action, by: by?.actor ?? "reminders" },
+      "credit hold changed",
+    );
     await finish(ev);
     return ev;
   }

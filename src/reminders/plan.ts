@@ -356,6 +356,7 @@ export function evaluateContact(
   let noticed = false;
   /** Earliest final notice (local day number) among the invoices at the hold level, for "needs attention". */
   let firstNoticeDay: number | null = null;
+  let noticeBeforeDecline = false;
   const reached: PlannedInvoice[] = [];
   for (const inv of invoices) {
     if (OPEN.has(inv.status) && inv.disputedAt === null && inv.currency === settings.baseCurrency)
@@ -373,7 +374,9 @@ export function evaluateContact(
     const sent = notice ? input.sentOffsets?.get(inv.id) : undefined;
     if (sent && notice)
       for (const [offset, sentAt] of sent)
-        if (offset >= notice.offsetDays && (declinedAt === null || sentAt > declinedAt)) {
+        if (offset < notice.offsetDays) continue;
+        else if (declinedAt !== null && sentAt <= declinedAt) noticeBeforeDecline = true;
+        else {
           const d = dayNumber(localMoment(sentAt, timeZone).date);
           if (noticeDay === null || d < noticeDay) noticeDay = d;
         }
@@ -382,7 +385,8 @@ export function evaluateContact(
     if (hold && level.level >= hold.level) {
       holdLevelReached = true;
       if (noticeOver) holdLevelNoticed = true;
-      if (noticeDay !== null && (firstNoticeDay === null || noticeDay < firstNoticeDay)) firstNoticeDay = noticeDay;
+      if (noticeDay !== null && (firstNoticeDay === null || noticeDay < firstNoticeDay))
+        firstNoticeDay = noticeDay;
     }
     reached.push({ invoice: inv, level, daysOverdue, due: false });
   }
@@ -432,10 +436,10 @@ export function evaluateContact(
         : contact.optedOut
           ? "opted out of reminders, so no final notice can be sent: hold only by hand"
           : firstNoticeDay === null
-            ? "the final notice has not been sent yet"
-            : declinedAt !== null && from !== null && from <= local.date
+            ? noticeBeforeDecline
               ? "a person dismissed or released the hold: a new final notice is needed"
-              : `final notice sent; a hold can be proposed from ${from}`;
+              : "the final notice has not been sent yet"
+            : `final notice sent; a hold can be proposed from ${from}`;
     verdict.attention = { contact, reason, from };
   }
 

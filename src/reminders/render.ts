@@ -50,7 +50,11 @@ export interface ReminderFields {
   links: { customer_page: string | null; unsubscribe: string | null };
   today: string;
   /** Reminders this customer was sent before this one (accepted by the SMTP server), and when the last went. */
-  previous_reminders: { count: number; last_sent_date: IsoDate | null; last_sent_date_formatted: string | null };
+  previous_reminders: {
+    count: number;
+    last_sent_date: IsoDate | null;
+    last_sent_date_formatted: string | null;
+  };
   /** True when this is the first reminder the customer gets: word it as a first email at every level. */
   is_first_contact: boolean;
   /** Days between the final notice and a credit hold (HOLD_NOTICE_DAYS). */
@@ -149,7 +153,9 @@ export function buildFields(src: FieldSource): ReminderFields {
     previous_reminders: {
       count: src.history?.count ?? 0,
       last_sent_date: src.history?.lastSentDate ?? null,
-      last_sent_date_formatted: src.history?.lastSentDate ? formatDate(src.history.lastSentDate, locale) : null,
+      last_sent_date_formatted: src.history?.lastSentDate
+        ? formatDate(src.history.lastSentDate, locale)
+        : null,
     },
     is_first_contact: (src.history?.count ?? 0) === 0,
     hold_notice_days: src.holdNoticeDays ?? 7,

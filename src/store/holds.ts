@@ -193,7 +193,12 @@ async function overdueOf(db: Db, orgId: string, contactIds: string[], today: Iso
 }
 
 /** The holds view: open proposals, customers on hold (with the placement's reason) and recent releases. */
-export async function listHolds(db: Db, orgId: string, today: IsoDate, releasedLimit = 50): Promise<HoldLists> {
+export async function listHolds(
+  db: Db,
+  orgId: string,
+  today: IsoDate,
+  releasedLimit = 50,
+): Promise<HoldLists> {
   const proposedRows = await db
     .select({ p: holdProposals, externalId: contacts.externalId, name: contacts.name })
     .from(holdProposals)
@@ -201,7 +206,12 @@ export async function listHolds(db: Db, orgId: string, today: IsoDate, releasedL
     .where(and(eq(holdProposals.orgId, orgId), eq(holdProposals.status, "proposed")))
     .orderBy(holdProposals.proposedAt);
   const activeRows = await db
-    .select({ id: contacts.id, externalId: contacts.externalId, name: contacts.name, at: contacts.holdChangedAt })
+    .select({
+      id: contacts.id,
+      externalId: contacts.externalId,
+      name: contacts.name,
+      at: contacts.holdChangedAt,
+    })
     .from(contacts)
     .where(and(eq(contacts.orgId, orgId), eq(contacts.holdState, "on_hold")))
     .orderBy(contacts.name);
