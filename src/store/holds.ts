@@ -279,3 +279,18 @@ export async function listHolds(
     })),
   };
 }
+
+/** The customer a hold action names (by its ledger id), with what the action needs. */
+export async function contactForHold(db: Db, orgId: string, externalId: string) {
+  const rows = await db
+    .select({
+      id: contacts.id,
+      externalId: contacts.externalId,
+      name: contacts.name,
+      holdState: contacts.holdState,
+    })
+    .from(contacts)
+    .where(and(eq(contacts.orgId, orgId), eq(contacts.externalId, externalId), eq(contacts.deleted, false)))
+    .limit(1);
+  return rows[0];
+}
