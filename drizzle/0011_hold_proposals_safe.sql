@@ -17,4 +17,6 @@ CREATE TABLE `hold_proposals` (
 CREATE UNIQUE INDEX `hold_proposals_open` ON `hold_proposals` (`contact_id`) WHERE status = 'proposed';--> statement-breakpoint
 CREATE INDEX `hold_proposals_org_status` ON `hold_proposals` (`org_id`,`status`);--> statement-breakpoint
 ALTER TABLE `credit_holds` ADD `actor` text;--> statement-breakpoint
-ALTER TABLE `reminder_settings` ADD `hold_mode` text;
+ALTER TABLE `reminder_settings` ADD `hold_mode` text;--> statement-breakpoint
+ALTER TABLE `reminders` ADD `smtp_response` text;--> statement-breakpoint
+ALTER TABLE `reminders` ADD `resolution` text;

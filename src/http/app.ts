@@ -11,6 +11,7 @@ import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
+import { holdsRoutes } from "./pages/holds";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
 import { xeroRoutes } from "./xero";
@@ -64,6 +65,7 @@ export function createApp(deps: Deps) {
   app.use("/connect/quickbooks/callback", ownNewOrgs(deps));
 
   app.route("/", loginRoutes(deps));
+  app.route("/", holdsRoutes(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", xeroRoutes(deps));

@@ -526,7 +526,7 @@ async function sendOne(
     await markEmail(
       db,
       emailId,
-      { status: "sent", messageId: sent.messageId, recipients: sent.accepted },
+      { status: "sent", messageId: sent.messageId, recipients: sent.accepted, response: sent.response },
       now,
     );
     for (const p of email.invoices) {

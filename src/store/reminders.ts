@@ -658,7 +658,7 @@ export async function markEmail(
   db: Db,
   emailId: string,
   outcome:
-    | { status: "sent"; messageId: string; recipients: string[] }
+    | { status: "sent"; messageId: string; recipients: string[]; response?: string }
     | { status: "failed" | "rejected" | "needs_review"; error: string },
   now: number,
 ): Promise<void> {
@@ -668,6 +668,7 @@ export async function markEmail(
           status: outcome.status,
           messageId: outcome.messageId,
           recipients: outcome.recipients,
+          smtpResponse: outcome.response ?? null,
           sentAt: now,
           lastError: null,
           updatedAt: now,
@@ -845,4 +846,40 @@ export async function reminderHistory(
   );
   const [count, last] = rows[0] ?? [0, null];
   return { count, lastSentAt: last };
+}
+
+/**
+ * A person resolves an email left for review (outcome unknown): "sent" records it as delivered (it then counts as
+ * sent, e.g. for the final notice before a hold), "resend" lets the next run send it again. Only rows still
+ * needing review change; returns how many did.
+ */
+export async function resolveReview(
+  db: Db,
+  orgId: string,
+  emailId: string,
+  resolution: "sent" | "resend",
+  now: number,
+): Promise<number> {
+  const rows = await db
+    .update(reminders)
+    .set(
+      resolution === "sent"
+        ? { status: "sent", sentAt: sql`${reminders.claimedAt}`, resolution: "marked_sent", updatedAt: now }
+        : { status: "failed", resolution: "resend", updatedAt: now },
+    )
+    .where(and(eq(reminders.orgId, orgId), eq(reminders.emailId, emailId), eq(reminders.status, "needs_review")))
+    .returning({ id: reminders.id, contactId: reminders.contactId });
+  if (rows.length)
+    await audit(
+      db,
+      {
+        orgId,
+        contactId: rows[0]!.contactId,
+        actor: "reminders",
+        action: resolution === "sent" ? "reminder.marked_sent" : "reminder.resend_allowed",
+        detail: { emailId },
+      },
+      now,
+    );
+  return rows.length;
 }

@@ -470,6 +470,10 @@ export const reminders = sqliteTable(
     sentAt: integer("sent_at"),
     messageId: text("message_id"),
     recipients: text("recipients", { mode: "json" }).$type<string[]>(),
+    /** The SMTP server's reply on acceptance ("250 2.0.0 Ok: queued as 4F2A1C"): its id for the message. */
+    smtpResponse: text("smtp_response"),
+    /** How a person resolved an email left for review: "marked_sent" or "resend". */
+    resolution: text("resolution"),
     lastError: text("last_error"),
     updatedAt: integer("updated_at").notNull(),
   },
