@@ -867,7 +867,9 @@ export async function resolveReview(
         ? { status: "sent", sentAt: sql`${reminders.claimedAt}`, resolution: "marked_sent", updatedAt: now }
         : { status: "failed", resolution: "resend", updatedAt: now },
     )
-    .where(and(eq(reminders.orgId, orgId), eq(reminders.emailId, emailId), eq(reminders.status, "needs_review")))
+    .where(
+      and(eq(reminders.orgId, orgId), eq(reminders.emailId, emailId), eq(reminders.status, "needs_review")),
+    )
     .returning({ id: reminders.id, contactId: reminders.contactId });
   if (rows.length)
     await audit(
