@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
 import { holdsRoutes } from "./pages/holds";
+import { remindersRoutes } from "./pages/reminders";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
 import { xeroRoutes } from "./xero";
@@ -66,6 +67,7 @@ export function createApp(deps: Deps) {
 
   app.route("/", loginRoutes(deps));
   app.route("/", holdsRoutes(deps));
+  app.route("/", remindersRoutes(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", xeroRoutes(deps));
