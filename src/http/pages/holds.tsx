@@ -92,7 +92,18 @@ function HoldTable(props: {
               </td>
               <td>
                 {when(r.at)}
-                {r.by !== "reminders" ? <span class="muted"> (by hand)</span> : null}
+                {r.by === "reminders" ? null : (
+                  <span class="muted">
+                    {" "}
+                    (
+                    {/^(placed|released) by hand/.test(r.reason)
+                      ? "by hand"
+                      : r.by === "automatic"
+                        ? "automatic"
+                        : "approved"}
+                    )
+                  </span>
+                )}
               </td>
               <td>{r.reason}</td>
               <td class="num">{money(r)}</td>
