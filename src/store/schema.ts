@@ -546,6 +546,8 @@ export const holdProposals = sqliteTable(
   (t) => [
     uniqueIndex("hold_proposals_open").on(t.contactId).where(sql`status = 'proposed'`),
     index("hold_proposals_org_status").on(t.orgId, t.status),
+    // Planning reads each customer's latest dismissal.
+    index("hold_proposals_contact").on(t.contactId, t.status, t.decidedAt),
   ],
 );
 
