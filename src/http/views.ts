@@ -7,13 +7,13 @@ import type { OrgAccess } from "../auth/accounts";
 import type { Deps } from "../deps";
 import { validAddresses } from "../mail/address";
 import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type IsoDate } from "../model";
-import { loadRunContext, reminderFields } from "../reminders/dispatch";
-import { type PlanContact, planReminders } from "../reminders/plan";
-import { type ReminderFields, TemplateRenderError } from "../reminders/render";
+import { reminderFields } from "../reminders/dispatch";
+import type { PlanContact } from "../reminders/plan";
+import type { ReminderFields } from "../reminders/render";
 import { localMoment } from "../reminders/window";
 import { dashboardFigures, dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
-import { defaultSettings, loadPlanRows, loadPolicies, loadReminderSettings } from "../store/reminders";
+import { defaultSettings, loadPolicies, loadReminderSettings } from "../store/reminders";
 import {
   atRisk,
   atRiskCount,
