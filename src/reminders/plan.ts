@@ -194,6 +194,8 @@ export interface PlanCache {
   holdLevel: Map<Policy, PolicyLevel | null>;
   /** The level before the hold level: the final notice (null = the policy has none). */
   noticeLevel: Map<Policy, PolicyLevel | null>;
+  /** Local day number of an instant per timezone, by quarter hour (every UTC offset is a multiple of 15 min). */
+  localDay: Map<string, number>;
   /** The policy of customers with no policy of their own and no grade. */
   plainPolicy: Policy | undefined;
 }
@@ -206,6 +208,7 @@ export function createPlanCache(): PlanCache {
     validZone: new Map(),
     holdLevel: new Map(),
     noticeLevel: new Map(),
+    localDay: new Map(),
     plainPolicy: undefined,
   };
 }
@@ -371,18 +374,20 @@ export function evaluateContact(
     if (!level) continue;
     // The final notice this invoice was sent (after any decline by a person), as a local day number.
     let noticeDay: number | null = null;
-    const sent = notice ? input.sentOffsets?.get(inv.id) : undefined;
+    const atHold = hold !== null && level.level >= hold.level;
+    const sent =
+      notice && (atHold || contact.creditLimitMinor !== null) ? input.sentOffsets?.get(inv.id) : undefined;
     if (sent && notice)
       for (const [offset, sentAt] of sent)
         if (offset < notice.offsetDays) continue;
         else if (declinedAt !== null && sentAt <= declinedAt) noticeBeforeDecline = true;
         else {
-          const d = dayNumber(localMoment(sentAt, timeZone).date);
+          const d = localDayOf(sentAt, timeZone, cache);
           if (noticeDay === null || d < noticeDay) noticeDay = d;
         }
     const noticeOver = noticeDay !== null && today - noticeDay >= noticeDays;
     if (noticeOver) noticed = true;
-    if (hold && level.level >= hold.level) {
+    if (atHold) {
       holdLevelReached = true;
       if (noticeOver) holdLevelNoticed = true;
       if (noticeDay !== null && (firstNoticeDay === null || noticeDay < firstNoticeDay))
@@ -461,6 +466,16 @@ export function evaluateContact(
       : zonedInstant(local.date, minutesOf(settings.window.start), timeZone);
   verdict.email = { contact, to, policy, level: top, invoices: listed, timeZone, local, at };
   return verdict;
+}
+
+function localDayOf(at: number, timeZone: string, cache: PlanCache): number {
+  const key = `${timeZone}|${Math.floor(at / 900_000)}`;
+  let d = cache.localDay.get(key);
+  if (d === undefined) {
+    d = dayNumber(localMoment(at, timeZone).date);
+    cache.localDay.set(key, d);
+  }
+  return d;
 }
 
 /** The ISO date of a day number (days since 1970-01-01). */

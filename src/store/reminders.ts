@@ -304,10 +304,7 @@ async function latestGrades(
 /** Contact columns planning reads, in this order (rows come back as arrays). */
 const PLAN_CONTACT_COLS =
   sql.raw(`c.id, c.external_id, c.name, c.emails, c.timezone, c.policy_id, c.chasing_paused_until,
-  c.excluded, c.opted_out, c.hold_state = 'on_hold', c.credit_limit_minor,
-  exists (select 1 from hold_proposals p where p.contact_id = c.id and p.status = 'proposed'),
-  max(coalesce((select max(p.decided_at) from hold_proposals p where p.contact_id = c.id and p.status = 'dismissed'), 0),
-      coalesce((select max(h.at) from credit_holds h where h.contact_id = c.id and h.action = 'release' and h.actor is not null), 0))`);
+  c.excluded, c.opted_out, c.hold_state = 'on_hold', c.credit_limit_minor`);
 type ContactRow = [
   id: string,
   externalId: string,
@@ -320,9 +317,6 @@ type ContactRow = [
   optedOut: number,
   onHold: number,
   creditLimitMinor: number | null,
-  holdProposed: number,
-  /** 0 = never declined. */
-  holdDeclinedAt: number,
   /** Amount due on open, undisputed base-currency invoices; only for contacts with a credit limit. */
   outstandingBase: number | null,
 ];
@@ -356,7 +350,11 @@ function parseEmails(text: string): string[] {
   }
 }
 
-function planContact(r: ContactRow, grade: string | null): PlanContact {
+function planContact(
+  r: ContactRow,
+  grade: string | null,
+  holds: { proposed: ReadonlySet<string>; declined: ReadonlyMap<string, number> },
+): PlanContact {
   return {
     id: r[0],
     externalId: r[1],
@@ -371,8 +369,8 @@ function planContact(r: ContactRow, grade: string | null): PlanContact {
     creditLimitMinor: r[10],
     deleted: false,
     grade,
-    holdProposed: r[11] !== 0,
-    holdDeclinedAt: r[12] ? r[12] : null,
+    holdProposed: holds.proposed.has(r[0]),
+    holdDeclinedAt: holds.declined.get(r[0]) ?? null,
   };
 }
 
@@ -455,11 +453,29 @@ export async function loadPlanRows(
               and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
               and i.due_date <= ${opts.maxDueDate})`,
   );
+  // Open proposals, and the latest time a person dismissed a proposal or released a hold, per customer.
+  const proposed = new Set(
+    (
+      await db.values<[string]>(
+        sql`select contact_id from hold_proposals where org_id = ${org.id} and status = 'proposed'`,
+      )
+    ).map((r) => r[0]),
+  );
+  const declined = new Map<string, number>();
+  for (const [contactId, at] of await db.values<[string, number]>(
+    sql`select contact_id, max(decided_at) from hold_proposals
+        where org_id = ${org.id} and status = 'dismissed' group by contact_id
+        union all
+        select contact_id, max(at) from credit_holds
+        where org_id = ${org.id} and action = 'release' and actor is not null group by contact_id`,
+  ))
+    if (at > (declined.get(contactId) ?? 0)) declined.set(contactId, at);
+  const holds = { proposed, declined };
   const planContacts: PlanContact[] = [];
   const outstandingBase = new Map<string, number>();
   const add = (r: ContactRow) => {
-    planContacts.push(planContact(r, grades.get(r[0]) ?? null));
-    if (r[13] !== null) outstandingBase.set(r[0], r[13]);
+    planContacts.push(planContact(r, grades.get(r[0]) ?? null, holds));
+    if (r[11] !== null) outstandingBase.set(r[0], r[11]);
   };
   for (const r of owing) add(r);
   for (const r of others) add(r);
