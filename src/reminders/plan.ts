@@ -431,8 +431,11 @@ export function evaluateContact(
   }
   if (listed.length > 1) listed.sort(byDueDate);
 
+  const attention =
+    holdLevelReached && !onHold && !contact.holdProposed && !holdLevelNoticed && !contact.excluded;
+  if (!attention && (!anyDue || !top)) return verdict;
   const to = validAddresses(contact.emails);
-  if (holdLevelReached && !onHold && !contact.holdProposed && !holdLevelNoticed && !contact.excluded) {
+  if (attention) {
     const from = firstNoticeDay === null ? null : dayToIso(firstNoticeDay + noticeDays);
     const reason = !notice
       ? "the policy has no final notice before its hold level: hold only by hand"
