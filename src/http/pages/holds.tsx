@@ -9,7 +9,6 @@ import { type Context, Hono } from "hono";
 import type { Deps } from "../../deps";
 import { UserError } from "../../errors";
 import { formatDate, formatMoneyList } from "../../format";
-import { createSmtpMailer } from "../../mail/smtp-mailer";
 import { dateInZone } from "../../model";
 import { actOnHold, HOLD_ACTIONS, holdActionDeps, type ManualHoldAction } from "../../reminders/hold-actions";
 import { runOutlook } from "../../reminders/outlook";
@@ -308,8 +307,11 @@ export function holdsRoutes(deps: Deps) {
     const contact = await contactForHold(deps.store.db, access.org.id, customer);
     if (!contact) throw new UserError("not_found", `No customer ${customer} in ${access.org.name}.`, 404);
     const { config } = deps;
+    // Loaded on use, as Send now does: the mail transport is not part of every deployment's bundle.
     const mailer =
-      config.SMTP_URL && config.MAIL_FROM ? createSmtpMailer({ url: config.SMTP_URL }) : undefined;
+      config.SMTP_URL && config.MAIL_FROM
+        ? (await import("../../mail/smtp-mailer")).createSmtpMailer({ url: config.SMTP_URL })
+        : undefined;
     try {
       const user = currentUser(c);
       const r = await actOnHold(
