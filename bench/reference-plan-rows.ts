@@ -30,10 +30,11 @@ export async function referencePlanRows(store: Store, org: Organisation) {
     .where(and(eq(reminders.orgId, org.id), ne(reminders.status, "failed")))
     .groupBy(reminders.invoiceId);
   const proposals = await store.db.select().from(holdProposals).where(eq(holdProposals.orgId, org.id));
-  const manual = await store.db
-    .select()
-    .from(creditHolds)
-    .where(and(eq(creditHolds.orgId, org.id), eq(creditHolds.action, "release")));
+  const events = await store.db.select().from(creditHolds).where(eq(creditHolds.orgId, org.id));
+  const manual = events.filter((h) => h.action === "release");
+  const lastPlace = new Map<string, (typeof events)[number]>();
+  for (const h of events)
+    if (h.action === "place" && (lastPlace.get(h.contactId)?.at ?? -1) <= h.at) lastPlace.set(h.contactId, h);
   const declined = new Map<string, number>();
   const later = (id: string, at: number | null) => {
     if (at !== null && at > (declined.get(id) ?? 0)) declined.set(id, at);
@@ -54,6 +55,7 @@ export async function referencePlanRows(store: Store, org: Organisation) {
       grade: null,
       holdProposed: proposals.some((p) => p.contactId === c.id && p.status === "proposed"),
       holdDeclinedAt: declined.get(c.id) ?? null,
+      holdByHand: c.holdState === "on_hold" && lastPlace.get(c.id)?.byHand === true,
     })),
     invoices: is,
     claimedOffset: new Map(claims.map((c) => [c.invoiceId, c.offsetDays])),

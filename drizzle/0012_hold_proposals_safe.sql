@@ -18,6 +18,7 @@ CREATE UNIQUE INDEX `hold_proposals_open` ON `hold_proposals` (`contact_id`) WHE
 CREATE INDEX `hold_proposals_org_status` ON `hold_proposals` (`org_id`,`status`);--> statement-breakpoint
 CREATE INDEX `hold_proposals_contact` ON `hold_proposals` (`contact_id`,`status`,`decided_at`);--> statement-breakpoint
 ALTER TABLE `credit_holds` ADD `actor` text;--> statement-breakpoint
+ALTER TABLE `credit_holds` ADD `by_hand` integer DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE `reminder_settings` ADD `hold_mode` text;--> statement-breakpoint
 ALTER TABLE `reminders` ADD `smtp_response` text;--> statement-breakpoint
 ALTER TABLE `reminders` ADD `resolution` text;

@@ -896,7 +896,7 @@ export function createHoldWorker(
     contactId: string,
     action: "place" | "release",
     reason: string,
-    by?: { actor: string; detail?: Record<string, unknown> },
+    by?: { actor: string; byHand?: boolean; detail?: Record<string, unknown> },
   ): Promise<CreditHoldRow | undefined> {
     const ev = await transitionHold(
       store,
@@ -906,7 +906,7 @@ export function createHoldWorker(
         action,
         reason,
         ownerNotice: Boolean(owner),
-        ...(by ? { actor: by.actor, detail: by.detail } : {}),
+        ...(by ? { actor: by.actor, byHand: by.byHand ?? false, detail: by.detail } : {}),
       },
       now,
     );

@@ -107,6 +107,7 @@ export async function actOnHold(
         throw new UserError("already_on_hold", `${contact.name} is already on credit hold.`, 409);
       const ev = await worker.change(contact.id, "place", `placed by hand by ${by.who}${note}`, {
         actor: by.actor,
+        byHand: true,
         detail: { by: by.who },
       });
       if (!ev) throw new UserError("already_on_hold", `${contact.name} is already on credit hold.`, 409);

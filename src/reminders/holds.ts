@@ -14,6 +14,8 @@ export type HoldMode = "approve" | "automatic";
 
 export interface HoldFacts {
   holdState: HoldState;
+  /** The hold was placed by hand: only a person releases it. */
+  byHand?: boolean;
   /** An open proposal waits for a person (approve mode). */
   proposed: boolean;
   mode: HoldMode;
@@ -57,6 +59,7 @@ function holdReason(f: HoldFacts, limitBreached: boolean): string | null {
 export function decideHold(f: HoldFacts): HoldDecision {
   const limitBreached = overLimit(f);
   if (f.holdState === "on_hold") {
+    if (f.byHand) return null;
     if (f.overdueMinor <= 0 && !limitBreached)
       return { action: "release", reason: "the overdue balance is cleared" };
     return null;

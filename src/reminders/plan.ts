@@ -44,6 +44,8 @@ export interface PlanContact {
    * sent after it can lead to a new proposal.
    */
   holdDeclinedAt?: number | null;
+  /** On a hold a person placed by hand: only a person releases it. */
+  holdByHand?: boolean;
 }
 
 export interface PlanInvoice {
@@ -399,6 +401,7 @@ export function evaluateContact(
   const verdict: ContactVerdict = { listed };
   const decision = decideHold({
     holdState: contact.holdState,
+    byHand: contact.holdByHand ?? false,
     proposed: contact.holdProposed ?? false,
     mode: settings.holdMode ?? "approve",
     excluded: contact.excluded,

@@ -353,7 +353,11 @@ function parseEmails(text: string): string[] {
 function planContact(
   r: ContactRow,
   grade: string | null,
-  holds: { proposed: ReadonlySet<string>; declined: ReadonlyMap<string, number> },
+  holds: {
+    proposed: ReadonlySet<string>;
+    declined: ReadonlyMap<string, number>;
+    byHand: ReadonlySet<string>;
+  },
 ): PlanContact {
   return {
     id: r[0],
@@ -371,6 +375,7 @@ function planContact(
     grade,
     holdProposed: holds.proposed.has(r[0]),
     holdDeclinedAt: holds.declined.get(r[0]) ?? null,
+    holdByHand: holds.byHand.has(r[0]),
   };
 }
 
@@ -470,7 +475,17 @@ export async function loadPlanRows(
         where org_id = ${org.id} and action = 'release' and actor is not null group by contact_id`,
   ))
     if (at > (declined.get(contactId) ?? 0)) declined.set(contactId, at);
-  const holds = { proposed, declined };
+  // Customers whose hold a person placed by hand: only a person releases it.
+  const byHand = new Set(
+    (
+      await db.values<[string]>(
+        sql`select h.contact_id from credit_holds h join contacts c on c.id = h.contact_id
+            where h.org_id = ${org.id} and c.hold_state = 'on_hold' and h.action = 'place' and h.by_hand = 1
+              and h.at = (select max(h2.at) from credit_holds h2 where h2.contact_id = h.contact_id)`,
+      )
+    ).map((r) => r[0]),
+  );
+  const holds = { proposed, declined, byHand };
   const planContacts: PlanContact[] = [];
   const outstandingBase = new Map<string, number>();
   const add = (r: ContactRow) => {
@@ -542,11 +557,16 @@ export async function loadContactRows(
               coalesce((select max(h.at) from credit_holds h where h.contact_id = ${contactId} and h.action = 'release' and h.actor is not null), 0))`,
   );
   const [proposed, declinedAt] = state[0] ?? [0, 0];
+  const lastPlace = await db.values<[number]>(
+    sql`select by_hand from credit_holds where contact_id = ${contactId} and action = 'place'
+        order by at desc, rowid desc limit 1`,
+  );
   const planContacts = c.map((x) => ({
     ...x,
     grade: grades.get(x.id) ?? null,
     holdProposed: proposed !== 0,
     holdDeclinedAt: declinedAt ? declinedAt : null,
+    holdByHand: x.holdState === "on_hold" && lastPlace[0]?.[0] === 1,
   }));
   const invoiceRows = (await db
     .select(invoiceCols)
@@ -739,8 +759,10 @@ export async function transitionHold(
     action: "place" | "release";
     reason: string;
     ownerNotice: boolean;
-    /** Who did it by hand ("user:<id>", "cli"); absent = a reminder run. */
+    /** Who did it ("user:<id>", "cli"); absent = a reminder run. */
     actor?: string;
+    /** A placement by hand (not an approval): only a person releases it. */
+    byHand?: boolean;
     /** Extra audit detail (who, which proposal). */
     detail?: Record<string, unknown>;
   },
@@ -767,6 +789,7 @@ export async function transitionHold(
         writebackStatus: "pending",
         ownerNotice: t.ownerNotice ? "pending" : "none",
         actor: t.actor ?? null,
+        byHand: t.byHand ?? false,
       })
       .returning();
     await audit(

@@ -508,8 +508,10 @@ export const creditHolds = sqliteTable(
       enum: ["pending", "sending", "sent", "failed", "needs_review", "none"],
     }).notNull(),
     ownerNoticeAt: integer("owner_notice_at"),
-    /** Who made the change by hand ("user:<id>", "cli"); null = a reminder run. */
+    /** Who made the change ("user:<id>", "cli"); null = a reminder run (an approval names the approver). */
     actor: text("actor"),
+    /** Placed by hand (not a run's decision nor an approved proposal): only a person releases it. */
+    byHand: integer("by_hand", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("credit_holds_contact_at").on(t.contactId, t.at),

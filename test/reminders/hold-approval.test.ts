@@ -243,6 +243,9 @@ describe("holds need approval and a final notice first", () => {
       clock,
     );
     expect(place.code).toBe(0);
+    // A hold placed by hand stays, although nothing is overdue: only a person releases it.
+    expect((await runOn(h, org, "2026-03-17")).holds).toEqual([]);
+    expect(await holdState(other.id)).toBe("on_hold");
     const text = await runCli(["holds", "--org", org.slug], store, clock);
     expect(text.stdout).toMatch(/On hold: 1/);
     expect(text.stdout).toMatch(/Released: 1/);
