@@ -135,6 +135,10 @@ export const DONE: Record<string, string> = {
   credit_limit_set: "Credit limit saved.",
   credit_limit_removed: "Credit limit removed.",
   customer_policy: "Reminder policy saved.",
+  reminder_address_set: "Reminder address saved: reminders go there.",
+  reminder_address_cleared: "Reminders go to the ledger's addresses.",
+  excluded: "Excluded: no reminders and no automatic holds.",
+  included: "Included in reminders again.",
   reminders_run: "Reminders run: {sent} sent, {failed} failed.",
   window_saved: "Sending window saved.",
   policy_saved: "Policy saved.",
@@ -775,7 +779,7 @@ export function dashboardRoutes(deps: Deps) {
     return {
       action: "customer.reminder_address_changed",
       detail: { email: email || null },
-      done: email ? `Reminders go to ${email}.` : "Reminders go to the ledger's addresses.",
+      done: email ? "reminder_address_set" : "reminder_address_cleared",
     };
   });
 
@@ -783,8 +787,8 @@ export function dashboardRoutes(deps: Deps) {
     const excluded = str(form.excluded) === "1" || form.excluded === true;
     await updateContact(db, contact.id, { excluded }, deps.clock.now());
     return excluded
-      ? { action: "customer.excluded", detail: {}, done: "Excluded: no reminders and no automatic holds." }
-      : { action: "customer.included", detail: {}, done: "Included in reminders again." };
+      ? { action: "customer.excluded", detail: {}, done: "excluded" }
+      : { action: "customer.included", detail: {}, done: "included" };
   });
 
   customerChange("credit-limit", async (_c, form, { access, contact }) => {

@@ -858,8 +858,16 @@ export function createHoldWorker(
       },
     });
     const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
+    let r: Awaited<ReturnType<ReminderRenderer["render"]>>;
     try {
-      const r = await renderer.render("owner-hold-proposed", fields);
+      r = await renderer.render("owner-hold-proposed", fields);
+    } catch (err) {
+      // Nothing was sent: the notice waits for the next run (after the template is fixed).
+      await recordProposalNotice(db, p.id, "failed");
+      await reportTemplateFailure(deps, org, "owner-hold-proposed", err, now, p.contactId);
+      return;
+    }
+    try {
       const from = config.MAIL_FROM;
       const sent = await deps.mailer.send({
         from,

@@ -25,6 +25,7 @@ import {
   type PlannedSkip,
   planReminders,
 } from "./plan";
+import { TemplateRenderError } from "./render";
 import { isoWeekday, minutesOf, type SendingWindow, zonedInstant } from "./window";
 
 const HOUR = 3_600_000;
@@ -86,6 +87,8 @@ export interface PlannedSend {
   invoice_numbers: string[];
   subject: string;
   text: string;
+  /** Set when the organisation's template does not render (nothing would be sent; the run reports it). */
+  template_error: string | null;
 }
 
 type OutlookDeps = { store: Store; config: Config; log: Logger };
@@ -163,10 +166,14 @@ export async function plannedSends(
   const out: PlannedSend[] = [];
   for (const { at, email } of found.slice(0, limit)) {
     const history = await historyOf(deps.store.db, email.contact.id, email.timeZone);
-    const r = await run.renderer.render(
-      email.level.template,
-      reminderFields(deps, org, run.settings, email, undefined, history),
-    );
+    // A template that does not render is shown as such (the run reports and audits it).
+    const r = await run.renderer
+      .render(email.level.template, reminderFields(deps, org, run.settings, email, undefined, history))
+      .then((x) => ({ ...x, error: null as string | null }))
+      .catch((e: unknown) => {
+        const detail = e instanceof TemplateRenderError ? e.message : String(e);
+        return { subject: `(template error) ${detail}`.slice(0, 300), text: "", html: "", error: detail };
+      });
     out.push({
       at,
       date: email.local.date,
@@ -179,6 +186,7 @@ export async function plannedSends(
       invoice_numbers: email.invoices.map((p) => p.invoice.number),
       subject: r.subject,
       text: r.text,
+      template_error: r.error,
     });
   }
   return out;

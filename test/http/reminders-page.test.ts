@@ -152,9 +152,19 @@ describe("reminders page", () => {
       headers: s.headers({ "content-type": "application/x-www-form-urlencoded" }),
       body: "confirm=1",
     });
-    expect(decodeURIComponent(sent.headers.get("location") ?? "")).toContain(
-      "Sent 1 email; 0 wait for the customer's sending window; holds: 0 proposed for approval",
+    const location = sent.headers.get("location") ?? "";
+    expect(location).toMatch(/done=send_now&sent=1&/);
+    const result = await (await app.request(location, { headers: s.headers() })).text();
+    expect(result).toContain(
+      "Sent 1 email; 0 wait for the customer&#39;s sending window; holds: 0 proposed for approval",
     );
+    // The confirmation says only what the counts say: text in the link is never shown.
+    const forged = await (
+      await app.request("/orgs/acme/reminders?done=Your+account+is+suspended&sent=x", {
+        headers: s.headers(),
+      })
+    ).text();
+    expect(forged).not.toContain("suspended");
     expect(inbox.messages.map((m) => m.envelope.to[0])).toEqual(["payables@nomail.example"]);
   });
 });

@@ -21,6 +21,30 @@ import { Layout, OrgNav } from "../layout";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
+/** `?done=` carries only one of these codes (and a write-back code), never text. */
+const DONE: Record<string, string> = {
+  approve: "Credit hold approved: the account is on hold.",
+  dismiss: "Proposed hold dismissed; nothing was written to the ledger.",
+  place: "The customer is on credit hold.",
+  release: "Credit hold released.",
+  mode_approve: "Holds are proposed for approval.",
+  mode_automatic: "Holds are placed automatically.",
+};
+
+function doneText(c: Context, org: Organisation): string | null {
+  const text = DONE[c.req.query("done") ?? ""];
+  if (!text) return null;
+  const wb = c.req.query("wb");
+  const ledger = org.provider === "xero" ? "Xero" : "QuickBooks";
+  return wb === "written"
+    ? `${text} Written to ${ledger}.`
+    : wb === "failed"
+      ? `${text} Writing it to the ledger failed; Creditpulse retries on the next run.`
+      : wb === "not_applicable"
+        ? `${text} Kept in Creditpulse (this ledger has no credit-hold field).`
+        : text;
+}
+
 export async function holdsView(deps: Deps, org: Organisation) {
   const now = deps.clock.now();
   const [lists, settings, outlook] = await Promise.all([
@@ -183,7 +207,7 @@ export function holdsRoutes(deps: Deps) {
     const { org } = access;
     const v = await holdsView(deps, org);
     const canAct = access.role !== "viewer";
-    const done = c.req.query("done");
+    const done = doneText(c, org);
     return c.html(
       <Layout title={`Credit holds · ${org.name}`} signedIn email={currentUser(c).email}>
         <h1>{org.name}: credit holds</h1>
@@ -287,8 +311,7 @@ export function holdsRoutes(deps: Deps) {
       now,
     );
     if (c.req.path.startsWith("/api/")) return c.json({ ok: true, mode });
-    const msg = mode === "approve" ? "Holds are proposed for approval." : "Holds are placed automatically.";
-    return c.redirect(`/orgs/${access.org.slug}/holds?done=${encodeURIComponent(msg)}`, 303);
+    return c.redirect(`/orgs/${access.org.slug}/holds?done=mode_${mode}`, 303);
   };
   app.post("/orgs/:slug/holds/mode", modeHandler);
   app.post("/api/orgs/:slug/holds/mode", modeHandler);
@@ -323,7 +346,8 @@ export function holdsRoutes(deps: Deps) {
         deps.clock.now(),
       );
       if (c.req.path.startsWith("/api/")) return c.json(r);
-      return c.redirect(`/orgs/${access.org.slug}/holds?done=${encodeURIComponent(r.message)}`, 303);
+      const wb = r.writeback && action !== "dismiss" ? `&wb=${r.writeback}` : "";
+      return c.redirect(`/orgs/${access.org.slug}/holds?done=${action}${wb}`, 303);
     } finally {
       await mailer?.close();
     }

@@ -26,6 +26,30 @@ import { reminderEmails } from "../queries";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
+/** `?done=` carries only one of these codes (and, for Send now, counts), never text. */
+const COUNTS = ["sent", "failed", "waits", "proposed", "placed", "released", "withdrawn"] as const;
+function doneText(c: Context): string | null {
+  const done = c.req.query("done");
+  if (done === "review_sent") return "Recorded as sent: it will not be sent again.";
+  if (done === "review_resend") return "The next run in the customer's window sends it again.";
+  if (done === "reminders_run") {
+    const count = (k: string) => (/^\d{1,7}$/.test(c.req.query(k) ?? "") ? c.req.query(k) : "0");
+    return `Reminders run: ${count("sent")} sent, ${count("failed")} failed.`;
+  }
+  if (done !== "send_now") return null;
+  const n = Object.fromEntries(
+    COUNTS.map((k) => {
+      const v = c.req.query(k) ?? "";
+      return [k, /^\d{1,7}$/.test(v) ? Number(v) : 0];
+    }),
+  ) as Record<(typeof COUNTS)[number], number>;
+  return (
+    `Sent ${n.sent} email${n.sent === 1 ? "" : "s"}${n.failed ? `, ${n.failed} failed` : ""}; ` +
+    `${n.waits} wait${n.waits === 1 ? "s" : ""} for the customer's sending window; ` +
+    `holds: ${n.proposed} proposed for approval, ${n.placed} placed, ${n.released} released, ${n.withdrawn} withdrawn.`
+  );
+}
+
 /** What the SMTP outcome of an email is, in words. */
 function outcomeOf(r: {
   status: string;
@@ -156,7 +180,7 @@ export function remindersRoutes(deps: Deps) {
     const { org } = access;
     const v = await remindersView(deps, org);
     const canSend = access.role !== "viewer";
-    const done = c.req.query("done");
+    const done = doneText(c);
     const customerLink = (id: string, hash = "") =>
       `/orgs/${org.slug}/customers/${encodeURIComponent(id)}${hash}`;
     return c.html(
@@ -349,15 +373,17 @@ export function remindersRoutes(deps: Deps) {
           /^(not a sending day|public holiday|outside the sending window)/.test(e.reason ?? ""),
       ).length;
       const holds = (a: string) => report.holds.filter((h) => h.action === a).length;
-      const parts = [
-        `Sent ${sent} email${sent === 1 ? "" : "s"}${failed ? `, ${failed} failed` : ""}`,
-        `${waits} wait${waits === 1 ? "s" : ""} for the customer's sending window`,
-        `holds: ${holds("proposed")} proposed for approval, ${holds("placed")} placed, ${holds("released")} released, ${holds("withdrawn")} withdrawn`,
-      ];
-      return c.redirect(
-        `/orgs/${access.org.slug}/reminders?done=${encodeURIComponent(`${parts.join("; ")}.`)}`,
-        303,
-      );
+      const q = new URLSearchParams({
+        done: "send_now",
+        sent: String(sent),
+        failed: String(failed),
+        waits: String(waits),
+        proposed: String(holds("proposed")),
+        placed: String(holds("placed")),
+        released: String(holds("released")),
+        withdrawn: String(holds("withdrawn")),
+      });
+      return c.redirect(`/orgs/${access.org.slug}/reminders?${q}`, 303);
     } finally {
       await mailer.close();
     }
@@ -392,11 +418,7 @@ export function remindersRoutes(deps: Deps) {
       now,
     );
     if (c.req.path.startsWith("/api/")) return c.json({ ok: true, resolution });
-    const msg =
-      resolution === "sent"
-        ? "Recorded as sent: it will not be sent again."
-        : "The next run in the customer's window sends it again.";
-    return c.redirect(`/orgs/${access.org.slug}/reminders?done=${encodeURIComponent(msg)}`, 303);
+    return c.redirect(`/orgs/${access.org.slug}/reminders?done=review_${resolution}`, 303);
   };
   app.post("/orgs/:slug/reminders/resolve", resolve);
   app.post("/api/orgs/:slug/reminders/resolve", resolve);
