@@ -59,8 +59,8 @@ try {
      values (?, 'org_bench', ?, ?, ?, ?, ?, 'GBP', ?, ?, 0, ?, ?, 0, 0)`,
   );
   const insClaim = raw.prepare(
-    `insert into reminders (id, org_id, contact_id, invoice_id, level, offset_days, template, policy_id, email_id, status, attempts, claimed_at, updated_at)
-     values (?, 'org_bench', ?, ?, 2, 1, 'overdue', 'builtin-default', ?, 'sent', 1, 0, 0)`,
+    `insert into reminders (id, org_id, contact_id, invoice_id, level, offset_days, template, policy_id, email_id, status, attempts, claimed_at, sent_at, updated_at)
+     values (?, 'org_bench', ?, ?, ?, ?, 'overdue', 'builtin-default', ?, 'sent', 1, 0, ?, 0)`,
   );
   const rand = seeded(42);
   let invoicesWritten = 0;
@@ -94,7 +94,19 @@ try {
           open ? total : 0,
           open ? "authorised" : "paid",
         );
-        if (open && due < AS_OF && rand() < 0.3) insClaim.run(`rem_${c}_${i}`, cid, iid, `eml_${c}_${i}`);
+        if (open && due < AS_OF && rand() < 0.3) {
+          // Long overdue: its final notice went 10 days ago (so a hold can be proposed); else level 2.
+          const late = due < addDays(AS_OF, -45);
+          insClaim.run(
+            `rem_${c}_${i}`,
+            cid,
+            iid,
+            late ? 5 : 2,
+            late ? 30 : 1,
+            `eml_${c}_${i}`,
+            late ? AT - 10 * 86_400_000 : 0,
+          );
+        }
         invoicesWritten++;
       }
     }
@@ -135,6 +147,7 @@ try {
       byContact: rows.byContact,
       claimedOffset: rows.claimedOffset,
       outstandingBase: rows.outstandingBase,
+      sentOffsets: rows.sentOffsets,
       at: { kind: "instant", at: AT },
     });
     if (process.env.BENCH_PHASES)

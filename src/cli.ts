@@ -9,6 +9,7 @@ import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
 import { registerDigest } from "./commands/digest";
 import { registerForecastCommand } from "./commands/forecast";
+import { registerHolds } from "./commands/holds";
 import { registerPreview } from "./commands/preview";
 import { registerReconcile } from "./commands/reconcile";
 import { registerRemind } from "./commands/remind";
@@ -81,6 +82,7 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerForecastCommand,
   registerRemind,
   registerPreview,
+  registerHolds,
   registerSync,
   registerReconcile,
   registerUser,

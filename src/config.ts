@@ -55,6 +55,8 @@ const configSchema = z.object({
   REMINDER_MIN_AMOUNT: z.coerce.number().min(0).default(1),
   /** A customer owing more than its credit limit plus this percent goes on hold. */
   CREDIT_LIMIT_MARGIN_PCT: z.coerce.number().min(0).max(1000).default(10),
+  /** Days a customer must have had its final notice before a credit hold is proposed or placed automatically. */
+  HOLD_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   /** Sign-in sessions end after this long without a request (minutes). */
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(480),
   /** Sign-in sessions end this long after sign-in, whatever happens (days). */

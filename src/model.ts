@@ -93,13 +93,8 @@ export function formatMinor(minor: number, currency: string): string {
   return `${sign}${s.slice(0, -exp)}.${s.slice(-exp)}`;
 }
 
-/** Formats money for people, in a locale ("£1,234.50"). */
-export function formatMoney(m: Money, locale = "en-GB"): string {
-  const exp = currencyExponent(m.currency);
-  return new Intl.NumberFormat(locale, { style: "currency", currency: m.currency }).format(
-    m.minor / 10 ** exp,
-  );
-}
+/** Formats money for people, in a locale ("£1,234.50"): see src/format.ts, the one formatter. */
+export { formatMoney } from "./format";
 
 /** Whole days from `a` to `b` (both ISO dates): positive when b is later. */
 export function daysBetween(a: IsoDate, b: IsoDate): number {

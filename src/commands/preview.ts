@@ -4,7 +4,7 @@ import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { validAddresses } from "../mail/address";
-import { loadRunContext, reminderFields } from "../reminders/dispatch";
+import { historyOf, loadRunContext, reminderFields } from "../reminders/dispatch";
 import { createPlanCache, evaluateContact, notChaseable } from "../reminders/plan";
 import { choosePolicy } from "../reminders/policy";
 import { localMoment } from "../reminders/window";
@@ -52,6 +52,7 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
             policies: run.policies,
             claimedOffset: new Map(),
             outstandingBase: rows.outstandingBase,
+            sentOffsets: rows.sentOffsets,
             at,
           },
           createPlanCache(),
@@ -92,13 +93,15 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
             }));
         }
         const to = validAddresses(contact.emails);
-        const fields = reminderFields(deps, org, run.settings, {
-          contact,
-          to,
-          level: chosen,
-          invoices: listed,
-          local,
-        });
+        const history = await historyOf(store.db, contact.id, timeZone);
+        const fields = reminderFields(
+          deps,
+          org,
+          run.settings,
+          { contact, to, level: chosen, invoices: listed, local },
+          undefined,
+          history,
+        );
         const r = await run.renderer.render(chosen.template, fields);
         if (opts.json) {
           ctx.out(

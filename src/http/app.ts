@@ -11,6 +11,8 @@ import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
+import { holdsRoutes } from "./pages/holds";
+import { remindersRoutes } from "./pages/reminders";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
 import { xeroRoutes } from "./xero";
@@ -64,6 +66,8 @@ export function createApp(deps: Deps) {
   app.use("/connect/quickbooks/callback", ownNewOrgs(deps));
 
   app.route("/", loginRoutes(deps));
+  app.route("/", holdsRoutes(deps));
+  app.route("/", remindersRoutes(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", xeroRoutes(deps));

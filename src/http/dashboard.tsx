@@ -8,13 +8,16 @@ import { type Context, Hono } from "hono";
 import { type OrgAccess, orgsOf } from "../auth/accounts";
 import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
+import { formatDate, formatMoney } from "../format";
+import { isValidAddress, validAddresses } from "../mail/address";
 import { AGING_BUCKETS, isIsoDate, isTimeZone, parseDecimalToMinor } from "../model";
+import { statementTotals } from "../portal/statement-model";
 import { policyLevelsSchema, TEMPLATE_NAME_RE } from "../reminders/policy";
 import { createReminderRenderer, productTemplate, TemplateRenderError } from "../reminders/render";
 import { isHhMm } from "../reminders/window";
 import { cachedForecast } from "../scoring/forecast";
 import { audit } from "../store/audit";
-import { resolveDispute } from "../store/portal";
+import { openInvoicesOf, reminderEmailOverrides, resolveDispute, setReminderEmail } from "../store/portal";
 import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
 import {
   loadPolicies,
@@ -36,22 +39,14 @@ import {
   customer,
   organisation,
   portfolio,
-  remindersPage,
   sampleFields,
   settingsPage,
   templateSamples,
 } from "./views";
 
-const moneyFormats = new Map<string, Intl.NumberFormat>();
+/** Money on the pages: the one formatter (src/format.ts), in the organisation's locale. */
 function money(minor: number, currency: string, locale = "en-GB"): string {
-  const key = `${locale}|${currency}`;
-  let f = moneyFormats.get(key);
-  if (!f) {
-    f = new Intl.NumberFormat(locale, { style: "currency", currency });
-    moneyFormats.set(key, f);
-  }
-  const exp = f.resolvedOptions().maximumFractionDigits ?? 2;
-  return f.format(minor / 10 ** exp);
+  return formatMoney({ minor, currency }, locale);
 }
 
 const TREND_ARROW: Record<string, { glyph: string; label: string; cls: string }> = {
@@ -140,6 +135,10 @@ export const DONE: Record<string, string> = {
   credit_limit_set: "Credit limit saved.",
   credit_limit_removed: "Credit limit removed.",
   customer_policy: "Reminder policy saved.",
+  reminder_address_set: "Reminder address saved: reminders go there.",
+  reminder_address_cleared: "Reminders go to the ledger's addresses.",
+  excluded: "Excluded: no reminders and no automatic holds.",
+  included: "Included in reminders again.",
   reminders_run: "Reminders run: {sent} sent, {failed} failed.",
   window_saved: "Sending window saved.",
   policy_saved: "Policy saved.",
@@ -473,6 +472,9 @@ export function dashboardRoutes(deps: Deps) {
     const readOnly = access.role === "viewer";
     const cu = v.customer;
     const disputes = await disputesOf(db, org.id, contact.id);
+    const reminderEmail = (await reminderEmailOverrides(db, org.id, contact.id)).get(contact.id) ?? null;
+    const sendsTo = validAddresses(reminderEmail ? [reminderEmail] : contact.emails);
+    const openItems = statementTotals(await openInvoicesOf(db, org.id, contact.id, v.as_of));
     return c.html(
       <Layout title={`${contact.name} · ${org.name}`} {...signed(c)}>
         <p class="muted">
@@ -496,12 +498,27 @@ export function dashboardRoutes(deps: Deps) {
           <div class="card">
             <div class="muted">Chasing</div>
             <div class="v" data-testid="chasing-state">
-              {cu.opted_out
-                ? "Opted out"
-                : cu.chasing_paused_until
-                  ? `Paused until ${cu.chasing_paused_until}`
-                  : "Active"}
+              {cu.excluded
+                ? "Not chased: excluded"
+                : cu.opted_out
+                  ? "Not chased: opted out"
+                  : cu.chasing_paused_until && cu.chasing_paused_until >= v.as_of
+                    ? `Paused until ${formatDate(cu.chasing_paused_until, org.locale)}`
+                    : sendsTo.length === 0
+                      ? "Not chased: no valid email address"
+                      : "Active"}
             </div>
+          </div>
+          <div class="card">
+            <div class="muted">Open items (as on the statement)</div>
+            <div class="v" data-testid="open-total">
+              {openItems.totals.map((t) => m(t.minor, t.currency)).join(" + ") || m(0, org.baseCurrency)}
+            </div>
+            {openItems.disputed.length ? (
+              <div class="muted">
+                disputed, not included: {openItems.disputed.map((t) => m(t.minor, t.currency)).join(" + ")}
+              </div>
+            ) : null}
           </div>
           <div class="card">
             <div class="muted">Credit limit</div>
@@ -531,6 +548,24 @@ export function dashboardRoutes(deps: Deps) {
         ) : (
           <section aria-labelledby="act-h">
             <h2 id="act-h">Chasing and credit</h2>
+            <form method="post" action={`${base}/reminder-address`} class="inline" id="reminder-address">
+              <p class="field">
+                <label for="reminder_email">
+                  Reminder address (reminders go here instead of the ledger's{" "}
+                  {contact.emails.length ? contact.emails.join(", ") : "none"}; empty = the ledger's)
+                </label>
+                <input id="reminder_email" name="email" type="email" value={reminderEmail ?? ""} />
+              </p>
+              <button type="submit" class="secondary">
+                Save address
+              </button>
+            </form>
+            <form method="post" action={`${base}/exclude`} class="inline">
+              <input type="hidden" name="excluded" value={cu.excluded ? "0" : "1"} />
+              <button type="submit" class="secondary">
+                {cu.excluded ? "Include in reminders again" : "Exclude from reminders and holds"}
+              </button>
+            </form>
             <form method="post" action={`${base}/chasing`} class="inline">
               {cu.chasing_paused_until ? (
                 <>
@@ -642,8 +677,8 @@ export function dashboardRoutes(deps: Deps) {
                 {[...v.invoices].reverse().map((i) => (
                   <tr>
                     <td>{i.number}</td>
-                    <td>{i.issue_date}</td>
-                    <td>{i.due_date}</td>
+                    <td>{formatDate(i.issue_date, org.locale)}</td>
+                    <td>{formatDate(i.due_date, org.locale)}</td>
                     <td class="num">{m(i.total, i.currency)}</td>
                     <td class="num">{m(i.amount_due, i.currency)}</td>
                     <td>{i.disputed ? "disputed" : i.paid_on ? `paid ${i.paid_on}` : i.status}</td>
@@ -732,6 +767,30 @@ export function dashboardRoutes(deps: Deps) {
       : { action: "customer.opted_in", detail: {}, done: "opted_in" };
   });
 
+  customerChange("reminder-address", async (_c, form, { access, contact }) => {
+    const email = str(form.email).trim();
+    if (email && !isValidAddress(email))
+      throw new UserError(
+        "invalid",
+        `"${email.slice(0, 80)}" is not an email address reminders can go to.`,
+        422,
+      );
+    await setReminderEmail(db, access.org.id, contact.id, email || null, deps.clock.now());
+    return {
+      action: "customer.reminder_address_changed",
+      detail: { email: email || null },
+      done: email ? "reminder_address_set" : "reminder_address_cleared",
+    };
+  });
+
+  customerChange("exclude", async (_c, form, { contact }) => {
+    const excluded = str(form.excluded) === "1" || form.excluded === true;
+    await updateContact(db, contact.id, { excluded }, deps.clock.now());
+    return excluded
+      ? { action: "customer.excluded", detail: {}, done: "excluded" }
+      : { action: "customer.included", detail: {}, done: "included" };
+  });
+
   customerChange("credit-limit", async (_c, form, { access, contact }) => {
     const text = str(form.limit).trim();
     const minor = text === "" ? null : parseDecimalToMinor(text, access.org.baseCurrency);
@@ -766,144 +825,6 @@ export function dashboardRoutes(deps: Deps) {
       done: "customer_policy",
     };
   });
-
-  // --- reminders ---
-  app.get("/api/orgs/:slug/reminders", async (c) => {
-    const { org } = await orgAccess(c, deps);
-    return c.json(await remindersPage(deps, org));
-  });
-
-  app.get("/orgs/:slug/reminders", async (c) => {
-    const access = await orgAccess(c, deps);
-    const { org } = access;
-    const v = await remindersPage(deps, org);
-    const canSend = access.role !== "viewer";
-    return c.html(
-      <Layout title={`Reminders · ${org.name}`} {...signed(c)}>
-        <h1>{org.name}: reminders</h1>
-        <OrgNav slug={org.slug} current="reminders" />
-        <Notice c={c} />
-        {canSend ? (
-          <form method="post" action={`/orgs/${org.slug}/reminders/send-now`} class="inline">
-            <button type="submit">Send now</button>
-            <span class="muted">
-              Runs the reminder engine for this organisation at once (each customer still only inside its
-              sending window).
-            </span>
-          </form>
-        ) : null}
-        <h2>Planned for the next 7 days</h2>
-        <p class="muted">
-          Exactly what the engine would send if nothing changes (payments arriving cancel reminders).
-        </p>
-        {v.planned.length === 0 ? (
-          <p>Nothing planned.</p>
-        ) : (
-          <ul class="timeline">
-            {v.planned.map((p) => (
-              <li>
-                <time datetime={p.date}>{p.date}</time>{" "}
-                <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(p.customer_id)}`}>
-                  {p.customer_name}
-                </a>{" "}
-                level {p.level} ({p.template}) to {p.to.join(", ") || "no valid address"} for{" "}
-                {p.invoice_numbers.join(", ")}
-                <details>
-                  <summary>{p.subject}</summary>
-                  <pre style="white-space:pre-wrap">{p.text}</pre>
-                </details>
-              </li>
-            ))}
-          </ul>
-        )}
-        {(["sent", "failed"] as const).map((k) => (
-          <section>
-            <h2>{k === "sent" ? "Sent" : "Failed or needing review"}</h2>
-            {v[k].length === 0 ? (
-              <p class="muted">None.</p>
-            ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">Customer</th>
-                      <th scope="col">Level</th>
-                      <th scope="col">Invoices</th>
-                      <th scope="col">Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {v[k].map((r) => (
-                      <tr>
-                        <td>{new Date(r.at).toISOString().slice(0, 16).replace("T", " ")}</td>
-                        <td>
-                          <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(r.contactExternalId)}`}>
-                            {r.contactName}
-                          </a>
-                        </td>
-                        <td>
-                          {r.level} ({r.template})
-                        </td>
-                        <td>{r.invoiceNumbers}</td>
-                        <td>
-                          {r.status}
-                          {r.lastError ? <span class="muted"> ({r.lastError})</span> : null}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </section>
-        ))}
-      </Layout>,
-    );
-  });
-
-  const sendNow = async (c: Context<AppEnv>) => {
-    const access = await orgAccess(c, deps);
-    requireRole(access, "bookkeeper");
-    const { config, log } = deps;
-    const { mailerFor } = await import("../mail/mailer-for");
-    const mailer = await mailerFor(config);
-    if (!mailer)
-      throw new UserError(
-        "not_configured",
-        "Set SMTP_URL (or POSTMARK_SERVER_TOKEN) and MAIL_FROM to send reminders.",
-        409,
-      );
-    const { runReminders } = await import("../reminders/dispatch");
-    const { writeBackFor } = await import("../reminders/write-back");
-    const now = deps.clock.now();
-    try {
-      const report = await runReminders(
-        { store: deps.store, config, log, mailer, secret: deps.secret, ...writeBackFor(deps, access.org) },
-        { org: access.org, at: { kind: "instant", at: now }, now },
-      );
-      await audit(
-        db,
-        {
-          orgId: access.org.id,
-          actor: actor(c),
-          action: "reminders.send_now",
-          detail: { by: currentUser(c).email },
-        },
-        now,
-      );
-      const n = (s: string) => report.emails.filter((e) => e.status === s).length;
-      if (c.req.path.startsWith("/api/")) return c.json(report);
-      return c.redirect(
-        `/orgs/${access.org.slug}/reminders?done=reminders_run&sent=${n("sent")}&failed=${n("failed")}`,
-        303,
-      );
-    } finally {
-      await mailer.close();
-    }
-  };
-  app.post("/orgs/:slug/reminders/send-now", sendNow);
-  app.post("/api/orgs/:slug/reminders/send-now", sendNow);
 
   // --- settings ---
   app.get("/api/orgs/:slug/settings", async (c) => {

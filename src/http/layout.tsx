@@ -95,7 +95,7 @@ export function Layout(props: {
 }
 
 /** Links between an organisation's pages. */
-export function OrgNav(props: { slug: string; current: "overview" | "reminders" | "settings" }) {
+export function OrgNav(props: { slug: string; current: "overview" | "reminders" | "holds" | "settings" }) {
   const link = (key: typeof props.current, href: string, text: string) => (
     <a href={href} aria-current={props.current === key ? "page" : undefined}>
       {text}
@@ -105,6 +105,7 @@ export function OrgNav(props: { slug: string; current: "overview" | "reminders" 
     <nav class="subnav" aria-label="Organisation">
       {link("overview", `/orgs/${props.slug}`, "Customers")}
       {link("reminders", `/orgs/${props.slug}/reminders`, "Reminders")}
+      {link("holds", `/orgs/${props.slug}/holds`, "Credit holds")}
       {link("settings", `/orgs/${props.slug}/settings`, "Settings")}
     </nav>
   );

@@ -19,6 +19,7 @@ import {
   takeAction,
 } from "../portal/actions";
 import { renderStatement } from "../portal/statement";
+import { statementTotals } from "../portal/statement-model";
 import { checkCsrf, issueCsrf, verifyPageToken } from "../portal/token";
 import { formatDate, safeUrl } from "../reminders/render";
 import { openInvoicesOf, type PortalContact, type PortalInvoice, pruneHits, takeHit } from "../store/portal";
@@ -179,9 +180,7 @@ function CustomerPage(props: { m: PageModel }) {
   const { m } = props;
   const { org, contact } = m.who;
   const money = (minor: number, currency: string) => formatMoney({ minor, currency }, org.locale);
-  const totals = new Map<string, number>();
-  for (const i of m.invoices)
-    if (i.disputedAt === null) totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueMinor);
+  const { totals, disputed } = statementTotals(m.invoices);
   const address = contact.reminderEmail ?? contact.emails[0] ?? null;
   return (
     <Page title={`${org.name}: your account`}>
@@ -248,11 +247,20 @@ function CustomerPage(props: { m: PageModel }) {
               })}
             </tbody>
             <tfoot>
-              {[...totals].map(([currency, minor]) => (
+              {totals.map(({ currency, minor }) => (
                 <tr>
-                  <th colspan={2}>Total due{totals.size > 1 ? ` (${currency})` : ""}</th>
-                  <th class="num">{money(minor, currency)}</th>
+                  <th colspan={2}>Total due{totals.length > 1 ? ` (${currency})` : ""}</th>
+                  <th class="num" data-testid={`total-${currency}`}>
+                    {money(minor, currency)}
+                  </th>
                   <th />
+                </tr>
+              ))}
+              {disputed.map(({ currency, minor }) => (
+                <tr>
+                  <td colspan={2}>Disputed, not included ({currency})</td>
+                  <td class="num">{money(minor, currency)}</td>
+                  <td />
                 </tr>
               ))}
             </tfoot>

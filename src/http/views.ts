@@ -7,13 +7,13 @@ import type { OrgAccess } from "../auth/accounts";
 import type { Deps } from "../deps";
 import { validAddresses } from "../mail/address";
 import { AGING_BUCKETS, type AgingBucket, addDays, dateInZone, daysBetween, type IsoDate } from "../model";
-import { loadRunContext, reminderFields } from "../reminders/dispatch";
-import { type PlanContact, planReminders } from "../reminders/plan";
-import { type ReminderFields, TemplateRenderError } from "../reminders/render";
+import { reminderFields } from "../reminders/dispatch";
+import type { PlanContact } from "../reminders/plan";
+import type { ReminderFields } from "../reminders/render";
 import { localMoment } from "../reminders/window";
 import { dashboardFigures, dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
-import { defaultSettings, loadPlanRows, loadPolicies, loadReminderSettings } from "../store/reminders";
+import { defaultSettings, loadPolicies, loadReminderSettings } from "../store/reminders";
 import {
   atRisk,
   atRiskCount,
@@ -385,92 +385,6 @@ function describeChange(action: string, detail: Record<string, unknown> | null, 
     default:
       return `${action}${who}`;
   }
-}
-
-export interface PlannedPreview {
-  date: IsoDate;
-  customer_id: string;
-  customer_name: string;
-  to: string[];
-  level: number;
-  template: string;
-  invoice_numbers: string[];
-  subject: string;
-  text: string;
-  /** Set when the organisation's template does not render (nothing would be sent; the run reports it). */
-  template_error: string | null;
-}
-
-/**
- * What the reminder engine would send on each of the next `days` days if nothing changes: the engine's own
- * planning at the opening of each day's window, claims carried forward day to day, rendered with the engine's
- * renderer. Nothing is claimed or sent.
- */
-export async function plannedReminders(
-  deps: Deps,
-  org: Organisation,
-  days = 7,
-  limit = 200,
-): Promise<PlannedPreview[]> {
-  const { db } = deps.store;
-  const first = asOfFor(deps, org);
-  const rdeps = { store: deps.store, config: deps.config, log: deps.log };
-  const last = addDays(first, days - 1);
-  const run = await loadRunContext(rdeps, org, { kind: "opening", date: last });
-  const rows = await loadPlanRows(db, org, { asOf: first, maxDueDate: run.maxDueDate });
-  const claimed = new Map(rows.claimedOffset);
-  const out: PlannedPreview[] = [];
-  for (let d = 0; d < days && out.length < limit; d++) {
-    const date = addDays(first, d);
-    const at = { kind: "opening", date } as const;
-    const day = await loadRunContext(rdeps, org, at);
-    const plan = planReminders({
-      settings: day.planSettings,
-      policies: day.policies,
-      contacts: rows.contacts,
-      invoices: rows.invoices,
-      byContact: rows.byContact,
-      claimedOffset: claimed,
-      outstandingBase: rows.outstandingBase,
-      at,
-    });
-    for (const email of plan.emails) {
-      for (const p of email.invoices)
-        if (p.due)
-          claimed.set(p.invoice.id, Math.max(claimed.get(p.invoice.id) ?? -Infinity, p.level.offsetDays));
-      if (out.length >= limit) continue;
-      // A template that does not render is shown as such on the page (the run reports and audits it).
-      const r = await day.renderer
-        .render(email.level.template, reminderFields(rdeps, org, day.settings, email))
-        .catch((e: unknown) => {
-          const detail = e instanceof TemplateRenderError ? e.message : String(e);
-          return { subject: `(template error) ${detail}`.slice(0, 300), text: "", error: detail };
-        });
-      out.push({
-        date,
-        customer_id: email.contact.externalId,
-        customer_name: email.contact.name,
-        to: email.to,
-        level: email.level.level,
-        template: email.level.template,
-        invoice_numbers: email.invoices.map((p) => p.invoice.number),
-        subject: r.subject,
-        text: r.text,
-        template_error: "error" in r ? r.error : null,
-      });
-    }
-  }
-  return out;
-}
-
-export async function remindersPage(deps: Deps, org: Organisation) {
-  const { db } = deps.store;
-  const [planned, sent, failed] = await Promise.all([
-    plannedReminders(deps, org),
-    reminderEmails(db, org.id, { statuses: ["sent"], limit: 50 }),
-    reminderEmails(db, org.id, { statuses: ["failed", "rejected", "needs_review"], limit: 50 }),
-  ]);
-  return { org: { slug: org.slug, name: org.name }, as_of: asOfFor(deps, org), planned, sent, failed };
 }
 
 export async function settingsPage(deps: Deps, org: Organisation) {

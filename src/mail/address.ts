@@ -37,3 +37,13 @@ export function domainOf(address: string): string {
   const m = /@([^>\s]+)>?\s*$/.exec(address);
   return m?.[1]?.toLowerCase() ?? "localhost";
 }
+
+/**
+ * The bare address of a header value that may carry a display name ("Acme <billing@acme.example>" ->
+ * "billing@acme.example"), or null when there is no valid one.
+ */
+export function bareAddress(value: string): string | null {
+  const m = /<([^<>]+)>\s*$/.exec(value);
+  const a = (m ? m[1]! : value).trim();
+  return isValidAddress(a) ? a : null;
+}

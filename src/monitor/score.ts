@@ -25,7 +25,7 @@
  * plain words with the numbers behind it. A new customer always gets the reason saying the prior was used.
  * Comparisons with the customer's own past come from the trend alone, so the words never disagree with it.
  */
-import { formatMinor } from "../model";
+import { formatMoney } from "../format";
 import type { CustomerFeatures } from "./features";
 import type { LatePrediction, OrgPrior } from "./predict";
 import type { TrendResult } from "./trend";
@@ -67,14 +67,12 @@ export interface ScoreResult {
   severe: boolean;
 }
 
-/** "4,300.00 GBP": minor units with thousands separators and the currency code. */
+/**
+ * "£4,300.00": money in reasons, through the one formatter (src/format.ts). Reasons are stored text with no
+ * organisation at hand, so they use the default locale (en-GB).
+ */
 export function formatAmount(minor: number, currency: string): string {
-  const plain = formatMinor(minor, currency);
-  const [int = "", frac] = plain.split(".");
-  const sign = int.startsWith("-") ? "-" : "";
-  const digits = sign ? int.slice(1) : int;
-  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${sign}${grouped}${frac !== undefined ? `.${frac}` : ""} ${currency}`;
+  return formatMoney({ minor, currency });
 }
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;

@@ -3,9 +3,10 @@
  * open invoice with its dates and amounts, and the totals per currency. `compress: false` keeps the content
  * streams readable (tests).
  */
-import { formatMoney, type IsoDate } from "../model";
-import { formatDate } from "../reminders/render";
+import { formatDate, formatMoney } from "../format";
+import type { IsoDate } from "../model";
 import type { PortalInvoice } from "../store/portal";
+import { statementTotals } from "./statement-model";
 
 export interface StatementInput {
   orgName: string;
@@ -92,7 +93,6 @@ export async function renderStatement(s: StatementInput, opts: { compress?: bool
     .strokeColor("#999999")
     .stroke();
   if (s.invoices.length === 0) row(["No open invoices."]);
-  const totals = new Map<string, number>();
   for (const i of s.invoices) {
     const note = i.disputedAt !== null ? " (disputed)" : "";
     row([
@@ -102,14 +102,16 @@ export async function renderStatement(s: StatementInput, opts: { compress?: bool
       money(i.totalMinor, i.currency),
       money(i.amountDueMinor, i.currency),
     ]);
-    totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueMinor);
   }
   doc.moveDown(0.5);
-  for (const [currency, minor] of totals)
+  const { totals, disputed } = statementTotals(s.invoices);
+  for (const { currency, minor } of totals)
     row(
-      ["", "", "", totals.size > 1 ? `Total due (${currency})` : "Total due", money(minor, currency)],
+      ["", "", "", totals.length > 1 ? `Total due (${currency})` : "Total due", money(minor, currency)],
       true,
     );
+  for (const { currency, minor } of disputed)
+    row(["", "", "", `Disputed, not included (${currency})`, money(minor, currency)]);
   doc.moveDown(2).font("Helvetica").fontSize(9).fillColor("#555555");
   doc.text(`Questions about this statement? Reply to any reminder from ${safe(s.orgName)}.`, 50);
   doc.end();

@@ -14,11 +14,20 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
-import { addDays, dateInZone, type IsoDate, type Provider } from "../model";
+import { addDays, dateInZone, daysBetween, type IsoDate, type Provider } from "../model";
 import { baseUrlOf, type CustomerLinks, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
 import { connectionForOrg } from "../store/connections";
 import type { Store } from "../store/db";
+import {
+  approverEmails,
+  claimProposalNotice,
+  closeProposal,
+  createProposal,
+  type HoldProposalRow,
+  recordProposalNotice,
+  unfinishedProposalNotices,
+} from "../store/holds";
 import type { Organisation } from "../store/orgs";
 import { activePauses, flagBrokenPromises, reminderEmailOverrides } from "../store/portal";
 import {
@@ -39,6 +48,7 @@ import {
   recordOwnerNotice,
   recordWriteback,
   releaseClaims,
+  reminderHistory,
   transitionHold,
   unfinishedHolds,
 } from "../store/reminders";
@@ -56,7 +66,14 @@ import {
   type RunAt,
 } from "./plan";
 import type { Policy } from "./policy";
-import { buildFields, createReminderRenderer, type ReminderRenderer, TemplateRenderError } from "./render";
+import {
+  buildFields,
+  createReminderRenderer,
+  formatDate,
+  type ReminderHistory,
+  type ReminderRenderer,
+  TemplateRenderError,
+} from "./render";
 import { minutesOf, zonedInstant } from "./window";
 
 /** How long a claim may stay "claimed" before it is taken for a crashed run's and flagged for review. */
@@ -98,8 +115,15 @@ export interface EmailResult {
 
 export interface HoldResult {
   customer_id: string;
-  action: "placed" | "released";
+  action: "proposed" | "placed" | "released" | "withdrawn";
 }
+
+const HOLD_RESULT = {
+  place: "placed",
+  propose: "proposed",
+  release: "released",
+  withdraw: "withdrawn",
+} as const;
 
 export interface RemindReport {
   emails: EmailResult[];
@@ -153,6 +177,8 @@ export function planSettingsFor(
     gradePolicies: settings.gradePolicies,
     minAmount: settings.minAmount ?? config.REMINDER_MIN_AMOUNT,
     creditLimitMarginPct: settings.creditLimitMarginPct ?? config.CREDIT_LIMIT_MARGIN_PCT,
+    holdMode: settings.holdMode ?? "approve",
+    holdNoticeDays: config.HOLD_NOTICE_DAYS,
   };
 }
 
@@ -191,12 +217,26 @@ export async function loadRunContext(
   };
 }
 
+/** What a customer was sent before, for the `previous_reminders` and `is_first_contact` merge fields. */
+export async function historyOf(
+  db: Store["db"],
+  contactId: string,
+  timeZone: string,
+): Promise<ReminderHistory> {
+  const h = await reminderHistory(db, contactId);
+  return {
+    count: h.count,
+    lastSentDate: h.lastSentAt === null ? null : dateInZone(h.lastSentAt, timeZone),
+  };
+}
+
 export function reminderFields(
   deps: Pick<ReminderDeps, "config">,
   org: Organisation,
   settings: ReminderSettings,
   email: Pick<PlannedEmail, "contact" | "to" | "level" | "invoices" | "local">,
   links: CustomerLinks = placeholderLinks(deps.config),
+  history?: ReminderHistory,
 ) {
   return buildFields({
     org: { name: org.name, locale: org.locale },
@@ -206,6 +246,8 @@ export function reminderFields(
     invoices: email.invoices,
     links,
     today: email.local.date,
+    history,
+    holdNoticeDays: deps.config.HOLD_NOTICE_DAYS,
   });
 }
 
@@ -278,17 +320,18 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     claimedOffset: rows.claimedOffset,
     outstandingBase: rows.outstandingBase,
     pauses: await activePauses(db, org.id, pauseHorizon(run.latest)),
+    sentOffsets: rows.sentOffsets,
     at,
   });
 
   const holds = createHoldWorker(deps, org, run.settings, now);
-  if (!dryRun) for (const ev of await unfinishedHolds(db, org.id)) await holds.finish(ev);
+  if (!dryRun) {
+    for (const ev of await unfinishedHolds(db, org.id)) await holds.finish(ev);
+    for (const p of await unfinishedProposalNotices(db, org.id)) await holds.notifyProposal(p);
+  }
   for (const h of plan.holds) {
     if (dryRun) {
-      report.holds.push({
-        customer_id: h.contact.externalId,
-        action: h.action === "place" ? "placed" : "released",
-      });
+      report.holds.push({ customer_id: h.contact.externalId, action: HOLD_RESULT[h.action] });
       continue;
     }
     const done = await holds.apply(h);
@@ -312,7 +355,11 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   for (const email of plan.emails) {
     const numbers = email.invoices.map((p) => p.invoice.number);
     if (dryRun) {
-      await run.renderer.render(email.level.template, reminderFields(deps, org, run.settings, email));
+      const history = await historyOf(db, email.contact.id, email.timeZone);
+      await run.renderer.render(
+        email.level.template,
+        reminderFields(deps, org, run.settings, email, undefined, history),
+      );
       report.emails.push(
         emailResult(email.contact, email.to, numbers, email.level.level, "skipped", "dry run: would be sent"),
       );
@@ -407,6 +454,7 @@ async function sendOne(
         claimedOffset: fresh.claimedOffset,
         outstandingBase: fresh.outstandingBase,
         pauses: freshPauses,
+        sentOffsets: fresh.sentOffsets,
         at,
       })
     : { listed: [] };
@@ -436,7 +484,8 @@ async function sendOne(
     now,
     config.CUSTOMER_PAGE_DAYS,
   );
-  const fields = reminderFields(deps, org, run.settings, email, linksFor(baseUrlOf(config), token));
+  const history = await historyOf(db, email.contact.id, email.timeZone);
+  const fields = reminderFields(deps, org, run.settings, email, linksFor(baseUrlOf(config), token), history);
   try {
     rendered = await run.renderer.render(email.level.template, fields);
   } catch (err) {
@@ -477,7 +526,7 @@ async function sendOne(
     await markEmail(
       db,
       emailId,
-      { status: "sent", messageId: sent.messageId, recipients: sent.accepted },
+      { status: "sent", messageId: sent.messageId, recipients: sent.accepted, response: sent.response },
       now,
     );
     for (const p of email.invoices) {
@@ -541,7 +590,7 @@ async function sendOne(
  * part and run), so the owner sees it on the timeline; the email is reported failed and nothing is sent.
  */
 async function reportTemplateFailure(
-  deps: ReminderDeps,
+  deps: Pick<ReminderDeps, "store" | "log">,
   org: Organisation,
   template: string,
   err: unknown,
@@ -572,7 +621,12 @@ async function reportTemplateFailure(
 }
 
 /** Applies hold decisions and finishes their write-back and owner notice (now, or on a later run). */
-function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: ReminderSettings, now: number) {
+export function createHoldWorker(
+  deps: Pick<ReminderDeps, "store" | "config" | "log" | "mailer" | "connectorFor" | "tokens">,
+  org: Organisation,
+  settings: ReminderSettings,
+  now: number,
+) {
   const { store, config, log } = deps;
   const { db } = store;
   const owner = ownerAddress(settings, config);
@@ -684,7 +738,7 @@ function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: Remin
       .sort((a, b) => (a.dueDate < b.dueDate ? -1 : 1))
       .map((invoice) => ({
         invoice,
-        daysOverdue: Math.round((Date.parse(local) - Date.parse(invoice.dueDate)) / 86_400_000),
+        daysOverdue: daysBetween(invoice.dueDate, local),
       }));
     const fields = buildFields({
       org: { name: org.name, locale: org.locale },
@@ -697,11 +751,9 @@ function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: Remin
       hold: {
         action: ev.action,
         reason: ev.reason,
-        date_formatted: new Intl.DateTimeFormat(org.locale, {
-          dateStyle: "medium",
-          timeZone: org.timezone,
-        }).format(new Date(ev.at)),
+        date_formatted: formatDate(dateInZone(ev.at, org.timezone), org.locale),
         writeback,
+        review_url: `${baseUrlOf(config)}/orgs/${org.slug}/holds`,
       },
     });
     const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
@@ -772,23 +824,149 @@ function createHoldWorker(deps: ReminderDeps, org: Organisation, settings: Remin
     if (ev.ownerNotice === "pending" || ev.ownerNotice === "failed") await notifyOwner(ev, writeback);
   }
 
-  return {
-    finish,
-    async apply(h: PlannedHold): Promise<"placed" | "released" | null> {
-      const ev = await transitionHold(
-        store,
+  /** Tells the owner and bookkeepers about a proposed hold, with a link to approve or dismiss it. */
+  async function notifyProposal(p: HoldProposalRow): Promise<void> {
+    const to = [...new Set([...(owner ? [owner] : []), ...(await approverEmails(db, org.id))])];
+    if (to.length === 0) {
+      await recordProposalNotice(db, p.id, "none");
+      return;
+    }
+    if (!deps.mailer || !config.MAIL_FROM) return;
+    if (!(await claimProposalNotice(db, p.id))) return;
+    const rows = await contactOf(p.contactId);
+    const c = rows.contacts[0];
+    if (!c) return;
+    const local = dateInZone(now, org.timezone);
+    const invoices = rows.invoices
+      .filter((i) => i.disputedAt === null)
+      .sort((a, b) => (a.dueDate < b.dueDate ? -1 : 1))
+      .map((invoice) => ({ invoice, daysOverdue: daysBetween(invoice.dueDate, local) }));
+    const fields = buildFields({
+      org: { name: org.name, locale: org.locale },
+      customer: { externalId: c.externalId, name: c.name, to: c.emails as string[] },
+      sender: { email: settings.senderEmail, phone: settings.senderPhone },
+      level: { level: 0, name: "Credit hold proposed", template: "owner" },
+      invoices,
+      links: { customerPage: null, unsubscribe: null },
+      today: local,
+      hold: {
+        action: "propose",
+        reason: p.reason,
+        date_formatted: formatDate(dateInZone(p.proposedAt, org.timezone), org.locale),
+        writeback: "Nothing is written to the ledger until you approve.",
+        review_url: `${baseUrlOf(config)}/orgs/${org.slug}/holds`,
+      },
+    });
+    const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
+    let r: Awaited<ReturnType<ReminderRenderer["render"]>>;
+    try {
+      r = await renderer.render("owner-hold-proposed", fields);
+    } catch (err) {
+      // Nothing was sent: the notice waits for the next run (after the template is fixed).
+      await recordProposalNotice(db, p.id, "failed");
+      await reportTemplateFailure(deps, org, "owner-hold-proposed", err, now, p.contactId);
+      return;
+    }
+    try {
+      const from = config.MAIL_FROM;
+      const sent = await deps.mailer.send({
+        from,
+        to,
+        subject: r.subject,
+        html: r.html,
+        text: r.text,
+        messageId: `<${p.id}@${domainOf(from)}>`,
+        date: new Date(now),
+      });
+      await recordProposalNotice(db, p.id, "sent");
+      await audit(
+        db,
         {
           orgId: org.id,
-          contactId: h.contact.id,
-          action: h.action,
-          reason: h.reason,
-          ownerNotice: Boolean(owner),
+          contactId: p.contactId,
+          actor: "reminders",
+          action: "credit_hold.proposal_notified",
+          detail: { proposalId: p.id, to, messageId: sent.messageId },
         },
         now,
       );
+    } catch (err) {
+      if (classifySendError(err) === "retry") await recordProposalNotice(db, p.id, "failed");
+      log.warn(
+        { org: org.slug, proposalId: p.id, error: errorText(err) },
+        "hold proposal notice not delivered",
+      );
+    }
+  }
+
+  /** Places or releases a hold (a run's decision or a person's), then writes it back and tells the owner. */
+  async function change(
+    contactId: string,
+    action: "place" | "release",
+    reason: string,
+    by?: { actor: string; byHand?: boolean; detail?: Record<string, unknown> },
+  ): Promise<CreditHoldRow | undefined> {
+    const ev = await transitionHold(
+      store,
+      {
+        orgId: org.id,
+        contactId,
+        action,
+        reason,
+        ownerNotice: Boolean(owner),
+        ...(by ? { actor: by.actor, byHand: by.byHand ?? false, detail: by.detail } : {}),
+      },
+      now,
+    );
+    if (!ev) return undefined;
+    log.info(
+      { org: org.slug, contact: contactId, action, by: by?.actor ?? "reminders" },
+      "credit hold changed",
+    );
+    await finish(ev);
+    return ev;
+  }
+
+  return {
+    finish,
+    notifyProposal,
+    change,
+    async apply(h: PlannedHold): Promise<HoldResult["action"] | null> {
+      if (h.action === "propose") {
+        const p = await createProposal(
+          store,
+          { orgId: org.id, contactId: h.contact.id, reason: h.reason, notice: true },
+          now,
+        );
+        if (!p) return null;
+        log.info({ org: org.slug, customer: h.contact.externalId }, "credit hold proposed");
+        await notifyProposal(p);
+        return "proposed";
+      }
+      if (h.action === "withdraw") {
+        const p = await closeProposal(
+          store,
+          { orgId: org.id, contactId: h.contact.id, status: "withdrawn", by: "reminders", reason: h.reason },
+          now,
+        );
+        return p ? "withdrawn" : null;
+      }
+      const ev = await change(h.contact.id, h.action, h.reason);
       if (!ev) return null;
-      log.info({ org: org.slug, customer: h.contact.externalId, action: h.action }, "credit hold changed");
-      await finish(ev);
+      // Automatic mode: a proposal left from approve mode is closed by the placement.
+      if (h.action === "place")
+        await closeProposal(
+          store,
+          {
+            orgId: org.id,
+            contactId: h.contact.id,
+            status: "approved",
+            by: "automatic",
+            reason: h.reason,
+            holdEventId: ev.id,
+          },
+          now,
+        );
       return h.action === "place" ? "placed" : "released";
     },
   };

@@ -8,7 +8,7 @@
  */
 import { validAddresses } from "../mail/address";
 import { currencyExponent, type HoldState, type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
-import { decideHold } from "./holds";
+import { decideHold, type HoldAction, type HoldMode } from "./holds";
 import { choosePolicy, holdLevel, type Policy, type PolicyLevel, reachedLevel } from "./policy";
 import {
   isoWeekday,
@@ -37,6 +37,15 @@ export interface PlanContact {
   deleted: boolean;
   /** Latest monitor grade, when scored. */
   grade: string | null;
+  /** A proposed credit hold waits for a person (approve mode). */
+  holdProposed?: boolean;
+  /**
+   * Latest time (epoch ms) a person dismissed a proposed hold or released a hold by hand: only a final notice
+   * sent after it can lead to a new proposal.
+   */
+  holdDeclinedAt?: number | null;
+  /** On a hold a person placed by hand: only a person releases it. */
+  holdByHand?: boolean;
 }
 
 export interface PlanInvoice {
@@ -65,6 +74,10 @@ export interface PlanSettings {
   /** Smallest amount due worth chasing, in major units of the invoice's currency. */
   minAmount: number;
   creditLimitMarginPct: number;
+  /** "approve" (default): holds are proposed for a person to approve; "automatic": placed by the run. */
+  holdMode?: HoldMode;
+  /** Days between the final notice and a hold (HOLD_NOTICE_DAYS, default 7). */
+  holdNoticeDays?: number;
 }
 
 /**
@@ -96,6 +109,11 @@ export interface PlanInput {
    * the invoice is not chased up to and including `until` (the customer's local date).
    */
   pauses?: ReadonlyMap<string, InvoicePause>;
+  /**
+   * Reminders accepted by the SMTP server per invoice, as [level offset, sent at (epoch ms)]: when the final
+   * notice went, which gates every automatic hold.
+   */
+  sentOffsets?: ReadonlyMap<string, readonly (readonly [number, number])[]>;
   at: RunAt;
 }
 
@@ -137,20 +155,30 @@ export interface PlannedSkip {
 
 export interface PlannedHold {
   contact: PlanContact;
-  action: "place" | "release";
+  action: HoldAction;
   reason: string;
+}
+
+/** A customer due a credit hold that no run can propose or place: only a person can (the holds view). */
+export interface HoldAttention {
+  contact: PlanContact;
+  reason: string;
+  /** The local date from which the hold can be proposed, when the final notice went. */
+  from: IsoDate | null;
 }
 
 export interface Plan {
   emails: PlannedEmail[];
   skipped: PlannedSkip[];
   holds: PlannedHold[];
+  attention: HoldAttention[];
 }
 
 export interface ContactVerdict {
   email?: PlannedEmail;
   skip?: PlannedSkip;
   hold?: PlannedHold;
+  attention?: HoldAttention;
   /** Every chaseable invoice with the level it has reached (also when nothing is due). */
   listed: PlannedInvoice[];
 }
@@ -166,6 +194,10 @@ export interface PlanCache {
   minMinor: Map<string, number>;
   validZone: Map<string, boolean>;
   holdLevel: Map<Policy, PolicyLevel | null>;
+  /** The level before the hold level: the final notice (null = the policy has none). */
+  noticeLevel: Map<Policy, PolicyLevel | null>;
+  /** Local day number of an instant per timezone, by quarter hour (every UTC offset is a multiple of 15 min). */
+  localDay: Map<string, number>;
   /** The policy of customers with no policy of their own and no grade. */
   plainPolicy: Policy | undefined;
 }
@@ -177,6 +209,8 @@ export function createPlanCache(): PlanCache {
     minMinor: new Map(),
     validZone: new Map(),
     holdLevel: new Map(),
+    noticeLevel: new Map(),
+    localDay: new Map(),
     plainPolicy: undefined,
   };
 }
@@ -295,7 +329,10 @@ function policyOf(
 export function evaluateContact(
   contact: PlanContact,
   invoices: readonly PlanInvoice[],
-  input: Pick<PlanInput, "settings" | "policies" | "claimedOffset" | "outstandingBase" | "pauses" | "at">,
+  input: Pick<
+    PlanInput,
+    "settings" | "policies" | "claimedOffset" | "outstandingBase" | "pauses" | "at" | "sentOffsets"
+  >,
   cache: PlanCache = createPlanCache(),
 ): ContactVerdict {
   const { settings } = input;
@@ -306,17 +343,26 @@ export function evaluateContact(
   const today = dayNumber(local.date);
   const policy = policyOf(contact, input, cache);
   let hold = cache.holdLevel.get(policy);
-  if (hold === undefined) {
+  let notice = cache.noticeLevel.get(policy);
+  if (hold === undefined || notice === undefined) {
     hold = holdLevel(policy) ?? null;
+    notice = hold ? (policy.levels[hold.level - 2] ?? null) : null;
     cache.holdLevel.set(policy, hold);
+    cache.noticeLevel.set(policy, notice);
   }
   const paused = contact.chasingPausedUntil !== null && local.date <= contact.chasingPausedUntil;
+  const noticeDays = settings.holdNoticeDays ?? 7;
+  const declinedAt = contact.holdDeclinedAt ?? null;
 
   let overdueMinor = 0;
   let outstandingBase = 0;
   let holdLevelReached = false;
-  let anyDue = false;
-  let top: PolicyLevel | undefined;
+  let holdLevelNoticed = false;
+  let noticed = false;
+  /** Earliest final notice (local day number) among the invoices at the hold level, for "needs attention". */
+  let firstNoticeDay: number | null = null;
+  let noticeBeforeDecline = false;
+  const reached: PlannedInvoice[] = [];
   for (const inv of invoices) {
     if (OPEN.has(inv.status) && inv.disputedAt === null && inv.currency === settings.baseCurrency)
       outstandingBase += Math.max(0, inv.amountDueMinor);
@@ -328,30 +374,87 @@ export function evaluateContact(
     if (daysOverdue > 0) overdueMinor += inv.amountDueMinor;
     const level = reachedLevel(policy, daysOverdue);
     if (!level) continue;
-    if (hold && level.level >= hold.level) holdLevelReached = true;
-    const claimed = input.claimedOffset.get(inv.id);
-    const due = claimed === undefined || level.offsetDays > claimed;
-    if (due) anyDue = true;
-    if (!top || level.level > top.level) top = level;
-    listed.push({ invoice: inv, level, daysOverdue, due });
+    // The final notice this invoice was sent (after any decline by a person), as a local day number.
+    let noticeDay: number | null = null;
+    const atHold = hold !== null && level.level >= hold.level;
+    const sent =
+      notice && (atHold || contact.creditLimitMinor !== null) ? input.sentOffsets?.get(inv.id) : undefined;
+    if (sent && notice)
+      for (const [offset, sentAt] of sent)
+        if (offset < notice.offsetDays) continue;
+        else if (declinedAt !== null && sentAt <= declinedAt) noticeBeforeDecline = true;
+        else {
+          const d = localDayOf(sentAt, timeZone, cache);
+          if (noticeDay === null || d < noticeDay) noticeDay = d;
+        }
+    const noticeOver = noticeDay !== null && today - noticeDay >= noticeDays;
+    if (noticeOver) noticed = true;
+    if (atHold) {
+      holdLevelReached = true;
+      if (noticeOver) holdLevelNoticed = true;
+      if (noticeDay !== null && (firstNoticeDay === null || noticeDay < firstNoticeDay))
+        firstNoticeDay = noticeDay;
+    }
+    reached.push({ invoice: inv, level, daysOverdue, due: false });
   }
-  if (listed.length > 1) listed.sort(byDueDate);
 
   const verdict: ContactVerdict = { listed };
   const decision = decideHold({
     holdState: contact.holdState,
+    byHand: contact.holdByHand ?? false,
+    proposed: contact.holdProposed ?? false,
+    mode: settings.holdMode ?? "approve",
     excluded: contact.excluded,
     paused,
     holdLevelReached,
+    holdLevelNoticed,
+    noticed,
     overdueMinor,
     outstandingBaseMinor: input.outstandingBase?.get(contact.id) ?? outstandingBase,
     creditLimitMinor: contact.creditLimitMinor,
     marginPct: settings.creditLimitMarginPct,
   });
   if (decision) verdict.hold = { contact, action: decision.action, reason: decision.reason };
+  const onHold = contact.holdState === "on_hold" || decision?.action === "place";
+
+  // Only a placed hold is announced: until then an invoice at the hold level gets the final notice (never
+  // skipped, whatever level an invoice first seen late has reached).
+  let anyDue = false;
+  let top: PolicyLevel | undefined;
+  for (const p of reached) {
+    if (hold && !onHold && p.level.level >= hold.level) {
+      if (!notice) continue;
+      p.level = notice;
+    }
+    const claimed = input.claimedOffset.get(p.invoice.id);
+    p.due = claimed === undefined || p.level.offsetDays > claimed;
+    if (p.due) anyDue = true;
+    if (!top || p.level.level > top.level) top = p.level;
+    listed.push(p);
+  }
+  if (listed.length > 1) listed.sort(byDueDate);
+
+  const attention =
+    holdLevelReached && !onHold && !contact.holdProposed && !holdLevelNoticed && !contact.excluded;
+  if (!attention && (!anyDue || !top)) return verdict;
+  const to = validAddresses(contact.emails);
+  if (attention) {
+    const from = firstNoticeDay === null ? null : dayToIso(firstNoticeDay + noticeDays);
+    const reason = !notice
+      ? "the policy has no final notice before its hold level: hold only by hand"
+      : to.length === 0
+        ? "no valid email address, so no final notice can be sent: hold only by hand"
+        : contact.optedOut
+          ? "opted out of reminders, so no final notice can be sent: hold only by hand"
+          : firstNoticeDay === null
+            ? noticeBeforeDecline
+              ? "a person dismissed or released the hold: a new final notice is needed"
+              : "the final notice has not been sent yet"
+            : `final notice sent; a hold can be proposed from ${from}`;
+    verdict.attention = { contact, reason, from };
+  }
 
   if (!anyDue || !top) return verdict;
-  const to = validAddresses(contact.emails);
   if (contact.excluded) return skipVerdict(verdict, contact, to, top, "customer is excluded from reminders");
   if (contact.optedOut) return skipVerdict(verdict, contact, to, top, "customer opted out of reminders");
   if (paused)
@@ -371,6 +474,21 @@ export function evaluateContact(
   return verdict;
 }
 
+function localDayOf(at: number, timeZone: string, cache: PlanCache): number {
+  const key = `${timeZone}|${Math.floor(at / 900_000)}`;
+  let d = cache.localDay.get(key);
+  if (d === undefined) {
+    d = dayNumber(localMoment(at, timeZone).date);
+    cache.localDay.set(key, d);
+  }
+  return d;
+}
+
+/** The ISO date of a day number (days since 1970-01-01). */
+function dayToIso(day: number): IsoDate {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** Plans a whole organisation. */
 export function planReminders(input: PlanInput): Plan {
   let byContact = input.byContact;
@@ -384,16 +502,18 @@ export function planReminders(input: PlanInput): Plan {
     byContact = grouped;
   }
   const cache = createPlanCache();
-  const plan: Plan = { emails: [], skipped: [], holds: [] };
+  const plan: Plan = { emails: [], skipped: [], holds: [], attention: [] };
   const none: PlanInvoice[] = [];
   for (const contact of input.contacts) {
     const mine = byContact.get(contact.id);
     // Nothing open that can reach a level, not on hold and no credit limit: nothing to send, place or release.
-    if (!mine && contact.holdState === "none" && contact.creditLimitMinor === null) continue;
+    if (!mine && contact.holdState === "none" && contact.creditLimitMinor === null && !contact.holdProposed)
+      continue;
     const v = evaluateContact(contact, mine ?? none, input, cache);
     if (v.email) plan.emails.push(v.email);
     if (v.skip) plan.skipped.push(v.skip);
     if (v.hold) plan.holds.push(v.hold);
+    if (v.attention) plan.attention.push(v.attention);
   }
   return plan;
 }

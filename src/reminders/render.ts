@@ -6,7 +6,8 @@
  * (layout.html / layout.text), which lists the invoices. Engines are sandboxed (src/templates/sandbox.ts).
  */
 import type { Liquid, Template } from "liquidjs";
-import { formatMoney, type IsoDate } from "../model";
+import { formatDate, formatMoney } from "../format";
+import type { IsoDate } from "../model";
 import {
   bundled,
   MAX_TEMPLATE_CHARS,
@@ -48,7 +49,24 @@ export interface ReminderFields {
   total_due: string;
   links: { customer_page: string | null; unsubscribe: string | null };
   today: string;
-  hold: { action: string; reason: string; date_formatted: string; writeback: string } | null;
+  /** Reminders this customer was sent before this one (accepted by the SMTP server), and when the last went. */
+  previous_reminders: {
+    count: number;
+    last_sent_date: IsoDate | null;
+    last_sent_date_formatted: string | null;
+  };
+  /** True when this is the first reminder the customer gets: word it as a first email at every level. */
+  is_first_contact: boolean;
+  /** Days between the final notice and a credit hold (HOLD_NOTICE_DAYS). */
+  hold_notice_days: number;
+  hold: {
+    action: string;
+    reason: string;
+    date_formatted: string;
+    writeback: string;
+    /** The holds view, where a proposal is approved or dismissed. */
+    review_url?: string;
+  } | null;
 }
 
 export interface RenderedMail {
@@ -57,11 +75,7 @@ export interface RenderedMail {
   text: string;
 }
 
-export function formatDate(date: IsoDate, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(
-    new Date(`${date}T00:00:00Z`),
-  );
-}
+export { formatDate };
 
 /** Keeps only http(s) links: a ledger's pay URL must never become a `javascript:` link. */
 export function safeUrl(url: string | null | undefined): string | null {
@@ -82,7 +96,16 @@ export interface FieldSource {
   invoices: Pick<PlannedInvoice, "invoice" | "daysOverdue">[];
   links: { customerPage: string | null; unsubscribe: string | null };
   today: IsoDate;
+  /** What the customer was sent before (absent = nothing: a first contact). */
+  history?: ReminderHistory;
+  holdNoticeDays?: number;
   hold?: ReminderFields["hold"];
+}
+
+export interface ReminderHistory {
+  count: number;
+  /** The customer's local date the last one went. */
+  lastSentDate: IsoDate | null;
 }
 
 export function buildFields(src: FieldSource): ReminderFields {
@@ -127,6 +150,15 @@ export function buildFields(src: FieldSource): ReminderFields {
       totalList.map((t) => t.amount_due).join(" + ") || formatMoney({ minor: 0, currency: "GBP" }, locale),
     links: { customer_page: src.links.customerPage, unsubscribe: src.links.unsubscribe },
     today: formatDate(src.today, locale),
+    previous_reminders: {
+      count: src.history?.count ?? 0,
+      last_sent_date: src.history?.lastSentDate ?? null,
+      last_sent_date_formatted: src.history?.lastSentDate
+        ? formatDate(src.history.lastSentDate, locale)
+        : null,
+    },
+    is_first_contact: (src.history?.count ?? 0) === 0,
+    hold_notice_days: src.holdNoticeDays ?? 7,
     hold: src.hold ?? null,
   };
 }

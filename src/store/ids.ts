@@ -17,7 +17,8 @@ export type IdPrefix =
   | "ses"
   | "tok"
   | "pau"
-  | "dsp";
+  | "dsp"
+  | "hpr";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const POOL = new Uint8Array(4096);

@@ -160,7 +160,7 @@ export async function setReminderEmail(
   db: Db,
   orgId: string,
   contactId: string,
-  email: string,
+  email: string | null,
   now: number,
 ): Promise<void> {
   await db

@@ -49,6 +49,8 @@ export interface ReminderSettings {
   minAmount: number | null;
   creditLimitMarginPct: number | null;
   bccOwner: boolean | null;
+  /** null = "approve" (the default). */
+  holdMode: "approve" | "automatic" | null;
 }
 
 export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSettings {
@@ -62,6 +64,7 @@ export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSett
     minAmount: null,
     creditLimitMarginPct: null,
     bccOwner: null,
+    holdMode: null,
   };
 }
 
@@ -79,6 +82,7 @@ export async function loadReminderSettings(db: Db, org: Organisation): Promise<R
     minAmount: r.minAmount,
     creditLimitMarginPct: r.creditLimitMarginPct,
     bccOwner: r.bccOwner,
+    holdMode: r.holdMode,
   };
 }
 
@@ -103,6 +107,7 @@ export async function saveReminderSettings(
     minAmount: d.minAmount,
     creditLimitMarginPct: d.creditLimitMarginPct,
     bccOwner: d.bccOwner,
+    holdMode: d.holdMode,
     createdAt: now,
     updatedAt: now,
   };
@@ -272,6 +277,8 @@ export interface PlanRows {
   outstandingBase?: Map<string, number>;
   /** `invoices` grouped by contact, when the loader has them so. */
   byContact?: Map<string, PlanInvoice[]>;
+  /** Accepted reminders per invoice: [level offset, sent at]. */
+  sentOffsets?: Map<string, [number, number][]>;
 }
 
 /** Latest monitor grade per contact on or before `asOf` (none when the monitor has not run). */
@@ -343,7 +350,15 @@ function parseEmails(text: string): string[] {
   }
 }
 
-function planContact(r: ContactRow, grade: string | null): PlanContact {
+function planContact(
+  r: ContactRow,
+  grade: string | null,
+  holds: {
+    proposed: ReadonlySet<string>;
+    declined: ReadonlyMap<string, number>;
+    byHand: ReadonlySet<string>;
+  },
+): PlanContact {
   return {
     id: r[0],
     externalId: r[1],
@@ -358,6 +373,9 @@ function planContact(r: ContactRow, grade: string | null): PlanContact {
     creditLimitMinor: r[10],
     deleted: false,
     grade,
+    holdProposed: holds.proposed.has(r[0]),
+    holdDeclinedAt: holds.declined.get(r[0]) ?? null,
+    holdByHand: holds.byHand.has(r[0]),
   };
 }
 
@@ -440,14 +458,53 @@ export async function loadPlanRows(
               and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
               and i.due_date <= ${opts.maxDueDate})`,
   );
+  // Open proposals, and the latest time a person dismissed a proposal or released a hold, per customer.
+  const proposed = new Set(
+    (
+      await db.values<[string]>(
+        sql`select contact_id from hold_proposals where org_id = ${org.id} and status = 'proposed'`,
+      )
+    ).map((r) => r[0]),
+  );
+  const declined = new Map<string, number>();
+  for (const [contactId, at] of await db.values<[string, number]>(
+    sql`select contact_id, max(decided_at) from hold_proposals
+        where org_id = ${org.id} and status = 'dismissed' group by contact_id
+        union all
+        select contact_id, max(at) from credit_holds
+        where org_id = ${org.id} and action = 'release' and actor is not null group by contact_id`,
+  ))
+    if (at > (declined.get(contactId) ?? 0)) declined.set(contactId, at);
+  // Customers whose hold a person placed by hand: only a person releases it.
+  const byHand = new Set(
+    (
+      await db.values<[string]>(
+        sql`select h.contact_id from credit_holds h join contacts c on c.id = h.contact_id
+            where h.org_id = ${org.id} and c.hold_state = 'on_hold' and h.action = 'place' and h.by_hand = 1
+              and h.at = (select max(h2.at) from credit_holds h2 where h2.contact_id = h.contact_id)`,
+      )
+    ).map((r) => r[0]),
+  );
+  const holds = { proposed, declined, byHand };
   const planContacts: PlanContact[] = [];
   const outstandingBase = new Map<string, number>();
   const add = (r: ContactRow) => {
-    planContacts.push(planContact(r, grades.get(r[0]) ?? null));
+    planContacts.push(planContact(r, grades.get(r[0]) ?? null, holds));
     if (r[11] !== null) outstandingBase.set(r[0], r[11]);
   };
   for (const r of owing) add(r);
   for (const r of others) add(r);
+  // Customers with an open proposal and nothing else to plan for (so a paid-up proposal is withdrawn).
+  const proposedOnly = await db.values<ContactRow>(
+    sql`select ${PLAN_CONTACT_COLS}, null from contacts c
+        where c.id in (select contact_id from hold_proposals where org_id = ${org.id} and status = 'proposed')
+          and c.org_id = ${org.id} and c.deleted = 0 and c.hold_state <> 'on_hold' and c.credit_limit_minor is null
+          and not exists (
+            select 1 from invoices i where i.org_id = c.org_id and i.contact_id = c.id
+              and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
+              and i.due_date <= ${opts.maxDueDate})`,
+  );
+  for (const r of proposedOnly) add(r);
 
   const claimRows = await db.values<[invoiceId: string, offsetDays: number]>(
     sql`select invoice_id, max(offset_days) from reminders
@@ -456,7 +513,29 @@ export async function loadPlanRows(
   );
   const claimedOffset = new Map<string, number>();
   for (const r of claimRows) claimedOffset.set(r[0], r[1]);
-  return { contacts: planContacts, invoices: planInvoices, byContact, claimedOffset, outstandingBase };
+  const sentRows = await db.values<[invoiceId: string, offsetDays: number, sentAt: number]>(
+    sql`select invoice_id, offset_days, sent_at from reminders
+        where org_id = ${org.id} and status = 'sent' and sent_at is not null
+          and invoice_id in (select id from invoices where ${reachable})`,
+  );
+  return {
+    contacts: planContacts,
+    invoices: planInvoices,
+    byContact,
+    claimedOffset,
+    outstandingBase,
+    sentOffsets: groupSent(sentRows),
+  };
+}
+
+function groupSent(rows: readonly (readonly [string, number, number])[]): Map<string, [number, number][]> {
+  const out = new Map<string, [number, number][]>();
+  for (const [invoiceId, offset, at] of rows) {
+    const list = out.get(invoiceId);
+    if (list) list.push([offset, at]);
+    else out.set(invoiceId, [[offset, at]]);
+  }
+  return out;
 }
 
 /** One customer's rows, re-read (the re-check after claiming); claims of `exceptEmailId` are left out. */
@@ -472,7 +551,23 @@ export async function loadContactRows(
     .select(contactCols)
     .from(contacts)
     .where(and(eq(contacts.orgId, org.id), eq(contacts.id, contactId)));
-  const planContacts = c.map((x) => ({ ...x, grade: grades.get(x.id) ?? null }));
+  const state = await db.values<[proposed: number, declinedAt: number]>(
+    sql`select exists (select 1 from hold_proposals p where p.contact_id = ${contactId} and p.status = 'proposed'),
+          max(coalesce((select max(p.decided_at) from hold_proposals p where p.contact_id = ${contactId} and p.status = 'dismissed'), 0),
+              coalesce((select max(h.at) from credit_holds h where h.contact_id = ${contactId} and h.action = 'release' and h.actor is not null), 0))`,
+  );
+  const [proposed, declinedAt] = state[0] ?? [0, 0];
+  const lastPlace = await db.values<[number]>(
+    sql`select by_hand from credit_holds where contact_id = ${contactId} and action = 'place'
+        order by at desc, rowid desc limit 1`,
+  );
+  const planContacts = c.map((x) => ({
+    ...x,
+    grade: grades.get(x.id) ?? null,
+    holdProposed: proposed !== 0,
+    holdDeclinedAt: declinedAt ? declinedAt : null,
+    holdByHand: x.holdState === "on_hold" && lastPlace[0]?.[0] === 1,
+  }));
   const invoiceRows = (await db
     .select(invoiceCols)
     .from(invoices)
@@ -488,6 +583,10 @@ export async function loadContactRows(
       ),
     )
     .groupBy(reminders.invoiceId)) as { invoiceId: string; offsetDays: number }[];
+  const sentRows = await db.values<[invoiceId: string, offsetDays: number, sentAt: number]>(
+    sql`select invoice_id, offset_days, sent_at from reminders
+        where contact_id = ${contactId} and status = 'sent' and sent_at is not null`,
+  );
   let base = 0;
   for (const i of invoiceRows)
     if (i.disputedAt === null && i.currency === org.baseCurrency) base += i.amountDueMinor;
@@ -496,6 +595,7 @@ export async function loadContactRows(
     invoices: invoiceRows,
     claimedOffset: new Map(claimRows.map((r) => [r.invoiceId, r.offsetDays])),
     outstandingBase: new Map([[contactId, base]]),
+    sentOffsets: groupSent(sentRows),
   };
 }
 
@@ -594,7 +694,7 @@ export async function markEmail(
   db: Db,
   emailId: string,
   outcome:
-    | { status: "sent"; messageId: string; recipients: string[] }
+    | { status: "sent"; messageId: string; recipients: string[]; response?: string }
     | { status: "failed" | "rejected" | "needs_review"; error: string },
   now: number,
 ): Promise<void> {
@@ -604,6 +704,7 @@ export async function markEmail(
           status: outcome.status,
           messageId: outcome.messageId,
           recipients: outcome.recipients,
+          smtpResponse: outcome.response ?? null,
           sentAt: now,
           lastError: null,
           updatedAt: now,
@@ -652,26 +753,39 @@ export async function remindersFor(db: Db, orgId: string): Promise<ReminderRow[]
  */
 export async function transitionHold(
   store: Store,
-  t: { orgId: string; contactId: string; action: "place" | "release"; reason: string; ownerNotice: boolean },
+  t: {
+    orgId: string;
+    contactId: string;
+    action: "place" | "release";
+    reason: string;
+    ownerNotice: boolean;
+    /** Who did it ("user:<id>", "cli"); absent = a reminder run. */
+    actor?: string;
+    /** A placement by hand (not an approval): only a person releases it. */
+    byHand?: boolean;
+    /** Extra audit detail (who, which proposal). */
+    detail?: Record<string, unknown>;
+  },
   now: number,
 ): Promise<CreditHoldRow | undefined> {
   const from = t.action === "place" ? "none" : "on_hold";
   const to = t.action === "place" ? "on_hold" : "none";
   const id = newId("hld");
-  const detail = JSON.stringify({ reason: t.reason, holdEventId: id });
+  const detail = JSON.stringify({ reason: t.reason, holdEventId: id, ...t.detail });
   // One all-or-nothing batch (a D1 batch on Workers, a transaction on SQLite): the state changes only from the
   // state the run read, and the hold event (which drives the write-back and the owner notice) and its audit
   // entry are written only when it did (`changes()` of the update), so neither can exist without the other.
   const [, inserted] = await store.batch([
     sql`update contacts set hold_state = ${to}, hold_changed_at = ${now}, updated_at = ${now}
         where id = ${t.contactId} and org_id = ${t.orgId} and hold_state = ${from}`,
-    sql`insert into credit_holds (id, org_id, contact_id, action, reason, at, writeback_status, owner_notice)
+    sql`insert into credit_holds (id, org_id, contact_id, action, reason, at, writeback_status, owner_notice,
+          actor, by_hand)
         select ${id}, ${t.orgId}, ${t.contactId}, ${t.action}, ${t.reason}, ${now}, 'pending',
-          ${t.ownerNotice ? "pending" : "none"}
+          ${t.ownerNotice ? "pending" : "none"}, ${t.actor ?? null}, ${t.byHand ? 1 : 0}
         where changes() = 1
         returning id`,
     sql`insert into audit_log (id, org_id, contact_id, actor, action, detail, at)
-        select ${newId("aud")}, ${t.orgId}, ${t.contactId}, 'reminders',
+        select ${newId("aud")}, ${t.orgId}, ${t.contactId}, ${t.actor ?? "reminders"},
           ${t.action === "place" ? "credit_hold.placed" : "credit_hold.released"}, ${detail}, ${now}
         where exists (select 1 from credit_holds where id = ${id})`,
   ]);
@@ -744,4 +858,55 @@ export async function recordOwnerNotice(
 
 export async function holdEvents(db: Db, orgId: string): Promise<CreditHoldRow[]> {
   return db.select().from(creditHolds).where(eq(creditHolds.orgId, orgId)).orderBy(creditHolds.at);
+}
+
+/** How many reminder emails the customer was sent (accepted by the SMTP server) and when the last went. */
+export async function reminderHistory(
+  db: Db,
+  contactId: string,
+): Promise<{ count: number; lastSentAt: number | null }> {
+  const rows = await db.values<[number, number | null]>(
+    sql`select count(distinct email_id), max(sent_at) from reminders
+        where contact_id = ${contactId} and status = 'sent'`,
+  );
+  const [count, last] = rows[0] ?? [0, null];
+  return { count, lastSentAt: last };
+}
+
+/**
+ * A person resolves an email left for review (outcome unknown): "sent" records it as delivered (it then counts as
+ * sent, e.g. for the final notice before a hold), "resend" lets the next run send it again. Only rows still
+ * needing review change; returns how many did.
+ */
+export async function resolveReview(
+  db: Db,
+  orgId: string,
+  emailId: string,
+  resolution: "sent" | "resend",
+  now: number,
+): Promise<number> {
+  const rows = await db
+    .update(reminders)
+    .set(
+      resolution === "sent"
+        ? { status: "sent", sentAt: sql`${reminders.claimedAt}`, resolution: "marked_sent", updatedAt: now }
+        : { status: "failed", resolution: "resend", updatedAt: now },
+    )
+    .where(
+      and(eq(reminders.orgId, orgId), eq(reminders.emailId, emailId), eq(reminders.status, "needs_review")),
+    )
+    .returning({ id: reminders.id, contactId: reminders.contactId });
+  if (rows.length)
+    await audit(
+      db,
+      {
+        orgId,
+        contactId: rows[0]!.contactId,
+        actor: "reminders",
+        action: resolution === "sent" ? "reminder.marked_sent" : "reminder.resend_allowed",
+        detail: { emailId },
+      },
+      now,
+    );
+  return rows.length;
 }

@@ -398,6 +398,8 @@ export const reminderSettings = sqliteTable("reminder_settings", {
   creditLimitMarginPct: real("credit_limit_margin_pct"),
   /** BCC the owner on every reminder; null = MAIL_BCC_OWNER. */
   bccOwner: integer("bcc_owner", { mode: "boolean" }),
+  /** "approve" (null, the default): runs propose credit holds and a person approves; "automatic": runs place them. */
+  holdMode: text("hold_mode", { enum: ["approve", "automatic"] }),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -471,6 +473,10 @@ export const reminders = sqliteTable(
     sentAt: integer("sent_at"),
     messageId: text("message_id"),
     recipients: text("recipients", { mode: "json" }).$type<string[]>(),
+    /** The SMTP server's reply on acceptance ("250 2.0.0 Ok: queued as 4F2A1C"): its id for the message. */
+    smtpResponse: text("smtp_response"),
+    /** How a person resolved an email left for review: "marked_sent" or "resend". */
+    resolution: text("resolution"),
     lastError: text("last_error"),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -505,10 +511,48 @@ export const creditHolds = sqliteTable(
       enum: ["pending", "sending", "sent", "failed", "needs_review", "none"],
     }).notNull(),
     ownerNoticeAt: integer("owner_notice_at"),
+    /** Who made the change ("user:<id>", "cli"); null = a reminder run (an approval names the approver). */
+    actor: text("actor"),
+    /** Placed by hand (not a run's decision nor an approved proposal): only a person releases it. */
+    byHand: integer("by_hand", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("credit_holds_contact_at").on(t.contactId, t.at),
     index("credit_holds_org_writeback").on(t.orgId, t.writebackStatus),
+  ],
+);
+
+/**
+ * Credit holds proposed by a reminder run (organisations in "approve" mode), and what became of each: approved
+ * (the hold was placed: `holdEventId`), dismissed by a person, or withdrawn by a run (the customer paid). At most
+ * one open ("proposed") row per customer.
+ */
+export const holdProposals = sqliteTable(
+  "hold_proposals",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    status: text("status", { enum: ["proposed", "approved", "dismissed", "withdrawn"] }).notNull(),
+    reason: text("reason").notNull(),
+    proposedAt: integer("proposed_at").notNull(),
+    decidedAt: integer("decided_at"),
+    /** "user:<id>" / an email, "reminders" (withdrawn by a run) or "automatic". */
+    decidedBy: text("decided_by"),
+    decisionReason: text("decision_reason"),
+    holdEventId: text("hold_event_id"),
+    /** The notice to the owner and bookkeepers. */
+    notice: text("notice", { enum: ["pending", "sending", "sent", "failed", "none"] }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("hold_proposals_open").on(t.contactId).where(sql`status = 'proposed'`),
+    index("hold_proposals_org_status").on(t.orgId, t.status),
+    // Planning reads each customer's latest dismissal.
+    index("hold_proposals_contact").on(t.contactId, t.status, t.decidedAt),
   ],
 );
 

@@ -185,7 +185,7 @@ describe("features", () => {
     expect(b.outstandingMinor).toBe(7_00);
     const scores = scoreOrganisation(buildLedger(spec), "2024-06-01");
     expect(scores.find((s) => s.customer_id === "A")).toMatchObject({ currency: "EUR", outstanding: 200_00 });
-    expect(scores.find((s) => s.customer_id === "A")!.reasons.join(" ")).toContain("1,000.00 GBP");
+    expect(scores.find((s) => s.customer_id === "A")!.reasons.join(" ")).toContain("£1,000.00");
   });
 
   it("computes credit-limit utilisation in the base currency", () => {

@@ -119,7 +119,7 @@ describe("reasons and grades", () => {
       ],
     };
     const [s] = scoreOrganisation(buildLedger(spec), "2024-06-11");
-    expect(s!.reasons).toContain("2 invoices overdue, 4,300.00 GBP, oldest 41 days");
+    expect(s!.reasons).toContain("2 invoices overdue, £4,300.00, oldest 41 days");
     expect(s).toMatchObject({ outstanding: 4_300_00, overdue: 4_300_00, currency: "GBP" });
   });
 
@@ -207,10 +207,10 @@ describe("reasons and grades", () => {
   });
 
   it.each([
-    [430_000, "GBP", "4,300.00 GBP"],
-    [5, "GBP", "0.05 GBP"],
-    [1_234_567, "JPY", "1,234,567 JPY"],
-    [-250_00, "EUR", "-250.00 EUR"],
+    [430_000, "GBP", "£4,300.00"],
+    [5, "GBP", "£0.05"],
+    [1_234_567, "JPY", "JP¥1,234,567"],
+    [-250_00, "EUR", "-€250.00"],
   ])("formats %i %s as %s", (minor, currency, text) => {
     expect(formatAmount(minor, currency)).toBe(text);
   });

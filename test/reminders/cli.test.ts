@@ -84,12 +84,13 @@ describe("remind", () => {
           customer_id: "CUST-B",
           to: "ap@beta.example",
           invoice_numbers: ["B-1"],
-          level: 6,
+          level: 5,
           status: "sent",
           reason: null,
         },
       ],
-      holds: [{ customer_id: "CUST-B", action: "placed" }],
+      // B-1 is first seen 49 days overdue: the final notice goes first, no hold without it.
+      holds: [],
     });
     expect(inbox.messages.map((m) => m.parsed.date?.toISOString())).toEqual([
       "2026-03-10T09:00:00.000Z",
@@ -125,7 +126,7 @@ describe("remind", () => {
       ["skipped", "dry run: would be sent"],
       ["skipped", "dry run: would be sent"],
     ]);
-    expect(out.holds).toEqual([{ customer_id: "CUST-B", action: "placed" }]);
+    expect(out.holds).toEqual([]);
     expect(inbox.messages).toHaveLength(0);
     expect(await remindersFor(store.db, org.id)).toEqual([]);
     expect(await holdEvents(store.db, org.id)).toEqual([]);
@@ -162,7 +163,8 @@ describe("preview", () => {
     const r = await runCli(["preview", "--org", "acme", "--customer", "CUST-A"], store, at);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("To: ap@alpha.example");
-    expect(r.stdout).toContain("Subject: Second reminder: £240.00 overdue to Acme Supplies Ltd");
+    // A first email, worded as one.
+    expect(r.stdout).toContain("Subject: Payment overdue: £240.00 overdue to Acme Supplies Ltd");
     expect(r.stdout).toContain("Invoice A-2");
     const final = await runCli(
       ["preview", "--org", "acme", "--customer", "CUST-A", "--level", "5", "--json"],

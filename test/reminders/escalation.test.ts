@@ -20,7 +20,7 @@ describe("escalation day by day", () => {
     const fake = recordingConnector();
     const h = harness(store, inbox, "2026-02-20T09:30:00Z", { connectorFor: () => fake.connector });
     const org = await makeOrg(store);
-    await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example" }, 0);
+    await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example", holdMode: "automatic" }, 0);
     const c = await makeCustomer(store, org, { emails: ["ap@slow.example"] });
     // Due Wednesday 4 March 2026: +30 falls on Good Friday, +45 on a Saturday.
     const inv = await makeInvoice(store, org, c.externalId, {

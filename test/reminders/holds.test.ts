@@ -27,6 +27,18 @@ afterEach(async () => {
   await store.close();
 });
 
+const DAY = 24 * HOUR;
+
+/** Automatic mode, and the final notice sent 8 days before START (Monday 2 March), as the rule asks. */
+async function finalNoticeFirst(h: ReturnType<typeof harness>, org: Awaited<ReturnType<typeof makeOrg>>) {
+  await saveReminderSettings(store.db, org, { holdMode: "automatic" }, 0);
+  h.clock.set(Date.parse(START) - 8 * DAY);
+  const r = await h.run(org);
+  expect(r.emails.map((e) => [e.level, e.status])).toEqual([[5, "sent"]]);
+  expect(r.holds).toEqual([]);
+  h.clock.set(Date.parse(START));
+}
+
 async function holdState(contactId: string) {
   const [c] = await store.db.select().from(contacts).where(eq(contacts.id, contactId));
   return c!.holdState;
@@ -40,6 +52,7 @@ describe("credit holds", () => {
     await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example" }, 0);
     const c = await makeCustomer(store, org);
     const inv = await makeInvoice(store, org, c.externalId, { dueDate: "2026-01-20" }); // +49
+    await finalNoticeFirst(h, org);
     const first = await h.run(org);
     expect(first.holds).toEqual([{ customer_id: c.externalId, action: "placed" }]);
     expect(await holdState(c.id)).toBe("on_hold");
@@ -88,6 +101,7 @@ describe("credit holds", () => {
     const org = await makeOrg(store);
     const c = await makeCustomer(store, org);
     await makeInvoice(store, org, c.externalId, { dueDate: "2026-01-20" });
+    await finalNoticeFirst(h, org);
     expect((await h.run(org)).holds).toEqual([{ customer_id: c.externalId, action: "placed" }]);
     expect(await holdState(c.id)).toBe("on_hold");
     expect((await holdEvents(store.db, org.id)).map((e) => e.writebackStatus)).toEqual(["failed"]);
@@ -110,14 +124,25 @@ describe("credit holds", () => {
     const org = await makeOrg(store, { isDemo: true });
     const c = await makeCustomer(store, org, { creditLimitMinor: 100_00 });
     await makeInvoice(store, org, c.externalId, { dueDate: "2026-04-30", totalMinor: 500_00 }); // not due, over limit
-    expect((await h.run(org)).holds).toEqual([{ customer_id: c.externalId, action: "placed" }]);
+    await saveReminderSettings(store.db, org, { holdMode: "automatic" }, 0);
+    // Over the limit but never warned: no hold by surprise.
+    expect((await h.run(org)).holds).toEqual([]);
+    const late = await makeCustomer(store, org, { creditLimitMinor: 100_00 });
+    await makeInvoice(store, org, late.externalId, { dueDate: "2026-01-20", totalMinor: 50_00 });
+    await makeInvoice(store, org, late.externalId, { dueDate: "2026-04-30", totalMinor: 500_00 });
+    await finalNoticeFirst(h, org);
+    inbox.clear();
+    expect((await h.run(org)).holds).toEqual([{ customer_id: late.externalId, action: "placed" }]);
     const [ev] = await holdEvents(store.db, org.id);
     expect(ev).toMatchObject({
       writebackStatus: "not_applicable",
       ownerNotice: "sent",
-      reason: "over the credit limit by more than 10%",
+      reason: "an invoice reached the credit-hold level after the final notice period",
     });
-    expect(inbox.messages.map((m) => m.envelope.to[0])).toEqual(["owner@demo.example"]);
+    expect(inbox.messages.map((m) => m.envelope.to[0]).sort()).toEqual([
+      `${late.externalId.toLowerCase()}@customer.example`,
+      "owner@demo.example",
+    ]);
     await h.close();
   });
 
@@ -126,6 +151,7 @@ describe("credit holds", () => {
     const org = await makeOrg(store, { provider: "xero" });
     const c = await makeCustomer(store, org);
     await makeInvoice(store, org, c.externalId, { dueDate: "2026-01-20" });
+    await finalNoticeFirst(h, org);
     await h.run(org);
     expect(await holdState(c.id)).toBe("on_hold");
     const [ev] = await holdEvents(store.db, org.id);

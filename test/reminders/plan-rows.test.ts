@@ -6,9 +6,10 @@ import { addDays } from "../../src/model";
 import { planSettingsFor } from "../../src/reminders/dispatch";
 import { dayNumber, type Plan, planReminders } from "../../src/reminders/plan";
 import type { Store } from "../../src/store/db";
+import { createProposal } from "../../src/store/holds";
 import type { Organisation } from "../../src/store/orgs";
 import { loadPlanRows, loadPolicies, loadReminderSettings } from "../../src/store/reminders";
-import { invoices } from "../../src/store/schema";
+import { invoices, reminders } from "../../src/store/schema";
 import { testStore } from "../support/db";
 import { makeCustomer, makeInvoice, makeOrg, setContact } from "./factories";
 
@@ -81,6 +82,28 @@ describe("the rows planning reads", () => {
     await setContact(store, e.id, { deleted: true });
     const f = await makeCustomer(store, org, { timezone: "Pacific/Auckland" });
     await makeInvoice(store, org, f.externalId, { dueDate: addDays(AS_OF, 3) });
+    // A proposed hold whose customer paid (nothing open): withdrawn.
+    const g = await makeCustomer(store, org);
+    await createProposal(store, { orgId: org.id, contactId: g.id, reason: "test", notice: false }, 1);
+    // At the hold level, final notice accepted 9 days ago: proposed.
+    const h = await makeCustomer(store, org);
+    const hi = await makeInvoice(store, org, h.externalId, { dueDate: "2026-01-10" });
+    const [hrow] = await store.db.select().from(invoices).where(eq(invoices.externalId, hi.externalId));
+    await store.db.insert(reminders).values({
+      id: "rem_h",
+      orgId: org.id,
+      contactId: h.id,
+      invoiceId: hrow!.id,
+      level: 5,
+      offsetDays: 30,
+      template: "final",
+      policyId: "p",
+      emailId: "eml_h",
+      status: "sent",
+      claimedAt: AT - 9 * 86_400_000,
+      sentAt: AT - 9 * 86_400_000,
+      updatedAt: AT,
+    });
 
     const rows = await loadPlanRows(store.db, org, {
       asOf: addDays(AS_OF, 1),
@@ -93,12 +116,15 @@ describe("the rows planning reads", () => {
       byContact: rows.byContact,
       claimedOffset: rows.claimedOffset,
       outstandingBase: rows.outstandingBase,
+      sentOffsets: rows.sentOffsets,
       at: { kind: "instant", at: AT },
     });
     expect(summary(plan)).toEqual(summary(await naivePlan(store, org)));
-    expect(Object.fromEntries(plan.holds.map((h) => [h.contact.id, h.action]))).toEqual({
-      [b.id]: "place",
+    // b is over its limit but was never sent a final notice: no hold by surprise.
+    expect(Object.fromEntries(plan.holds.map((x) => [x.contact.id, x.action]))).toEqual({
       [d.id]: "release",
+      [g.id]: "withdraw",
+      [h.id]: "propose",
     });
     expect(plan.emails.find((m) => m.contact.id === a.id)?.to).toEqual(["ap@a.example"]);
     expect(rows.invoices.some((i) => i.dueDate === "2026-06-01")).toBe(false);

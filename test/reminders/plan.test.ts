@@ -279,27 +279,113 @@ describe("planning: sending window and timezones", () => {
 });
 
 describe("planning: credit holds", () => {
-  it("places a hold when an invoice reaches the hold level, whatever the window", () => {
+  // Final notice (+30, offset 30) accepted on Monday 2 March 2026, 10:00 London.
+  const NOTICE_AT = Date.parse("2026-03-02T10:00:00Z");
+  const noticed = (inv: PlanInvoice, at = NOTICE_AT) => new Map([[inv.id, [[30, at] as const]]]);
+
+  it("never skips the final notice: an invoice first seen at the hold level gets the final notice, no hold", () => {
     const c = contact();
-    const sunday = Date.parse("2026-03-15T03:00:00Z");
-    const p = plan([c], [invoice(c, { dueDate: "2026-01-20" })], { at: { kind: "instant", at: sunday } });
-    expect(p.holds).toEqual([
-      { contact: c, action: "place", reason: "an invoice reached the credit-hold level" },
-    ]);
-    expect(p.emails).toEqual([]);
+    const inv = invoice(c, { dueDate: "2026-01-09" }); // +60 on 10 March
+    const p = plan([c], [inv]);
+    expect(p.holds).toEqual([]);
+    expect(p.emails.map((e) => [e.level.level, e.level.template])).toEqual([[5, "final"]]);
+    expect(p.attention.map((a) => a.reason)).toEqual(["the final notice has not been sent yet"]);
   });
 
-  it("places a hold over the credit limit by more than the margin, and not within it", () => {
+  it("proposes (approve mode, the default) only HOLD_NOTICE_DAYS after the final notice, whatever the window", () => {
+    const c = contact();
+    const inv = invoice(c, { dueDate: "2026-01-20" });
+    const claimedOffset = new Map([[inv.id, 30]]);
+    const sunday = Date.parse("2026-03-08T03:00:00Z"); // 6 days after the notice
+    const early = plan([c], [inv], {
+      at: { kind: "instant", at: sunday },
+      claimedOffset,
+      sentOffsets: noticed(inv),
+    });
+    expect(early.holds).toEqual([]);
+    expect(early.attention.map((a) => [a.reason, a.from])).toEqual([
+      ["final notice sent; a hold can be proposed from 2026-03-09", "2026-03-09"],
+    ]);
+    const monday = Date.parse("2026-03-09T03:00:00Z");
+    const p = plan([c], [inv], {
+      at: { kind: "instant", at: monday },
+      claimedOffset,
+      sentOffsets: noticed(inv),
+    });
+    expect(p.holds).toEqual([
+      {
+        contact: c,
+        action: "propose",
+        reason: "an invoice reached the credit-hold level after the final notice period",
+      },
+    ]);
+    // Not placed, so not announced: nothing more to send until a person approves.
+    expect(p.emails).toEqual([]);
+    const longer = plan([c], [inv], {
+      at: { kind: "instant", at: monday },
+      claimedOffset,
+      sentOffsets: noticed(inv),
+      settings: { ...settings, holdNoticeDays: 10 },
+    });
+    expect(longer.holds).toEqual([]);
+  });
+
+  it("places in automatic mode (and announces it), keeps an open proposal, withdraws it once paid", () => {
+    const c = contact();
+    const inv = invoice(c, { dueDate: "2026-01-20" });
+    const over = { claimedOffset: new Map([[inv.id, 30]]), sentOffsets: noticed(inv) };
+    const auto = plan([c], [inv], { ...over, settings: { ...settings, holdMode: "automatic" } });
+    expect(auto.holds.map((h) => h.action)).toEqual(["place"]);
+    expect(auto.emails.map((e) => e.level.template)).toEqual(["credit-hold"]);
+    const waiting = contact({ holdProposed: true });
+    const inv2 = invoice(waiting, { dueDate: "2026-01-20" });
+    expect(plan([waiting], [inv2], { claimedOffset: new Map([[inv2.id, 30]]) }).holds).toEqual([]);
+    expect(plan([waiting], []).holds).toEqual([
+      { contact: waiting, action: "withdraw", reason: "the overdue balance is cleared" },
+    ]);
+  });
+
+  it("needs a final notice sent after a person dismissed or released, and never holds who cannot be emailed", () => {
+    const c = contact({ holdDeclinedAt: NOTICE_AT + 1 });
+    const inv = invoice(c, { dueDate: "2026-01-20" });
+    const p = plan([c], [inv], { claimedOffset: new Map([[inv.id, 30]]), sentOffsets: noticed(inv) });
+    expect(p.holds).toEqual([]);
+    expect(p.attention.map((a) => a.reason)).toEqual([
+      "a person dismissed or released the hold: a new final notice is needed",
+    ]);
+    const mute = contact({ emails: ["not an address"] });
+    const q = plan([mute], [invoice(mute, { dueDate: "2026-01-09" })]);
+    expect(q.holds).toEqual([]);
+    expect(q.attention.map((a) => a.reason)).toEqual([
+      "no valid email address, so no final notice can be sent: hold only by hand",
+    ]);
+  });
+
+  it("holds over the credit limit by more than the margin only after a final notice, and not within it", () => {
     const over = contact({ creditLimitMinor: 1000_00 });
     const within = contact({ creditLimitMinor: 1000_00 });
-    const p = plan(
+    const late = invoice(over, { dueDate: "2026-02-05", amountDueMinor: 100_00 }); // +33: final level
+    const unwarned = plan(
       [over, within],
       [
-        invoice(over, { dueDate: "2026-04-30", amountDueMinor: 1101_00, totalMinor: 1101_00 }),
+        late,
+        invoice(over, { dueDate: "2026-04-30", amountDueMinor: 1001_00, totalMinor: 1001_00 }),
         invoice(within, { dueDate: "2026-04-30", amountDueMinor: 1100_00, totalMinor: 1100_00 }),
       ],
     );
-    expect(p.holds.map((h) => [h.contact.id, h.action])).toEqual([[over.id, "place"]]);
+    expect(unwarned.holds).toEqual([]);
+    const p = plan(
+      [over, within],
+      [
+        late,
+        invoice(over, { dueDate: "2026-04-30", amountDueMinor: 1001_00, totalMinor: 1001_00 }),
+        invoice(within, { dueDate: "2026-04-30", amountDueMinor: 1100_00, totalMinor: 1100_00 }),
+      ],
+      { claimedOffset: new Map([[late.id, 30]]), sentOffsets: noticed(late) },
+    );
+    expect(p.holds.map((h) => [h.contact.id, h.action, h.reason])).toEqual([
+      [over.id, "propose", "over the credit limit by more than 10% after the final notice period"],
+    ]);
   });
 
   it("releases a hold once the overdue balance is cleared, and only then", () => {
@@ -316,9 +402,13 @@ describe("planning: credit holds", () => {
     expect(
       decideHold({
         holdState: "none",
+        proposed: false,
+        mode: "automatic",
         excluded: true,
         paused: false,
         holdLevelReached: true,
+        holdLevelNoticed: true,
+        noticed: true,
         overdueMinor: 1,
         outstandingBaseMinor: 1,
         creditLimitMinor: null,

@@ -45,7 +45,8 @@ describe("editing a policy's levels after reminders went out", () => {
     const fake = recordingConnector();
     const h = harness(store, inbox, "2026-02-28T09:30:00Z", { connectorFor: () => fake.connector });
     const org = await makeOrg(store);
-    await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example" }, 0);
+    // Automatic holds: this test is about editing levels (approval has its own, hold-approval.test.ts).
+    await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example", holdMode: "automatic" }, 0);
     const c = await makeCustomer(store, org, { emails: ["ap@slow.example"] });
     // Due Wednesday 4 March 2026.
     await makeInvoice(store, org, c.externalId, { issueDate: "2026-02-02", dueDate: "2026-03-04" });

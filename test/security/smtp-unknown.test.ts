@@ -153,9 +153,19 @@ describe("security: SMTP outcomes", () => {
     const h = harness(store, inbox, START, { connectorFor: () => fake.connector });
     try {
       const org = await makeOrg(store);
-      await saveReminderSettings(store.db, org, { ownerEmail: "owner@acme.example" }, 0);
+      await saveReminderSettings(
+        store.db,
+        org,
+        { ownerEmail: "owner@acme.example", holdMode: "automatic" },
+        0,
+      );
       const c = await makeCustomer(store, org, { emails: ["ap@customer.example"] });
       await makeInvoice(store, org, c.externalId, { dueDate: "2026-01-20" }); // 49 days overdue: hold level
+      // The final notice first, 8 days before (a hold needs it: HOLD_NOTICE_DAYS).
+      h.clock.set(Date.parse(START) - 8 * 24 * HOUR);
+      await h.run(org);
+      h.clock.set(Date.parse(START));
+      inbox.clear();
       inbox.misbehave("drop");
       expect((await h.run(org)).holds).toEqual([{ customer_id: c.externalId, action: "placed" }]);
       inbox.misbehave(null);
