@@ -24,6 +24,7 @@
 import type { IsoDate } from "../model";
 import { type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { withinHorizon } from "./horizon";
+import { mulberry32 } from "./prng";
 import type { OrgInput } from "./types";
 
 export interface ForecastOptions {
@@ -159,17 +160,6 @@ export function distribution(
     tailFrom: n > 0 ? days[n - 1]! : 0,
     scale: o.tailScale,
     alpha: o.tailAlpha,
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 
