@@ -220,35 +220,7 @@ async function loadInvoices(db: Db, orgId: string, pageRows: number): Promise<Mo
     );
     const n = p?.[0] ?? 0;
     if (n === 0) break;
-    const ids = unpack(p![2], n);
-    const numbers = unpack(p![3], n);
-    if (ids && numbers) {
-      const contactIds = JSON.parse(p![4]) as string[];
-      const issueDates = JSON.parse(p![5]) as string[];
-      const dueDates = JSON.parse(p![6]) as string[];
-      const currencies = JSON.parse(p![7]) as string[];
-      const totals = JSON.parse(p![8]) as number[];
-      const paid = JSON.parse(p![9]) as number[];
-      const credited = JSON.parse(p![10]) as number[];
-      const due = JSON.parse(p![11]) as number[];
-      const statuses = JSON.parse(p![12]) as MonitorInvoice["status"][];
-      const paidOn = JSON.parse(p![13]) as (string | null)[];
-      for (let k = 0; k < n; k++) {
-        out.push({
-          id: ids[k]!,
-          contactId: contactIds[k]!,
-          number: numbers[k]!,
-          issueDate: issueDates[k]!,
-          dueDate: dueDates[k]!,
-          currency: currencies[k]!,
-          totalMinor: totals[k]!,
-          amountPaidMinor: paid[k]!,
-          amountCreditedMinor: credited[k]!,
-          amountDueMinor: due[k]!,
-          status: statuses[k]!,
-          paidOn: paidOn[k]!,
-        });
-      }
+    if (unpackInvoices(p!, out)) {
       after = p![1]!;
     } else {
       const rows = await db.values<InvoiceRow>(
