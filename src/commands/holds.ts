@@ -10,21 +10,11 @@ import { createLogger } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { createSmtpMailer } from "../mail/smtp-mailer";
 import { dateInZone } from "../model";
-import { actOnHold, HOLD_ACTIONS, type ManualHoldAction } from "../reminders/hold-actions";
+import { actOnHold, HOLD_ACTIONS, holdEntryJson, type ManualHoldAction } from "../reminders/hold-actions";
 import { writeBackFor } from "../reminders/write-back";
-import { contactForHold, type HoldListEntry, listHolds } from "../store/holds";
+import { contactForHold, listHolds } from "../store/holds";
 
 import { findOrgBySlug } from "../store/orgs";
-
-const entryJson = (e: HoldListEntry) => ({
-  customer_id: e.externalId,
-  name: e.name,
-  reason: e.reason,
-  at: new Date(e.at).toISOString(),
-  by: e.by,
-  writeback: e.writeback,
-  overdue: e.overdue.map((o) => ({ currency: o.currency, amount: o.minor })),
-});
 
 export function registerHolds(program: Command, ctx: CommandContext): void {
   program
@@ -51,9 +41,9 @@ export function registerHolds(program: Command, ctx: CommandContext): void {
             ctx.out(
               JSON.stringify(
                 {
-                  proposed: lists.proposed.map(entryJson),
-                  active: lists.active.map(entryJson),
-                  released: lists.released.map(entryJson),
+                  proposed: lists.proposed.map(holdEntryJson),
+                  active: lists.active.map(holdEntryJson),
+                  released: lists.released.map(holdEntryJson),
                 },
                 null,
                 2,

@@ -7,7 +7,7 @@
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import type { Mailer } from "../mail/mailer";
-import { closeProposal, openProposal } from "../store/holds";
+import { closeProposal, type HoldListEntry, openProposal } from "../store/holds";
 import type { Organisation } from "../store/orgs";
 import { ensureReminderSetup, latestHold, loadReminderSettings } from "../store/reminders";
 import { createHoldWorker, type ReminderDeps } from "./dispatch";
@@ -135,4 +135,18 @@ export async function actOnHold(
       return result(`Credit hold on ${contact.name} released.`, "none");
     }
   }
+}
+
+/** One hold (proposed, active or released) as the JSON API and `holds --json` show it. */
+export function holdEntryJson(e: HoldListEntry) {
+  return {
+    customer_id: e.externalId,
+    name: e.name,
+    reason: e.reason,
+    at: new Date(e.at).toISOString(),
+    by: e.by,
+    writeback: e.writeback,
+    writeback_detail: e.writebackDetail,
+    overdue: e.overdue.map((o) => ({ currency: o.currency, amount: o.minor })),
+  };
 }

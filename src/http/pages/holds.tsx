@@ -10,10 +10,16 @@ import type { Deps } from "../../deps";
 import { UserError } from "../../errors";
 import { formatDate, formatMoneyList } from "../../format";
 import { dateInZone } from "../../model";
-import { actOnHold, HOLD_ACTIONS, holdActionDeps, type ManualHoldAction } from "../../reminders/hold-actions";
+import {
+  actOnHold,
+  HOLD_ACTIONS,
+  holdActionDeps,
+  holdEntryJson,
+  type ManualHoldAction,
+} from "../../reminders/hold-actions";
 import { runOutlook } from "../../reminders/outlook";
 import { audit } from "../../store/audit";
-import { contactForHold, type HoldListEntry, listHolds } from "../../store/holds";
+import { contactForHold, listHolds } from "../../store/holds";
 import type { Organisation } from "../../store/orgs";
 import { loadReminderSettings, saveReminderSettings } from "../../store/reminders";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "../auth";
@@ -52,23 +58,13 @@ export async function holdsView(deps: Deps, org: Organisation) {
     loadReminderSettings(deps.store.db, org),
     runOutlook(deps, org, now),
   ]);
-  const entry = (e: HoldListEntry) => ({
-    customer_id: e.externalId,
-    name: e.name,
-    reason: e.reason,
-    at: new Date(e.at).toISOString(),
-    by: e.by,
-    writeback: e.writeback,
-    writeback_detail: e.writebackDetail,
-    overdue: e.overdue.map((o) => ({ currency: o.currency, amount: o.minor })),
-  });
   return {
     org: { slug: org.slug, name: org.name },
     mode: settings.holdMode ?? "approve",
     notice_days: deps.config.HOLD_NOTICE_DAYS,
-    proposed: lists.proposed.map(entry),
-    active: lists.active.map(entry),
-    released: lists.released.map(entry),
+    proposed: lists.proposed.map(holdEntryJson),
+    active: lists.active.map(holdEntryJson),
+    released: lists.released.map(holdEntryJson),
     needs_attention: outlook.attention,
   };
 }
