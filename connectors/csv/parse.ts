@@ -151,7 +151,11 @@ export async function* readCsvBatches(
       for (const [name, i] of columns) fields[name] = record[i] ?? "";
       batch.push({ line: info.lines, fields });
     }
-    if (batch.length) yield batch;
+    if (batch.length) {
+      // The consumer may have waited (paced writes): read what arrived meanwhile before waiting again.
+      yield batch;
+      continue;
+    }
     if (failure) {
       if (failure instanceof CsvError) {
         const line = (failure as CsvError & { lines?: number }).lines ?? 0;
