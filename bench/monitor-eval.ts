@@ -30,7 +30,9 @@ import {
 } from "../src/monitor/index";
 import { mulberry32 } from "./prng";
 
-export const DATA = fileURLToPath(new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url));
+export const DATA = fileURLToPath(
+  new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url),
+);
 const END = "2013-06-30";
 const CUTOFFS = [
   "2013-01-01",

@@ -82,7 +82,7 @@ export interface CsvImportOptions {
   map?: ColumnMap;
   /** How dates are written in every file (default YYYY-MM-DD). */
   dateFormat?: DateFormat;
-  /** A first import's pacing: longest write step and the pause after it, in ms (defaults 50 and 25). */
+  /** A first import's pacing: longest write step and the pause after it, in ms (defaults 80 and 25). */
   pace?: { holdMs: number; gapMs: number };
 }
 

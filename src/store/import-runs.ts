@@ -27,7 +27,7 @@ export class WritePacer {
   private msPerRow = 0.2;
   constructor(
     private readonly store: Store,
-    readonly holdMs = 50,
+    readonly holdMs = 80,
     readonly gapMs = 25,
     private readonly minRows = 50,
     private readonly maxRows = 5000,

@@ -14,7 +14,8 @@ import { runCli } from "../support/cli";
 import { testStore } from "../support/db";
 import { csv, tempFiles } from "../support/files";
 
-const HEADER = "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid,paid_date";
+const HEADER =
+  "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid,paid_date";
 const NOW = Date.parse("2026-11-20T10:00:00Z");
 
 let store: Store;
@@ -91,7 +92,9 @@ describe("CSV import refuses what it cannot read exactly", () => {
 
   it("refuses a paid date after today in the organisation's timezone", async () => {
     const r = failure(
-      await importFiles({ "invoices.csv": csv(HEADER, "C1,Acme,INV-1,2026-08-01,2026-08-31,GBP,10,,2099-01-01") }),
+      await importFiles({
+        "invoices.csv": csv(HEADER, "C1,Acme,INV-1,2026-08-01,2026-08-31,GBP,10,,2099-01-01"),
+      }),
     );
     expect(r.issues[0]).toMatchObject({ line: 2, column: "paid_date" });
     expect(r.issues[0]!.reason).toMatch(/after today \(2026-11-20/);
@@ -147,7 +150,8 @@ describe("CSV import refuses what it cannot read exactly", () => {
 });
 
 describe("CSV import of other systems' exports: --map and --date-format", () => {
-  const THEIRS = "countryCode,customerID,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate";
+  const THEIRS =
+    "countryCode,customerID,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate";
   const MAP = parseColumnMap(
     "customer_id=customerID,invoice_number=invoiceNumber,issue_date=InvoiceDate,due_date=DueDate,total=InvoiceAmount,paid_date=SettledDate,disputed=Disputed",
   ).map;
@@ -169,11 +173,13 @@ describe("CSV import of other systems' exports: --map and --date-format", () => 
     expect(r.summary.defaults).toEqual(["customer_name = customer_id"]);
     expect(r.summary.rows).toEqual({ read: 3, created: 3, updated: 0, unchanged: 0, ignored: 0 });
     const rows = await store.db.select().from(invoices).orderBy(invoices.number);
-    expect(rows.map((i) => [i.number, i.issueDate, i.dueDate, i.totalMinor, i.paidOn, i.disputedAt])).toEqual([
-      ["0000611365", "2013-01-02", "2013-02-01", 5594, "2013-01-15", null],
-      ["0007900770", "2013-01-26", "2013-02-25", 6174, "2013-03-03", NOW],
-      ["0007900771", "2013-12-26", "2014-01-25", 1000, null, null],
-    ]);
+    expect(rows.map((i) => [i.number, i.issueDate, i.dueDate, i.totalMinor, i.paidOn, i.disputedAt])).toEqual(
+      [
+        ["0000611365", "2013-01-02", "2013-02-01", 5594, "2013-01-15", null],
+        ["0007900770", "2013-01-26", "2013-02-25", 6174, "2013-03-03", NOW],
+        ["0007900771", "2013-12-26", "2014-01-25", 1000, null, null],
+      ],
+    );
     const names = await store.db.select({ id: contacts.externalId, name: contacts.name }).from(contacts);
     expect(names.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       { id: "0379-NEVHP", name: "0379-NEVHP" },
@@ -289,7 +295,13 @@ describe("CSV import: the disputed column", () => {
     const [inv2] = await store.db.select().from(invoices).where(eq(invoices.number, "INV-2"));
     await recordDispute(
       store,
-      { orgId: inv2!.orgId, contactId: inv2!.contactId, invoiceId: inv2!.id, reason: "wrong_amount", comment: null },
+      {
+        orgId: inv2!.orgId,
+        contactId: inv2!.contactId,
+        invoiceId: inv2!.id,
+        reason: "wrong_amount",
+        comment: null,
+      },
       NOW + 2000,
     );
     const cleared = await importFiles({ "invoices.csv": file("no", "0") }, { now: NOW + 3000 });
@@ -344,7 +356,9 @@ describe("CSV import: a first import is invisible until complete, and leaves not
   });
 
   it("removes what it wrote when a late row is bad", async () => {
-    const r = failure(await importFiles({ "invoices.csv": bigFile(3000, 2900) }, { pace: { holdMs: 5, gapMs: 0 } }));
+    const r = failure(
+      await importFiles({ "invoices.csv": bigFile(3000, 2900) }, { pace: { holdMs: 5, gapMs: 0 } }),
+    );
     expect(r.issues[0]).toMatchObject({ line: 2902, column: "total" });
     await nothingWritten();
     expect(await store.db.select().from(payments)).toHaveLength(0);
@@ -389,10 +403,20 @@ describe("CSV import: a first import is invisible until complete, and leaves not
       updatedAt: NOW,
     });
     expect(await listOrgs(store.db)).toEqual([]);
-    const r = await importCsv(store, { org: "other", invoices: f["invoices.csv"]!, currency: "GBP", now: NOW });
+    const r = await importCsv(store, {
+      org: "other",
+      invoices: f["invoices.csv"]!,
+      currency: "GBP",
+      now: NOW,
+    });
     expect(r.ok).toBe(true);
     expect((await store.db.select().from(organisations)).map((o) => o.slug)).toEqual(["other"]);
-    expect(await store.db.select().from(contacts).where(and(eq(contacts.orgId, "org_dead")))).toEqual([]);
+    expect(
+      await store.db
+        .select()
+        .from(contacts)
+        .where(and(eq(contacts.orgId, "org_dead"))),
+    ).toEqual([]);
   });
 });
 

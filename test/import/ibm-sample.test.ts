@@ -59,7 +59,12 @@ function byLedgerKeys(input: OrgInput, numbers?: Map<string, string>) {
       }))
       .sort(cmp("number")),
     allocations: input.allocations
-      .map((a) => ({ invoice: invoiceNumber.get(a.invoiceId), amountMinor: a.amountMinor, date: a.date, kind: a.kind }))
+      .map((a) => ({
+        invoice: invoiceNumber.get(a.invoiceId),
+        amountMinor: a.amountMinor,
+        date: a.date,
+        kind: a.kind,
+      }))
       .sort(cmp("invoice")),
   };
 }
@@ -75,7 +80,12 @@ function disputedInFile(): Set<string> {
   const cols = head!.split(",");
   const n = cols.indexOf("invoiceNumber");
   const d = cols.indexOf("Disputed");
-  return new Set(lines.map((l) => l.split(",")).filter((c) => c[d] === "Yes").map((c) => c[n]!));
+  return new Set(
+    lines
+      .map((l) => l.split(","))
+      .filter((c) => c[d] === "Yes")
+      .map((c) => c[n]!),
+  );
 }
 
 let store: Store;

@@ -76,7 +76,11 @@ async function login(app: ReturnType<typeof createApp>, i: number) {
   return app.request("/login", {
     method: "POST",
     headers: { cookie, "x-forwarded-for": ip, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ _csrf: csrf, email: "ann@example.com", password: "a long passphrase" }).toString(),
+    body: new URLSearchParams({
+      _csrf: csrf,
+      email: "ann@example.com",
+      password: "a long passphrase",
+    }).toString(),
   });
 }
 
@@ -87,7 +91,17 @@ describe("a 400,000-invoice CSV import in another process", () => {
   it("leaves sign-in answering within a second, and shows no half-imported organisation", async () => {
     child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/bin.ts", "import", join(dir, "invoices.csv"), "--org", "big", "--currency", "GBP"],
+      [
+        "--import",
+        "tsx",
+        "src/bin.ts",
+        "import",
+        join(dir, "invoices.csv"),
+        "--org",
+        "big",
+        "--currency",
+        "GBP",
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, CREDITPULSE_DB: join(dir, "creditpulse.db"), LOG_LEVEL: "silent" },
