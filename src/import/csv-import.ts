@@ -45,6 +45,9 @@ import type { Store } from "../store/db";
 import {
   applyImportedDisputes,
   hiddenSlug,
+  type LiveInvoice,
+  liveContacts,
+  liveInvoices,
   publishHiddenOrg,
   purgeHiddenOrg,
   staleHiddenOrgs,
@@ -84,6 +87,11 @@ export interface CsvImportOptions {
   dateFormat?: DateFormat;
   /** A first import's pacing: longest write step and the pause after it, in ms (defaults 80 and 25). */
   pace?: { holdMs: number; gapMs: number };
+  /**
+   * A re-import writes only the invoices that differ from the store, in one short transaction, when there are
+   * at most this many (default 5000); more, and it is one transaction over the whole file.
+   */
+  diffLimit?: number;
 }
 
 export interface CsvImportRows {
@@ -143,6 +151,34 @@ interface PaymentTotals {
 /** Thrown inside the transaction to roll it back when validation found bad rows. */
 class RollBack extends Error {}
 
+/** A payment an invoice row implies (its `#paid` payment, or its payments.csv rows). */
+interface ExpectedPayment {
+  externalId: string;
+  amountMinor: number;
+  date: string;
+}
+
+interface ChunkItem {
+  line: number;
+  inv: CanonicalInvoice;
+  expectedPayments: ExpectedPayment[];
+  disputed: boolean | undefined;
+}
+
+/**
+ * A re-import's first pass: validate and compare with the store, writing nothing. `apply` then writes only what
+ * differs, in one short transaction; past `limit` changed invoices the rows are not kept (`overflow`) and the
+ * import runs as one streamed transaction instead.
+ */
+interface DiffState {
+  limit: number;
+  overflow: boolean;
+  invoices: ChunkItem[];
+  apply?: () => Promise<CsvImportSummary>;
+  /** Nothing differs: the summary, all unchanged. */
+  unchanged?: CsvImportSummary;
+}
+
 /** A dead first import's hidden organisation is purged by the next import after this long. */
 const STALE_IMPORT_MS = 6 * 3600_000;
 
@@ -166,8 +202,20 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
   const issues = new IssueList(opts.maxIssues ?? 1000);
   if (existing) {
     try {
+      // Validate and compare with the store first, holding no lock; then write only what differs.
+      const diff: DiffState = { limit: opts.diffLimit ?? 5000, overflow: false, invoices: [] };
+      await importRun(store, opts, existing, issues, { pacer: null, hiddenOrgId: null, diff });
+      if (diff.unchanged) {
+        const summary = diff.unchanged;
+        await store.atomically(() => auditImport(store, existing.id, opts, summary));
+        return { ok: true, summary };
+      }
+      if (diff.apply && !diff.overflow) return { ok: true, summary: await store.atomically(diff.apply) };
       const summary = await store.atomically(() =>
-        importRun(store, opts, existing, issues, { pacer: null, hiddenOrgId: null }),
+        importRun(store, opts, existing, new IssueList(opts.maxIssues ?? 1000), {
+          pacer: null,
+          hiddenOrgId: null,
+        }),
       );
       return { ok: true, summary };
     } catch (err) {
@@ -196,6 +244,8 @@ interface RunState {
   pacer: WritePacer | null;
   /** The organisation built under a hidden slug, once created. */
   hiddenOrgId: string | null;
+  /** Set: validate and compare only (an existing organisation), writing nothing. */
+  diff?: DiffState;
 }
 
 async function importRun(
@@ -322,7 +372,9 @@ async function importRun(
     for (const [k, v] of await contactIds(store, o.id, ids)) contactId.set(k, v);
   };
 
-  let chunk: { inv: CanonicalInvoice; expectedPayments: string[]; disputed: boolean | undefined }[] = [];
+  let chunk: ChunkItem[] = [];
+  const diff = run.diff;
+  let expectedPaymentCount = 0;
   let synthesized: CanonicalPayment[] = [];
   let newCustomers: string[] = [];
   const flush = async () => {
@@ -337,6 +389,11 @@ async function importRun(
     chunk = [];
     synthesized = [];
     newCustomers = [];
+    if (diff) {
+      await diffInvoices(store, existing!.id, rows, diff);
+      progress("validate", rows.length);
+      return;
+    }
     await step(rows.length + pays.length + custs.length, async () => {
       const o = await ensure(rows[0]!.inv.currency);
       if (custs.length) await writeCustomers(custs);
@@ -399,7 +456,7 @@ async function importRun(
 
       let paid: number;
       let paidOn: string | null;
-      const expected: string[] = [];
+      const expected: ExpectedPayment[] = [];
       if (paymentsTruth) {
         const t = paymentsByInvoice.get(row.number);
         paid = 0;
@@ -435,7 +492,11 @@ async function importRun(
                   `payments for invoice "${row.number}" add up to more than its total ${formatTotal(row)}`,
                 );
             }
-            expected.push(`${row.number}#${k + 1}`);
+            expected.push({
+              externalId: `${row.number}#${k + 1}`,
+              amountMinor: amount ?? 0,
+              date: t.dates[k]!,
+            });
           }
           if (paid >= row.totalMinor && t.amounts.length > 0) paidOn = last;
         }
@@ -444,7 +505,7 @@ async function importRun(
         paidOn = row.paidDate && paid >= row.totalMinor ? row.paidDate : null;
         if (paid > 0 && row.paidDate && !row.isVoid) {
           const externalId = `${row.number}#paid`;
-          expected.push(externalId);
+          expected.push({ externalId, amountMinor: paid, date: row.paidDate });
           synthesized.push({
             externalId,
             contactExternalId: row.customerId,
@@ -460,7 +521,9 @@ async function importRun(
         paidOn = null;
       }
       const due = row.isVoid ? 0 : row.totalMinor - paid;
+      expectedPaymentCount += expected.length;
       chunk.push({
+        line: row.line,
         expectedPayments: expected,
         disputed: row.disputed,
         inv: {
@@ -498,9 +561,111 @@ async function importRun(
 
   // Customers named only in customers.csv, and every customer's final name and addresses.
   for (const id of customersFile.keys()) if (!customers.has(id)) newCustomers.push(id);
+  if (diff) {
+    issues.drain();
+    if (issues.count > 0) throw new RollBack();
+    return finishDiff();
+  }
   if (issues.count === 0 && newCustomers.length) {
     const ids = [...new Set(newCustomers)];
     await step(ids.length, () => writeCustomers(ids));
+  }
+
+  /** The diff pass's end: compare every customer's final state, check payments.csv, and prepare `apply`. */
+  async function finishDiff(): Promise<CsvImportSummary> {
+    const d = diff!;
+    const o = existing!;
+    for (const [number, t] of paymentsByInvoice)
+      if (!invoiceLine.has(number))
+        for (const line of t.lines)
+          issues.add({
+            file: payFile,
+            line,
+            column: "invoice_number",
+            reason: `payment for unknown invoice "${number}"`,
+          });
+    const allIds = [...new Set([...customers.keys(), ...customersFile.keys()])];
+    const finalContacts: CanonicalContact[] = [];
+    for (const id of allIds) {
+      const c = contactFor(id, customers.get(id), customersFile.get(id), o.baseCurrency, opts, issues);
+      if (c.defaulted) defaults.add("customer_name = customer_id");
+      if (c.contact) finalContacts.push(c.contact);
+    }
+    issues.drain();
+    if (issues.count > 0) throw new RollBack();
+    const withLimits = Boolean(opts.customers);
+    const changedContacts = await diffContacts(store, o.id, finalContacts, withLimits);
+    const summaryWith = (c: typeof counts): CsvImportSummary => ({
+      organisation: { slug: opts.org, name: o.name, created: false },
+      customers: c.customers,
+      invoices: c.invoices,
+      payments: c.payments,
+      rows: {
+        read: invStats.rows,
+        created: c.invoices.created,
+        updated: c.invoices.updated,
+        unchanged: c.invoices.unchanged,
+        ignored: invStats.blankRows,
+      },
+      ignoredColumns: invStats.ignoredColumns,
+      defaults: [...defaults],
+    });
+    if (!d.overflow && d.invoices.length === 0 && changedContacts.length === 0) {
+      d.unchanged = summaryWith({
+        customers: { created: 0, updated: 0, unchanged: allIds.length },
+        invoices: { created: 0, updated: 0, unchanged: invoiceLine.size },
+        payments: { created: 0, updated: 0, unchanged: expectedPaymentCount },
+      });
+      return d.unchanged;
+    }
+    d.apply = async () => {
+      const c = { customers: emptyCounts(), invoices: emptyCounts(), payments: emptyCounts() };
+      if (changedContacts.length)
+        addCounts(c.customers, await upsertContacts(store, o.id, changedContacts, now, { withLimits }));
+      c.customers.unchanged += allIds.length - changedContacts.length;
+      const cmap = await contactIds(store, o.id, [
+        ...new Set(d.invoices.map((i) => i.inv.contactExternalId)),
+      ]);
+      let paymentsSeen = 0;
+      for (let i = 0; i < d.invoices.length; i += 2000) {
+        const part = d.invoices.slice(i, i + 2000);
+        const outcomes = await upsertInvoiceOutcomes(
+          store,
+          o.id,
+          part.map((p) => p.inv),
+          now,
+          cmap,
+        );
+        const yes = part.filter((p) => p.disputed === true).map((p) => p.inv.externalId);
+        const no = part.filter((p) => p.disputed === false).map((p) => p.inv.externalId);
+        const flagged =
+          yes.length || no.length ? await applyImportedDisputes(store, o.id, yes, no, now) : null;
+        part.forEach((p, k) => {
+          let outcome = outcomes[k]!.outcome;
+          if (outcome === "unchanged" && flagged?.has(p.inv.externalId)) outcome = "updated";
+          c.invoices[outcome]++;
+        });
+        c.payments.updated += await retireStalePayments(store, o.id, part, now);
+        const pays: CanonicalPayment[] = part.flatMap((p) =>
+          p.expectedPayments.map((e) => ({
+            externalId: e.externalId,
+            contactExternalId: p.inv.contactExternalId,
+            date: e.date,
+            currency: p.inv.currency,
+            amountMinor: e.amountMinor,
+            allocations: [{ invoiceExternalId: p.inv.externalId, amountMinor: e.amountMinor, date: e.date }],
+          })),
+        );
+        paymentsSeen += pays.length;
+        if (pays.length) addCounts(c.payments, await upsertPayments(store, o.id, pays, now));
+      }
+      c.invoices.unchanged += invoiceLine.size - d.invoices.length;
+      c.payments.unchanged += expectedPaymentCount - paymentsSeen;
+      const summary = summaryWith(c);
+      await auditImport(store, o.id, opts, summary);
+      return summary;
+    };
+    return summaryWith(counts);
   }
 
   // 3. payments: every row must name an invoice of this file; then write them (second read).
@@ -576,20 +741,113 @@ async function importRun(
         "org_taken",
         `organisation ${opts.org} was created by someone else while this import ran: nothing was imported`,
       );
-    await audit(
-      store.db,
-      {
-        orgId: o.id,
-        actor: "import:csv",
-        action: "ledger.imported",
-        detail: { files: [opts.invoices, opts.payments, opts.customers].filter(Boolean), ...summary },
-      },
-      now,
-    );
+    await auditImport(store, o.id, opts, summary);
   };
   if (pacer) await store.atomically(finish);
   else await finish();
   return summary;
+}
+
+async function auditImport(store: Store, orgId: string, opts: CsvImportOptions, summary: CsvImportSummary) {
+  await audit(
+    store.db,
+    {
+      orgId,
+      actor: "import:csv",
+      action: "ledger.imported",
+      detail: { files: [opts.invoices, opts.payments, opts.customers].filter(Boolean), ...summary },
+    },
+    opts.now,
+  );
+}
+
+/** Keeps the invoices of this chunk that differ from the store (or are new) for the re-import's write. */
+async function diffInvoices(store: Store, orgId: string, rows: ChunkItem[], diff: DiffState): Promise<void> {
+  if (diff.overflow) return;
+  const live = await liveInvoices(
+    store,
+    orgId,
+    rows.map((r) => r.inv.externalId),
+  );
+  for (const r of rows) {
+    const l = live.get(r.inv.externalId);
+    if (l && !invoiceDiffers(r, l)) continue;
+    diff.invoices.push(r);
+    if (diff.invoices.length > diff.limit) {
+      diff.overflow = true;
+      diff.invoices = [];
+      return;
+    }
+  }
+}
+
+/** True when writing the row would change the stored invoice, its dispute flag or its payments. */
+function invoiceDiffers(r: ChunkItem, l: LiveInvoice): boolean {
+  const i = r.inv;
+  if (
+    l.contactExternalId !== i.contactExternalId ||
+    l.number !== i.number ||
+    l.issueDate !== i.issueDate ||
+    l.dueDate !== i.dueDate ||
+    l.currency !== i.currency ||
+    l.totalMinor !== i.totalMinor ||
+    l.amountPaidMinor !== i.amountPaidMinor ||
+    l.amountCreditedMinor !== i.amountCreditedMinor ||
+    l.amountDueMinor !== i.amountDueMinor ||
+    l.status !== i.status ||
+    l.paidOn !== (i.paidOn ?? null) ||
+    l.payUrl !== null ||
+    l.providerUpdatedAt !== null
+  )
+    return true;
+  if (r.disputed === true && l.disputedAt === null) return true;
+  if (r.disputed === false && l.disputedAt !== null) return true;
+  if (l.payments.length !== r.expectedPayments.length) return true;
+  for (const e of r.expectedPayments) {
+    const p = l.payments.find((x) => x.externalId === e.externalId);
+    if (
+      !p ||
+      p.amountMinor !== e.amountMinor ||
+      p.date !== e.date ||
+      p.allocationMinor !== e.amountMinor ||
+      p.allocationDate !== e.date ||
+      p.currency !== i.currency ||
+      p.contactExternalId !== i.contactExternalId ||
+      p.providerUpdatedAt !== null
+    )
+      return true;
+  }
+  return false;
+}
+
+/** The contacts whose final state from the files differs from the store (or that are new). */
+async function diffContacts(
+  store: Store,
+  orgId: string,
+  rows: CanonicalContact[],
+  withLimits: boolean,
+): Promise<CanonicalContact[]> {
+  const live = await liveContacts(
+    store,
+    orgId,
+    rows.map((r) => r.externalId),
+  );
+  return rows.filter((c) => {
+    const l = live.get(c.externalId);
+    if (!l) return true;
+    if (
+      l.name !== c.name ||
+      l.emailsJson !== JSON.stringify(c.emails) ||
+      l.phone !== (c.phone ?? null) ||
+      l.deleted ||
+      l.providerUpdatedAt !== null
+    )
+      return true;
+    return (
+      withLimits &&
+      (l.creditLimitMinor !== (c.creditLimitMinor ?? null) || l.timezone !== (c.timezone ?? null))
+    );
+  });
 }
 
 function formatTotal(row: { totalMinor: number; currency: string }) {
@@ -642,7 +900,7 @@ function contactFor(
 async function retireStalePayments(
   store: Store,
   orgId: string,
-  chunk: { inv: CanonicalInvoice; expectedPayments: string[] }[],
+  chunk: { inv: CanonicalInvoice; expectedPayments: ExpectedPayment[] }[],
   now: number,
 ): Promise<number> {
   const ids = await invoiceIds(
@@ -651,7 +909,7 @@ async function retireStalePayments(
     chunk.map((c) => c.inv.externalId),
   );
   if (ids.size === 0) return 0;
-  const expected = new Set(chunk.flatMap((c) => c.expectedPayments));
+  const expected = new Set(chunk.flatMap((c) => c.expectedPayments.map((e) => e.externalId)));
   const existing = await store.db
     .select({ paymentId: payments.id, externalId: payments.externalId })
     .from(paymentAllocations)

@@ -177,3 +177,138 @@ export async function applyImportedDisputes(
   }
   return changed;
 }
+
+/** An invoice as stored, with its live payments, for comparing a re-import with the store before writing. */
+export interface LiveInvoice {
+  contactExternalId: string;
+  number: string;
+  issueDate: string;
+  dueDate: string;
+  currency: string;
+  totalMinor: number;
+  amountPaidMinor: number;
+  amountCreditedMinor: number;
+  amountDueMinor: number;
+  status: string;
+  paidOn: string | null;
+  payUrl: string | null;
+  providerUpdatedAt: number | null;
+  disputedAt: number | null;
+  payments: {
+    externalId: string;
+    contactExternalId: string | null;
+    date: string;
+    currency: string;
+    amountMinor: number;
+    providerUpdatedAt: number | null;
+    allocationMinor: number;
+    allocationDate: string;
+  }[];
+}
+
+function chunked<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** Reads invoices of an organisation by external id, with their non-deleted payments (read only). */
+export async function liveInvoices(
+  store: Store,
+  orgId: string,
+  externalIds: string[],
+): Promise<Map<string, LiveInvoice>> {
+  const out = new Map<string, LiveInvoice>();
+  const byId = new Map<string, LiveInvoice>();
+  for (const part of chunked(externalIds, Math.max(1, store.maxParams - 1))) {
+    const [rows] = await store.runMany(
+      `SELECT i.id, i.external_id, c.external_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor,
+              i.amount_paid_minor, i.amount_credited_minor, i.amount_due_minor, i.status, i.paid_on, i.pay_url,
+              i.provider_updated_at, i.disputed_at
+         FROM invoices i JOIN contacts c ON c.id = i.contact_id
+        WHERE i.org_id = ? AND i.external_id IN (${part.map(() => "?").join(",")})`,
+      [[orgId, ...part]],
+    );
+    for (const r of rows ?? []) {
+      const inv: LiveInvoice = {
+        contactExternalId: r[2] as string,
+        number: r[3] as string,
+        issueDate: r[4] as string,
+        dueDate: r[5] as string,
+        currency: r[6] as string,
+        totalMinor: r[7] as number,
+        amountPaidMinor: r[8] as number,
+        amountCreditedMinor: r[9] as number,
+        amountDueMinor: r[10] as number,
+        status: r[11] as string,
+        paidOn: r[12] as string | null,
+        payUrl: r[13] as string | null,
+        providerUpdatedAt: r[14] as number | null,
+        disputedAt: r[15] as number | null,
+        payments: [],
+      };
+      out.set(r[1] as string, inv);
+      byId.set(r[0] as string, inv);
+    }
+  }
+  for (const part of chunked([...byId.keys()], Math.max(1, store.maxParams))) {
+    const [rows] = await store.runMany(
+      `SELECT a.invoice_id, p.external_id, pc.external_id, p.date, p.currency, p.amount_minor, p.provider_updated_at,
+              a.amount_minor, a.date
+         FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
+         LEFT JOIN contacts pc ON pc.id = p.contact_id
+        WHERE a.invoice_id IN (${part.map(() => "?").join(",")}) AND p.deleted = 0`,
+      [part],
+    );
+    for (const r of rows ?? [])
+      byId.get(r[0] as string)?.payments.push({
+        externalId: r[1] as string,
+        contactExternalId: r[2] as string | null,
+        date: r[3] as string,
+        currency: r[4] as string,
+        amountMinor: r[5] as number,
+        providerUpdatedAt: r[6] as number | null,
+        allocationMinor: r[7] as number,
+        allocationDate: r[8] as string,
+      });
+  }
+  return out;
+}
+
+export interface LiveContact {
+  name: string;
+  /** As stored (JSON text). */
+  emailsJson: string;
+  phone: string | null;
+  deleted: boolean;
+  creditLimitMinor: number | null;
+  timezone: string | null;
+  providerUpdatedAt: number | null;
+}
+
+/** Reads contacts of an organisation by external id (read only). */
+export async function liveContacts(
+  store: Store,
+  orgId: string,
+  externalIds: string[],
+): Promise<Map<string, LiveContact>> {
+  const out = new Map<string, LiveContact>();
+  for (const part of chunked(externalIds, Math.max(1, store.maxParams - 1))) {
+    const [rows] = await store.runMany(
+      `SELECT external_id, name, emails, phone, deleted, credit_limit_minor, timezone, provider_updated_at
+         FROM contacts WHERE org_id = ? AND external_id IN (${part.map(() => "?").join(",")})`,
+      [[orgId, ...part]],
+    );
+    for (const r of rows ?? [])
+      out.set(r[0] as string, {
+        name: r[1] as string,
+        emailsJson: r[2] as string,
+        phone: r[3] as string | null,
+        deleted: r[4] !== 0,
+        creditLimitMinor: r[5] as number | null,
+        timezone: r[6] as string | null,
+        providerUpdatedAt: r[7] as number | null,
+      });
+  }
+  return out;
+}

@@ -2,6 +2,8 @@
  * Issue 14: a CSV import is right or refuses. Field counts, duplicate headers, future dates, empty files,
  * column mapping and date formats for other systems' exports, the disputed column, and the summary counts.
  */
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { and, eq, like } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseColumnMap, parseDateAs, resolveColumns } from "../../connectors/csv/mapping";
@@ -10,6 +12,7 @@ import type { Store } from "../../src/store/db";
 import { listOrgs } from "../../src/store/orgs";
 import { recordDispute } from "../../src/store/portal";
 import { contacts, invoices, organisations, payments } from "../../src/store/schema";
+import { openSqliteStore } from "../../src/store/sqlite";
 import { runCli } from "../support/cli";
 import { testStore } from "../support/db";
 import { csv, tempFiles } from "../support/files";
@@ -437,5 +440,93 @@ describe("column mapping is a pure function of the header (for the command line 
     expect(parseColumnMap('{"total": "Amount"}').map).toEqual({ total: "Amount" });
     expect(parseDateAs("5/1/2013", "DD/MM/YYYY")).toEqual({ ok: true, date: "2013-01-05" });
     expect(parseDateAs("02/29/2024", "MM/DD/YYYY")).toEqual({ ok: true, date: "2024-02-29" });
+  });
+});
+
+describe("CSV re-import into an existing organisation: compare first, then a short write", () => {
+  const first = csv(
+    `${HEADER},customer_email,disputed`,
+    "C1,Acme,INV-1,2026-08-01,2026-08-31,GBP,10,,2026-09-01,a@acme.example,",
+    "C1,Acme,INV-2,2026-08-01,2026-08-31,GBP,20,,,a@acme.example,",
+    "C2,Bolt,INV-3,2026-08-01,2026-08-31,GBP,30,5,,,",
+    "C3,Cedar,INV-4,2026-08-01,2026-08-31,GBP,40,,2026-09-02,,yes",
+  );
+  const second = csv(
+    `${HEADER},customer_email,disputed`,
+    "C1,Acme Ltd,INV-1,2026-08-01,2026-08-31,GBP,10,,,a@acme.example,",
+    "C1,Acme Ltd,INV-2,2026-08-01,2026-08-31,GBP,20,,2026-09-03,a@acme.example,",
+    "C2,Bolt,INV-3,2026-08-01,2026-08-31,GBP,30,5,,,",
+    "C3,Cedar,INV-4,2026-08-01,2026-08-31,GBP,40,,2026-09-02,,no",
+    "C4,Dune,INV-5,2026-08-01,2026-08-31,GBP,50,,,,",
+  );
+
+  async function ledger(s: Store) {
+    const inv = await s.db.select().from(invoices).orderBy(invoices.number);
+    const con = await s.db.select().from(contacts).orderBy(contacts.externalId);
+    const pay = await s.db.select().from(payments).orderBy(payments.externalId);
+    return {
+      invoices: inv.map(({ id, contactId, createdAt, updatedAt, orgId, ...rest }) => rest),
+      contacts: con.map(({ id, createdAt, updatedAt, orgId, ...rest }) => rest),
+      payments: pay.map(({ id, contactId, createdAt, updatedAt, orgId, ...rest }) => rest),
+    };
+  }
+
+  it("writes the same ledger and counts as one transaction over the whole file", async () => {
+    const results = [];
+    for (const diffLimit of [5000, 0]) {
+      store = testStore();
+      await importFiles({ "invoices.csv": first });
+      const r = await importFiles({ "invoices.csv": second }, { now: NOW + 60_000, diffLimit });
+      if (!r.ok) throw new Error(JSON.stringify(r.issues));
+      results.push({ summary: r.summary, ledger: await ledger(store) });
+      await store.close();
+    }
+    store = testStore();
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]!.summary.rows).toEqual({ read: 5, created: 1, updated: 3, unchanged: 1, ignored: 0 });
+    expect(results[0]!.summary.customers).toMatchObject({ created: 1, updated: 1 });
+    expect(results[0]!.ledger.invoices.map((i) => [i.number, i.status, i.paidOn, i.disputedAt])).toEqual([
+      ["INV-1", "authorised", null, null],
+      ["INV-2", "paid", "2026-09-03", null],
+      ["INV-3", "authorised", null, null],
+      ["INV-4", "paid", "2026-09-02", null],
+      ["INV-5", "authorised", null, null],
+    ]);
+  });
+
+  it("holds no write lock while it reads and compares the file", async () => {
+    const f = tempFiles({ "invoices.csv": first, "second.csv": second });
+    const path = join(f.dir, "cp.db");
+    const own = openSqliteStore(path);
+    const other = new Database(path);
+    other.pragma("busy_timeout = 0");
+    try {
+      const a = await importCsv(own, {
+        org: "acme",
+        invoices: f["invoices.csv"]!,
+        currency: "GBP",
+        now: NOW,
+      });
+      expect(a.ok).toBe(true);
+      let checked = 0;
+      const b = await importCsv(own, {
+        org: "acme",
+        invoices: f["second.csv"]!,
+        now: NOW + 60_000,
+        chunkSize: 1,
+        onProgress: (p) => {
+          if (p.phase !== "validate") return;
+          // Another process can take the write lock at once: the import is not holding it.
+          other.exec("BEGIN IMMEDIATE");
+          other.exec("ROLLBACK");
+          checked++;
+        },
+      });
+      expect(b.ok).toBe(true);
+      expect(checked).toBeGreaterThan(0);
+    } finally {
+      other.close();
+      await own.close();
+    }
   });
 });
