@@ -4,6 +4,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from "../connectors/csv/mapping";
@@ -235,6 +236,14 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         },
       ) => {
         const map = readColumnMap(opts.map, opts.mapFile);
+        // A batch job: yield the CPU to a server on the same machine (best effort).
+        if (!io.store) {
+          try {
+            setPriority(Math.max(getPriority(), 10));
+          } catch {
+            // not allowed here: run at the normal priority
+          }
+        }
         const store = getStore();
         const now = clock.now();
         const bar =
