@@ -48,6 +48,7 @@ import {
   type LiveInvoice,
   liveContacts,
   liveInvoices,
+  orgLedgerVersion,
   publishHiddenOrg,
   purgeHiddenOrg,
   staleHiddenOrgs,
@@ -204,19 +205,23 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
     try {
       // Validate and compare with the store first, holding no lock; then write only what differs.
       const diff: DiffState = { limit: opts.diffLimit ?? 5000, overflow: false, invoices: [] };
+      const version = await orgLedgerVersion(store, existing.id);
       await importRun(store, opts, existing, issues, { pacer: null, hiddenOrgId: null, diff });
-      if (diff.unchanged) {
-        const summary = diff.unchanged;
-        await store.atomically(() => auditImport(store, existing.id, opts, summary));
-        return { ok: true, summary };
-      }
-      if (diff.apply && !diff.overflow) return { ok: true, summary: await store.atomically(diff.apply) };
-      const summary = await store.atomically(() =>
+      const whole = () =>
         importRun(store, opts, existing, new IssueList(opts.maxIssues ?? 1000), {
           pacer: null,
           hiddenOrgId: null,
-        }),
-      );
+        });
+      const summary = await store.atomically(async () => {
+        // Someone else wrote this ledger since the comparison (another import, a dispute): compare again inside
+        // this transaction by running the whole import in it.
+        if (diff.overflow || (await orgLedgerVersion(store, existing.id)) !== version) return whole();
+        if (diff.unchanged) {
+          await auditImport(store, existing.id, opts, diff.unchanged);
+          return diff.unchanged;
+        }
+        return diff.apply ? diff.apply() : whole();
+      });
       return { ok: true, summary };
     } catch (err) {
       if (err instanceof RollBack) return { ok: false, issues: issues.kept, issueCount: issues.count };

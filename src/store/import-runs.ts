@@ -331,3 +331,12 @@ export async function liveContacts(
   }
   return out;
 }
+
+/** The organisation's ledger version (bumped by triggers on every ledger write, whoever makes it). */
+export async function orgLedgerVersion(store: Store, orgId: string): Promise<number | undefined> {
+  const [o] = await store.db
+    .select({ v: organisations.ledgerVersion })
+    .from(organisations)
+    .where(eq(organisations.id, orgId));
+  return o?.v;
+}

@@ -494,6 +494,38 @@ describe("CSV re-import into an existing organisation: compare first, then a sho
     ]);
   });
 
+  it("compares again when someone writes the ledger between its comparison and its write", async () => {
+    const file = csv(
+      HEADER,
+      "C1,Acme,INV-1,2026-08-01,2026-08-31,GBP,10,,",
+      "C1,Acme,INV-2,2026-08-01,2026-08-31,GBP,20,,",
+    );
+    await importFiles({ "invoices.csv": file });
+    let meddled = false;
+    const r = await importFiles(
+      { "invoices.csv": file },
+      {
+        now: NOW + 60_000,
+        chunkSize: 1,
+        onProgress: () => {
+          if (meddled) return;
+          meddled = true;
+          // INV-1 was compared (chunks of one row) and found unchanged; now someone changes it behind the import.
+          void store.db
+            .update(invoices)
+            .set({ totalMinor: 99_900 })
+            .where(eq(invoices.number, "INV-1"))
+            .run();
+        },
+      },
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(meddled).toBe(true);
+    const rows = await store.db.select().from(invoices).orderBy(invoices.number);
+    expect(rows.map((i) => i.totalMinor)).toEqual([1000, 2000]);
+    expect(r.summary.rows).toMatchObject({ updated: 1, unchanged: 1 });
+  });
+
   it("holds no write lock while it reads and compares the file", async () => {
     const f = tempFiles({ "invoices.csv": first, "second.csv": second });
     const path = join(f.dir, "cp.db");
