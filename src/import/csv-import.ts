@@ -399,30 +399,38 @@ async function importRun(
       progress("validate", rows.length);
       return;
     }
-    await step(rows.length + pays.length + custs.length, async () => {
-      const o = await ensure(rows[0]!.inv.currency);
-      if (custs.length) await writeCustomers(custs);
-      if (issues.count > 0) return;
-      const outcomes = await upsertInvoiceOutcomes(
-        store,
-        o.id,
-        rows.map((c) => c.inv),
-        now,
-        contactId,
-      );
-      const yes = rows.filter((c) => c.disputed === true).map((c) => c.inv.externalId);
-      const no = rows.filter((c) => c.disputed === false).map((c) => c.inv.externalId);
-      const flagged = yes.length || no.length ? await applyImportedDisputes(store, o.id, yes, no, now) : null;
-      rows.forEach((c, i) => {
-        let outcome = outcomes[i]!.outcome;
-        // A changed dispute flag is an update of that invoice.
-        if (outcome === "unchanged" && flagged?.has(c.inv.externalId)) outcome = "updated";
-        counts.invoices[outcome]++;
+    // Steps of at most chunkRows() rows: a reader batch can be larger than one step should hold the lock for.
+    for (let i = 0, size = chunkRows(); i < rows.length; i += size, size = chunkRows()) {
+      const part = i === 0 && rows.length <= size ? rows : rows.slice(i, i + size);
+      const numbers = part === rows ? null : new Set(part.map((r) => r.inv.externalId));
+      const partPays = numbers ? pays.filter((p) => numbers.has(p.allocations[0]!.invoiceExternalId)) : pays;
+      const partCusts = i === 0 ? custs : [];
+      await step(part.length, async () => {
+        const o = await ensure(part[0]!.inv.currency);
+        if (partCusts.length) await writeCustomers(partCusts);
+        if (issues.count > 0) return;
+        const outcomes = await upsertInvoiceOutcomes(
+          store,
+          o.id,
+          part.map((c) => c.inv),
+          now,
+          contactId,
+        );
+        const yes = part.filter((c) => c.disputed === true).map((c) => c.inv.externalId);
+        const no = part.filter((c) => c.disputed === false).map((c) => c.inv.externalId);
+        const flagged =
+          yes.length || no.length ? await applyImportedDisputes(store, o.id, yes, no, now) : null;
+        part.forEach((c, k) => {
+          let outcome = outcomes[k]!.outcome;
+          // A changed dispute flag is an update of that invoice.
+          if (outcome === "unchanged" && flagged?.has(c.inv.externalId)) outcome = "updated";
+          counts.invoices[outcome]++;
+        });
+        if (!created) counts.payments.updated += await retireStalePayments(store, o.id, part, now);
+        if (partPays.length) addCounts(counts.payments, await upsertPayments(store, o.id, partPays, now));
       });
-      if (!created) counts.payments.updated += await retireStalePayments(store, o.id, rows, now);
-      if (pays.length) addCounts(counts.payments, await upsertPayments(store, o.id, pays, now));
-    });
-    progress("write", rows.length);
+      progress("write", part.length);
+    }
   };
 
   for await (const batch of readCsvBatches(opts.invoices, INVOICE_REQUIRED, issues.pending, {
@@ -689,13 +697,15 @@ async function importRun(
       const ordinal = new Map<string, number>();
       let rows: CanonicalPayment[] = [];
       const writePayments = async () => {
-        const part = rows;
+        const all = rows;
         rows = [];
-        if (!part.length) return;
-        await step(part.length, async () => {
-          addCounts(counts.payments, await upsertPayments(store, o.id, part, now));
-        });
-        progress("write", part.length);
+        for (let i = 0, size = chunkRows(); i < all.length; i += size, size = chunkRows()) {
+          const part = all.slice(i, i + size);
+          await step(part.length, async () => {
+            addCounts(counts.payments, await upsertPayments(store, o.id, part, now));
+          });
+          progress("write", part.length);
+        }
       };
       for await (const batch of readCsvBatches(opts.payments, PAYMENT_REQUIRED, issues.pending, {
         kind: "payments",

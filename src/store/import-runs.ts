@@ -26,14 +26,14 @@ export function hiddenSlug(): string {
  * turn in the gap as well. `rows()` says how many rows the next step should take to last about the hold time.
  */
 export class WritePacer {
-  private msPerRow = 0.2;
+  private nextRows = 200;
   private lastVersion: number | undefined;
   private politeUntil = 0;
   constructor(
     private readonly store: Store,
     readonly holdMs = 80,
     readonly gapMs = 25,
-    readonly politeHoldMs = 30,
+    readonly politeHoldMs = 40,
     private readonly minRows = 20,
     private readonly maxRows = 5000,
   ) {}
@@ -42,8 +42,9 @@ export class WritePacer {
     return performance.now() < this.politeUntil ? Math.min(this.politeHoldMs, this.holdMs) : this.holdMs;
   }
 
+  /** Rows for the next step: scaled from the last step's rows by how its time compared with the hold time. */
   rows(): number {
-    return Math.max(this.minRows, Math.min(this.maxRows, Math.floor(this.hold() / this.msPerRow)));
+    return this.nextRows;
   }
 
   private async dataVersion(): Promise<number | undefined> {
@@ -56,11 +57,18 @@ export class WritePacer {
     const before = await this.dataVersion();
     if (this.lastVersion !== undefined && before !== this.lastVersion)
       this.politeUntil = performance.now() + 2000;
-    const t0 = performance.now();
-    const out = await this.store.atomically(work);
-    const ms = performance.now() - t0;
+    let t0 = 0;
+    const out = await this.store.atomically(() => {
+      // Timed from inside the transaction: waiting for the lock is not holding it.
+      t0 = performance.now();
+      return work();
+    });
+    const held = Math.max(0.5, performance.now() - t0);
     this.lastVersion = await this.dataVersion();
-    if (rows > 0) this.msPerRow = 0.5 * this.msPerRow + 0.5 * Math.max(0.001, ms / rows);
+    if (rows > 0) {
+      const scaled = Math.round(rows * Math.min(1.5, this.hold() / held));
+      this.nextRows = Math.max(this.minRows, Math.min(this.maxRows, scaled));
+    }
     if (this.gapMs > 0) await new Promise((r) => setTimeout(r, this.gapMs));
     else await new Promise((r) => setImmediate(r));
     return out;
