@@ -231,8 +231,12 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
 
   // A first import: built hidden, in short paced steps, published at the end; purged on any failure.
   const pacer = new WritePacer(store, opts.pace?.holdMs, opts.pace?.gapMs);
-  for (const id of await staleHiddenOrgs(store, opts.now - STALE_IMPORT_MS))
-    await purgeHiddenOrg(store, id, pacer);
+  try {
+    for (const id of await staleHiddenOrgs(store, opts.now - STALE_IMPORT_MS))
+      await purgeHiddenOrg(store, id, pacer);
+  } finally {
+    await pacer.finish();
+  }
   const run: RunState = { pacer, hiddenOrgId: null };
   try {
     const summary = await importRun(store, opts, undefined, issues, run);
@@ -241,6 +245,8 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
     if (run.hiddenOrgId) await purgeHiddenOrg(store, run.hiddenOrgId, pacer);
     if (err instanceof RollBack) return { ok: false, issues: issues.kept, issueCount: issues.count };
     throw err;
+  } finally {
+    await pacer.finish();
   }
 }
 

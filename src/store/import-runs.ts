@@ -24,11 +24,16 @@ export function hiddenSlug(): string {
  * (`PRAGMA data_version` moved), steps shrink to `politeHoldMs` for two seconds, so a request making several
  * writes in a row (a sign-in) waits less for each. In-process writers queued on `store.atomically` get their
  * turn in the gap as well. `rows()` says how many rows the next step should take to last about the hold time.
+ * The connection's WAL autocheckpoint is switched off while steps run and a passive checkpoint follows each step
+ * (after the lock is released), so other connections never find a large WAL to checkpoint and the checkpoint's I/O
+ * does not count as holding the lock; `finish()` restores the setting.
  */
 export class WritePacer {
   private nextRows = 200;
   private lastVersion: number | undefined;
   private politeUntil = 0;
+  /** The connection's own autocheckpoint setting, restored by `finish()`; undefined until the first step. */
+  private checkpointEvery: number | undefined;
   constructor(
     private readonly store: Store,
     readonly holdMs = 80,
@@ -37,6 +42,13 @@ export class WritePacer {
     private readonly minRows = 20,
     private readonly maxRows = 5000,
   ) {}
+
+  /** Gives the connection back its own autocheckpoint setting (call once the import is done, whatever happened). */
+  async finish(): Promise<void> {
+    if (!this.checkpointEvery) return;
+    await this.store.runMany(`PRAGMA wal_autocheckpoint = ${Math.floor(this.checkpointEvery)}`, [[]]);
+    this.checkpointEvery = undefined;
+  }
 
   private hold(): number {
     return performance.now() < this.politeUntil ? Math.min(this.politeHoldMs, this.holdMs) : this.holdMs;
@@ -57,13 +69,26 @@ export class WritePacer {
     const before = await this.dataVersion();
     if (this.lastVersion !== undefined && before !== this.lastVersion)
       this.politeUntil = performance.now() + 2000;
+    if (this.checkpointEvery === undefined && this.store.kind === "sqlite") {
+      // Checkpoint explicitly after each step instead of inside its COMMIT, so that the checkpoint's I/O (done
+      // with the write lock already released) does not count as holding the lock when sizing steps.
+      const [rows] = await this.store.runMany("PRAGMA wal_autocheckpoint", [[]]);
+      this.checkpointEvery = Number(rows?.[0]?.[0] ?? 1000);
+      await this.store.runMany("PRAGMA wal_autocheckpoint = 0", [[]]);
+    }
     let t0 = 0;
-    const out = await this.store.atomically(() => {
-      // Timed from inside the transaction: waiting for the lock is not holding it.
-      t0 = performance.now();
-      return work();
-    });
-    const held = Math.max(0.5, performance.now() - t0);
+    let out: T;
+    let held = 0;
+    try {
+      out = await this.store.atomically(() => {
+        // Timed from inside the transaction: waiting for the lock is not holding it.
+        t0 = performance.now();
+        return work();
+      });
+      held = Math.max(0.5, performance.now() - t0);
+    } finally {
+      if (this.checkpointEvery) await this.store.runMany("PRAGMA wal_checkpoint(PASSIVE)", [[]]);
+    }
     this.lastVersion = await this.dataVersion();
     if (rows > 0) {
       const scaled = Math.round(rows * Math.min(1.5, this.hold() / held));

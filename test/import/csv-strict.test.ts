@@ -356,6 +356,8 @@ describe("CSV import: a first import is invisible until complete, and leaves not
     expect(seen.filter((s) => s.hiddenInvoices > 0).every((s) => s.listed === 0)).toBe(true);
     expect((await listOrgs(store.db)).map((o) => o.slug)).toEqual(["acme"]);
     expect(await store.db.select().from(invoices)).toHaveLength(3000);
+    // The connection (shared with the server when the import runs in-process) gets its checkpoint setting back.
+    expect((await store.runMany("PRAGMA wal_autocheckpoint", [[]]))[0]![0]![0]).toBe(1000);
   });
 
   it("removes what it wrote when a late row is bad", async () => {
