@@ -109,6 +109,9 @@ const PURGE_ORDER = [
   "invoices",
   "contacts",
   "audit_log",
+  // First-user setup makes its user owner of every organisation, hidden ones included (they would own it once
+  // published); a purged import takes those memberships with it.
+  "memberships",
 ] as const;
 
 /** Deletes an organisation still hidden under an import slug and everything written under it, in short steps. */

@@ -360,13 +360,34 @@ describe("CSV import: a first import is invisible until complete, and leaves not
     expect((await store.runMany("PRAGMA wal_autocheckpoint", [[]]))[0]![0]![0]).toBe(1000);
   });
 
-  it("removes what it wrote when a late row is bad", async () => {
+  it("removes what it wrote when a late row is bad, memberships of the hidden organisation included", async () => {
+    let granted = false;
     const r = failure(
-      await importFiles({ "invoices.csv": bigFile(3000, 2900) }, { pace: { holdMs: 5, gapMs: 0 } }),
+      await importFiles(
+        { "invoices.csv": bigFile(3000, 2900) },
+        {
+          pace: { holdMs: 5, gapMs: 0 },
+          onProgress: () => {
+            if (granted) return;
+            granted = true;
+            // First-user setup running meanwhile makes its user owner of every organisation, hidden ones too.
+            void store.runMany(
+              "insert into users (id, email, created_at, updated_at) values ('usr_x', 'x@example.com', 0, 0)",
+              [[]],
+            );
+            void store.runMany(
+              "insert into memberships (user_id, org_id, role, created_at) select 'usr_x', id, 'owner', 0 from organisations",
+              [[]],
+            );
+          },
+        },
+      ),
     );
+    expect(granted).toBe(true);
     expect(r.issues[0]).toMatchObject({ line: 2902, column: "total" });
     await nothingWritten();
     expect(await store.db.select().from(payments)).toHaveLength(0);
+    expect(await store.runMany("select count(*) from memberships", [[]])).toEqual([[[0]]]);
   });
 
   it("removes what it wrote when it fails for another reason mid-way", async () => {
