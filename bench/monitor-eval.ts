@@ -11,7 +11,7 @@
  * bench/score-speed.ts, which generates its own data.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { addDays, parseDecimalToMinor } from "../src/model";
 import {
   DEFAULT_FORECAST_OPTIONS,
@@ -30,7 +30,9 @@ import {
 } from "../src/monitor/index";
 import { mulberry32 } from "./prng";
 
-const DATA = fileURLToPath(new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url));
+export const DATA = fileURLToPath(
+  new URL("../../shared/data/ibm-ar/ledger-as-of-2013-06-30.csv", import.meta.url),
+);
 const END = "2013-06-30";
 const CUTOFFS = [
   "2013-01-01",
@@ -45,7 +47,7 @@ const CUTOFFS = [
 // ---------------------------------------------------------------------------------------------------------
 // Loading
 
-interface RawInvoice {
+export interface RawInvoice {
   customer: string;
   number: string;
   issueDate: string;
@@ -60,7 +62,7 @@ function mdyToIso(text: string): string {
   return `${y}-${m.padStart(2, "0")}-${d.padStart(2, "0")}`;
 }
 
-function loadRaw(): RawInvoice[] {
+export function loadRaw(): RawInvoice[] {
   const lines = readFileSync(DATA, "utf8").trim().split(/\r?\n/);
   const header = (lines[0] ?? "").split(",");
   const col = (name: string): number => {
@@ -94,7 +96,7 @@ function loadRaw(): RawInvoice[] {
 }
 
 /** Monitor input for the raw ledger; a settled invoice gets one payment allocation on its settlement date. */
-function toInput(raw: readonly RawInvoice[]): OrgInput {
+export function toInput(raw: readonly RawInvoice[]): OrgInput {
   const contacts = new Map<string, MonitorContact>();
   const invoices: MonitorInvoice[] = [];
   const allocations: MonitorAllocation[] = [];
@@ -905,4 +907,5 @@ function main(): void {
   if (!onlyArg || onlyArg === "e") evaluateForecast(raw, input);
 }
 
-main();
+// Run as a script; imported (test/import/ibm-sample.test.ts compares its ledger with the CSV import's), only exports.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

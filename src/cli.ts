@@ -3,8 +3,11 @@
  * 0 success, 1 the work failed (e.g. bad rows in an import), 2 a usage or configuration error.
  */
 
+import { readFileSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from "../connectors/csv/mapping";
 import { formatIssue } from "../connectors/csv/parse";
 import { type Clock, systemClock } from "./clock";
 import { registerDigest } from "./commands/digest";
@@ -57,6 +60,31 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
   return n;
+}
+
+/** `--map` and `--map-file` merged (`--map` wins); a bad pair is a usage error naming it. */
+function readColumnMap(pairs: string | undefined, file: string | undefined): ColumnMap | undefined {
+  if (pairs === undefined && file === undefined) return undefined;
+  const map: ColumnMap = {};
+  const errors: string[] = [];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UserError("bad_map", `--map-file ${file}: ${(e as Error).message}`);
+    }
+    const r = parseColumnMap(text);
+    Object.assign(map, r.map);
+    errors.push(...r.errors.map((e) => `--map-file ${file}: ${e}`));
+  }
+  if (pairs !== undefined) {
+    const r = parseColumnMap(pairs);
+    Object.assign(map, r.map);
+    errors.push(...r.errors.map((e) => `--map: ${e}`));
+  }
+  if (errors.length) throw new UserError("bad_map", errors.join("\n"));
+  return map;
 }
 
 function counts(c: { created: number; updated: number; unchanged: number }): string {
@@ -182,6 +210,14 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     .option("--currency <code>", "base currency of a new organisation; currency of rows that leave it empty")
     .option("--timezone <tz>", "timezone of a new organisation (IANA, default UTC)")
     .option("--name <name>", "display name of a new organisation")
+    .option(
+      "--map <pairs>",
+      'invoices.csv columns under other names: "customer_id=customerID,issue_date=InvoiceDate,..."',
+    )
+    .option("--map-file <file>", "the same pairs in a file, one per line (or a JSON object)")
+    .addOption(
+      new Option("--date-format <format>", "how dates are written in the files").choices([...DATE_FORMATS]),
+    )
     .option("--json", "print the summary (or the errors) as JSON")
     .action(
       async (
@@ -193,9 +229,21 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           currency?: string;
           timezone?: string;
           name?: string;
+          map?: string;
+          mapFile?: string;
+          dateFormat?: DateFormat;
           json?: boolean;
         },
       ) => {
+        const map = readColumnMap(opts.map, opts.mapFile);
+        // A batch job: yield the CPU to a server on the same machine (best effort).
+        if (!io.store) {
+          try {
+            setPriority(Math.max(getPriority(), 10));
+          } catch {
+            // not allowed here: run at the normal priority
+          }
+        }
         const store = getStore();
         const now = clock.now();
         const bar =
@@ -211,6 +259,8 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           currency: opts.currency?.toUpperCase(),
           timezone: opts.timezone,
           name: opts.name,
+          map,
+          dateFormat: opts.dateFormat,
           now,
           onProgress: bar
             ? (p) => {
@@ -241,14 +291,20 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         const s = result.summary;
         await warmAfterWrite(store, s.organisation.slug, now, err);
         if (opts.json) {
-          out(JSON.stringify({ ok: true, ...s }, null, 2));
+          const { ignoredColumns, ...rest } = s;
+          out(JSON.stringify({ ok: true, ...rest, ignored_columns: ignoredColumns }, null, 2));
         } else {
           out(
             `${s.organisation.created ? "Created" : "Updated"} organisation ${s.organisation.slug} (${s.organisation.name})`,
           );
+          out(
+            `  rows:      ${s.rows.read} read: ${s.rows.created} created, ${s.rows.updated} updated, ${s.rows.unchanged} unchanged, ${s.rows.ignored} ignored (empty)`,
+          );
           out(`  customers: ${counts(s.customers)}`);
           out(`  invoices:  ${counts(s.invoices)}`);
           out(`  payments:  ${counts(s.payments)}`);
+          if (s.ignoredColumns.length) out(`  columns not imported: ${s.ignoredColumns.join(", ")}`);
+          for (const d of s.defaults) out(`  defaulted: ${d}`);
         }
       },
     );

@@ -5,7 +5,17 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { CsvError, parse } from "csv-parse";
-import { currencyCode, isCurrencyCode, isIsoDate, isTimeZone, parseDecimalToMinor } from "../../src/model";
+import { currencyCode, isCurrencyCode, isTimeZone, parseDecimalToMinor } from "../../src/model";
+import {
+  amountHint,
+  type ColumnMap,
+  type ColumnMapping,
+  type CsvFileKind,
+  type DateFormat,
+  parseDateAs,
+  parseDisputed,
+  resolveColumns,
+} from "./mapping";
 
 export interface CsvIssue {
   file: string;
@@ -23,17 +33,43 @@ export interface CsvRecord {
   fields: Record<string, string>;
 }
 
+/** What the reader found in a file's header and rows, for the import summary. */
+export interface CsvFileStats {
+  /** Data rows read (not the header; lines that are wholly empty are skipped by the parser). */
+  rows: number;
+  /** Rows whose every field is empty (spreadsheets add them at the end): skipped and counted. */
+  blankRows: number;
+  /** Header columns nothing reads. */
+  ignoredColumns: string[];
+  /** False when the file had no header row at all. */
+  hasHeader: boolean;
+}
+
+export function emptyStats(): CsvFileStats {
+  return { rows: 0, blankRows: 0, ignoredColumns: [], hasHeader: false };
+}
+
+export interface ReadCsvOptions {
+  kind?: CsvFileKind;
+  map?: ColumnMap;
+  stats?: CsvFileStats;
+}
+
 /**
  * Streams a CSV file with a header row, in batches of records (one await per batch, not per row, which is
- * what makes a million-row file quick). Column names are matched case-insensitively and may come in any order.
- * A header missing a required column is reported once, as an issue on line 1, and no rows are read.
+ * what makes a million-row file quick). Column names are matched case-insensitively and may come in any order;
+ * `map` names the file's own columns for other systems' exports (see mapping.ts). A header problem (missing
+ * required column, duplicate column, mapped column absent, no header at all) is reported once, as an issue on
+ * line 1, and no rows are read. A row with more or fewer fields than the header is an issue naming its line.
  */
 export async function* readCsvBatches(
   path: string,
   required: readonly string[],
   issues: CsvIssue[],
+  opts: ReadCsvOptions = {},
 ): AsyncGenerator<CsvRecord[]> {
   const file = basename(path);
+  const stats = opts.stats ?? emptyStats();
   const parser = parse({
     bom: true,
     skip_empty_lines: true,
@@ -45,6 +81,7 @@ export async function* readCsvBatches(
   input.on("error", (err) => parser.destroy(err));
   input.pipe(parser);
   let header: string[] | undefined;
+  let columns: [string, number][] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -62,21 +99,63 @@ export async function* readCsvBatches(
     for (let item = parser.read(); item !== null; item = parser.read()) {
       const { record, info } = item as { record: string[]; info: { lines: number } };
       if (!header) {
-        header = record.map((c) => c.trim().toLowerCase());
-        const missing = required.filter((c) => !header?.includes(c));
-        if (missing.length) {
-          issues.push({ file, line: 1, column: missing.join(", "), reason: "missing required column(s)" });
+        header = record.map((c) => c.trim());
+        stats.hasHeader = true;
+        let mapping: ColumnMapping;
+        if (opts.kind) mapping = resolveColumns(header, opts.kind, opts.map ?? {}, required);
+        else {
+          // No file kind: every column by its lower-cased name (callers with their own formats).
+          const cols: Record<string, number> = {};
+          header.forEach((h, i) => {
+            cols[h.toLowerCase()] ??= i;
+          });
+          const missing = required.filter((c) => cols[c] === undefined);
+          mapping = {
+            columns: cols,
+            ignored: [],
+            errors: missing.length
+              ? [{ column: missing.join(", "), reason: "missing required column(s)" }]
+              : [],
+          };
+        }
+        if (mapping.errors.length) {
+          for (const e of mapping.errors) issues.push({ file, line: 1, column: e.column, reason: e.reason });
           parser.destroy();
           input.destroy();
           return;
         }
+        columns = Object.entries(mapping.columns);
+        stats.ignoredColumns = mapping.ignored;
+        continue;
+      }
+      stats.rows++;
+      if (record.length !== header.length) {
+        const extra = record.length > header.length;
+        issues.push({
+          file,
+          line: info.lines,
+          column: null,
+          reason:
+            `${record.length} fields, but the header has ${header.length}: ` +
+            (extra
+              ? "an unquoted comma inside a value (such as a thousands separator in 1,234.50) splits it in two; quote the value or remove the comma"
+              : "the row is cut short"),
+        });
+        continue;
+      }
+      if (record.every((v) => v === "")) {
+        stats.blankRows++;
         continue;
       }
       const fields: Record<string, string> = {};
-      for (let i = 0; i < header.length; i++) fields[header[i]!] = record[i] ?? "";
+      for (const [name, i] of columns) fields[name] = record[i] ?? "";
       batch.push({ line: info.lines, fields });
     }
-    if (batch.length) yield batch;
+    if (batch.length) {
+      // The consumer may have waited (paced writes): read what arrived meanwhile before waiting again.
+      yield batch;
+      continue;
+    }
     if (failure) {
       if (failure instanceof CsvError) {
         const line = (failure as CsvError & { lines?: number }).lines ?? 0;
@@ -89,7 +168,10 @@ export async function* readCsvBatches(
       }
       throw failure;
     }
-    if (ended) return;
+    if (ended) {
+      if (!header) issues.push({ file, line: 1, column: null, reason: "the file is empty: no header row" });
+      return;
+    }
     await new Promise<void>((r) => {
       wake = r;
     });
@@ -102,8 +184,9 @@ export async function* readCsv(
   path: string,
   required: readonly string[],
   issues: CsvIssue[],
+  opts: ReadCsvOptions = {},
 ): AsyncGenerator<CsvRecord> {
-  for await (const batch of readCsvBatches(path, required, issues)) yield* batch;
+  for await (const batch of readCsvBatches(path, required, issues, opts)) yield* batch;
 }
 
 const EMAIL_RE = /^[^\s@;,<>"]+@[^\s@;,<>"]+\.[^\s@;,<>"]+$/;
@@ -131,10 +214,34 @@ export interface InvoiceRow {
   amountPaidMinor: number | undefined;
   paidDate: string | null;
   isVoid: boolean;
+  /** The `disputed` column: undefined when absent or empty (an earlier dispute is kept as it is). */
+  disputed: boolean | undefined;
 }
 
 export const INVOICE_REQUIRED = ["customer_id", "invoice_number", "issue_date", "due_date", "total"] as const;
 const INVOICE_STATUSES = new Set(["", "void", "open", "authorised", "paid"]);
+
+/** How row values are read: the file's date format, and today's date (organisation timezone) for future checks. */
+export interface RowOptions {
+  dateFormat?: DateFormat;
+  /** Today in the organisation's timezone: paid and payment dates after it are refused. */
+  today?: string;
+}
+
+function readDate(
+  text: string,
+  column: string,
+  opts: RowOptions,
+  bad: (column: string, reason: string) => void,
+): string {
+  if (!text) return "";
+  const r = parseDateAs(text, opts.dateFormat ?? "YYYY-MM-DD");
+  if (!r.ok) {
+    bad(column, r.reason);
+    return "";
+  }
+  return r.date;
+}
 
 /** Validates one invoices.csv row. `defaultCurrency` is the organisation's (undefined for a new one). */
 export function parseInvoiceRow(
@@ -142,6 +249,7 @@ export function parseInvoiceRow(
   file: string,
   defaultCurrency: string | undefined,
   issues: CsvIssue[],
+  opts: RowOptions = {},
 ): InvoiceRow | undefined {
   const f = rec.fields;
   const before = issues.length;
@@ -153,11 +261,9 @@ export function parseInvoiceRow(
   };
   const customerId = need("customer_id");
   const number = need("invoice_number");
-  const issueDate = need("issue_date");
-  const dueDate = need("due_date");
-  if (issueDate && !isIsoDate(issueDate)) bad("issue_date", `bad date "${issueDate}": expected YYYY-MM-DD`);
-  if (dueDate && !isIsoDate(dueDate)) bad("due_date", `bad date "${dueDate}": expected YYYY-MM-DD`);
-  if (isIsoDate(issueDate) && isIsoDate(dueDate) && dueDate < issueDate)
+  const issueDate = readDate(need("issue_date"), "issue_date", opts, bad);
+  const dueDate = readDate(need("due_date"), "due_date", opts, bad);
+  if (issueDate && dueDate && dueDate < issueDate)
     bad("due_date", `due date ${dueDate} is before issue date ${issueDate}`);
 
   let currency = (f.currency ?? "").toUpperCase();
@@ -176,13 +282,18 @@ export function parseInvoiceRow(
   const status = (f.status ?? "").toLowerCase();
   if (!INVOICE_STATUSES.has(status)) bad("status", `unknown status "${f.status}": leave empty or write void`);
 
+  const disputedText = f.disputed ?? "";
+  const disputed = parseDisputed(disputedText);
+  if (!disputed.ok)
+    bad("disputed", `"${disputedText}" is neither yes nor no (also accepted: true/false, 1/0, or empty)`);
+
   let totalMinor = 0;
   let totalOk = false;
   let amountPaidMinor: number | undefined;
   const totalText = need("total");
   if (currency && totalText) {
     const t = parseDecimalToMinor(totalText, currency);
-    if (t === undefined) bad("total", `not an amount in ${currency}: "${totalText}"`);
+    if (t === undefined) bad("total", `not an amount in ${currency}: "${totalText}"${amountHint(totalText)}`);
     else if (t < 0)
       bad("total", `negative total ${totalText}: enter credits as credit notes, not negative invoices`);
     else {
@@ -193,17 +304,20 @@ export function parseInvoiceRow(
   const paidText = f.amount_paid ?? "";
   if (currency && paidText) {
     const p = parseDecimalToMinor(paidText, currency);
-    if (p === undefined) bad("amount_paid", `not an amount in ${currency}: "${paidText}"`);
+    if (p === undefined)
+      bad("amount_paid", `not an amount in ${currency}: "${paidText}"${amountHint(paidText)}`);
     else if (p < 0) bad("amount_paid", `negative amount paid ${paidText}`);
     else if (totalOk && p > totalMinor)
       bad("amount_paid", `paid ${paidText} is more than the total ${totalText}`);
     else amountPaidMinor = p;
   }
-  const paidDate = f.paid_date ?? "";
+  const paidText2 = f.paid_date ?? "";
+  const paidDate = readDate(paidText2, "paid_date", opts, bad);
   if (paidDate) {
-    if (!isIsoDate(paidDate)) bad("paid_date", `bad date "${paidDate}": expected YYYY-MM-DD`);
-    else if (isIsoDate(issueDate) && paidDate < issueDate)
+    if (issueDate && paidDate < issueDate)
       bad("paid_date", `paid date ${paidDate} is before issue date ${issueDate}`);
+    else if (opts.today && paidDate > opts.today)
+      bad("paid_date", `paid date ${paidDate} is after today (${opts.today}, organisation timezone)`);
     else if (amountPaidMinor !== undefined && amountPaidMinor < totalMinor)
       bad("paid_date", "paid_date says fully paid, but amount_paid is less than the total");
   }
@@ -221,6 +335,7 @@ export function parseInvoiceRow(
     amountPaidMinor,
     paidDate: paidDate || null,
     isVoid: status === "void",
+    disputed: disputed.ok ? disputed.value : undefined,
   };
 }
 
@@ -233,16 +348,26 @@ export interface PaymentRow {
 
 export const PAYMENT_REQUIRED = ["invoice_number", "payment_date", "amount"] as const;
 
-export function parsePaymentRow(rec: CsvRecord, file: string, issues: CsvIssue[]): PaymentRow | undefined {
+export function parsePaymentRow(
+  rec: CsvRecord,
+  file: string,
+  issues: CsvIssue[],
+  opts: RowOptions = {},
+): PaymentRow | undefined {
   const f = rec.fields;
   const before = issues.length;
   const bad = (column: string, reason: string) => issues.push({ file, line: rec.line, column, reason });
   const invoiceNumber = f.invoice_number ?? "";
-  const date = f.payment_date ?? "";
+  const dateText = f.payment_date ?? "";
   const amountText = f.amount ?? "";
   if (!invoiceNumber) bad("invoice_number", "required value is empty");
-  if (!date) bad("payment_date", "required value is empty");
-  else if (!isIsoDate(date)) bad("payment_date", `bad date "${date}": expected YYYY-MM-DD`);
+  let date = "";
+  if (!dateText) bad("payment_date", "required value is empty");
+  else {
+    date = readDate(dateText, "payment_date", opts, bad);
+    if (date && opts.today && date > opts.today)
+      bad("payment_date", `payment date ${date} is after today (${opts.today}, organisation timezone)`);
+  }
   if (!amountText) bad("amount", "required value is empty");
   if (issues.length > before) return undefined;
   return { line: rec.line, invoiceNumber, date, amountText };

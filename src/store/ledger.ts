@@ -223,6 +223,17 @@ export async function upsertInvoices(
   now: number,
   knownContacts?: Map<string, string>,
 ): Promise<UpsertCounts> {
+  return countOutcomes(await upsertInvoiceOutcomes(store, orgId, rows, now, knownContacts));
+}
+
+/** As upsertInvoices, with each row's outcome (in row order) instead of the counts. */
+export async function upsertInvoiceOutcomes(
+  store: Store,
+  orgId: string,
+  rows: CanonicalInvoice[],
+  now: number,
+  knownContacts?: Map<string, string>,
+): Promise<{ outcome: Outcome; id: string | null }[]> {
   const contactMap =
     knownContacts ??
     (await contactIds(
@@ -256,7 +267,7 @@ export async function upsertInvoices(
     };
   });
   const t = invoices;
-  return upsertKeyed(store, t, values, [
+  return upsertKeyedOutcomes(store, t, values, [
     "contactId",
     "number",
     "issueDate",

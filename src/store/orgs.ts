@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, notLike } from "drizzle-orm";
 import type { Provider } from "../model";
 import type { Db } from "./db";
 import { newId } from "./ids";
@@ -13,8 +13,13 @@ export async function findOrgBySlug(db: Db, slug: string): Promise<Organisation 
   return rows[0];
 }
 
+/** Every organisation, by name; one still being imported (hidden slug `~import-...`) is not listed yet. */
 export async function listOrgs(db: Db): Promise<Organisation[]> {
-  return db.select().from(organisations).orderBy(asc(organisations.name));
+  return db
+    .select()
+    .from(organisations)
+    .where(notLike(organisations.slug, "~import-%"))
+    .orderBy(asc(organisations.name));
 }
 
 export interface NewOrganisation {
