@@ -28,6 +28,8 @@ export interface DigestOrgRows {
   reminders: (DigestCustomerRef & { level: number; invoices: number; paidSince: number; date: string })[];
   /** Emails whose delivery is unknown (the server's answer was lost), left for a person to check. */
   leftForReview?: number;
+  /** Credit holds the engine proposed that wait for a person's approval (approve mode). */
+  holdsAwaitingApproval?: number;
   connections: { provider: string; status: string; lastError: string | null; lastSyncAt: number | null }[];
   aging: { label: string; minor: number }[];
   /** The last reconciliation against the ledger's own figures (issue 14), when one ran. */
@@ -50,6 +52,8 @@ export interface DigestOrg {
   scoreDrops: { name: string; url: string; from: number; to: number; grade: string; drop: number }[];
   holdsPlaced: { name: string; url: string; reason: string; date: string }[];
   holdsReleased: { name: string; url: string; reason: string; date: string }[];
+  /** Hold proposals waiting for approval, and where to decide them. */
+  holdsAwaiting: { count: number; url: string };
   limitBreaches: { name: string; url: string; owed: Money; limit: Money }[];
   overdue: { currency: string; now: number; before: number; change: number }[];
   topOverdue: { name: string; url: string; overdue: Money; oldestDays: number }[];
@@ -143,6 +147,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
         url: `${orgUrl}/reminders`,
         leftForReview: r.leftForReview ?? 0,
       },
+      holdsAwaiting: { count: r.holdsAwaitingApproval ?? 0, url: `${orgUrl}/holds` },
       connectionsNeedingAttention,
       aging: r.aging,
       baseCurrency: r.org.baseCurrency,
@@ -162,6 +167,7 @@ export function buildDigest(rows: DigestOrgRows[], asOf: string, baseUrl: string
       d.limitBreaches.length === 0 &&
       d.reminders.sent === 0 &&
       d.reminders.leftForReview === 0 &&
+      d.holdsAwaiting.count === 0 &&
       d.connectionsNeedingAttention.length === 0 &&
       d.reconcileMismatches === 0 &&
       overdue.every((o) => o.change === 0);

@@ -4,6 +4,7 @@ import { connectionsOf, overdueAt, scoresAsOf } from "../http/queries";
 import { expectedSoon, forecastForOrg } from "../scoring/forecast";
 import { agingByCustomer } from "../store/aging";
 import type { Db } from "../store/db";
+import { countOpenProposals } from "../store/holds";
 import { DETERIORATION_ALERT } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
 import { lastReconciliation } from "../store/reconcile";
@@ -15,60 +16,73 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
   const from = zonedStartOfDay(addDays(asOf, -6), org.timezone);
   const to = zonedStartOfDay(addDays(asOf, 1), org.timezone);
   const rec = await lastReconciliation(db, org.id);
-  const [alerts, now, before, holds, aging, overdueNow, overdueBefore, reminders, conns, limits, review] =
-    await Promise.all([
-      db.all<{ contact_id: string; external_id: string; name: string; detail: string | null }>(sql`
+  const [
+    alerts,
+    now,
+    before,
+    holds,
+    aging,
+    overdueNow,
+    overdueBefore,
+    reminders,
+    conns,
+    limits,
+    review,
+    proposed,
+  ] = await Promise.all([
+    db.all<{ contact_id: string; external_id: string; name: string; detail: string | null }>(sql`
       select a.contact_id, c.external_id, c.name, a.detail from audit_log a join contacts c on c.id = a.contact_id
       where a.org_id = ${org.id} and a.action = ${DETERIORATION_ALERT}
         and coalesce(json_extract(a.detail, '$.asOf'), '') > ${weekAgo} and coalesce(json_extract(a.detail, '$.asOf'), '') <= ${asOf}
       order by c.name`),
-      scoresAsOf(db, org.id, asOf),
-      scoresAsOf(db, org.id, weekAgo),
-      db.all<{
-        contact_id: string;
-        external_id: string;
-        name: string;
-        action: "place" | "release";
-        reason: string;
-        at: number;
-      }>(sql`
+    scoresAsOf(db, org.id, asOf),
+    scoresAsOf(db, org.id, weekAgo),
+    db.all<{
+      contact_id: string;
+      external_id: string;
+      name: string;
+      action: "place" | "release";
+      reason: string;
+      at: number;
+    }>(sql`
       select h.contact_id, c.external_id, c.name, h.action, h.reason, h.at from credit_holds h join contacts c on c.id = h.contact_id
       where h.org_id = ${org.id} and h.at >= ${from} and h.at < ${to} order by h.at`),
-      agingByCustomer(db, org.id, asOf),
-      overdueAt(db, org.id, asOf),
-      overdueAt(db, org.id, weekAgo),
-      db.all<{
-        contact_id: string;
-        external_id: string;
-        name: string;
-        level: number;
-        invoices: number;
-        paid_since: number;
-        sent_at: number;
-      }>(sql`
+    agingByCustomer(db, org.id, asOf),
+    overdueAt(db, org.id, asOf),
+    overdueAt(db, org.id, weekAgo),
+    db.all<{
+      contact_id: string;
+      external_id: string;
+      name: string;
+      level: number;
+      invoices: number;
+      paid_since: number;
+      sent_at: number;
+    }>(sql`
       select r.contact_id, c.external_id, c.name, max(r.level) as level, count(*) as invoices,
              sum(case when i.status = 'paid' or i.amount_due_minor = 0 then 1 else 0 end) as paid_since, max(r.sent_at) as sent_at
       from reminders r join contacts c on c.id = r.contact_id join invoices i on i.id = r.invoice_id
       where r.org_id = ${org.id} and r.status = 'sent' and r.sent_at >= ${from} and r.sent_at < ${to}
       group by r.email_id order by c.name`),
-      connectionsOf(db, org.id),
-      db.all<{
-        contact_id: string;
-        external_id: string;
-        name: string;
-        owed: number;
-        credit_limit_minor: number;
-      }>(sql`
+    connectionsOf(db, org.id),
+    db.all<{
+      contact_id: string;
+      external_id: string;
+      name: string;
+      owed: number;
+      credit_limit_minor: number;
+    }>(sql`
       select c.id as contact_id, c.external_id, c.name, c.credit_limit_minor, sum(i.amount_due_minor) as owed
       from contacts c join invoices i on i.contact_id = c.id
       where c.org_id = ${org.id} and c.credit_limit_minor is not null and c.deleted = 0
         and i.status in ('authorised', 'submitted') and i.currency = ${org.baseCurrency} and i.disputed_at is null
       group by c.id having owed > c.credit_limit_minor order by owed - c.credit_limit_minor desc`),
-      // Emails whose delivery is unknown (left for review, never resent): reminders and hold notices to the owner.
-      db.all<{ n: number }>(sql`
+    // Emails whose delivery is unknown (left for review, never resent): reminders and hold notices to the owner.
+    db.all<{ n: number }>(sql`
       select (select count(distinct email_id) from reminders where org_id = ${org.id} and status = 'needs_review')
            + (select count(*) from credit_holds where org_id = ${org.id} and owner_notice = 'needs_review') as n`),
-    ]);
+    countOpenProposals(db, org.id),
+  ]);
   const ref = (r: { contact_id: string; external_id: string; name: string }) => ({
     contactId: r.contact_id,
     customerId: r.external_id,
@@ -129,6 +143,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
       date: new Date(r.sent_at).toISOString().slice(0, 10),
     })),
     leftForReview: review[0]?.n ?? 0,
+    holdsAwaitingApproval: proposed,
     connections: conns.map((c) => ({
       provider: c.provider,
       status: c.status,

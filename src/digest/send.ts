@@ -91,6 +91,7 @@ export async function renderDigest(
         url: o.reminders.url,
         left_for_review: o.reminders.leftForReview,
       },
+      holds_awaiting: o.holdsAwaiting,
       connections: o.connectionsNeedingAttention,
       reconcile_mismatches: o.reconcileMismatches,
       cash_in: o.cashIn ? { expected: m(o.cashIn.expected), from_risky: m(o.cashIn.fromRisky) } : null,

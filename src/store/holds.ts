@@ -104,6 +104,15 @@ export async function closeProposal(
   });
 }
 
+/** How many hold proposals wait for a person to approve or dismiss them (the weekly digest's line). */
+export async function countOpenProposals(db: Db, orgId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(holdProposals)
+    .where(and(eq(holdProposals.orgId, orgId), eq(holdProposals.status, "proposed")));
+  return row?.n ?? 0;
+}
+
 /** Proposals whose notice to the owner and bookkeepers is still to send. */
 export async function unfinishedProposalNotices(db: Db, orgId: string): Promise<HoldProposalRow[]> {
   return db

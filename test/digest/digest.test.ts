@@ -10,6 +10,7 @@ import { formatMoney } from "../../src/model";
 import { forecastForOrg } from "../../src/scoring/forecast";
 import { agingByCustomer, totalsByCurrency } from "../../src/store/aging";
 import { audit } from "../../src/store/audit";
+import { createProposal } from "../../src/store/holds";
 import { newId } from "../../src/store/ids";
 import { DETERIORATION_ALERT } from "../../src/store/monitor";
 import { findOrgBySlug } from "../../src/store/orgs";
@@ -144,6 +145,35 @@ describe("weekly digest", () => {
     expect(msg.raw).toContain(`cid:${png?.contentId?.replace(/[<>]/g, "")}`);
     expect(html).toContain('alt="Aging of open balances: Not yet due £500.00');
     expect(png?.content.subarray(1, 4).toString()).toBe("PNG");
+  });
+
+  it("tells approvers how many credit holds wait for their approval, and a waiting proposal is not quiet", async () => {
+    const quiet = (await findOrgBySlug(deps.store.db, "quiet"))!;
+    const [q1] = await deps.store.db.all<{ id: string }>(
+      (await import("drizzle-orm")).sql`select id from contacts where org_id = ${quiet.id}`,
+    );
+    await createProposal(
+      deps.store,
+      {
+        orgId: quiet.id,
+        contactId: q1!.id,
+        reason: "invoice Q-1 reached the credit-hold level",
+        notice: false,
+      },
+      clock.now() - 86_400_000,
+    );
+    await runDigest(deps, { now: clock.now() });
+    const text = inbox.messages[0]!.parsed.text ?? "";
+    const html = String(inbox.messages[0]!.parsed.html);
+    expect(text).toContain(
+      "Credit holds awaiting your approval: 1 (nothing is placed until someone approves).  https://cp.example.com/orgs/quiet/holds",
+    );
+    expect(html).toContain(
+      '<a href="https://cp.example.com/orgs/quiet/holds">Credit holds awaiting your approval</a>: 1',
+    );
+    expect(text).not.toMatch(/Nothing to report: Quiet/);
+    // Acme has none waiting: no line for it.
+    expect(text.match(/awaiting your approval/g)).toHaveLength(1);
   });
 
   it("never sends the same week's digest twice", async () => {
