@@ -22,7 +22,8 @@ export type JobMessage =
   /** `resumeAt`/`part`: the continuation of a sync that ran out of its page budget. */
   | { job: "sync"; orgId: string; at: number; part?: number; resumeAt?: Entity }
   | { job: "score"; orgId: string; at: number }
-  | { job: "remind"; orgId: string; at: number }
+  /** `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order). */
+  | { job: "remind"; orgId: string; at: number; part?: number; resumeAfter?: string }
   | { job: "summaries"; orgId: string; at: number }
   | { job: "digest"; userId: string; at: number }
   /** Not on a cron: a webhook's changed records, re-pulled after the response. */
@@ -40,6 +41,8 @@ export interface JobContext {
 export interface JobLimits {
   /** Pages a sync writes per message before it continues in the next (default: no cap). */
   syncPagesPerMessage?: number;
+  /** Emails and hold decisions one remind message handles before it continues in the next (default: no cap). */
+  remindActionsPerMessage?: number;
 }
 
 export interface Job {
@@ -56,8 +59,16 @@ async function orgById(deps: Deps, orgId: string): Promise<Organisation | undefi
   return (await listOrgs(deps.store.db)).find((o) => o.id === orgId);
 }
 
-/** Reminders for one organisation, judged at the tick's instant. */
-async function remindOrg(deps: Deps, org: Organisation, now: number): Promise<void> {
+/**
+ * Reminders for one organisation, judged at the tick's instant. With a budget the run stops between customers
+ * and says where the next run (same instant) picks up; claims keep every (invoice, level) to one email.
+ */
+async function remindOrg(
+  deps: Deps,
+  org: Organisation,
+  now: number,
+  part: { budget?: number; resumeAfter?: string } = {},
+): Promise<{ more: boolean; resumeAfter?: string }> {
   const { config, log } = deps;
   const { mailerFor } = await import("./mail/mailer-for");
   const mailer = await mailerFor(config);
@@ -66,7 +77,7 @@ async function remindOrg(deps: Deps, org: Organisation, now: number): Promise<vo
       { job: "remind" },
       "no mail transport is configured (SMTP_URL or POSTMARK_SERVER_TOKEN, and MAIL_FROM): no reminders are sent",
     );
-    return;
+    return { more: false };
   }
   // Loaded on first use: the Worker does not evaluate the reminder engine until it sends.
   const { runReminders } = await import("./reminders/dispatch");
@@ -74,7 +85,7 @@ async function remindOrg(deps: Deps, org: Organisation, now: number): Promise<vo
   try {
     const report = await runReminders(
       { store: deps.store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
-      { org, at: { kind: "instant", at: now }, now },
+      { org, at: { kind: "instant", at: now }, now, budget: part.budget, resumeAfter: part.resumeAfter },
     );
     const count = (s: string) => report.emails.filter((e) => e.status === s).length;
     log.info(
@@ -84,9 +95,11 @@ async function remindOrg(deps: Deps, org: Organisation, now: number): Promise<vo
         sent: count("sent"),
         failed: count("failed"),
         holds: report.holds.length,
+        more: report.more,
       },
-      "reminders run",
+      report.more ? "reminders run (budget used; continues in the next message)" : "reminders run",
     );
+    return { more: report.more, resumeAfter: report.resumeAfter };
   } finally {
     await mailer.close();
   }
@@ -171,21 +184,36 @@ export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits =
     default: {
       const org = await orgById(deps, msg.orgId);
       if (!org) return []; // deleted since the tick
+      if (msg.job === "remind") {
+        const r = await remindOrg(deps, org, msg.at, {
+          budget: limits.remindActionsPerMessage,
+          resumeAfter: msg.resumeAfter,
+        });
+        return r.more && r.resumeAfter !== undefined
+          ? [{ ...msg, part: (msg.part ?? 0) + 1, resumeAfter: r.resumeAfter }]
+          : [];
+      }
       if (msg.job === "score") await scoreOrg(deps, org, msg.at);
-      else if (msg.job === "remind") await remindOrg(deps, org, msg.at);
       else await warmSummaryLogged(deps, org, msg.at);
       return [];
     }
   }
 }
 
-/** Handles a message and its follow-ups in this process (Node); a failure is logged, never thrown. */
-export async function handleInProcess(deps: Deps, first: JobMessage): Promise<boolean> {
+/**
+ * Handles a message and its follow-ups in this process (Node), until none is left (a sync or reminder run
+ * continues while it reports more); a failure is logged, never thrown. Node runs without limits by default.
+ */
+export async function handleInProcess(
+  deps: Deps,
+  first: JobMessage,
+  limits: JobLimits = {},
+): Promise<boolean> {
   let ok = true;
   const queue = [first];
   for (let msg = queue.shift(); msg; msg = queue.shift()) {
     try {
-      queue.push(...(await handleJob(deps, msg)));
+      queue.push(...(await handleJob(deps, msg, limits)));
     } catch (err) {
       ok = false;
       const { job } = msg;

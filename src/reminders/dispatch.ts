@@ -100,6 +100,18 @@ export interface RemindOptions {
   now: number;
   /** Plan and render, but send, claim and change nothing. */
   dryRun?: boolean;
+  /**
+   * At most this many actions (emails attempted and hold decisions applied) in this run; the rest waits for a
+   * continuation run (`more`/`resumeAfter` in the report). Default: no cap (Node). Workers cap it so one queue
+   * message stays within D1's queries per invocation.
+   */
+  budget?: number;
+  /**
+   * A continuation: customers are handled in id order, and those up to and including this id were handled by
+   * an earlier run for the same instant. That run's start-of-run work (stale claims, broken promises,
+   * unfinished holds and notices) is not repeated.
+   */
+  resumeAfter?: string;
 }
 
 export type EmailStatus = "sent" | "failed" | "skipped";
@@ -130,6 +142,10 @@ export interface RemindReport {
   holds: HoldResult[];
   /** Claims found left behind by a run that stopped, now waiting for a person. */
   flaggedForReview: number;
+  /** The budget ran out: customers after `resumeAfter` are left for a continuation run at the same instant. */
+  more: boolean;
+  /** The last customer (id) this run handled, when `more`. */
+  resumeAfter?: string;
 }
 
 /** The instant `remind --as-of D` stands for: the opening of D's window in the organisation's timezone. */
@@ -276,9 +292,14 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   const dryRun = opts.dryRun ?? false;
   if (!dryRun && !deps.mailer) throw new Error("a mailer is needed to send reminders");
   if (!dryRun && !config.MAIL_FROM) throw new Error("MAIL_FROM must be set to send reminders");
-  const report: RemindReport = { emails: [], holds: [], flaggedForReview: 0 };
+  const report: RemindReport = { emails: [], holds: [], flaggedForReview: 0, more: false };
+  const resumeAfter = opts.resumeAfter;
+  const budget = opts.budget ?? Number.POSITIVE_INFINITY;
+  if (!(budget >= 1)) throw new Error("a reminder run's budget must be at least 1");
+  // Customers are handled in id order so a continuation (same instant, re-planned) picks up after the last one.
+  const pending = (contactId: string) => resumeAfter === undefined || contactId > resumeAfter;
 
-  if (!dryRun) {
+  if (!dryRun && resumeAfter === undefined) {
     await ensureReminderSetup(db, org, now);
     const stale = await flagStaleClaims(db, org.id, now - CLAIM_LEASE_MS, now);
     report.flaggedForReview = stale.length;
@@ -307,7 +328,7 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   }
 
   // Promises to pay whose date has passed with the invoice unpaid: flagged once each (audit log).
-  if (!dryRun) await flagBrokenPromises(store, org, orgToday(org, at), now);
+  if (!dryRun && resumeAfter === undefined) await flagBrokenPromises(store, org, orgToday(org, at), now);
 
   const run = await loadRunContext(deps, org, at);
   const rows = await loadPlanRows(db, org, { asOf: run.latest, maxDueDate: run.maxDueDate });
@@ -325,34 +346,42 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   });
 
   const holds = createHoldWorker(deps, org, run.settings, now);
-  if (!dryRun) {
+  if (!dryRun && resumeAfter === undefined) {
     for (const ev of await unfinishedHolds(db, org.id)) await holds.finish(ev);
     for (const p of await unfinishedProposalNotices(db, org.id)) await holds.notifyProposal(p);
   }
-  for (const h of plan.holds) {
-    if (dryRun) {
-      report.holds.push({ customer_id: h.contact.externalId, action: HOLD_RESULT[h.action] });
-      continue;
-    }
-    const done = await holds.apply(h);
-    if (done) report.holds.push({ customer_id: h.contact.externalId, action: done });
-  }
 
-  for (const s of plan.skipped) {
-    report.emails.push(
-      emailResult(
-        s.contact,
-        s.to,
-        s.invoices.map((p) => p.invoice.number),
-        s.level.level,
-        "skipped",
-        s.reason,
-      ),
-    );
-  }
+  // One hold decision and at most one email per customer: each customer's hold first, then its email (as
+  // before, every hold of a customer is applied before its email). A run stops only between customers.
+  const work = new Map<string, { hold?: PlannedHold; email?: PlannedEmail }>();
+  for (const h of plan.holds) if (pending(h.contact.id)) work.set(h.contact.id, { hold: h });
+  for (const e of plan.emails)
+    if (pending(e.contact.id)) work.set(e.contact.id, { ...work.get(e.contact.id), email: e });
+  const order = [...work.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
+  // Results are reported in the plan's order (as an unbudgeted run always did), whatever order they ran in.
+  const holdDone = new Map<string, HoldResult>();
+  const emailDone = new Map<string, EmailResult>();
+  let used = 0;
   let smtpDown: string | null = null;
-  for (const email of plan.emails) {
+  for (const [i, contactId] of order.entries()) {
+    if (used >= budget) {
+      report.more = true;
+      report.resumeAfter = order[i - 1];
+      break;
+    }
+    const { hold: h, email } = work.get(contactId)!;
+    if (h) {
+      used++;
+      if (dryRun)
+        holdDone.set(contactId, { customer_id: h.contact.externalId, action: HOLD_RESULT[h.action] });
+      else {
+        const done = await holds.apply(h);
+        if (done) holdDone.set(contactId, { customer_id: h.contact.externalId, action: done });
+      }
+    }
+    if (!email) continue;
+    used++;
     const numbers = email.invoices.map((p) => p.invoice.number);
     if (dryRun) {
       const history = await historyOf(db, email.contact.id, email.timeZone);
@@ -360,13 +389,15 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
         email.level.template,
         reminderFields(deps, org, run.settings, email, undefined, history),
       );
-      report.emails.push(
+      emailDone.set(
+        contactId,
         emailResult(email.contact, email.to, numbers, email.level.level, "skipped", "dry run: would be sent"),
       );
       continue;
     }
     if (smtpDown) {
-      report.emails.push(
+      emailDone.set(
+        contactId,
         emailResult(
           email.contact,
           email.to,
@@ -380,7 +411,30 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     }
     const result = await sendOne(deps, org, run, email, at, now);
     if (result.smtpDown) smtpDown = result.smtpDown;
-    report.emails.push(result.result);
+    emailDone.set(contactId, result.result);
+  }
+  for (const h of plan.holds) {
+    const done = holdDone.get(h.contact.id);
+    if (done) report.holds.push(done);
+  }
+  for (const s of plan.skipped) {
+    if (!pending(s.contact.id) || (report.resumeAfter !== undefined && s.contact.id > report.resumeAfter))
+      continue;
+    report.emails.push(
+      emailResult(
+        s.contact,
+        s.to,
+        s.invoices.map((p) => p.invoice.number),
+        s.level.level,
+        "skipped",
+        s.reason,
+      ),
+    );
+  }
+
+  for (const e of plan.emails) {
+    const done = emailDone.get(e.contact.id);
+    if (done) report.emails.push(done);
   }
   return report;
 }
