@@ -149,13 +149,16 @@ async function round(
   orgs: Org[],
   callsFor: (o: Org) => number,
   d1PerMessage: number,
+  /** Continuation messages an organisation needs beyond the first regardless of calls (a remind budget). */
+  extraMessagesFor: (o: Org) => number = () => 0,
 ): Promise<{ label: string; minutes: number; messages: number; peakTenant: number; peakApp: number }> {
   const app = createRateLimiter({ perMinute: LIMITS.appPerMinute, concurrent: 1e9 }, clock, sleep);
   const tenants = new Map<number, RateLimiter>();
   const appCalls: number[] = [];
   const tenantCalls = new Map<number, number[]>();
   const start = now;
-  const queue: { org: Org; calls: number }[] = orgs.map((org) => ({ org, calls: callsFor(org) }));
+  type Msg = { org: Org; calls: number; extra: number };
+  const queue: Msg[] = orgs.map((org) => ({ org, calls: callsFor(org), extra: extraMessagesFor(org) }));
   let messages = 0;
   let running = 0;
   const call = async (o: Org) => {
@@ -174,12 +177,14 @@ async function round(
       }),
     );
   };
-  const consume = async (m: { org: Org; calls: number }) => {
+  const consume = async (m: Msg) => {
     messages++;
     const here = Math.min(m.calls, PAGES_PER_MESSAGE);
     await sleep(d1PerMessage * D1_QUERY_MS);
     for (let i = 0; i < here; i++) await call(m.org); // pages of one sync are sequential
-    if (m.calls > here) queue.push({ org: m.org, calls: m.calls - here }); // continues in the next message
+    if (m.calls > here)
+      queue.push({ ...m, calls: m.calls - here }); // continues in the next message
+    else if (m.extra > 0) queue.push({ ...m, calls: 0, extra: m.extra - 1 });
   };
   const pump = () => {
     while (running < CONSUMERS && queue.length) {
@@ -214,7 +219,14 @@ const results = [
   await round("first sync (backfill) of every organisation", orgs, pagesOf, 60),
   await round("15-minute incremental sync round", orgs, () => STREAMS, 60),
   // Remind: Xero is only called to write back a credit hold (~1 organisation in 20 places one each hour).
-  await round("hourly remind round", orgs, (o) => (o.id % 20 === 0 ? 2 : 0), q.remind),
+  // Each message handles up to REMIND_EMAILS_PER_MESSAGE emails; the demo's share of customers due one is used.
+  await round(
+    "hourly remind round",
+    orgs,
+    (o) => (o.id % 20 === 0 ? 2 : 0),
+    q.remind,
+    (o) => Math.max(0, Math.ceil((o.contacts * q.remindEmails) / 200 / q.budget) - 1),
+  ),
 ];
 console.log(
   `bench/fanout: ${ORGS} organisations, ${CONSUMERS} concurrent consumers, Xero latency ${XERO_LATENCY_MS} ms,`,
