@@ -357,7 +357,11 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   for (const h of plan.holds) if (pending(h.contact.id)) work.set(h.contact.id, { hold: h });
   for (const e of plan.emails)
     if (pending(e.contact.id)) work.set(e.contact.id, { ...work.get(e.contact.id), email: e });
-  const order = [...work.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // A run that may stop (a budget) or continues one goes in customer id order, the cursor's order; an
+  // unbudgeted run (Node) keeps the plan's order.
+  const order = [...work.keys()];
+  if (opts.budget !== undefined || resumeAfter !== undefined)
+    order.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   // Results are reported in the plan's order (as an unbudgeted run always did), whatever order they ran in.
   const holdDone = new Map<string, HoldResult>();
