@@ -415,23 +415,7 @@ async function importRun(
         const o = await ensure(part[0]!.inv.currency);
         if (partCusts.length) await writeCustomers(partCusts);
         if (issues.count > 0) return;
-        const outcomes = await upsertInvoiceOutcomes(
-          store,
-          o.id,
-          part.map((c) => c.inv),
-          now,
-          contactId,
-        );
-        const yes = part.filter((c) => c.disputed === true).map((c) => c.inv.externalId);
-        const no = part.filter((c) => c.disputed === false).map((c) => c.inv.externalId);
-        const flagged =
-          yes.length || no.length ? await applyImportedDisputes(store, o.id, yes, no, now) : null;
-        part.forEach((c, k) => {
-          let outcome = outcomes[k]!.outcome;
-          // A changed dispute flag is an update of that invoice.
-          if (outcome === "unchanged" && flagged?.has(c.inv.externalId)) outcome = "updated";
-          counts.invoices[outcome]++;
-        });
+        await writeInvoicePart(store, o.id, part, now, contactId, counts.invoices);
         if (!created) counts.payments.updated += await retireStalePayments(store, o.id, part, now);
         if (partPays.length) addCounts(counts.payments, await upsertPayments(store, o.id, partPays, now));
       });
@@ -648,22 +632,7 @@ async function importRun(
       let paymentsSeen = 0;
       for (let i = 0; i < d.invoices.length; i += 2000) {
         const part = d.invoices.slice(i, i + 2000);
-        const outcomes = await upsertInvoiceOutcomes(
-          store,
-          o.id,
-          part.map((p) => p.inv),
-          now,
-          cmap,
-        );
-        const yes = part.filter((p) => p.disputed === true).map((p) => p.inv.externalId);
-        const no = part.filter((p) => p.disputed === false).map((p) => p.inv.externalId);
-        const flagged =
-          yes.length || no.length ? await applyImportedDisputes(store, o.id, yes, no, now) : null;
-        part.forEach((p, k) => {
-          let outcome = outcomes[k]!.outcome;
-          if (outcome === "unchanged" && flagged?.has(p.inv.externalId)) outcome = "updated";
-          c.invoices[outcome]++;
-        });
+        await writeInvoicePart(store, o.id, part, now, cmap, c.invoices);
         c.payments.updated += await retireStalePayments(store, o.id, part, now);
         const pays: CanonicalPayment[] = part.flatMap((p) =>
           p.expectedPayments.map((e) => ({
@@ -950,4 +919,33 @@ function titleFromSlug(slug: string): string {
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join(" ");
+}
+
+/**
+ * Writes a slice of invoices with their imported dispute flags and counts each invoice's outcome (a changed
+ * dispute flag is an update of that invoice). The first import's paced steps and a re-import's one write share it.
+ */
+async function writeInvoicePart(
+  store: Store,
+  orgId: string,
+  part: { inv: CanonicalInvoice; disputed?: boolean | null }[],
+  now: number,
+  contacts: Map<string, string> | undefined,
+  counts: UpsertCounts,
+): Promise<void> {
+  const outcomes = await upsertInvoiceOutcomes(
+    store,
+    orgId,
+    part.map((p) => p.inv),
+    now,
+    contacts,
+  );
+  const yes = part.filter((p) => p.disputed === true).map((p) => p.inv.externalId);
+  const no = part.filter((p) => p.disputed === false).map((p) => p.inv.externalId);
+  const flagged = yes.length || no.length ? await applyImportedDisputes(store, orgId, yes, no, now) : null;
+  part.forEach((p, k) => {
+    let outcome = outcomes[k]!.outcome;
+    if (outcome === "unchanged" && flagged?.has(p.inv.externalId)) outcome = "updated";
+    counts[outcome]++;
+  });
 }
