@@ -227,22 +227,7 @@ async function loadInvoices(db: Db, orgId: string, pageRows: number): Promise<Mo
         sql`select rowid, id, contact_id, number, issue_date, due_date, currency, total_minor, amount_paid_minor,
               amount_credited_minor, amount_due_minor, status, paid_on ${page}`,
       );
-      for (const r of rows) {
-        out.push({
-          id: r[1],
-          contactId: r[2],
-          number: r[3],
-          issueDate: r[4],
-          dueDate: r[5],
-          currency: r[6],
-          totalMinor: r[7],
-          amountPaidMinor: r[8],
-          amountCreditedMinor: r[9],
-          amountDueMinor: r[10],
-          status: r[11],
-          paidOn: r[12],
-        });
-      }
+      for (const r of rows) out.push(rowToInvoice(r));
       if (rows.length === 0) break;
       after = rows[rows.length - 1]![0];
     }
