@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,26 +25,9 @@ import { silentLogger } from "../src/log";
 import { ensureOrg } from "../src/store/orgs";
 import { sealerFromSecret } from "../src/store/secrets";
 import { openSqliteStore } from "../src/store/sqlite";
+import { writeInvoices } from "../test/support/invoice-file";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-function writeInvoices(path: string, n: number) {
-  const fd = openSync(path, "w");
-  writeSync(fd, "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,paid_date\n");
-  let buf = "";
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(i / 100);
-    const mm = String(1 + (i % 12)).padStart(2, "0");
-    const dd = String(1 + (i % 28)).padStart(2, "0");
-    buf += `C${c},Customer ${c},INV-${i},2024-${mm}-${dd},2024-${mm}-${dd},GBP,${100 + (i % 9000)}.${String(i % 100).padStart(2, "0")},${i % 3 ? `2025-${mm}-${dd}` : ""}\n`;
-    if (buf.length > 1 << 20) {
-      writeSync(fd, buf);
-      buf = "";
-    }
-  }
-  writeSync(fd, buf);
-  closeSync(fd);
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const ms = (x: number) => `${Math.round(x)} ms`;

@@ -574,10 +574,8 @@ async function importRun(
     await step(ids.length, () => writeCustomers(ids));
   }
 
-  /** The diff pass's end: compare every customer's final state, check payments.csv, and prepare `apply`. */
-  async function finishDiff(): Promise<CsvImportSummary> {
-    const d = diff!;
-    const o = existing!;
+  /** Every payments.csv row must name an invoice of invoices.csv. */
+  function reportPaymentsForUnknownInvoices(): void {
     for (const [number, t] of paymentsByInvoice)
       if (!invoiceLine.has(number))
         for (const line of t.lines)
@@ -587,6 +585,13 @@ async function importRun(
             column: "invoice_number",
             reason: `payment for unknown invoice "${number}"`,
           });
+  }
+
+  /** The diff pass's end: compare every customer's final state, check payments.csv, and prepare `apply`. */
+  async function finishDiff(): Promise<CsvImportSummary> {
+    const d = diff!;
+    const o = existing!;
+    reportPaymentsForUnknownInvoices();
     const allIds = [...new Set([...customers.keys(), ...customersFile.keys()])];
     const finalContacts: CanonicalContact[] = [];
     for (const id of allIds) {
@@ -658,15 +663,7 @@ async function importRun(
 
   // 3. payments: every row must name an invoice of this file; then write them (second read).
   if (opts.payments) {
-    for (const [number, t] of paymentsByInvoice)
-      if (!invoiceLine.has(number))
-        for (const line of t.lines)
-          issues.add({
-            file: payFile,
-            line,
-            column: "invoice_number",
-            reason: `payment for unknown invoice "${number}"`,
-          });
+    reportPaymentsForUnknownInvoices();
     if (issues.count === 0) {
       const o = await ensure(undefined);
       const ordinal = new Map<string, number>();

@@ -5,7 +5,7 @@
  * window (a kill, as a crash would), which also shows that an interrupted first import leaves nothing visible.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { createApp } from "../../src/http/app";
 import { ensureOrg, findOrgBySlug, listOrgs } from "../../src/store/orgs";
 import { openSqliteStore } from "../../src/store/sqlite";
 import { testDeps } from "../support/deps";
+import { writeInvoices } from "../support/invoice-file";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const INVOICES = 400_000;
@@ -25,24 +26,6 @@ const WINDOW_MS = 6_000;
 let dir: string;
 let deps: Deps;
 let child: ChildProcess | undefined;
-
-function writeInvoices(path: string, n: number) {
-  const fd = openSync(path, "w");
-  writeSync(fd, "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,paid_date\n");
-  let buf = "";
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(i / 100);
-    const mm = String(1 + (i % 12)).padStart(2, "0");
-    const dd = String(1 + (i % 28)).padStart(2, "0");
-    buf += `C${c},Customer ${c},INV-${i},2024-${mm}-${dd},2024-${mm}-${dd},GBP,${100 + (i % 9000)}.${String(i % 100).padStart(2, "0")},${i % 3 ? `2025-${mm}-${dd}` : ""}\n`;
-    if (buf.length > 1 << 20) {
-      writeSync(fd, buf);
-      buf = "";
-    }
-  }
-  writeSync(fd, buf);
-  closeSync(fd);
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "creditpulse-import-lock-"));
