@@ -92,6 +92,7 @@ const PURE = [
   "src/reminders/policy.ts",
   "src/reminders/plan.ts",
   "src/reminders/holds.ts",
+  "src/reminders/charges.ts",
   "src/digest/build.ts",
 ];
 
