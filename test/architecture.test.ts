@@ -93,6 +93,8 @@ const PURE = [
   "src/reminders/plan.ts",
   "src/reminders/holds.ts",
   "src/reminders/charges.ts",
+  "src/reminders/pay-links.ts",
+  "src/statements/schedule.ts",
   "src/digest/build.ts",
 ];
 

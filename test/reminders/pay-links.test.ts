@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { checkPayUrlTemplate, payOptionFor, safeHttpUrl } from "../../src/reminders/pay-links";
+
+const base = { invoiceNumber: "INV-0042", amountDueMinor: 123_450, currency: "GBP" };
+
+describe("how a customer pays", () => {
+  it("prefers the ledger's own payable invoice", () => {
+    expect(
+      payOptionFor({
+        ...base,
+        providerUrl: "https://in.xero.com/abc123",
+        importedUrl: "https://pay.example.com/x",
+        template: "https://pay.example.com/{{ invoice_number }}",
+        bankDetails: "Sort code 00-00-00",
+      }),
+    ).toEqual({ kind: "link", url: "https://in.xero.com/abc123" });
+  });
+
+  it("then an imported pay_url, then the organisation's template", () => {
+    expect(payOptionFor({ ...base, importedUrl: "https://pay.example.com/x" })).toEqual({
+      kind: "link",
+      url: "https://pay.example.com/x",
+    });
+    expect(
+      payOptionFor({
+        ...base,
+        invoiceNumber: "INV 1/2&x",
+        template: "https://pay.example.com/p?ref={{ invoice_number }}&amount={{amount_due}}",
+      }),
+    ).toEqual({ kind: "link", url: "https://pay.example.com/p?ref=INV%201%2F2%26x&amount=1234.50" });
+    expect(
+      payOptionFor({
+        ...base,
+        currency: "JPY",
+        amountDueMinor: 5000,
+        template: "https://p.example/{{ amount_due }}",
+      }),
+    ).toEqual({ kind: "link", url: "https://p.example/5000" });
+  });
+
+  it("ignores links that are not http(s) and falls back to bank details", () => {
+    expect(
+      payOptionFor({
+        ...base,
+        providerUrl: "javascript:alert(1)",
+        importedUrl: "/relative/path",
+        bankDetails: "  Sort code 00-00-00, account 12345678  ",
+      }),
+    ).toEqual({ kind: "bank", details: "Sort code 00-00-00, account 12345678" });
+    expect(payOptionFor({ ...base, template: "ftp://x/{{ invoice_number }}" })).toEqual({ kind: "none" });
+  });
+
+  it("accepts only absolute http(s) URLs", () => {
+    expect(safeHttpUrl("https://pay.example.com/a b")).toBe("https://pay.example.com/a%20b");
+    expect(safeHttpUrl("data:text/html,hi")).toBeNull();
+    expect(safeHttpUrl("pay.example.com")).toBeNull();
+  });
+});
+
+describe("pay-URL templates", () => {
+  it.each([
+    ["https://pay.example.com/{{ invoice_number }}?a={{ amount_due }}", null],
+    [
+      "https://pay.example.com/{{ customer_email }}",
+      "unknown field {{ customer_email }}: use {{ invoice_number }} or {{ amount_due }}",
+    ],
+    ["https://pay.example.com/{{ invoice_number", "a {{ … }} field is not closed"],
+    ["javascript:alert({{ invoice_number }})", "the link must start with https:// (or http://)"],
+  ])("%s", (template, message) => {
+    expect(checkPayUrlTemplate(template)).toBe(message);
+  });
+});
