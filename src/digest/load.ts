@@ -1,9 +1,11 @@
 /** What the digest reads from the store for one organisation and week (asOf and the 7 days before it). */
 import { sql } from "drizzle-orm";
-import { connectionsOf, overdueAt, scoresAsOf } from "../http/queries";
 import { expectedSoon, forecastForOrg } from "../scoring/forecast";
 import { agingByCustomer } from "../store/aging";
+import { connectionsOf } from "../store/dashboard-orgs";
+import { scoresAsOf } from "../store/dashboard-scores";
 import type { Db } from "../store/db";
+import { overdueAt } from "../store/figures";
 import { countOpenProposals } from "../store/holds";
 import { DETERIORATION_ALERT } from "../store/monitor";
 import type { Organisation } from "../store/orgs";

@@ -20,10 +20,10 @@ import { hashPassword, passwordProblem, verifyPassword } from "../auth/password"
 import { completeSetup, setupTokenValid } from "../auth/setup";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
+import { findOrgById } from "../store/dashboard-orgs";
 import { type AppEnv, clearSessionCookie, safeNext, sessionPolicy, setSessionCookie } from "./auth";
 import { clientAddress } from "./client";
 import { Layout } from "./layout";
-import { findOrgById } from "./queries";
 import { readSignedCookie, rotateSessionId, writeSignedCookie } from "./session";
 import { signToken, verifyToken } from "./signed";
 

@@ -5,7 +5,6 @@
  * date, several currencies (DSO counts the base currency only) and invoices older than the DSO look-back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dsoDates, dsoSeries, overdueAt } from "../../src/http/queries";
 import { AGING_BUCKETS, type AgingBucket, addDays, daysBetween, type IsoDate } from "../../src/model";
 import { agingByCustomer } from "../../src/store/aging";
 import {
@@ -14,6 +13,7 @@ import {
   warmDashboardSummary,
 } from "../../src/store/dashboard-summary";
 import type { Store } from "../../src/store/db";
+import { dsoDates, dsoSeries, overdueAt } from "../../src/store/figures";
 import type { Organisation } from "../../src/store/orgs";
 import {
   contacts,

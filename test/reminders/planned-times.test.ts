@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
+import { remindersView } from "../../src/dashboard/reminders";
 import type { Deps } from "../../src/deps";
-import { remindersView } from "../../src/http/pages/reminders";
 import { runReminders } from "../../src/reminders/dispatch";
 import { testDeps } from "../support/deps";
 import { makeCustomer, makeInvoice, makeOrg, TEST_ENV } from "./factories";

@@ -6,26 +6,35 @@
  * owner; CSRF checked by authMiddleware), audited with who did it and written back to the ledger.
  */
 import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { holdAction, holdsView } from "../../dashboard/holds";
+import { saveHoldMode } from "../../dashboard/settings-changes";
 import type { Deps } from "../../deps";
-import { UserError } from "../../errors";
 import { formatDate, formatMoneyList } from "../../format";
 import { dateInZone } from "../../model";
-import {
-  actOnHold,
-  HOLD_ACTIONS,
-  holdActionDeps,
-  holdEntryJson,
-  type ManualHoldAction,
-} from "../../reminders/hold-actions";
-import { runOutlook } from "../../reminders/outlook";
-import { audit } from "../../store/audit";
-import { contactForHold, listHolds } from "../../store/holds";
+import { HOLD_ACTIONS, type ManualHoldAction } from "../../reminders/hold-actions";
 import type { Organisation } from "../../store/orgs";
-import { loadReminderSettings, saveReminderSettings } from "../../store/reminders";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "../auth";
+import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
+const modeInput = z.object({
+  mode: z.enum(["approve", "automatic"], { error: 'Credit hold mode must be "approve" or "automatic".' }),
+});
+
+const actionParam = z.enum(HOLD_ACTIONS, { error: "Not found" });
+
+const actionInput = z.object({
+  customer: text.transform((v, ctx) => {
+    const customer = v.trim();
+    if (!customer) {
+      ctx.addIssue({ code: "custom", message: "Name the customer (its customer id)." });
+      return z.NEVER;
+    }
+    return customer;
+  }),
+  reason: text.transform((v) => v || null),
+});
 
 /** `?done=` carries only one of these codes (and a write-back code), never text. */
 const DONE: Record<string, string> = {
@@ -49,24 +58,6 @@ function doneText(c: Context, org: Organisation): string | null {
       : wb === "not_applicable"
         ? `${text} Kept in Creditpulse (this ledger has no credit-hold field).`
         : text;
-}
-
-export async function holdsView(deps: Deps, org: Organisation) {
-  const now = deps.clock.now();
-  const [lists, settings, outlook] = await Promise.all([
-    listHolds(deps.store.db, org.id, dateInZone(now, org.timezone)),
-    loadReminderSettings(deps.store.db, org),
-    runOutlook(deps, org, now),
-  ]);
-  return {
-    org: { slug: org.slug, name: org.name },
-    mode: settings.holdMode ?? "approve",
-    notice_days: deps.config.HOLD_NOTICE_DAYS,
-    proposed: lists.proposed.map(holdEntryJson),
-    active: lists.active.map(holdEntryJson),
-    released: lists.released.map(holdEntryJson),
-    needs_attention: outlook.attention,
-  };
 }
 
 type View = Awaited<ReturnType<typeof holdsView>>;
@@ -288,24 +279,8 @@ export function holdsRoutes(deps: Deps) {
   const modeHandler = async (c: Context<AppEnv>) => {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
-    const form = (c.req.header("content-type") ?? "").includes("json")
-      ? await c.req.json()
-      : await c.req.parseBody();
-    const mode = str(form.mode);
-    if (mode !== "approve" && mode !== "automatic")
-      throw new UserError("invalid", 'Credit hold mode must be "approve" or "automatic".', 422);
-    const now = deps.clock.now();
-    await saveReminderSettings(deps.store.db, access.org, { holdMode: mode }, now);
-    await audit(
-      deps.store.db,
-      {
-        orgId: access.org.id,
-        actor: `user:${currentUser(c).id}`,
-        action: "settings.hold_mode",
-        detail: { mode, by: currentUser(c).email },
-      },
-      now,
-    );
+    const { mode } = parseInput(modeInput, await bodyFields(c));
+    await saveHoldMode(deps, access.org, mode, memberOf(c));
     if (c.req.path.startsWith("/api/")) return c.json({ ok: true, mode });
     return c.redirect(`/orgs/${access.org.slug}/holds?done=mode_${mode}`, 303);
   };
@@ -315,35 +290,12 @@ export function holdsRoutes(deps: Deps) {
   const actionHandler = async (c: Context<AppEnv>) => {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
-    const action = c.req.param("action") ?? "";
-    if (!(HOLD_ACTIONS as readonly string[]).includes(action))
-      throw new UserError("not_found", "Not found", 404);
-    const form = (c.req.header("content-type") ?? "").includes("json")
-      ? await c.req.json()
-      : await c.req.parseBody();
-    const customer = str(form.customer).trim();
-    if (!customer) throw new UserError("invalid", "Name the customer (its customer id).", 422);
-    const contact = await contactForHold(deps.store.db, access.org.id, customer);
-    if (!contact) throw new UserError("not_found", `No customer ${customer} in ${access.org.name}.`, 404);
-    const { config } = deps;
-    // Loaded on use, as Send now does: the mail transport is not part of every deployment's bundle.
-    const mailer = (await (await import("../../mail/mailer-for")).mailerFor(config)) ?? undefined;
-    try {
-      const user = currentUser(c);
-      const r = await actOnHold(
-        holdActionDeps(deps, access.org, mailer),
-        access.org,
-        contact,
-        action as ManualHoldAction,
-        { actor: `user:${user.id}`, who: user.email, reason: str(form.reason) || null },
-        deps.clock.now(),
-      );
-      if (c.req.path.startsWith("/api/")) return c.json(r);
-      const wb = r.writeback && action !== "dismiss" ? `&wb=${r.writeback}` : "";
-      return c.redirect(`/orgs/${access.org.slug}/holds?done=${action}${wb}`, 303);
-    } finally {
-      await mailer?.close();
-    }
+    const action = parseInput(actionParam, c.req.param("action"), { code: "not_found", status: 404 });
+    const input = parseInput(actionInput, await bodyFields(c));
+    const r = await holdAction(deps, access.org, action, input, memberOf(c));
+    if (c.req.path.startsWith("/api/")) return c.json(r);
+    const wb = r.writeback && action !== "dismiss" ? `&wb=${r.writeback}` : "";
+    return c.redirect(`/orgs/${access.org.slug}/holds?done=${action}${wb}`, 303);
   };
   app.post("/orgs/:slug/holds/:action", actionHandler);
   app.post("/api/orgs/:slug/holds/:action", actionHandler);

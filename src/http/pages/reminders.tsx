@@ -10,21 +10,26 @@
  *   propose), then runs, and says what it did.
  */
 import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { remindersView, resolveEmailReview, sendNow } from "../../dashboard/reminders";
 import type { Deps } from "../../deps";
-import { UserError } from "../../errors";
 import { formatInstant } from "../../format";
-import { dateInZone } from "../../model";
-import { whyNotChased } from "../../reminders/chase";
-import { type Outlook, plannedSends, runOutlook } from "../../reminders/outlook";
-import { audit } from "../../store/audit";
-import { overdueCustomers } from "../../store/chase";
+import { type Outlook, runOutlook } from "../../reminders/outlook";
 import type { Organisation } from "../../store/orgs";
-import { loadReminderSettings, resolveReview } from "../../store/reminders";
 import { type AppEnv, currentUser, orgAccess, requireRole } from "../auth";
+import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
-import { reminderEmails } from "../queries";
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
+const confirmInput = z.object({ confirm: text });
+
+const resolveInput = z
+  .object({
+    email_id: text,
+    resolution: z.enum(["sent", "resend"], {
+      error: 'Resolve with "sent" (it was delivered) or "resend" (send it again).',
+    }),
+  })
+  .transform((f) => ({ emailId: f.email_id, resolution: f.resolution }));
 
 /** `?done=` carries only one of these codes (and, for Send now, counts), never text. */
 const COUNTS = ["sent", "failed", "waits", "proposed", "placed", "released", "withdrawn"] as const;
@@ -48,68 +53,6 @@ function doneText(c: Context): string | null {
     `${n.waits} wait${n.waits === 1 ? "s" : ""} for the customer's sending window; ` +
     `holds: ${n.proposed} proposed for approval, ${n.placed} placed, ${n.released} released, ${n.withdrawn} withdrawn.`
   );
-}
-
-/** What the SMTP outcome of an email is, in words. */
-function outcomeOf(r: {
-  status: string;
-  smtpResponse: string | null;
-  messageId: string | null;
-  lastError: string | null;
-}) {
-  switch (r.status) {
-    case "sent":
-      return { kind: "accepted", text: `accepted${r.smtpResponse ? `: ${r.smtpResponse}` : ""}` };
-    case "rejected":
-      return { kind: "rejected", text: `rejected: ${r.lastError ?? "no reply recorded"}` };
-    case "needs_review":
-      return {
-        kind: "review",
-        text: `left for review: ${r.lastError ?? "outcome unknown"} (never resent automatically)`,
-      };
-    case "failed":
-      return { kind: "failed", text: `not accepted, the next run retries: ${r.lastError ?? ""}` };
-    default:
-      return { kind: r.status, text: r.status };
-  }
-}
-
-export async function remindersView(deps: Deps, org: Organisation) {
-  const { db } = deps.store;
-  const now = deps.clock.now();
-  const today = dateInZone(now, org.timezone);
-  const [planned, emails, overdue, settings] = await Promise.all([
-    plannedSends(deps, org, now),
-    reminderEmails(db, org.id, { limit: 100 }),
-    overdueCustomers(db, org.id, today),
-    loadReminderSettings(db, org),
-  ]);
-  const minAmount = settings.minAmount ?? deps.config.REMINDER_MIN_AMOUNT;
-  return {
-    org: { slug: org.slug, name: org.name },
-    as_of: today,
-    planned: planned.map((p) => ({ ...p, at: new Date(p.at).toISOString() })),
-    cannot_chase: overdue.map((c) => whyNotChased(c, today, minAmount)).filter((x) => x !== null),
-    emails: emails.map((r) => {
-      const o = outcomeOf(r);
-      return {
-        email_id: r.emailId,
-        at: new Date(r.at).toISOString(),
-        customer_id: r.contactExternalId,
-        customer_name: r.contactName,
-        level: r.level,
-        template: r.template,
-        invoice_numbers: r.invoiceNumbers,
-        status: r.status,
-        outcome: o.kind,
-        outcome_text: o.text,
-        message_id: r.messageId,
-        smtp_response: r.smtpResponse,
-        error: r.lastError,
-        resolution: r.resolution,
-      };
-    }),
-  };
 }
 
 function OutlookLists(props: { org: Organisation; o: Outlook }) {
@@ -168,7 +111,6 @@ function OutlookLists(props: { org: Organisation; o: Outlook }) {
 
 export function remindersRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const { db } = deps.store;
 
   app.get("/api/orgs/:slug/reminders", async (c) => {
     const { org } = await orgAccess(c, deps);
@@ -333,96 +275,46 @@ export function remindersRoutes(deps: Deps) {
   });
 
   // Send now, step 2: run.
-  const sendNow = async (c: Context<AppEnv>) => {
+  const sendNowHandler = async (c: Context<AppEnv>) => {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
     const api = c.req.path.startsWith("/api/");
     if (!api) {
-      const form = await c.req.parseBody();
-      if (str(form.confirm) !== "1") return c.redirect(`/orgs/${access.org.slug}/reminders/send-now`, 303);
+      const { confirm } = parseInput(confirmInput, await c.req.parseBody());
+      if (confirm !== "1") return c.redirect(`/orgs/${access.org.slug}/reminders/send-now`, 303);
     }
-    const { config, log } = deps;
-    const { mailerFor } = await import("../../mail/mailer-for");
-    const mailer = await mailerFor(config);
-    if (!mailer)
-      throw new UserError(
-        "not_configured",
-        "Set SMTP_URL (or POSTMARK_SERVER_TOKEN) and MAIL_FROM to send reminders.",
-        409,
-      );
-    const { runReminders } = await import("../../reminders/dispatch");
-    const { writeBackFor } = await import("../../reminders/write-back");
-    const now = deps.clock.now();
-    try {
-      const report = await runReminders(
-        { store: deps.store, config, log, mailer, secret: deps.secret, ...writeBackFor(deps, access.org) },
-        { org: access.org, at: { kind: "instant", at: now }, now },
-      );
-      await audit(
-        db,
-        {
-          orgId: access.org.id,
-          actor: `user:${currentUser(c).id}`,
-          action: "reminders.send_now",
-          detail: { by: currentUser(c).email },
-        },
-        now,
-      );
-      if (api) return c.json(report);
-      const sent = report.emails.filter((e) => e.status === "sent").length;
-      const failed = report.emails.filter((e) => e.status === "failed").length;
-      const waits = report.emails.filter(
-        (e) =>
-          e.status === "skipped" &&
-          /^(not a sending day|public holiday|outside the sending window)/.test(e.reason ?? ""),
-      ).length;
-      const holds = (a: string) => report.holds.filter((h) => h.action === a).length;
-      const q = new URLSearchParams({
-        done: "send_now",
-        sent: String(sent),
-        failed: String(failed),
-        waits: String(waits),
-        proposed: String(holds("proposed")),
-        placed: String(holds("placed")),
-        released: String(holds("released")),
-        withdrawn: String(holds("withdrawn")),
-      });
-      return c.redirect(`/orgs/${access.org.slug}/reminders?${q}`, 303);
-    } finally {
-      await mailer.close();
-    }
+    const report = await sendNow(deps, access.org, memberOf(c));
+    if (api) return c.json(report);
+    const sent = report.emails.filter((e) => e.status === "sent").length;
+    const failed = report.emails.filter((e) => e.status === "failed").length;
+    const waits = report.emails.filter(
+      (e) =>
+        e.status === "skipped" &&
+        /^(not a sending day|public holiday|outside the sending window)/.test(e.reason ?? ""),
+    ).length;
+    const holds = (a: string) => report.holds.filter((h) => h.action === a).length;
+    const q = new URLSearchParams({
+      done: "send_now",
+      sent: String(sent),
+      failed: String(failed),
+      waits: String(waits),
+      proposed: String(holds("proposed")),
+      placed: String(holds("placed")),
+      released: String(holds("released")),
+      withdrawn: String(holds("withdrawn")),
+    });
+    return c.redirect(`/orgs/${access.org.slug}/reminders?${q}`, 303);
   };
-  app.post("/orgs/:slug/reminders/send-now", sendNow);
-  app.post("/api/orgs/:slug/reminders/send-now", sendNow);
+  app.post("/orgs/:slug/reminders/send-now", sendNowHandler);
+  app.post("/api/orgs/:slug/reminders/send-now", sendNowHandler);
 
   const resolve = async (c: Context<AppEnv>) => {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
-    const form = (c.req.header("content-type") ?? "").includes("json")
-      ? await c.req.json()
-      : await c.req.parseBody();
-    const resolution = str(form.resolution);
-    if (resolution !== "sent" && resolution !== "resend")
-      throw new UserError(
-        "invalid",
-        'Resolve with "sent" (it was delivered) or "resend" (send it again).',
-        422,
-      );
-    const now = deps.clock.now();
-    const n = await resolveReview(db, access.org.id, str(form.email_id), resolution, now);
-    if (n === 0) throw new UserError("not_found", "That email is not waiting for review.", 404);
-    await audit(
-      db,
-      {
-        orgId: access.org.id,
-        actor: `user:${currentUser(c).id}`,
-        action: "reminders.review_resolved",
-        detail: { emailId: str(form.email_id), resolution, by: currentUser(c).email },
-      },
-      now,
-    );
-    if (c.req.path.startsWith("/api/")) return c.json({ ok: true, resolution });
-    return c.redirect(`/orgs/${access.org.slug}/reminders?done=review_${resolution}`, 303);
+    const input = parseInput(resolveInput, await bodyFields(c));
+    await resolveEmailReview(deps, access.org, input, memberOf(c));
+    if (c.req.path.startsWith("/api/")) return c.json({ ok: true, resolution: input.resolution });
+    return c.redirect(`/orgs/${access.org.slug}/reminders?done=review_${input.resolution}`, 303);
   };
   app.post("/orgs/:slug/reminders/resolve", resolve);
   app.post("/api/orgs/:slug/reminders/resolve", resolve);

@@ -1,0 +1,187 @@
+/**
+ * The organisation page's data (`/orgs/<slug>`, JSON at `/api/orgs/<slug>`): totals, aging, DSO and the
+ * customers by risk (filtered and paged), from the whole-ledger summary cache and the stored scores; the page
+ * adds the cash-in forecast and the last reconciliation. Reads only; the caller has already checked the user
+ * may see the organisation.
+ */
+import type { Deps } from "../deps";
+import { AGING_BUCKETS, type AgingBucket, dateInZone } from "../model";
+import type { CurrencyForecast } from "../monitor/index";
+import { cachedForecast } from "../scoring/forecast";
+import { contactNames } from "../store/dashboard-customers";
+import { atRisk, reasonsOf, riskAsOf } from "../store/dashboard-scores";
+import { dashboardSummary } from "../store/dashboard-summary";
+import type { Organisation } from "../store/orgs";
+import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
+
+export interface CustomerSummary {
+  id: string;
+  name: string;
+  grade: string | null;
+  score: number | null;
+  trend: string | null;
+  reasons: string[];
+  on_hold: boolean;
+  currency: string;
+  outstanding: number;
+  overdue: number;
+  buckets: Record<AgingBucket, number>;
+  oldest_overdue_days: number;
+}
+
+export interface CustomerFilters {
+  q?: string;
+  grade?: string;
+  trend?: string;
+  overdue?: boolean;
+  risk?: boolean;
+}
+
+export const PAGE_SIZE = 100;
+
+export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
+  const { db } = deps.store;
+  const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
+  const asOf = dateInZone(now, org.timezone);
+  // Whole-ledger figures from the summary cache (computed and stored on a miss); scores read live.
+  const [summary, scored] = await Promise.all([
+    dashboardSummary(deps.store, org, asOf, now),
+    riskAsOf(db, org.id, asOf),
+  ]);
+  const aging = summary.customers;
+  const dso = summary.dso;
+  const empty = (): Record<AgingBucket, number> => ({
+    current: 0,
+    "1-30": 0,
+    "31-60": 0,
+    "61-90": 0,
+    "90+": 0,
+  });
+  const seen = new Set<string>();
+  // Reasons are read for the page shown only; each summary remembers its contact for that.
+  const contactOf = new Map<CustomerSummary, string>();
+  const rows: CustomerSummary[] = aging.map((a) => {
+    seen.add(a.contactId);
+    const s = scored.get(a.contactId);
+    const row: CustomerSummary = {
+      id: a.externalId,
+      name: a.name,
+      grade: s?.grade ?? null,
+      score: s?.score ?? null,
+      trend: s?.trend ?? null,
+      reasons: [],
+      on_hold: a.holdState === "on_hold",
+      currency: a.currency,
+      outstanding: a.outstandingMinor,
+      overdue: a.overdueMinor,
+      buckets: a.buckets,
+      oldest_overdue_days: a.oldestOverdueDays,
+    };
+    contactOf.set(row, a.contactId);
+    return row;
+  });
+  // At-risk customers who owe nothing right now still belong on the list.
+  if (scored.size > 0) {
+    const missing = [...scored.values()].filter((s) => !seen.has(s.contactId) && atRisk(s));
+    if (missing.length > 0) {
+      const byId = await contactNames(
+        db,
+        org.id,
+        missing.map((s) => s.contactId),
+      );
+      for (const s of missing) {
+        const c = byId.get(s.contactId);
+        if (!c) continue;
+        const row: CustomerSummary = {
+          id: c.external_id,
+          name: c.name,
+          grade: s.grade,
+          score: s.score,
+          trend: s.trend,
+          reasons: [],
+          on_hold: c.hold_state === "on_hold",
+          currency: org.baseCurrency,
+          outstanding: 0,
+          overdue: 0,
+          buckets: empty(),
+          oldest_overdue_days: 0,
+        };
+        contactOf.set(row, s.contactId);
+        rows.push(row);
+      }
+    }
+  }
+  // Riskiest first: lowest score, then most overdue; unscored customers after scored ones.
+  rows.sort(
+    (a, b) =>
+      (a.score ?? 1e9) - (b.score ?? 1e9) ||
+      b.overdue - a.overdue ||
+      b.outstanding - a.outstanding ||
+      (a.id < b.id ? -1 : 1),
+  );
+  const q = filters.q?.trim().toLowerCase();
+  const filtered = rows.filter(
+    (r) =>
+      (!q || r.name.toLowerCase().includes(q) || r.id.toLowerCase() === q) &&
+      (!filters.grade || r.grade === filters.grade) &&
+      (!filters.trend || r.trend === filters.trend) &&
+      (!filters.overdue || r.overdue > 0) &&
+      (!filters.risk || r.grade === "D" || r.grade === "E" || r.trend === "deteriorating"),
+  );
+  const totals = summary.totals.map((t) => ({
+    currency: t.currency,
+    outstanding: t.outstandingMinor,
+    overdue: t.overdueMinor,
+    customers: t.customers,
+  }));
+  const agingTotals = empty();
+  for (const a of aging)
+    if (a.currency === org.baseCurrency) for (const b of AGING_BUCKETS) agingTotals[b] += a.buckets[b];
+  const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
+  const p = Math.min(Math.max(1, page), pages);
+  const shown = filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE);
+  const run = [...scored.values()][0]?.asOf;
+  if (run) {
+    const ids = shown.filter((r) => r.score !== null).map((r) => contactOf.get(r)!);
+    const reasons = await reasonsOf(db, org.id, run, ids);
+    for (const r of shown) r.reasons = reasons.get(contactOf.get(r)!) ?? [];
+  }
+  return {
+    org: {
+      slug: org.slug,
+      name: org.name,
+      timezone: org.timezone,
+      base_currency: org.baseCurrency,
+      is_demo: org.isDemo,
+    },
+    as_of: asOf,
+    scored_on: [...scored.values()][0]?.asOf ?? null,
+    totals,
+    aging: agingTotals,
+    dso,
+    customer_count: filtered.length,
+    page: p,
+    pages,
+    customers: shown,
+  };
+}
+
+export type OrganisationView = Awaited<ReturnType<typeof organisation>>;
+
+/** The organisation page: the view above, the base currency's cash-in forecast and the last reconciliation. */
+export async function organisationPage(
+  deps: Deps,
+  org: Organisation,
+  filters: CustomerFilters,
+  page = 1,
+): Promise<{
+  view: OrganisationView;
+  cashIn: CurrencyForecast | undefined;
+  reconciliation: StoredReconciliation | undefined;
+}> {
+  const view = await organisation(deps, org, filters, page);
+  const cashIn = (await cachedForecast(deps.store.db, org, view.as_of)).find(
+    (x) => x.currency === org.baseCurrency,
+  );
+  return { view, cashIn, reconciliation: await lastReconciliation(deps.store.db, org.id) };
+}

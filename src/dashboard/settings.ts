@@ -1,0 +1,59 @@
+/**
+ * The settings page's data (`/orgs/<slug>/settings`, JSON at `/api/orgs/<slug>/settings`): the sending window,
+ * the reminder policies and the ledger connections; the page adds the template being edited. Reads only; the
+ * caller has already checked the user may see the organisation.
+ */
+import type { Deps } from "../deps";
+import { connectionsOf } from "../store/dashboard-orgs";
+import type { Organisation } from "../store/orgs";
+import { loadPolicies, loadReminderSettings, type TemplatePart } from "../store/reminders";
+import { TEMPLATE_NAMES, TEMPLATE_PARTS, templateSource } from "./templates";
+
+export async function settingsPage(deps: Deps, org: Organisation) {
+  const { db } = deps.store;
+  const [settings, policies, conns] = await Promise.all([
+    loadReminderSettings(db, org),
+    loadPolicies(db, org.id),
+    connectionsOf(db, org.id),
+  ]);
+  return {
+    org: { slug: org.slug, name: org.name, timezone: org.timezone, provider: org.provider },
+    window: settings.window,
+    policies: [...policies.policies.values()].map((p) => ({
+      id: p.id,
+      name: p.name,
+      levels: p.levels.map((l) => ({
+        level: l.level,
+        offset_days: l.offsetDays,
+        template: l.template,
+        name: l.name,
+        place_hold: l.placeHold,
+      })),
+    })),
+    connections: conns.map((c) => ({
+      provider: c.provider,
+      tenant: c.tenantName ?? c.tenantId,
+      status: c.status,
+      last_sync_at: c.lastSyncAt,
+      last_error: c.lastError,
+    })),
+  };
+}
+
+/**
+ * The settings page: the view and the template part open in the editor (the one asked for when it is one the
+ * page offers, else "overdue" / "html"), with its stored (else product) text, or the text the member typed
+ * when it could not be saved.
+ */
+export async function settingsEditor(
+  deps: Deps,
+  org: Organisation,
+  asked: { template: string; part: string; typed?: string },
+) {
+  const view = await settingsPage(deps, org);
+  const name = TEMPLATE_NAMES.includes(asked.template) ? asked.template : "overdue";
+  const part = (TEMPLATE_PARTS as readonly string[]).includes(asked.part)
+    ? (asked.part as TemplatePart)
+    : "html";
+  return { view, name, part, body: asked.typed ?? (await templateSource(deps, org, name, part)) };
+}

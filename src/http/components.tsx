@@ -1,0 +1,73 @@
+/** Pieces the dashboard pages share: grades, trends, money, the signed-in header and change confirmations. */
+import type { Context } from "hono";
+import { formatMoney } from "../format";
+import { type AppEnv, currentUser } from "./auth";
+
+/** Money on the pages: the one formatter (src/format.ts), in the organisation's locale. */
+export function money(minor: number, currency: string, locale = "en-GB"): string {
+  return formatMoney({ minor, currency }, locale);
+}
+
+/** The Layout's signed-in header props. */
+export const signed = (c: Context<AppEnv>) => ({ signedIn: true, email: currentUser(c).email });
+
+const TREND_ARROW: Record<string, { glyph: string; label: string; cls: string }> = {
+  deteriorating: { glyph: "↘", label: "deteriorating", cls: "bad" },
+  improving: { glyph: "↗", label: "improving", cls: "ok" },
+  stable: { glyph: "→", label: "stable", cls: "muted" },
+};
+
+export function Trend(props: { trend: string | null }) {
+  if (!props.trend) return <span class="muted">–</span>;
+  const t = TREND_ARROW[props.trend] ?? { glyph: "·", label: props.trend, cls: "muted" };
+  return (
+    <span class={t.cls} title={t.label}>
+      <span aria-hidden="true">{t.glyph}</span> <span class="hide-sm">{t.label}</span>
+    </span>
+  );
+}
+
+export function Grade(props: { grade: string | null }) {
+  return props.grade ? (
+    <span class={`grade grade-${props.grade}`}>{props.grade}</span>
+  ) : (
+    <span class="muted">–</span>
+  );
+}
+
+/**
+ * What a change's confirmation says. `?done=` carries only one of these codes (and, for a reminders run, two
+ * counts), never text: a link cannot make the page say anything else.
+ */
+const DONE: Record<string, string> = {
+  chasing_resumed: "Chasing resumed.",
+  chasing_paused: "Chasing paused.",
+  dispute_resolved: "Dispute resolved: the invoice is chased and counted again.",
+  opted_out: "This customer will get no reminders.",
+  opted_in: "Reminders are on again.",
+  credit_limit_set: "Credit limit saved.",
+  credit_limit_removed: "Credit limit removed.",
+  customer_policy: "Reminder policy saved.",
+  reminder_address_set: "Reminder address saved: reminders go there.",
+  reminder_address_cleared: "Reminders go to the ledger's addresses.",
+  excluded: "Excluded: no reminders and no automatic holds.",
+  included: "Included in reminders again.",
+  reminders_run: "Reminders run: {sent} sent, {failed} failed.",
+  window_saved: "Sending window saved.",
+  policy_saved: "Policy saved.",
+  template_saved: "Template saved.",
+};
+
+export function Notice(props: { c: Context }) {
+  const text = DONE[props.c.req.query("done") ?? ""];
+  if (!text) return null;
+  const count = (k: string) => {
+    const v = props.c.req.query(k) ?? "";
+    return /^\d{1,7}$/.test(v) ? v : "0";
+  };
+  return (
+    <p class="notice" role="status">
+      {text.replace(/\{(sent|failed)\}/g, (_, k: string) => count(k))}
+    </p>
+  );
+}

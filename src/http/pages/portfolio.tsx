@@ -1,0 +1,101 @@
+/**
+ * The portfolio page (`/`, JSON at `/api/orgs`): the organisations the user belongs to, with their receivables,
+ * DSO and at-risk customers, and the movement since the same day last week.
+ */
+import { Hono } from "hono";
+import { portfolioOf } from "../../dashboard/portfolio";
+import type { Deps } from "../../deps";
+import { type AppEnv, currentUser } from "../auth";
+import { money, signed } from "../components";
+import { Layout } from "../layout";
+
+export function portfolioRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/api/orgs", async (c) => c.json({ organisations: await portfolioOf(deps, currentUser(c).id) }));
+
+  app.get("/", async (c) => {
+    const rows = await portfolioOf(deps, currentUser(c).id);
+    const signedMoney = (minor: number, cur: string) =>
+      (minor > 0 ? "+" : minor < 0 ? "−" : "±") + money(Math.abs(minor), cur);
+    return c.html(
+      <Layout title="Organisations" {...signed(c)}>
+        <h1>Organisations</h1>
+        {rows.length === 0 ? (
+          <p>
+            You do not belong to any organisation yet. Ask an owner to invite you, or run{" "}
+            <code>npx creditpulse user add</code>.
+          </p>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <caption class="muted" style="text-align:left">
+                Receivables across your organisations; movement compares with the same day last week
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Organisation</th>
+                  <th scope="col" class="hide-sm">
+                    Source
+                  </th>
+                  <th scope="col" class="num">
+                    Outstanding
+                  </th>
+                  <th scope="col" class="num">
+                    Overdue
+                  </th>
+                  <th scope="col" class="num">
+                    Overdue vs last week
+                  </th>
+                  <th scope="col" class="num">
+                    DSO
+                  </th>
+                  <th scope="col" class="num">
+                    At-risk customers
+                  </th>
+                  <th scope="col" class="num hide-sm">
+                    Customers owing
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr data-org={r.slug}>
+                    <td>
+                      <a href={`/orgs/${r.slug}`}>{r.name}</a>{" "}
+                      {r.is_demo ? <span class="tag">demo</span> : null}
+                    </td>
+                    <td class="hide-sm">{r.provider}</td>
+                    <td class="num">
+                      {r.totals.map((t) => money(t.outstanding, t.currency)).join(" + ") || "–"}
+                    </td>
+                    <td class="num">
+                      {r.totals.map((t) => money(t.overdue, t.currency)).join(" + ") || "–"}
+                    </td>
+                    <td class={r.overdue_change_week > 0 ? "num bad" : "num"}>
+                      {signedMoney(r.overdue_change_week, r.base_currency)}
+                    </td>
+                    <td class="num">{r.dso === null ? "–" : `${r.dso} days`}</td>
+                    <td class="num">
+                      <a href={`/orgs/${r.slug}?risk=1`}>{r.at_risk}</a>
+                      {r.at_risk_change_week !== 0 ? (
+                        <span class={r.at_risk_change_week > 0 ? "bad" : "ok"}>
+                          {" "}
+                          ({r.at_risk_change_week > 0 ? "+" : ""}
+                          {r.at_risk_change_week})
+                        </span>
+                      ) : null}
+                    </td>
+                    <td class="num hide-sm">{r.totals.reduce((n, t) => n + t.customers, 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Layout>,
+    );
+  });
+
+  return app;
+}
