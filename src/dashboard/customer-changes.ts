@@ -27,13 +27,15 @@ export type CustomerChange =
   | { kind: "resolve_dispute"; invoiceId: string; resolution: string | null };
 
 /** What was done: the audit action, and the confirmation code the page shows (`?done=`). */
-export interface CustomerChangeResult {
+interface CustomerChangeResult {
   action: string;
   done: string;
 }
 
-interface Applied extends CustomerChangeResult {
-  detail: Record<string, unknown>;
+/** A change ready to write: the write itself, and what the audit row and the confirmation say. */
+interface Planned extends CustomerChangeResult {
+  write: () => Promise<unknown>;
+  detail?: Record<string, unknown>;
 }
 
 /**
@@ -48,62 +50,77 @@ export async function changeCustomer(
   member: Member,
 ): Promise<CustomerChangeResult> {
   const { store } = deps;
-  const { db } = store;
   const contact = await findCustomer(deps, org, externalId);
   const now = deps.clock.now();
-  const patch = (p: ContactPatch) => updateContact(db, contact.id, p, now);
+  const p = await plan(deps, org, contact.id, change, member, now);
+  return store.atomically(async () => {
+    await p.write();
+    await auditMemberChange(
+      store.db,
+      member,
+      { orgId: org.id, contactId: contact.id, action: p.action, detail: p.detail },
+      now,
+    );
+    return { action: p.action, done: p.done };
+  });
+}
 
-  // Checks that read the store come before the unit of work, so it holds only writes.
-  let apply: () => Promise<Applied>;
+/** Checks what needs the store (the policy exists, the dispute is open) and says what the change writes. */
+async function plan(
+  deps: Deps,
+  org: Organisation,
+  contactId: string,
+  change: CustomerChange,
+  member: Member,
+  now: number,
+): Promise<Planned> {
+  const { store } = deps;
+  const { db } = store;
+  const patch = (p: ContactPatch) => () => updateContact(db, contactId, p, now);
   switch (change.kind) {
     case "resume":
-      apply = async () => {
-        await patch({ chasingPausedUntil: null });
-        return { action: "customer.chasing_resumed", detail: {}, done: "chasing_resumed" };
+      return {
+        write: patch({ chasingPausedUntil: null }),
+        action: "customer.chasing_resumed",
+        done: "chasing_resumed",
       };
-      break;
     case "pause":
-      apply = async () => {
-        await patch({ chasingPausedUntil: change.until });
-        return { action: "customer.chasing_paused", detail: { until: change.until }, done: "chasing_paused" };
+      return {
+        write: patch({ chasingPausedUntil: change.until }),
+        action: "customer.chasing_paused",
+        detail: { until: change.until },
+        done: "chasing_paused",
       };
-      break;
-    case "opt_out":
-      apply = async () => {
-        await patch({ optedOut: change.optedOut });
-        return change.optedOut
-          ? { action: "customer.opted_out", detail: {}, done: "opted_out" }
-          : { action: "customer.opted_in", detail: {}, done: "opted_in" };
+    case "opt_out": {
+      const out = change.optedOut;
+      return {
+        write: patch({ optedOut: out }),
+        action: out ? "customer.opted_out" : "customer.opted_in",
+        done: out ? "opted_out" : "opted_in",
       };
-      break;
-    case "exclude":
-      apply = async () => {
-        await patch({ excluded: change.excluded });
-        return change.excluded
-          ? { action: "customer.excluded", detail: {}, done: "excluded" }
-          : { action: "customer.included", detail: {}, done: "included" };
+    }
+    case "exclude": {
+      const excluded = change.excluded;
+      return {
+        write: patch({ excluded }),
+        action: excluded ? "customer.excluded" : "customer.included",
+        done: excluded ? "excluded" : "included",
       };
-      break;
+    }
     case "reminder_address":
-      apply = async () => {
-        await setReminderEmail(db, org.id, contact.id, change.email, now);
-        return {
-          action: "customer.reminder_address_changed",
-          detail: { email: change.email },
-          done: change.email ? "reminder_address_set" : "reminder_address_cleared",
-        };
+      return {
+        write: () => setReminderEmail(db, org.id, contactId, change.email, now),
+        action: "customer.reminder_address_changed",
+        detail: { email: change.email },
+        done: change.email ? "reminder_address_set" : "reminder_address_cleared",
       };
-      break;
     case "credit_limit":
-      apply = async () => {
-        await patch({ creditLimitMinor: change.minor });
-        return {
-          action: "customer.credit_limit",
-          detail: { limit: change.text },
-          done: change.text ? "credit_limit_set" : "credit_limit_removed",
-        };
+      return {
+        write: patch({ creditLimitMinor: change.minor }),
+        action: "customer.credit_limit",
+        detail: { limit: change.text },
+        done: change.text ? "credit_limit_set" : "credit_limit_removed",
       };
-      break;
     case "policy": {
       const id = change.policyId;
       const { policies } = await loadPolicies(db, org.id);
@@ -113,40 +130,23 @@ export async function changeCustomer(
           "Unknown policy (open Settings once so the built-in policies are stored).",
           422,
         );
-      const name = id ? policies.get(id)?.name : null;
-      apply = async () => {
-        await patch({ policyId: id });
-        return { action: "customer.policy", detail: { policy: name ?? null }, done: "customer_policy" };
+      return {
+        write: patch({ policyId: id }),
+        action: "customer.policy",
+        detail: { policy: (id ? policies.get(id)?.name : null) ?? null },
+        done: "customer_policy",
       };
-      break;
     }
     case "resolve_dispute": {
-      const open = await customerDisputes(db, org.id, contact.id);
-      const d = open.find((x) => x.invoiceId === change.invoiceId);
+      const { invoiceId, resolution } = change;
+      const d = (await customerDisputes(db, org.id, contactId)).find((x) => x.invoiceId === invoiceId);
       if (!d) throw new UserError("not_found", "That invoice has no open dispute for this customer.", 404);
-      apply = async () => {
-        await resolveDispute(
-          store,
-          { orgId: org.id, invoiceId: change.invoiceId, by: member.email, resolution: change.resolution },
-          now,
-        );
-        return {
-          action: "customer.dispute_resolved",
-          detail: { invoice: d.number, resolution: change.resolution },
-          done: "dispute_resolved",
-        };
+      return {
+        write: () => resolveDispute(store, { orgId: org.id, invoiceId, by: member.email, resolution }, now),
+        action: "customer.dispute_resolved",
+        detail: { invoice: d.number, resolution },
+        done: "dispute_resolved",
       };
-      break;
     }
   }
-  return store.atomically(async () => {
-    const r = await apply();
-    await auditMemberChange(
-      db,
-      member,
-      { orgId: org.id, contactId: contact.id, action: r.action, detail: r.detail },
-      now,
-    );
-    return { action: r.action, done: r.done };
-  });
 }

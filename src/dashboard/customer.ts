@@ -51,7 +51,7 @@ export async function customerPage(deps: Deps, org: Organisation, externalId: st
   return { contact, view, disputes, reminderEmail, sendsTo, openItems };
 }
 
-export interface TimelineEntry {
+interface TimelineEntry {
   date: IsoDate;
   at: number | null;
   kind: "invoice" | "payment" | "reminder" | "hold" | "release" | "change" | "alert";

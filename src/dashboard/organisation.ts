@@ -14,7 +14,7 @@ import { dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
 import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
 
-export interface CustomerSummary {
+interface CustomerSummary {
   id: string;
   name: string;
   grade: string | null;
@@ -29,7 +29,7 @@ export interface CustomerSummary {
   oldest_overdue_days: number;
 }
 
-export interface CustomerFilters {
+interface CustomerFilters {
   q?: string;
   grade?: string;
   trend?: string;
@@ -37,7 +37,7 @@ export interface CustomerFilters {
   risk?: boolean;
 }
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 
 export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
   const { db } = deps.store;
@@ -166,7 +166,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
   };
 }
 
-export type OrganisationView = Awaited<ReturnType<typeof organisation>>;
+type OrganisationView = Awaited<ReturnType<typeof organisation>>;
 
 /** The organisation page: the view above, the base currency's cash-in forecast and the last reconciliation. */
 export async function organisationPage(

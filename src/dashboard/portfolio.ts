@@ -8,7 +8,7 @@ import { addDays, dateInZone, type IsoDate } from "../model";
 import { atRiskCount } from "../store/dashboard-scores";
 import { dashboardFigures } from "../store/dashboard-summary";
 
-export interface PortfolioRow {
+interface PortfolioRow {
   slug: string;
   name: string;
   role: string;

@@ -10,7 +10,7 @@ import type { Organisation } from "../store/orgs";
 import { saveReminderSettings, upsertPolicy } from "../store/reminders";
 import { auditMemberChange, type Member } from "./member";
 
-export interface SendingWindowInput {
+interface SendingWindowInput {
   start: string;
   end: string;
   /** The days as the member picked them (1 = Monday), stored without repeats, in order. */

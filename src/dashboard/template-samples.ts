@@ -13,7 +13,7 @@ import type { Organisation } from "../store/orgs";
 import { defaultSettings } from "../store/reminders";
 
 /** One sample invoice for template previews and checks: due `due` days from today (negative = overdue). */
-export interface SampleInvoice {
+interface SampleInvoice {
   due: number;
   minor: number;
   currency?: string;

@@ -22,7 +22,7 @@ export const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final",
 
 export const TEMPLATE_PARTS: readonly TemplatePart[] = ["subject", "html", "text"];
 
-export interface TemplateText {
+interface TemplateText {
   name: string;
   part: TemplatePart;
   body: string;

@@ -53,7 +53,7 @@ export async function contactNames(db: Db, orgId: string, ids: string[]) {
   return out;
 }
 
-export interface InvoiceLine {
+interface InvoiceLine {
   id: string;
   number: string;
   issueDate: string;
@@ -73,7 +73,7 @@ export async function invoicesOf(db: Db, contactId: string): Promise<InvoiceLine
     from invoices where contact_id = ${contactId} and status not in ('draft', 'deleted') order by issue_date`);
 }
 
-export interface PaymentLine {
+interface PaymentLine {
   date: string;
   currency: string;
   amountMinor: number;
@@ -87,13 +87,13 @@ export async function paymentsOf(db: Db, contactId: string): Promise<PaymentLine
     where i.contact_id = ${contactId} and p.deleted = 0 order by pa.date`);
 }
 
-export type HoldRow = typeof creditHolds.$inferSelect;
+type HoldRow = typeof creditHolds.$inferSelect;
 
 export async function holdsOf(db: Db, contactId: string): Promise<HoldRow[]> {
   return db.select().from(creditHolds).where(eq(creditHolds.contactId, contactId)).orderBy(creditHolds.at);
 }
 
-export type AuditRow = typeof auditLog.$inferSelect;
+type AuditRow = typeof auditLog.$inferSelect;
 
 export async function auditFor(db: Db, orgId: string, contactId: string, limit = 200): Promise<AuditRow[]> {
   return db
@@ -104,7 +104,7 @@ export async function auditFor(db: Db, orgId: string, contactId: string, limit =
     .limit(limit);
 }
 
-export interface CustomerDispute {
+interface CustomerDispute {
   invoiceId: string;
   number: string;
   reason: string;

@@ -16,7 +16,7 @@ export async function setOrgTimezone(db: Db, orgId: string, timezone: string, no
   await db.update(organisations).set({ timezone, updatedAt: now }).where(eq(organisations.id, orgId));
 }
 
-export type ConnectionRow = typeof connections.$inferSelect;
+type ConnectionRow = typeof connections.$inferSelect;
 
 export async function connectionsOf(db: Db, orgId: string): Promise<ConnectionRow[]> {
   return db.select().from(connections).where(eq(connections.orgId, orgId));

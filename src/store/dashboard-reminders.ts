@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 
-export interface ReminderLine {
+interface ReminderLine {
   emailId: string;
   contactExternalId: string;
   contactName: string;

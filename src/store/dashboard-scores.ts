@@ -7,7 +7,7 @@ import type { IsoDate } from "../model";
 import type { Db } from "./db";
 import { scores } from "./schema";
 
-export type ScoreRow = typeof scores.$inferSelect;
+type ScoreRow = typeof scores.$inferSelect;
 
 /** Ids per `in (...)` list: D1 binds at most 100 parameters per statement. */
 export const IN_CHUNK = 90;
@@ -34,7 +34,7 @@ async function latestRunAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<IsoD
   return r?.asOf ?? null;
 }
 
-export type RiskRow = Pick<ScoreRow, "contactId" | "asOf" | "score" | "grade" | "trend">;
+type RiskRow = Pick<ScoreRow, "contactId" | "asOf" | "score" | "grade" | "trend">;
 
 /**
  * The same rows as scoresAsOf without the reasons and the other detail: enough to sort, filter and count the
