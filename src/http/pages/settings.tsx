@@ -71,17 +71,10 @@ export async function settingsView(
   edit?: { name: string; part: TemplatePart; body: string; error: string },
 ) {
   const { org } = access;
-  const asked = parseInput(editorInput, c.req.query());
-  const {
-    view: v,
-    name,
-    part,
-    body,
-  } = await settingsEditor(
-    deps,
-    org,
-    edit ? { template: edit.name, part: edit.part, typed: edit.body } : asked,
-  );
+  const asked = edit
+    ? { template: edit.name, part: edit.part, typed: edit.body }
+    : parseInput(editorInput, c.req.query());
+  const { view: v, name, part, body } = await settingsEditor(deps, org, asked);
   const ro = access.role === "viewer";
   const owner = access.role === "owner";
   const base = `/orgs/${org.slug}/settings`;
