@@ -14,7 +14,8 @@ import { formatDate, formatMoneyList } from "../../format";
 import { dateInZone } from "../../model";
 import { HOLD_ACTIONS, type ManualHoldAction } from "../../reminders/hold-actions";
 import type { Organisation } from "../../store/orgs";
-import { type AppEnv, currentUser, orgAccess, requireRole } from "../auth";
+import { type AppEnv, orgAccess, requireRole } from "../auth";
+import { signed } from "../components";
 import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -196,7 +197,7 @@ export function holdsRoutes(deps: Deps) {
     const canAct = access.role !== "viewer";
     const done = doneText(c, org);
     return c.html(
-      <Layout title={`Credit holds · ${org.name}`} signedIn email={currentUser(c).email}>
+      <Layout title={`Credit holds · ${org.name}`} {...signed(c)}>
         <h1>{org.name}: credit holds</h1>
         <OrgNav slug={org.slug} current="holds" />
         {done ? (

@@ -16,7 +16,8 @@ import type { Deps } from "../../deps";
 import { formatInstant } from "../../format";
 import { type Outlook, runOutlook } from "../../reminders/outlook";
 import type { Organisation } from "../../store/orgs";
-import { type AppEnv, currentUser, orgAccess, requireRole } from "../auth";
+import { type AppEnv, orgAccess, requireRole } from "../auth";
+import { signed } from "../components";
 import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -126,7 +127,7 @@ export function remindersRoutes(deps: Deps) {
     const customerLink = (id: string, hash = "") =>
       `/orgs/${org.slug}/customers/${encodeURIComponent(id)}${hash}`;
     return c.html(
-      <Layout title={`Reminders · ${org.name}`} signedIn email={currentUser(c).email}>
+      <Layout title={`Reminders · ${org.name}`} {...signed(c)}>
         <h1>{org.name}: reminders</h1>
         <OrgNav slug={org.slug} current="reminders" />
         {done ? (
@@ -253,7 +254,7 @@ export function remindersRoutes(deps: Deps) {
     const { org } = access;
     const o = await runOutlook(deps, org, deps.clock.now());
     return c.html(
-      <Layout title={`Send now · ${org.name}`} signedIn email={currentUser(c).email}>
+      <Layout title={`Send now · ${org.name}`} {...signed(c)}>
         <h1>{org.name}: send reminders now?</h1>
         <OrgNav slug={org.slug} current="reminders" />
         <OutlookLists org={org} o={o} />
