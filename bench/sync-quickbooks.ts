@@ -5,16 +5,16 @@
  * measured in the same run.
  */
 import Database from "better-sqlite3";
-import { configureQuickbooks, quickbooksFor } from "../connectors/quickbooks/service";
-import { sealTokens } from "../connectors/tokens";
 import { fixedClock } from "../src/clock";
 import { loadConfig } from "../src/config";
 import type { Deps } from "../src/deps";
 import { silentLogger } from "../src/log";
+import { sealTokens } from "../src/store/connection-tokens";
 import { createConnection } from "../src/store/connections";
 import { ensureOrg } from "../src/store/orgs";
 import { sealerFromSecret } from "../src/store/secrets";
 import { openSqliteStore } from "../src/store/sqlite";
+import { configureQuickbooks, quickbooksFor } from "../src/sync/quickbooks";
 
 const INVOICES = Number(process.argv[2] ?? 100_000);
 const CUSTOMERS = Math.max(1, Math.round(INVOICES / 50));

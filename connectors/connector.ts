@@ -112,6 +112,17 @@ export interface ProviderTokenSet {
   idToken?: string;
 }
 
+/** What a tenant tells us about itself when it is first connected: the organisation Creditpulse makes for it. */
+export interface ProviderOrganisation {
+  name: string;
+  /** ISO currency code (checked by the connect flow, which falls back to USD). */
+  baseCurrency: string;
+  /** IANA timezone (checked by the connect flow, which falls back to UTC). */
+  timezone: string;
+  countryCode: string | null;
+  isDemo?: boolean;
+}
+
 export interface Connector {
   readonly provider: Provider;
   /** Pages of one entity from `cursor` (null = from the beginning). */
@@ -135,6 +146,8 @@ export interface Connector {
    * `openInvoiceIds` lists the invoices the store holds as open, read when the connector asks for it.
    */
   reconcile?(ctx: ConnectionContext, openInvoiceIds: () => Promise<string[]>): AsyncIterable<PullPage>;
+  /** The tenant's name, base currency, timezone and country (read once, when it is connected). */
+  organisation?(ctx: ConnectionContext): Promise<ProviderOrganisation>;
   /** Pages holding the current state of the named records (webhook-driven re-pulls). */
   fetchChanged?(ctx: ConnectionContext, entity: Entity, externalIds: string[]): AsyncIterable<PullPage>;
 }

@@ -3,26 +3,39 @@
  * Refresh tokens are single-use on Xero and QuickBooks, so refreshes of one connection collapse into one
  * network call: within a process by sharing the in-flight promise, across processes by a lease in the store.
  * A rejected refresh (invalid_grant) marks the connection "needs reconnect" and fails only that connection.
+ * The keeper never touches the store: token storage (sealed at rest, leases) reaches it through `TokenStorage`,
+ * which src/store/connection-tokens.ts implements.
  */
 import type { Clock } from "../src/clock";
-import {
-  getConnection,
-  markGrantNeedsReconnect,
-  releaseRefreshLease,
-  saveTokens,
-  takeRefreshLease,
-} from "../src/store/connections";
-import type { Db } from "../src/store/db";
-import type { Sealer } from "../src/store/secrets";
 import { ConnectorError, type ProviderTokenSet } from "./connector";
 import { realSleep, type Sleep } from "./limits";
 
-/** The sealed token set (the shape lives in connector.ts so connectors can return it). */
+/** The token set a connection keeps (the shape lives in connector.ts so connectors can return it). */
 export type TokenSet = ProviderTokenSet;
 
+/** A connection as the keeper sees it: its status, where its tokens are kept, and those tokens (unsealed). */
+export interface StoredTokens {
+  id: string;
+  status: "active" | "needs_reconnect" | "disconnected";
+  /** Set when the tokens are kept on another connection (tenants connected under one consent share one set). */
+  tokenConnectionId: string | null;
+  /** Null when this connection keeps none (they are on `tokenConnectionId`, or were forgotten). */
+  tokens: TokenSet | null;
+}
+
+/** Where the keeper reads and writes token sets and takes refresh leases (the store, on both runtimes). */
+export interface TokenStorage {
+  get(connectionId: string): Promise<StoredTokens | undefined>;
+  save(holderId: string, tokens: TokenSet, now: number): Promise<void>;
+  /** The provider refused the holder's tokens: mark every connection using them; returns the ids marked. */
+  markNeedsReconnect(holderId: string, reason: string, now: number): Promise<string[]>;
+  /** True when `owner` now holds the holder's refresh lease until `until`. */
+  takeLease(holderId: string, owner: string, until: number, now: number): Promise<boolean>;
+  releaseLease(holderId: string, owner: string): Promise<void>;
+}
+
 export interface TokenKeeperOptions {
-  db: Db;
-  sealer: Sealer;
+  storage: TokenStorage;
   clock: Clock;
   /** Calls the provider's token endpoint. Throw ConnectorError("auth_revoked") for invalid_grant. */
   refresh(refreshToken: string): Promise<TokenSet>;
@@ -53,34 +66,27 @@ export interface TokenKeeper {
   refreshNow(connectionId: string): Promise<string>;
 }
 
-export async function sealTokens(sealer: Sealer, t: TokenSet): Promise<string> {
-  return sealer.seal(JSON.stringify(t));
-}
-
-export async function unsealTokens(sealer: Sealer, sealed: string): Promise<TokenSet> {
-  return JSON.parse(await sealer.unseal(sealed)) as TokenSet;
-}
-
 export function createTokenKeeper(opts: TokenKeeperOptions): TokenKeeper {
   const ahead = opts.refreshAheadMs ?? 5 * 60_000;
   const leaseMs = opts.leaseMs ?? 30_000;
   const owner = opts.owner ?? `proc_${Math.random().toString(36).slice(2)}`;
   const sleep = opts.sleep ?? realSleep;
   const inFlight = new Map<string, Promise<string>>();
+  const storage = opts.storage;
 
   /**
    * The connection's token set. Tenants connected under one consent share one token set kept on the "holder"
    * connection (tokenConnectionId), so leases and refreshes are taken on the holder.
    */
   async function load(connectionId: string) {
-    const conn = await getConnection(opts.db, connectionId);
+    const conn = await storage.get(connectionId);
     if (!conn) throw new ConnectorError("invalid_data", `connection ${connectionId} not found`);
     if (conn.status !== "active")
       throw new ConnectorError("auth_revoked", `connection ${connectionId} needs to be reconnected`);
-    const holder = conn.tokenConnectionId ? await getConnection(opts.db, conn.tokenConnectionId) : conn;
-    if (!holder?.sealedTokens || holder.status === "needs_reconnect")
+    const holder = conn.tokenConnectionId ? await storage.get(conn.tokenConnectionId) : conn;
+    if (!holder?.tokens || holder.status === "needs_reconnect")
       throw new ConnectorError("auth_revoked", `connection ${connectionId} needs to be reconnected`);
-    return { conn, holderId: holder.id, tokens: await unsealTokens(opts.sealer, holder.sealedTokens) };
+    return { conn, holderId: holder.id, tokens: holder.tokens };
   }
 
   async function refreshUnderLock(connectionId: string, holderId: string, force: boolean): Promise<string> {
@@ -103,18 +109,12 @@ export function createTokenKeeper(opts: TokenKeeperOptions): TokenKeeper {
       fresh = await opts.refresh(tokens.refreshToken);
     } catch (err) {
       if (err instanceof ConnectorError && err.kind === "auth_revoked") {
-        const affected = await markGrantNeedsReconnect(opts.db, holderId, err.message, opts.clock.now());
+        const affected = await storage.markNeedsReconnect(holderId, err.message, opts.clock.now());
         for (const id of affected) await opts.onRevoked?.(id, err.message);
       }
       throw err;
     }
-    await saveTokens(
-      opts.db,
-      holderId,
-      await sealTokens(opts.sealer, fresh),
-      fresh.expiresAt,
-      opts.clock.now(),
-    );
+    await storage.save(holderId, fresh, opts.clock.now());
     return fresh.accessToken;
   }
 
@@ -123,11 +123,11 @@ export function createTokenKeeper(opts: TokenKeeperOptions): TokenKeeper {
     const seen = (await load(connectionId)).tokens.accessToken;
     for (let attempt = 0; attempt < 400; attempt++) {
       const now = opts.clock.now();
-      if (await takeRefreshLease(opts.db, holderId, owner, now + leaseMs, now)) {
+      if (await storage.takeLease(holderId, owner, now + leaseMs, now)) {
         try {
           return await refreshHeld(connectionId, holderId, force, seen);
         } finally {
-          await releaseRefreshLease(opts.db, holderId, owner);
+          await storage.releaseLease(holderId, owner);
         }
       }
       // Someone else is refreshing: wait for their result.

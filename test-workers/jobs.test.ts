@@ -5,9 +5,9 @@
  */
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sealTokens } from "../connectors/tokens";
 import type { JobMessage } from "../src/jobs";
 import { JOBS } from "../src/jobs";
+import { sealTokens } from "../src/store/connection-tokens";
 import { createConnection, getConnection, takeSyncLease } from "../src/store/connections";
 import { ensureOrg } from "../src/store/orgs";
 import { dashboardSummaries, invoices, scores } from "../src/store/schema";

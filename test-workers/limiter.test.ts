@@ -63,10 +63,10 @@ describe("single-flight token refresh through a Durable Object lock", () => {
   it("two isolates needing a fresh token make one refresh call; the other waits in the lock and reads it", async () => {
     const { testDeps } = await import("./support");
     const { xeroOrg } = await import("./xero-fixture");
-    const { createTokenKeeper } = await import("../connectors/tokens");
+    const { createTokenKeeper } = await import("../src/sync/tokens");
     const { remoteRefreshLock } = await import("../connectors/remote-limiter");
     const { saveTokens } = await import("../src/store/connections");
-    const { sealTokens } = await import("../connectors/tokens");
+    const { sealTokens } = await import("../src/store/connection-tokens");
     const deps = await testDeps();
     const { connection, xero } = await xeroOrg(deps, "refreshco", "tenant-refresh", 0);
     xero.restore();

@@ -1,6 +1,7 @@
 /** A Xero-connected organisation on the test's D1, with the fake Xero answering for its tenant. */
-import { sealTokens } from "../connectors/tokens";
+
 import type { Deps } from "../src/deps";
+import { sealTokens } from "../src/store/connection-tokens";
 import { createConnection } from "../src/store/connections";
 import { ensureOrg } from "../src/store/orgs";
 import { contactRecord, type FakeXero, installFakeXero, invoiceRecord } from "./fake-xero";

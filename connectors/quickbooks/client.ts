@@ -2,8 +2,7 @@
  * The only importer of intuit-oauth (and the place node-quickbooks would live): a small typed, promise-based
  * client for QuickBooks Online.
  *
- * - Tokens go through intuit-oauth's OAuthClient (authorize URL, code exchange, refresh, revoke), one client
- *   per call because OAuthClient keeps the last token set on the instance.
+ * - Tokens go through intuit-oauth's OAuthClient, loaded here (`loadOAuthClient`) and driven by ./oauth.ts.
  * - Data calls go straight to the v3 REST API with fetch: node-quickbooks is callback-based, bakes one access
  *   token into each instance, has no request timeout or AbortSignal, no typed query/CDC, and evals its
  *   options. Fetch gives us timeouts, our own types and one ConnectorError per failure.
@@ -25,9 +24,7 @@ import {
   withRetry,
 } from "../limits";
 import { limiterProvider } from "../remote-limiter";
-import type { TokenSet } from "../tokens";
 
-export const QBO_SCOPE = "com.intuit.quickbooks.accounting";
 export const QBO_API_BASE = {
   sandbox: "https://sandbox-quickbooks.api.intuit.com",
   production: "https://quickbooks.api.intuit.com",
@@ -42,183 +39,15 @@ let oauthClientClass: typeof OAuthClientType | undefined;
 /**
  * intuit-oauth is loaded on first use, not at import: its browser shims touch `window` when loaded, which would
  * stop the Workers runtime from even starting the app. Its own retries (real multi-second sleeps) are switched
- * off: our withRetry does that with an injected sleep (this module is its only user).
+ * off: our withRetry does that with an injected sleep (./oauth.ts is its only user).
  */
-async function loadOAuthClient(): Promise<typeof OAuthClientType> {
+export async function loadOAuthClient(): Promise<typeof OAuthClientType> {
   if (!oauthClientClass) {
     const cls = (await import("intuit-oauth")).default;
     (cls as unknown as { retryConfig: { maxRetries: number } }).retryConfig.maxRetries = 0;
     oauthClientClass = cls;
   }
   return oauthClientClass;
-}
-
-// --- OAuth -------------------------------------------------------------------------------------------------
-
-/** Intuit's OAuth endpoints; QBO_OAUTH_URL other than the token host moves all three under it. */
-export const QBO_OAUTH_HOST = "https://oauth.platform.intuit.com";
-
-export function qboOAuthEndpoints(oauthUrl: string = QBO_OAUTH_HOST) {
-  const base = oauthUrl.replace(/\/+$/, "");
-  if (base === QBO_OAUTH_HOST)
-    return {
-      authorizeEndpoint: "https://appcenter.intuit.com/connect/oauth2",
-      tokenEndpoint: `${QBO_OAUTH_HOST}/oauth2/v1/tokens/bearer`,
-      revokeEndpoint: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
-    };
-  return {
-    authorizeEndpoint: `${base}/connect/oauth2`,
-    tokenEndpoint: `${base}/oauth2/v1/tokens/bearer`,
-    revokeEndpoint: `${base}/v2/oauth2/tokens/revoke`,
-  };
-}
-
-export interface QboOAuthOptions {
-  /** QBO_OAUTH_URL (default Intuit's). */
-  oauthUrl?: string;
-  clientId: string;
-  clientSecret: string;
-  environment: QboEnvironment;
-  redirectUri: string;
-  clock: Clock;
-  timeoutMs?: number;
-}
-
-export interface QboOAuth {
-  authorizeUrl(state: string): Promise<string>;
-  /** Exchanges the code in the callback URL; the realmId arrives only there. */
-  exchangeCode(callbackUrl: string): Promise<{ tokens: TokenSet; realmId: string }>;
-  /** Refreshes; Intuit rotates the refresh token on every call, so keep the one returned. */
-  refresh(refreshToken: string): Promise<TokenSet>;
-  revoke(token: string): Promise<void>;
-}
-
-interface IntuitTokenJson {
-  access_token?: string;
-  refresh_token?: string;
-  expires_in?: number;
-  x_refresh_token_expires_in?: number;
-  id_token?: string;
-  scope?: string;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectorError("transient", `${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Maps an intuit-oauth failure to one ConnectorError. */
-function oauthError(err: unknown, what: string): ConnectorError {
-  if (err instanceof ConnectorError) return err;
-  const e = err as {
-    error?: string;
-    error_description?: string;
-    message?: string;
-    authResponse?: { response?: { status?: number; headers?: Record<string, string> } };
-    response?: { status?: number };
-  };
-  const status = e.authResponse?.response?.status ?? e.response?.status;
-  const code = e.error ?? "";
-  if (code === "invalid_grant" || code === "invalid_client")
-    return new ConnectorError(
-      "auth_revoked",
-      `${what}: QuickBooks refused the grant (${code}${e.error_description ? `: ${e.error_description}` : ""})`,
-      { status, provider: "quickbooks" },
-    );
-  const kind = status ? errorKindForStatus(status) : "transient";
-  return new ConnectorError(
-    kind === "auth_revoked" ? "auth_revoked" : kind,
-    `${what} failed: ${code || e.message || "error"}`,
-    {
-      status,
-      provider: "quickbooks",
-    },
-  );
-}
-
-export function createQboOAuth(opts: QboOAuthOptions): QboOAuth {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const endpoints = qboOAuthEndpoints(opts.oauthUrl);
-  const client = async () => {
-    const cls = await loadOAuthClient();
-    const statics = cls as unknown as Record<string, string>;
-    const c = new cls({
-      clientId: opts.clientId,
-      clientSecret: opts.clientSecret,
-      environment: opts.environment,
-      redirectUri: opts.redirectUri,
-    });
-    // intuit-oauth keeps its endpoints on the class: set them for this install's settings before every use.
-    (c as unknown as { setAuthorizeURLs(p: Record<string, string>): void }).setAuthorizeURLs({
-      ...endpoints,
-      userInfoEndpoint:
-        statics[
-          opts.environment === "sandbox" ? "userinfo_endpoint_sandbox" : "userinfo_endpoint_production"
-        ] ?? "",
-    });
-    return c;
-  };
-  const toTokens = (json: IntuitTokenJson | undefined, what: string): TokenSet => {
-    if (!json?.access_token || !json.refresh_token)
-      throw new ConnectorError("transient", `${what}: the token response had no tokens`, {
-        provider: "quickbooks",
-      });
-    const now = opts.clock.now();
-    return {
-      accessToken: json.access_token,
-      refreshToken: json.refresh_token,
-      expiresAt: now + (json.expires_in ?? 3600) * 1000,
-      ...(json.x_refresh_token_expires_in
-        ? { refreshExpiresAt: now + json.x_refresh_token_expires_in * 1000 }
-        : {}),
-      ...(json.scope ? { scope: json.scope } : {}),
-      ...(json.id_token ? { idToken: json.id_token } : {}),
-    };
-  };
-  return {
-    async authorizeUrl(state) {
-      return (await client()).authorizeUri({ scope: [QBO_SCOPE], state });
-    },
-    async exchangeCode(callbackUrl) {
-      const realmId = new URL(callbackUrl).searchParams.get("realmId");
-      if (!realmId)
-        throw new ConnectorError("invalid_data", "the callback carried no realmId", {
-          provider: "quickbooks",
-        });
-      try {
-        const res = await withTimeout(
-          (await client()).createToken(callbackUrl),
-          timeoutMs,
-          "QuickBooks code exchange",
-        );
-        return { tokens: toTokens(res.json as IntuitTokenJson, "code exchange"), realmId };
-      } catch (err) {
-        throw oauthError(err, "QuickBooks code exchange");
-      }
-    },
-    async refresh(refreshToken) {
-      try {
-        const res = await withTimeout(
-          (await client()).refreshUsingToken(refreshToken),
-          timeoutMs,
-          "QuickBooks token refresh",
-        );
-        return toTokens(res.json as IntuitTokenJson, "token refresh");
-      } catch (err) {
-        throw oauthError(err, "QuickBooks token refresh");
-      }
-    },
-    async revoke(token) {
-      try {
-        await withTimeout((await client()).revoke({ refresh_token: token }), timeoutMs, "QuickBooks revoke");
-      } catch (err) {
-        throw oauthError(err, "QuickBooks revoke");
-      }
-    },
-  };
 }
 
 // --- Accounting API (REST) ---------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 /**
  * The QuickBooks Online connector: pulls Customer, Invoice, Payment and CreditMemo as canonical pages and
- * writes credit holds back into customers' Notes. It never touches the store: deleted-record lookups come in
- * through `known`, tokens through the ConnectionContext. Wiring from Deps lives in ./service.ts.
+ * writes credit holds back into customers' Notes, and reads the company's settings when it is connected. It never
+ * touches the store: deleted-record lookups come in through `known`, tokens through the ConnectionContext.
+ * Wiring from Deps (config, store lookups) lives in src/sync/quickbooks.ts.
  */
 import type { Clock } from "../../src/clock";
 import type { Config } from "../../src/config";
-import type { Connector, ProviderTokenSet } from "../connector";
+import type { ConnectionContext, Connector, ProviderOrganisation, ProviderTokenSet } from "../connector";
 import type { QboApi } from "./client";
 import { createHoldWriter } from "./holds";
+import { mapCompany } from "./map";
 import { createPuller, type KnownRecords } from "./pull";
 
 export interface QuickbooksConnectorOptions {
@@ -23,6 +25,8 @@ export interface QuickbooksConnectorOptions {
 export type QuickbooksConnector = Connector & {
   readonly provider: "quickbooks";
   readonly api: QboApi;
+  /** Name, home currency, timezone and country of the company (CompanyInfo, then Preferences). */
+  organisation(ctx: ConnectionContext): Promise<ProviderOrganisation>;
 };
 
 export function createQuickbooksConnector(opts: QuickbooksConnectorOptions): QuickbooksConnector {
@@ -41,6 +45,13 @@ export function createQuickbooksConnector(opts: QuickbooksConnectorOptions): Qui
     placeHold: holds.placeHold,
     releaseHold: holds.releaseHold,
     ...(opts.refreshTokens ? { refreshTokens: opts.refreshTokens } : {}),
+    async organisation(ctx) {
+      const info = (await opts.api.read<Record<string, unknown>>(ctx, "CompanyInfo", ctx.tenantId)) ?? {};
+      const prefs = ((await opts.api.get(ctx, "preferences")).Preferences ?? {}) as Parameters<
+        typeof mapCompany
+      >[1];
+      return mapCompany(info, prefs, ctx.tenantId);
+    },
   };
 }
 

@@ -19,10 +19,12 @@ import {
   canonicalCreditNote,
   canonicalInvoice,
   canonicalPayment,
+  isCurrencyCode,
   isIsoDate,
+  isTimeZone,
   parseDecimalToMinor,
 } from "../../src/model";
-import type { Entity, Quarantined } from "../connector";
+import type { Entity, ProviderOrganisation, Quarantined } from "../connector";
 
 export interface QboRef {
   value?: string;
@@ -346,4 +348,40 @@ export function mapCreditMemo(raw: QboCreditMemo): Mapped<CanonicalCreditNote> {
     },
     canonicalCreditNote,
   );
+}
+
+/** A company's timezone when CompanyInfo names none: the main one of its country. */
+const COUNTRY_TZ: Record<string, string> = {
+  US: "America/New_York",
+  CA: "America/Toronto",
+  GB: "Europe/London",
+  UK: "Europe/London",
+  IE: "Europe/Dublin",
+  AU: "Australia/Sydney",
+  NZ: "Pacific/Auckland",
+  IN: "Asia/Kolkata",
+  FR: "Europe/Paris",
+  ZA: "Africa/Johannesburg",
+};
+
+/** The organisation of a company from its CompanyInfo and Preferences (home currency, default USD). */
+export function mapCompany(
+  info: Record<string, unknown>,
+  prefs: { CurrencyPrefs?: { HomeCurrency?: { value?: string } } },
+  realmId: string,
+): ProviderOrganisation {
+  const name = String(info.CompanyName ?? info.LegalName ?? `QuickBooks company ${realmId}`);
+  const country = String(
+    info.Country ?? (info.CompanyAddr as { Country?: string } | undefined)?.Country ?? "",
+  )
+    .toUpperCase()
+    .slice(0, 2);
+  const home = prefs.CurrencyPrefs?.HomeCurrency?.value;
+  const tzField = typeof info.DefaultTimeZone === "string" ? info.DefaultTimeZone : undefined;
+  return {
+    name,
+    baseCurrency: home && isCurrencyCode(home) ? home : "USD",
+    timezone: tzField && isTimeZone(tzField) ? tzField : (COUNTRY_TZ[country] ?? "UTC"),
+    countryCode: country || null,
+  };
 }

@@ -30,13 +30,7 @@ import {
   type Quarantined,
   type WriteBackResult,
 } from "../connector";
-import {
-  createXeroApi,
-  refreshTokenSet,
-  type XeroApi,
-  type XeroApiOptions,
-  type XeroRequest,
-} from "./client";
+import { createXeroApi, type XeroApi, type XeroApiOptions, type XeroRequest } from "./client";
 import {
   type CreditKind,
   type Mapped,
@@ -47,6 +41,7 @@ import {
   parseXeroInstant,
   type XeroOrganisation,
 } from "./map";
+import { refreshTokenSet } from "./oauth";
 import { ianaTimeZone } from "./timezones";
 
 /** Xero's largest page. */

@@ -1,25 +1,18 @@
 /**
  * QuickBooks Online routes: connect (OAuth2 with our signed, session-bound state), callback, disconnect, and
- * the webhook. Routes only start flows (connectors/quickbooks/service.ts); the webhook answers first and
- * re-pulls after.
+ * the webhook. Routes only translate HTTP: the flows are src/sync's (connect.ts, webhook-events.ts, wired by
+ * quickbooks.ts); the webhook answers first and re-pulls after (src/after-response.ts).
  */
-import { eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { ENTITIES, type Entity } from "../../connectors/connector";
 import { verifyHmacSha256Base64 } from "../../connectors/hmac";
-import { quickbooksFor } from "../../connectors/quickbooks/service";
 import { acceptsContentType, parseWebhook, type QboWebhookEvent } from "../../connectors/quickbooks/webhook";
-import { afterResponse, afterResponseIdle } from "../after-response";
+import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
-import { NotFoundError, UserError } from "../errors";
-import { markWebhookProcessed, recordWebhookEvent } from "../store/connections";
-import { findOrgBySlug } from "../store/orgs";
-import { organisations } from "../store/schema";
-import { repullWithBackoff } from "../sync/webhook-events";
+import { UserError } from "../errors";
+import { completeConnection, disconnectLedger } from "../sync/connect";
+import { quickbooksFor } from "../sync/quickbooks";
+import { recordQuickbooksEvents, repullQuickbooks } from "../sync/webhook-events";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
-
-/** Resolves when the QuickBooks work started after responses (webhook re-pulls) has finished. */
-export const quickbooksIdle = afterResponseIdle;
 
 export function quickbooksRoutes(deps: Deps) {
   const app = new Hono();
@@ -54,16 +47,17 @@ export function quickbooksRoutes(deps: Deps) {
       throw new UserError("invalid_callback", "QuickBooks sent no authorisation code or company id", 400);
     const url = new URL(c.req.url);
     // Exchange with our registered redirect URI, whatever host the request came in on.
-    const callbackUrl = `${s.redirectUri}${url.search}`;
-    const { org } = await s.completeConnection(callbackUrl);
-    return c.redirect(`/orgs/${org.slug}`, 303);
+    const { tokens, realmId } = await s.oauth.exchangeCode(`${s.redirectUri}${url.search}`);
+    const [connected] = await completeConnection(deps, "quickbooks", {
+      tokens,
+      tenants: [{ tenantId: realmId }],
+    });
+    return c.redirect(`/orgs/${connected!.org.slug}`, 303);
   });
 
   app.post("/orgs/:slug/quickbooks/disconnect", async (c) => {
-    const s = service();
-    const org = await findOrgBySlug(deps.store.db, c.req.param("slug"));
-    if (!org) throw new NotFoundError("organisation");
-    await s.disconnect(org.id);
+    service();
+    const org = await disconnectLedger(deps, "quickbooks", c.req.param("slug"), new URL(c.req.url).origin);
     return c.redirect(`/orgs/${org.slug}`, 303);
   });
 
@@ -82,47 +76,9 @@ export function quickbooksRoutes(deps: Deps) {
     } catch {
       throw new UserError("invalid_webhook", "not a QuickBooks webhook body", 400);
     }
-    const s = quickbooksFor(deps);
-    const now = deps.clock.now();
-    const work = new Map<string, { realmId: string; entities: Set<Entity>; eventIds: string[] }>();
-    for (const e of events) {
-      const conn = s ? await s.connectionForRealm(e.realmId) : undefined;
-      const fresh = await recordWebhookEvent(
-        deps.store.db,
-        { provider: "quickbooks", eventId: e.id, orgId: conn?.orgId ?? null, payload: JSON.stringify(e) },
-        now,
-      );
-      if (!fresh || !conn || conn.status !== "active" || !e.entity) continue;
-      const w = work.get(conn.id) ?? { realmId: e.realmId, entities: new Set<Entity>(), eventIds: [] };
-      w.entities.add(e.entity);
-      w.eventIds.push(e.id);
-      work.set(conn.id, w);
-    }
-    if (s && work.size)
-      await afterResponse(c, deps, "QuickBooks webhook re-pull", async () => {
-        for (const w of work.values()) {
-          const conn = await s.connectionForRealm(w.realmId);
-          if (conn?.status !== "active") continue;
-          const org = (
-            await deps.store.db.select().from(organisations).where(eq(organisations.id, conn.orgId)).limit(1)
-          )[0];
-          // Retried with backoff until it succeeds; one that never does stays unprocessed (see repullWithBackoff).
-          await repullWithBackoff(
-            deps,
-            "quickbooks",
-            w.eventIds,
-            async () => {
-              const report = await s.sync(conn, { entities: ENTITIES.filter((e) => w.entities.has(e)) });
-              deps.log.info({ org: org?.slug, status: report.status }, "QuickBooks webhook re-pull done");
-              if (report.status !== "ok") throw new Error(report.error ?? `sync ${report.status}`);
-              for (const id of w.eventIds)
-                await markWebhookProcessed(deps.store.db, "quickbooks", id, deps.clock.now());
-              return true;
-            },
-            { sleep: s.sleep },
-          );
-        }
-      });
+    const work = await recordQuickbooksEvents(deps, events);
+    if (work.length > 0)
+      await afterResponse(c, deps, "QuickBooks webhook re-pull", () => repullQuickbooks(deps, work));
     return c.json({ ok: true, received: events.length });
   });
 

@@ -4,16 +4,12 @@
  */
 import { type Context, Hono } from "hono";
 import { ConnectorError, type ProviderTokenSet } from "../../connectors/connector";
-import { unsealTokens } from "../../connectors/tokens";
 import {
   buildConsentUrl,
-  disconnectTenant,
   exchangeCode,
-  revokeTokenSet,
   type XeroOAuthConfig,
   type XeroTenant,
-} from "../../connectors/xero/client";
-import type { XeroConnector } from "../../connectors/xero/index";
+} from "../../connectors/xero/oauth";
 import {
   entityOfCategory,
   parseXeroWebhook,
@@ -22,18 +18,10 @@ import {
 } from "../../connectors/xero/webhook";
 import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
-import { NotFoundError, UserError } from "../errors";
-import {
-  clearTokens,
-  connectionForOrg,
-  connectionsSharingTokens,
-  getConnection,
-  setConnectionStatus,
-} from "../store/connections";
-import { findOrgBySlug } from "../store/orgs";
-import { connectTenants } from "../sync/connect";
-import { connectorForConnection, tokenKeeperFor } from "../sync/context";
+import { UserError } from "../errors";
+import { completeConnection, disconnectLedger } from "../sync/connect";
 import { type ChangeEvent, recordChangeEvents } from "../sync/webhook-events";
+import { xeroOAuthConfig } from "../sync/xero";
 import { Layout } from "./layout";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
 import { existingSessionId } from "./session";
@@ -48,23 +36,7 @@ interface PendingConsent {
 }
 
 function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
-  const cfg = deps.config;
-  if (!cfg.XERO_CLIENT_ID || !cfg.XERO_CLIENT_SECRET)
-    throw new UserError(
-      "xero_not_configured",
-      "Xero is not set up on this install (XERO_CLIENT_ID / XERO_CLIENT_SECRET)",
-      404,
-    );
-  const base = (cfg.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
-  return {
-    clientId: cfg.XERO_CLIENT_ID,
-    clientSecret: cfg.XERO_CLIENT_SECRET,
-    redirectUri: `${base}/connect/xero/callback`,
-    scopes: cfg.XERO_SCOPES.split(/\s+/).filter(Boolean),
-    timeoutMs: cfg.XERO_TIMEOUT_MS,
-    identityUrl: cfg.XERO_IDENTITY_URL,
-    apiUrl: cfg.XERO_API_URL,
-  };
+  return xeroOAuthConfig(deps.config, new URL(c.req.url).origin);
 }
 
 function Problem(props: { title: string; message: string }) {
@@ -173,26 +145,16 @@ export function xeroRoutes(deps: Deps) {
       throw new UserError("bad_request", "This form has expired or belongs to another browser: start again.");
     const tenants = pending.tenants.filter((t) => chosen.includes(t.tenantId));
     if (tenants.length === 0) throw new UserError("bad_request", "Choose at least one organisation.");
-    const connector = connectorForConnection(deps, { provider: "xero" }) as XeroConnector;
-    let connected: Awaited<ReturnType<typeof connectTenants>>;
+    let connected: Awaited<ReturnType<typeof completeConnection>>;
     try {
-      connected = await connectTenants(
-        deps,
-        "xero",
-        pending.tokens,
-        tenants.map((t) => ({
+      connected = await completeConnection(deps, "xero", {
+        tokens: pending.tokens,
+        tenants: tenants.map((t) => ({
           tenantId: t.tenantId,
           tenantName: t.tenantName,
           providerConnectionId: t.connectionId,
         })),
-        (t) =>
-          connector.organisation({
-            orgId: "",
-            connectionId: "",
-            tenantId: t.tenantId,
-            accessToken: async () => pending.tokens.accessToken,
-          }),
-      );
+      });
     } catch (err) {
       return xeroFailure(c, err);
     }
@@ -219,35 +181,7 @@ export function xeroRoutes(deps: Deps) {
   });
 
   app.post("/orgs/:slug/disconnect", async (c) => {
-    const org = await findOrgBySlug(deps.store.db, c.req.param("slug"));
-    if (!org) throw new NotFoundError("organisation");
-    const conn = await connectionForOrg(deps.store.db, org.id);
-    if (conn?.provider !== "xero")
-      throw new UserError("not_connected", "This organisation has no Xero connection.");
-    const cfg = oauthConfig(deps, c);
-    const holderId = conn.tokenConnectionId ?? conn.id;
-    const others = (await connectionsSharingTokens(deps.store.db, holderId)).filter(
-      (o) => o.id !== conn.id && o.status === "active",
-    );
-    const holder = await getConnection(deps.store.db, holderId);
-    try {
-      if (holder?.sealedTokens && conn.status === "active") {
-        const connector = connectorForConnection(deps, conn);
-        const accessToken = await tokenKeeperFor(deps, connector).accessToken(conn.id);
-        const tokens = {
-          ...(await unsealTokens(deps.sealer, (await getConnection(deps.store.db, holderId))!.sealedTokens!)),
-          accessToken,
-        };
-        if (others.length > 0 && conn.providerConnectionId)
-          await disconnectTenant(cfg, tokens, conn.providerConnectionId, deps.clock.now());
-        else await revokeTokenSet(cfg, tokens, deps.clock.now());
-      }
-    } catch (err) {
-      // The user wants out: stop syncing here whatever Xero said (a revoked token is already gone).
-      deps.log.warn({ err, org: org.slug }, "Xero disconnect call failed; disconnecting locally");
-    }
-    await setConnectionStatus(deps.store.db, conn.id, "disconnected", null, deps.clock.now());
-    if (others.length === 0) await clearTokens(deps.store.db, holderId, deps.clock.now());
+    await disconnectLedger(deps, "xero", c.req.param("slug"), new URL(c.req.url).origin);
     return c.redirect("/", 303);
   });
 

@@ -4,7 +4,8 @@
  */
 import type { Deps } from "../deps";
 import type { Organisation } from "../store/orgs";
-import { connectorForConnection, tokenKeeperFor } from "../sync/context";
+import { connectorForConnection } from "../sync/context";
+import { tokenKeeperFor } from "../sync/tokens";
 import type { ReminderDeps } from "./dispatch";
 
 export function writeBackFor(deps: Deps, org: Organisation): Pick<ReminderDeps, "connectorFor" | "tokens"> {

@@ -2,7 +2,8 @@
 import { and, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { newId } from "./ids";
-import { connections, quarantinedRecords, syncCursors, webhookEvents } from "./schema";
+import type { Organisation } from "./orgs";
+import { connections, organisations, quarantinedRecords, syncCursors, webhookEvents } from "./schema";
 
 export type Connection = typeof connections.$inferSelect;
 
@@ -340,4 +341,43 @@ export async function markWebhookProcessed(db: Db, provider: string, eventId: st
     .update(webhookEvents)
     .set({ processedAt: now })
     .where(and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connect, disconnect and sync bookkeeping (moved here from src/sync and the QuickBooks service, issue 13)
+
+/** The organisation's connection to one provider. */
+export async function findProviderConnection(
+  db: Db,
+  orgId: string,
+  provider: "xero" | "quickbooks",
+): Promise<Connection | undefined> {
+  return (
+    await db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.orgId, orgId), eq(connections.provider, provider)))
+      .limit(1)
+  )[0];
+}
+
+/** The organisation a connection belongs to (by id). */
+export async function orgOfConnection(
+  db: Db,
+  conn: Pick<Connection, "orgId">,
+): Promise<Organisation | undefined> {
+  return (await db.select().from(organisations).where(eq(organisations.id, conn.orgId)).limit(1))[0];
+}
+
+/** A sync finished: when, and the connection's error and daily-budget pause are cleared. */
+export async function recordSyncSuccess(db: Db, id: string, now: number) {
+  await db
+    .update(connections)
+    .set({ lastSyncAt: now, lastError: null, syncPausedUntil: null, updatedAt: now })
+    .where(eq(connections.id, id));
+}
+
+/** A sync stopped on a provider error: kept for the dashboard. */
+export async function recordSyncError(db: Db, id: string, message: string, now: number) {
+  await db.update(connections).set({ lastError: message, updatedAt: now }).where(eq(connections.id, id));
 }

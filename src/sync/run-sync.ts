@@ -9,7 +9,6 @@
  * stopped. Now and then (default daily) a connector that has `reconcile` sweeps open invoices for changes the
  * provider does not report as modifications.
  */
-import { and, eq, inArray, ne } from "drizzle-orm";
 import {
   type ConnectionContext,
   type Connector,
@@ -29,12 +28,15 @@ import {
   listQuarantined,
   markWebhooksCoveredBySync,
   quarantine,
+  recordSyncError,
+  recordSyncSuccess,
   releaseQuarantine,
   setConnectionStatus,
   setCursor,
   setSyncPausedUntil,
 } from "../store/connections";
 import type { Store } from "../store/db";
+import { openInvoiceExternalIds } from "../store/known-records";
 import {
   addCounts,
   emptyCounts,
@@ -46,7 +48,6 @@ import {
   upsertInvoices,
   upsertPayments,
 } from "../store/ledger";
-import { connections, invoices } from "../store/schema";
 
 export interface SyncDeps {
   store: Store;
@@ -231,21 +232,6 @@ export async function retryQuarantined(
   return report;
 }
 
-/** External ids of the invoices the store holds as open (authorised or submitted, something still due). */
-export async function openInvoiceExternalIds(store: Store, orgId: string): Promise<string[]> {
-  const rows = await store.db
-    .select({ externalId: invoices.externalId })
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.orgId, orgId),
-        inArray(invoices.status, ["authorised", "submitted"]),
-        ne(invoices.amountDueMinor, 0),
-      ),
-    );
-  return rows.map((r) => r.externalId);
-}
-
 function addPage(into: EntityReport, r: EntityReport) {
   addCounts(into, r);
   into.pages += 1;
@@ -315,7 +301,9 @@ export async function runSync(
       if (due) {
         const sweep = emptyReport();
         report.sweep = sweep;
-        for await (const page of connector.reconcile(ctx, () => openInvoiceExternalIds(store, ctx.orgId))) {
+        for await (const page of connector.reconcile(ctx, () =>
+          openInvoiceExternalIds(store.db, ctx.orgId),
+        )) {
           addPage(sweep, await writePage(store, ctx.orgId, page, clock.now()));
           opts.onPage?.({
             entity: "sweep",
@@ -331,10 +319,7 @@ export async function runSync(
     const settled = await settlePaidOnFromAllocations(store, ctx.orgId, clock.now());
     if (settled) log.debug({ org: ctx.orgId, settled }, "paid-on dates taken from allocations");
     if (!opts.entities) await markWebhooksCoveredBySync(store.db, ctx.orgId, startedAt, clock.now());
-    await store.db
-      .update(connections)
-      .set({ lastSyncAt: clock.now(), lastError: null, syncPausedUntil: null, updatedAt: clock.now() })
-      .where(eq(connections.id, ctx.connectionId));
+    await recordSyncSuccess(store.db, ctx.connectionId, clock.now());
   } catch (err) {
     if (!(err instanceof ConnectorError)) throw err;
     report.error = err.message;
@@ -354,10 +339,7 @@ export async function runSync(
     } else {
       report.status = "failed";
     }
-    await store.db
-      .update(connections)
-      .set({ lastError: err.message, updatedAt: clock.now() })
-      .where(eq(connections.id, ctx.connectionId));
+    await recordSyncError(store.db, ctx.connectionId, err.message, clock.now());
     log.warn({ org: ctx.orgId, kind: err.kind, status: report.status }, `sync stopped: ${err.message}`);
   }
   return report;

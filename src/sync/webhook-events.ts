@@ -2,17 +2,22 @@
  * Webhook events, provider-neutral: record each under its stable id (a redelivery is a no-op), then re-pull
  * just the records they name and write them like any sync page (without moving cursors).
  */
-import type { Entity } from "../../connectors/connector";
+import { ENTITIES, type Entity } from "../../connectors/connector";
+import { realSleep, type Sleep } from "../../connectors/limits";
+import type { QboWebhookEvent } from "../../connectors/quickbooks/webhook";
 import type { Deps } from "../deps";
 import { warmSummaryLogged } from "../scoring/warm-summary";
 import {
+  type Connection,
   findConnectionByTenant,
   markWebhookFailed,
   markWebhookProcessed,
+  orgOfConnection,
   recordWebhookEvent,
 } from "../store/connections";
 import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
+import { quickbooksFor } from "./quickbooks";
 import { writePage } from "./run-sync";
 
 export interface ChangeEvent {
@@ -25,24 +30,90 @@ export interface ChangeEvent {
   payload: unknown;
 }
 
+/** Records one event under its id, with the organisation of the tenant it names; true when it is work to do. */
+async function recordEvent(
+  deps: Deps,
+  e: { provider: "xero" | "quickbooks"; eventId: string; tenantId: string; payload: unknown },
+): Promise<{ isNew: boolean; conn: Connection | undefined }> {
+  const conn = await findConnectionByTenant(deps.store.db, e.provider, e.tenantId);
+  const isNew = await recordWebhookEvent(
+    deps.store.db,
+    {
+      provider: e.provider,
+      eventId: e.eventId,
+      orgId: conn?.orgId ?? null,
+      payload: JSON.stringify(e.payload),
+    },
+    deps.clock.now(),
+  );
+  return { isNew, conn };
+}
+
 /** Records events; returns the ones not seen before (duplicates are dropped). */
 export async function recordChangeEvents(deps: Deps, events: ChangeEvent[]): Promise<ChangeEvent[]> {
   const fresh: ChangeEvent[] = [];
-  for (const e of events) {
-    const conn = await findConnectionByTenant(deps.store.db, e.provider, e.tenantId);
-    const isNew = await recordWebhookEvent(
-      deps.store.db,
-      {
-        provider: e.provider,
-        eventId: e.eventId,
-        orgId: conn?.orgId ?? null,
-        payload: JSON.stringify(e.payload),
-      },
-      deps.clock.now(),
-    );
-    if (isNew) fresh.push(e);
-  }
+  for (const e of events) if ((await recordEvent(deps, e)).isNew) fresh.push(e);
   return fresh;
+}
+
+/** One QuickBooks connection's re-pull: the entities its fresh events name. */
+export interface QuickbooksRepull {
+  realmId: string;
+  entities: Set<Entity>;
+  eventIds: string[];
+}
+
+/**
+ * Records QuickBooks events (a redelivery of a done one is a no-op) and returns the re-pulls they call for, one
+ * per active connection. QuickBooks re-pulls whole entities through CDC rather than named records.
+ */
+export async function recordQuickbooksEvents(
+  deps: Deps,
+  events: QboWebhookEvent[],
+): Promise<QuickbooksRepull[]> {
+  const work = new Map<string, QuickbooksRepull>();
+  for (const e of events) {
+    const { isNew, conn } = await recordEvent(deps, {
+      provider: "quickbooks",
+      eventId: e.id,
+      tenantId: e.realmId,
+      payload: e,
+    });
+    if (!isNew || !conn || conn.status !== "active" || !e.entity) continue;
+    const w = work.get(conn.id) ?? { realmId: e.realmId, entities: new Set<Entity>(), eventIds: [] };
+    w.entities.add(e.entity);
+    w.eventIds.push(e.id);
+    work.set(conn.id, w);
+  }
+  return quickbooksFor(deps) ? [...work.values()] : [];
+}
+
+/**
+ * Runs QuickBooks re-pulls: a sync of the named entities per connection, retried with backoff until it succeeds
+ * (one that never does stays unprocessed, see repullWithBackoff), then its events are marked processed.
+ */
+export async function repullQuickbooks(deps: Deps, work: QuickbooksRepull[]): Promise<void> {
+  const s = quickbooksFor(deps);
+  if (!s) return;
+  for (const w of work) {
+    const conn = await findConnectionByTenant(deps.store.db, "quickbooks", w.realmId);
+    if (conn?.status !== "active") continue;
+    const org = await orgOfConnection(deps.store.db, conn);
+    await repullWithBackoff(
+      deps,
+      "quickbooks",
+      w.eventIds,
+      async () => {
+        const report = await s.sync(conn, { entities: ENTITIES.filter((e) => w.entities.has(e)) });
+        deps.log.info({ org: org?.slug, status: report.status }, "QuickBooks webhook re-pull done");
+        if (report.status !== "ok") throw new Error(report.error ?? `sync ${report.status}`);
+        for (const id of w.eventIds)
+          await markWebhookProcessed(deps.store.db, "quickbooks", id, deps.clock.now());
+        return true;
+      },
+      { sleep: s.sleep },
+    );
+  }
 }
 
 /**
@@ -51,9 +122,6 @@ export async function recordChangeEvents(deps: Deps, events: ChangeEvent[]): Pro
  * every change since the last one, covers it.
  */
 export const WEBHOOK_RETRY_DELAYS_MS = [1000, 5000, 30_000, 120_000];
-
-type Sleep = (ms: number) => Promise<void>;
-const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs one re-pull until it succeeds (`attempt` resolves true), waiting with backoff between tries; each failure

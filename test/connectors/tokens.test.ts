@@ -1,9 +1,9 @@
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConnectorError } from "../../connectors/connector";
-import { createTokenKeeper, unsealTokens } from "../../connectors/tokens";
+import { unsealTokens } from "../../src/store/connection-tokens";
 import { getConnection } from "../../src/store/connections";
-import { tokenKeeperFor } from "../../src/sync/context";
+import { createTokenKeeper, tokenKeeperFor } from "../../src/sync/tokens";
 import { xeroHarness } from "./xero/harness";
 
 const server = setupServer();

@@ -6,9 +6,9 @@
  */
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { afterResponseIdle as quickbooksIdle } from "../../src/after-response";
 import { fixedClock } from "../../src/clock";
 import { createApp } from "../../src/http/app";
-import { quickbooksIdle } from "../../src/http/quickbooks";
 import { getConnection } from "../../src/store/connections";
 import { listOrgs } from "../../src/store/orgs";
 import { lastReconciliation } from "../../src/store/reconcile";

@@ -5,16 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { HttpResponse } from "msw";
+import { fixedClock } from "../../../src/clock";
+import type { Deps } from "../../../src/deps";
+import { sealTokens } from "../../../src/store/connection-tokens";
+import { createConnection } from "../../../src/store/connections";
+import { ensureOrg } from "../../../src/store/orgs";
 import {
   configureQuickbooks,
   type QuickbooksServiceOptions,
   quickbooksFor,
-} from "../../../connectors/quickbooks/service";
-import { sealTokens } from "../../../connectors/tokens";
-import { fixedClock } from "../../../src/clock";
-import type { Deps } from "../../../src/deps";
-import { createConnection } from "../../../src/store/connections";
-import { ensureOrg } from "../../../src/store/orgs";
+} from "../../../src/sync/quickbooks";
 import { testDeps } from "../../support/deps";
 import { type Route, routeBuilder } from "../../support/fake-routes";
 

@@ -3,8 +3,8 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signHmacSha256Base64 } from "../../../connectors/hmac";
 import { mergeHoldNote, NOTES_MAX } from "../../../connectors/quickbooks/holds";
+import { afterResponseIdle as quickbooksIdle } from "../../../src/after-response";
 import { createApp } from "../../../src/http/app";
-import { quickbooksIdle } from "../../../src/http/quickbooks";
 import { invoices, webhookEvents } from "../../../src/store/schema";
 import { connectedOrg, FakeQbo, fixture, QBO_ENV, qboDeps } from "./fake-qbo";
 

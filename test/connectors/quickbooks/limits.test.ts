@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { configureQuickbooks, quickbooksFor } from "../../../connectors/quickbooks/service";
-import { sealTokens, unsealTokens } from "../../../connectors/tokens";
 import type { Deps } from "../../../src/deps";
+import { sealTokens, unsealTokens } from "../../../src/store/connection-tokens";
 import { getConnection, getCursor, saveTokens } from "../../../src/store/connections";
 import { auditLog, invoices } from "../../../src/store/schema";
+import { configureQuickbooks, quickbooksFor } from "../../../src/sync/quickbooks";
 import { connectedOrg, FakeQbo, fixture, qboDeps, respond } from "./fake-qbo";
 
 const server = setupServer();

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { unsealTokens } from "../../../connectors/tokens";
 import { createApp } from "../../../src/http/app";
+import { unsealTokens } from "../../../src/store/connection-tokens";
 import { listOrgs } from "../../../src/store/orgs";
 import { auditLog, connections } from "../../../src/store/schema";
 import { signIn } from "../../support/auth";

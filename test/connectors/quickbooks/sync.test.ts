@@ -2,7 +2,6 @@ import { and, asc, eq } from "drizzle-orm";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { configureQuickbooks, quickbooksFor } from "../../../connectors/quickbooks/service";
 import type { Deps } from "../../../src/deps";
 import { getConnection, getCursor } from "../../../src/store/connections";
 import {
@@ -13,6 +12,7 @@ import {
   payments,
   quarantinedRecords,
 } from "../../../src/store/schema";
+import { configureQuickbooks, quickbooksFor } from "../../../src/sync/quickbooks";
 import { API, connectedOrg, FakeQbo, fixture, qboDeps } from "./fake-qbo";
 
 const server = setupServer();
