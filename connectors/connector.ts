@@ -84,6 +84,20 @@ export interface ConnectionContext {
   signal?: AbortSignal;
 }
 
+/**
+ * A change a provider's webhook reports, read from its delivery (connectors/<provider>/webhook.ts): sync records
+ * it under its id and re-pulls the record it names.
+ */
+export interface ChangeEvent {
+  provider: "xero" | "quickbooks";
+  /** Stable id: the same change delivered twice has the same id. */
+  eventId: string;
+  tenantId: string;
+  entity: Extract<Entity, "invoices" | "contacts">;
+  externalId: string;
+  payload: unknown;
+}
+
 export interface PullOptions {
   /** Ignore the cursor and pull everything (backfill). */
   full?: boolean;

@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import type { Deps } from "./deps";
-import type { JobMessage } from "./jobs";
+import type { JobMessage } from "./job-message";
 
 const pending = new WeakMap<Deps, Set<Promise<unknown>>>();
 

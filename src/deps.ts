@@ -1,6 +1,6 @@
 import type { Clock } from "./clock";
 import type { Config } from "./config";
-import type { JobMessage } from "./jobs";
+import type { JobMessage } from "./job-message";
 import type { Logger } from "./log";
 import type { Store } from "./store/db";
 import type { Sealer } from "./store/secrets";

@@ -11,23 +11,13 @@
  * them in this process, one after another, as before. Each message carries the instant its tick stands for,
  * so a retried message judges the same moment.
  */
-import type { Entity } from "../connectors/connector";
 import type { Deps } from "./deps";
+import type { JobMessage } from "./job-message";
 import { warmSummaryLogged } from "./scoring/warm-summary";
 import { listOrgs, type Organisation } from "./store/orgs";
 import { syncJobMessages, syncOrgJob } from "./sync/sync-connections";
-import type { ChangeEvent } from "./sync/webhook-events";
 
-export type JobMessage =
-  /** `resumeAt`/`part`: the continuation of a sync that ran out of its page budget. */
-  | { job: "sync"; orgId: string; at: number; part?: number; resumeAt?: Entity }
-  | { job: "score"; orgId: string; at: number }
-  /** `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order). */
-  | { job: "remind"; orgId: string; at: number; part?: number; resumeAfter?: string }
-  | { job: "summaries"; orgId: string; at: number }
-  | { job: "digest"; userId: string; at: number }
-  /** Not on a cron: a webhook's changed records, re-pulled after the response. */
-  | { job: "repull"; events: ChangeEvent[]; at: number };
+export type { JobMessage } from "./job-message";
 
 export type JobName = JobMessage["job"];
 

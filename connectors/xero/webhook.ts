@@ -3,6 +3,7 @@
  * A delivery with no events is an intent-to-receive check (answer 200 with an empty body when the signature is
  * valid, 401 when not). Events carry no id of their own, so each gets a stable one from what it says changed.
  */
+import type { ChangeEvent } from "../connector";
 import { verifyHmacSha256Base64 } from "../hmac";
 
 export interface XeroWebhookEvent {
@@ -47,15 +48,33 @@ export function parseXeroWebhook(rawBody: string): XeroWebhookBody | undefined {
 }
 
 /** A stable id for an event: the same change redelivered gets the same id. */
-export async function xeroEventId(e: XeroWebhookEvent): Promise<string> {
+async function xeroEventId(e: XeroWebhookEvent): Promise<string> {
   const text = [e.tenantId, e.eventCategory, e.eventType, e.resourceId, e.eventDateUtc ?? ""].join("|");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return `xero_${Buffer.from(digest).toString("hex").slice(0, 40)}`;
 }
 
 /** Which canonical entity an event category changes (payments have no webhook). */
-export function entityOfCategory(category: string): "invoices" | "contacts" | undefined {
+function entityOfCategory(category: string): "invoices" | "contacts" | undefined {
   if (category === "INVOICE") return "invoices";
   if (category === "CONTACT") return "contacts";
   return undefined;
+}
+
+/** The changes a delivery reports that sync follows: organisation tenants' invoices and contacts. */
+export async function xeroChangeEvents(body: XeroWebhookBody): Promise<ChangeEvent[]> {
+  const events: ChangeEvent[] = [];
+  for (const e of body.events) {
+    const entity = entityOfCategory(e.eventCategory);
+    if (!entity || (e.tenantType ?? "ORGANISATION") !== "ORGANISATION") continue;
+    events.push({
+      provider: "xero",
+      eventId: await xeroEventId(e),
+      tenantId: e.tenantId,
+      entity,
+      externalId: e.resourceId,
+      payload: e,
+    });
+  }
+  return events;
 }

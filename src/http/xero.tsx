@@ -10,17 +10,12 @@ import {
   type XeroOAuthConfig,
   type XeroTenant,
 } from "../../connectors/xero/oauth";
-import {
-  entityOfCategory,
-  parseXeroWebhook,
-  verifyXeroSignature,
-  xeroEventId,
-} from "../../connectors/xero/webhook";
+import { parseXeroWebhook, verifyXeroSignature, xeroChangeEvents } from "../../connectors/xero/webhook";
 import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { completeConnection, disconnectLedger } from "../sync/connect";
-import { type ChangeEvent, recordChangeEvents } from "../sync/webhook-events";
+import { recordChangeEvents } from "../sync/webhook-events";
 import { xeroOAuthConfig } from "../sync/xero";
 import { Layout } from "./layout";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
@@ -194,20 +189,7 @@ export function xeroRoutes(deps: Deps) {
     if (!body) return c.body(null, 400);
     // Intent to receive: a signed delivery with no events.
     if (body.events.length === 0) return c.body(null, 200);
-    const events: ChangeEvent[] = [];
-    for (const e of body.events) {
-      const entity = entityOfCategory(e.eventCategory);
-      if (!entity || (e.tenantType ?? "ORGANISATION") !== "ORGANISATION") continue;
-      events.push({
-        provider: "xero",
-        eventId: await xeroEventId(e),
-        tenantId: e.tenantId,
-        entity,
-        externalId: e.resourceId,
-        payload: e,
-      });
-    }
-    const fresh = await recordChangeEvents(deps, events);
+    const fresh = await recordChangeEvents(deps, await xeroChangeEvents(body));
     if (fresh.length > 0)
       await afterResponse(c, deps, "Xero webhook re-pull", {
         job: "repull",

@@ -2,7 +2,7 @@
  * Webhook events, provider-neutral: record each under its stable id (a redelivery is a no-op), then re-pull
  * just the records they name and write them like any sync page (without moving cursors).
  */
-import { ENTITIES, type Entity } from "../../connectors/connector";
+import { type ChangeEvent, ENTITIES, type Entity } from "../../connectors/connector";
 import { realSleep, type Sleep } from "../../connectors/limits";
 import type { QboWebhookEvent } from "../../connectors/quickbooks/webhook";
 import type { Deps } from "../deps";
@@ -19,16 +19,6 @@ import { listOrgs } from "../store/orgs";
 import { connectionContext, connectorForConnection } from "./context";
 import { quickbooksFor } from "./quickbooks";
 import { writePage } from "./run-sync";
-
-export interface ChangeEvent {
-  provider: "xero" | "quickbooks";
-  /** Stable id: the same change delivered twice has the same id. */
-  eventId: string;
-  tenantId: string;
-  entity: Extract<Entity, "invoices" | "contacts">;
-  externalId: string;
-  payload: unknown;
-}
 
 /** Records one event under its id, with the organisation of the tenant it names; true when it is work to do. */
 async function recordEvent(

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChangeEvent } from "../../../connectors/connector";
 import { mapContact, mapCredit } from "../../../connectors/xero/map";
 import { organisationTenants } from "../../../connectors/xero/oauth";
 import { restrictToAsOf } from "../../../src/monitor/as-of";
@@ -15,7 +16,7 @@ import { loadMonitorInput } from "../../../src/store/monitor";
 import { contacts, invoices, webhookEvents } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";
-import { type ChangeEvent, recordChangeEvents, repullChanged } from "../../../src/sync/webhook-events";
+import { recordChangeEvents, repullChanged } from "../../../src/sync/webhook-events";
 import { contactRecord, creditNoteRecord, guid, msDate } from "./fake-xero";
 import { seedLedger, xeroHarness } from "./harness";
 

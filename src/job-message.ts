@@ -1,0 +1,16 @@
+/**
+ * The messages jobs run from (src/jobs.ts handles them; on Workers they travel through the jobs queue). A leaf
+ * module, so Deps (whose `enqueue` sends them) does not import the job table.
+ */
+import type { ChangeEvent, Entity } from "../connectors/connector";
+
+export type JobMessage =
+  /** `resumeAt`/`part`: the continuation of a sync that ran out of its page budget. */
+  | { job: "sync"; orgId: string; at: number; part?: number; resumeAt?: Entity }
+  | { job: "score"; orgId: string; at: number }
+  /** `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order). */
+  | { job: "remind"; orgId: string; at: number; part?: number; resumeAfter?: string }
+  | { job: "summaries"; orgId: string; at: number }
+  | { job: "digest"; userId: string; at: number }
+  /** Not on a cron: a webhook's changed records, re-pulled after the response. */
+  | { job: "repull"; events: ChangeEvent[]; at: number };
