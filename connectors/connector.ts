@@ -115,7 +115,7 @@ export interface HoldNote {
   note: string;
 }
 
-/** A token set as the token keeper seals it (connectors/tokens.ts re-exports this type). */
+/** A token set as the token keeper hands it out and the store keeps it, sealed (connectors/tokens.ts re-exports this type). */
 export interface ProviderTokenSet {
   accessToken: string;
   refreshToken: string;
