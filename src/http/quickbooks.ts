@@ -9,7 +9,8 @@ import { acceptsContentType, parseWebhook, type QboWebhookEvent } from "../../co
 import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
-import { completeConnection, disconnectLedger } from "../sync/connect";
+import { disconnectLedger } from "../sync/connect";
+import { finishQuickbooksConsent } from "../sync/consent";
 import { quickbooksFor } from "../sync/quickbooks";
 import { recordQuickbooksEvents, repullQuickbooks } from "../sync/webhook-events";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
@@ -32,7 +33,7 @@ export function quickbooksRoutes(deps: Deps) {
   });
 
   app.get("/connect/quickbooks/callback", async (c) => {
-    const s = service();
+    service();
     const denied = c.req.query("error");
     if (denied) throw new UserError("quickbooks_denied", `QuickBooks did not connect: ${denied}`, 400);
     const check = await checkOAuthState(c, deps.secret, "quickbooks", c.req.query("state"), deps.clock.now());
@@ -45,14 +46,8 @@ export function quickbooksRoutes(deps: Deps) {
     }
     if (!c.req.query("code") || !c.req.query("realmId"))
       throw new UserError("invalid_callback", "QuickBooks sent no authorisation code or company id", 400);
-    const url = new URL(c.req.url);
-    // Exchange with our registered redirect URI, whatever host the request came in on.
-    const { tokens, realmId } = await s.oauth.exchangeCode(`${s.redirectUri}${url.search}`);
-    const [connected] = await completeConnection(deps, "quickbooks", {
-      tokens,
-      tenants: [{ tenantId: realmId }],
-    });
-    return c.redirect(`/orgs/${connected!.org.slug}`, 303);
+    const { org } = await finishQuickbooksConsent(deps, new URL(c.req.url).search);
+    return c.redirect(`/orgs/${org.slug}`, 303);
   });
 
   app.post("/orgs/:slug/quickbooks/disconnect", async (c) => {

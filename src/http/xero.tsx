@@ -3,32 +3,19 @@
  * and the webhook endpoint. Routes only start flows: the work is in connectors/xero and src/sync.
  */
 import { type Context, Hono } from "hono";
-import { ConnectorError, type ProviderTokenSet } from "../../connectors/connector";
-import {
-  buildConsentUrl,
-  exchangeCode,
-  type XeroOAuthConfig,
-  type XeroTenant,
-} from "../../connectors/xero/oauth";
+import { ConnectorError } from "../../connectors/connector";
+import { buildConsentUrl, type XeroOAuthConfig } from "../../connectors/xero/oauth";
 import { parseXeroWebhook, verifyXeroSignature, xeroChangeEvents } from "../../connectors/xero/webhook";
 import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
-import { completeConnection, disconnectLedger } from "../sync/connect";
+import { disconnectLedger } from "../sync/connect";
+import { beginXeroConsent, finishXeroConsent } from "../sync/consent";
 import { recordChangeEvents } from "../sync/webhook-events";
 import { xeroOAuthConfig } from "../sync/xero";
 import { Layout } from "./layout";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
 import { existingSessionId } from "./session";
-
-const PENDING_MS = 15 * 60_000;
-
-interface PendingConsent {
-  sid: string;
-  exp: number;
-  tokens: ProviderTokenSet;
-  tenants: XeroTenant[];
-}
 
 function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
   return xeroOAuthConfig(deps.config, new URL(c.req.url).origin);
@@ -88,9 +75,10 @@ export function xeroRoutes(deps: Deps) {
       );
     if (!c.req.query("code"))
       return c.json({ error: { code: "missing_code", message: "Xero sent no code" } }, 400);
-    let consent: { tokens: ProviderTokenSet; tenants: XeroTenant[] };
+    let consent: Awaited<ReturnType<typeof beginXeroConsent>>;
     try {
-      consent = await exchangeCode(cfg, c.req.url, state!, deps.clock.now());
+      const sid = (await existingSessionId(c, deps.secret))!;
+      consent = await beginXeroConsent(deps, cfg, c.req.url, state!, sid);
     } catch (err) {
       return xeroFailure(c, err);
     }
@@ -99,14 +87,11 @@ export function xeroRoutes(deps: Deps) {
         <Problem title="No Xero organisation" message="The sign-in gave access to no Xero organisation." />,
         400,
       );
-    const sid = (await existingSessionId(c, deps.secret))!;
-    const pending: PendingConsent = { sid, exp: deps.clock.now() + PENDING_MS, ...consent };
-    const sealed = await deps.sealer.seal(JSON.stringify(pending));
     return c.html(
       <Layout title="Choose Xero organisations">
         <h1>Choose the Xero organisations to connect</h1>
         <form method="post" action="/connect/xero/tenants">
-          <input type="hidden" name="pending" value={sealed} />
+          <input type="hidden" name="pending" value={consent.pending} />
           <fieldset>
             <legend>Organisations this sign-in can reach</legend>
             {consent.tenants.map((t) => (
@@ -129,27 +114,10 @@ export function xeroRoutes(deps: Deps) {
     oauthConfig(deps, c);
     const form = await c.req.parseBody({ all: true });
     const chosen = ([] as unknown[]).concat(form.tenant ?? []).map(String);
-    let pending: PendingConsent;
-    try {
-      pending = JSON.parse(await deps.sealer.unseal(String(form.pending ?? ""))) as PendingConsent;
-    } catch {
-      throw new UserError("bad_request", "This form is not valid any more: start again from Connect Xero.");
-    }
     const sid = await existingSessionId(c, deps.secret);
-    if (!sid || sid !== pending.sid || pending.exp < deps.clock.now())
-      throw new UserError("bad_request", "This form has expired or belongs to another browser: start again.");
-    const tenants = pending.tenants.filter((t) => chosen.includes(t.tenantId));
-    if (tenants.length === 0) throw new UserError("bad_request", "Choose at least one organisation.");
-    let connected: Awaited<ReturnType<typeof completeConnection>>;
+    let connected: Awaited<ReturnType<typeof finishXeroConsent>>;
     try {
-      connected = await completeConnection(deps, "xero", {
-        tokens: pending.tokens,
-        tenants: tenants.map((t) => ({
-          tenantId: t.tenantId,
-          tenantName: t.tenantName,
-          providerConnectionId: t.connectionId,
-        })),
-      });
+      connected = await finishXeroConsent(deps, String(form.pending ?? ""), sid, chosen);
     } catch (err) {
       return xeroFailure(c, err);
     }
