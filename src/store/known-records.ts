@@ -4,6 +4,7 @@
  * state here), and the open invoices the periodic sweep re-reads.
  */
 import { and, eq, inArray, ne } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { CanonicalContact, CanonicalCreditNote, CanonicalInvoice, CanonicalPayment } from "../model";
 import type { Db } from "./db";
 import { contacts, creditNotes, invoices, payments } from "./schema";
@@ -22,6 +23,8 @@ export async function storedCanonicalRecords(
 ): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
   if (ids.length === 0) return out;
+  const ofOrg = (t: { orgId: SQLiteColumn; externalId: SQLiteColumn }) =>
+    and(eq(t.orgId, orgId), inArray(t.externalId, ids));
   const contactExt = async (idsIn: (string | null)[]) => {
     const wanted = [...new Set(idsIn.filter((x): x is string => Boolean(x)))];
     const rows = wanted.length
@@ -33,10 +36,7 @@ export async function storedCanonicalRecords(
     return new Map(rows.map((r) => [r.id, r.externalId]));
   };
   if (entity === "contacts") {
-    const rows = await db
-      .select()
-      .from(contacts)
-      .where(and(eq(contacts.orgId, orgId), inArray(contacts.externalId, ids)));
+    const rows = await db.select().from(contacts).where(ofOrg(contacts));
     for (const r of rows)
       out.set(r.externalId, {
         externalId: r.externalId,
@@ -46,10 +46,7 @@ export async function storedCanonicalRecords(
         providerUpdatedAt: r.providerUpdatedAt,
       } satisfies CanonicalContact);
   } else if (entity === "invoices") {
-    const rows = await db
-      .select()
-      .from(invoices)
-      .where(and(eq(invoices.orgId, orgId), inArray(invoices.externalId, ids)));
+    const rows = await db.select().from(invoices).where(ofOrg(invoices));
     const ext = await contactExt(rows.map((r) => r.contactId));
     for (const r of rows)
       out.set(r.externalId, {
@@ -69,10 +66,7 @@ export async function storedCanonicalRecords(
         providerUpdatedAt: r.providerUpdatedAt,
       } satisfies CanonicalInvoice);
   } else if (entity === "payments") {
-    const rows = await db
-      .select()
-      .from(payments)
-      .where(and(eq(payments.orgId, orgId), inArray(payments.externalId, ids)));
+    const rows = await db.select().from(payments).where(ofOrg(payments));
     const ext = await contactExt(rows.map((r) => r.contactId));
     for (const r of rows)
       out.set(r.externalId, {
@@ -85,10 +79,7 @@ export async function storedCanonicalRecords(
         providerUpdatedAt: r.providerUpdatedAt,
       } satisfies CanonicalPayment);
   } else {
-    const rows = await db
-      .select()
-      .from(creditNotes)
-      .where(and(eq(creditNotes.orgId, orgId), inArray(creditNotes.externalId, ids)));
+    const rows = await db.select().from(creditNotes).where(ofOrg(creditNotes));
     const ext = await contactExt(rows.map((r) => r.contactId));
     for (const r of rows)
       out.set(r.externalId, {

@@ -143,11 +143,11 @@ export async function connectTenants(
   for (const tenant of unique) {
     const now = deps.clock.now();
     const existing = await findConnectionByTenant(deps.store.db, provider, tenant.tenantId);
-    let org = existing ? await orgOfConnection(deps.store.db, existing) : undefined;
-    const details = org ? undefined : await describe(tenant);
+    // A reconnect keeps its organisation; a new tenant (or one whose organisation is gone) gets one made.
+    const known = existing ? await orgOfConnection(deps.store.db, existing) : undefined;
+    const details = known ? undefined : await describe(tenant);
     const result = await deps.store.atomically(async () => {
-      const created = !org;
-      org ??= await createOrgFor(deps, provider, details!, now);
+      const org = known ?? (await createOrgFor(deps, provider, details!, now));
       const connection = await createConnection(
         deps.store.db,
         {
@@ -167,7 +167,7 @@ export async function connectTenants(
         { orgId: org.id, ...connectedAudit(provider, tenant, Boolean(existing)) },
         now,
       );
-      return { org, connection, created };
+      return { org, connection, created: !known };
     });
     holder ??= result.connection;
     deps.log.info({ org: result.org.slug, provider, tenant: tenant.tenantId }, "ledger tenant connected");
