@@ -9,7 +9,11 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
   Provider,
+  ProviderTokenSet,
 } from "../src/model";
+
+/** The token set connectors return (it lives in src/model.ts, where the store that seals it can see it). */
+export type { ProviderTokenSet };
 
 export const ENTITIES = ["contacts", "invoices", "payments", "credit_notes"] as const;
 export type Entity = (typeof ENTITIES)[number];
@@ -113,17 +117,6 @@ export interface HoldNote {
   contactExternalId: string;
   /** Plain words saying why and when; connectors trim to the provider's limit. */
   note: string;
-}
-
-/** A token set as the token keeper hands it out and the store keeps it, sealed (connectors/tokens.ts re-exports this type). */
-export interface ProviderTokenSet {
-  accessToken: string;
-  refreshToken: string;
-  /** Epoch ms when the access token expires. */
-  expiresAt: number;
-  refreshExpiresAt?: number;
-  scope?: string;
-  idToken?: string;
 }
 
 /** What a tenant tells us about itself when it is first connected: the organisation Creditpulse makes for it. */

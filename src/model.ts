@@ -215,6 +215,20 @@ export const canonicalCreditNote = z.object({
 });
 export type CanonicalCreditNote = z.infer<typeof canonicalCreditNote>;
 
+/**
+ * An OAuth token set as a connection keeps it: connectors return it, the token keeper (connectors/tokens.ts)
+ * refreshes it, and the store keeps it sealed (src/store/connection-tokens.ts).
+ */
+export interface ProviderTokenSet {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms when the access token expires. */
+  expiresAt: number;
+  refreshExpiresAt?: number;
+  scope?: string;
+  idToken?: string;
+}
+
 export type AgingBucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
 export const AGING_BUCKETS: readonly AgingBucket[] = ["current", "1-30", "31-60", "61-90", "90+"];
 

@@ -3,7 +3,7 @@
  * refresh lease beside them. `connectionTokenStorage` is the storage the token keeper (connectors/tokens.ts)
  * receives, so the keeper never touches the store itself.
  */
-import type { ProviderTokenSet } from "../../connectors/connector";
+import type { ProviderTokenSet } from "../model";
 import {
   getConnection,
   markGrantNeedsReconnect,
