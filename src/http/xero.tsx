@@ -8,7 +8,6 @@ import { buildConsentUrl, type XeroOAuthConfig } from "../../connectors/xero/oau
 import { parseXeroWebhook, verifyXeroSignature, xeroChangeEvents } from "../../connectors/xero/webhook";
 import { afterResponse } from "../after-response";
 import type { Deps } from "../deps";
-import { UserError } from "../errors";
 import { disconnectLedger } from "../sync/connect";
 import { beginXeroConsent, finishXeroConsent } from "../sync/consent";
 import { recordChangeEvents } from "../sync/webhook-events";

@@ -160,7 +160,7 @@ export async function syncOrgJob(
   opts: SyncOptions = {},
 ): Promise<{ status: SyncAllResult["status"]; more: boolean; resumeAt?: Entity }> {
   const conn = await connectionForOrg(deps.store.db, orgId);
-  if (!conn || conn.status !== "active") return { status: "ok", more: false };
+  if (conn?.status !== "active") return { status: "ok", more: false };
   try {
     const report = await syncConnection(deps, conn, opts);
     const level =
