@@ -1,6 +1,8 @@
 /**
- * Webhook events, provider-neutral: record each under its stable id (a redelivery is a no-op), then re-pull
- * just the records they name and write them like any sync page (without moving cursors).
+ * Webhook events: record each under its stable id (a redelivery of a done one is a no-op), then re-pull.
+ * Xero's events (ChangeEvent) re-pull just the records they name and write them like any sync page (without
+ * moving cursors); QuickBooks' re-pull the entities they name through a change-data-capture sync. Both retry
+ * with backoff, and an event whose re-pull never succeeded stays unprocessed.
  */
 import { type ChangeEvent, ENTITIES, type Entity } from "../../connectors/connector";
 import { realSleep, type Sleep } from "../../connectors/limits";
