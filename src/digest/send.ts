@@ -4,13 +4,13 @@
  * A claimed row is sent again only when the send certainly failed (see runDigest).
  */
 import { and, eq } from "drizzle-orm";
-import { digestRecipients, type User } from "../auth/accounts";
 import { baseUrlOf } from "../auth/setup";
 import type { Deps } from "../deps";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { dateInZone, formatMoney, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
+import { digestRecipients, type User } from "../store/accounts";
 import { newId } from "../store/ids";
 import { listOrgs, type Organisation } from "../store/orgs";
 import { digestDeliveries } from "../store/schema";

@@ -6,7 +6,7 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { OrgAccess } from "../../auth/accounts";
+import type { OrgAccess } from "../../store/accounts";
 import { settingsEditor, settingsPage } from "../../dashboard/settings";
 import { saveReminderPolicy, saveSendingWindow } from "../../dashboard/settings-changes";
 import { TEMPLATE_NAMES } from "../../dashboard/templates";
