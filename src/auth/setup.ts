@@ -4,17 +4,12 @@
  * is dead, so it works once.
  */
 
+import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
 import { signToken, verifyToken } from "../http/signed";
 import { countUsers, createFirstOwner, type User } from "../store/accounts";
 
 export const SETUP_TTL_MS = 24 * 60 * 60_000;
-
-export function baseUrlOf(config: Deps["config"]): string {
-  return (
-    config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`
-  ).replace(/\/+$/, "");
-}
 
 /** The setup link when no user exists yet, else null. `base` defaults to PUBLIC_URL or HOST:PORT. */
 export async function setupLink(deps: Deps, base?: string): Promise<string | null> {

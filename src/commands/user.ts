@@ -1,7 +1,7 @@
 /** `creditpulse user add --email E --org <slug> --role R [--password-stdin]`: give someone access. */
 import { type Command, Option } from "commander";
 import { hashPassword, passwordProblem } from "../auth/password";
-import { baseUrlOf } from "../auth/setup";
+import { baseUrlOf } from "../base-url";
 import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createInvite, ensureUser, grant, ROLES, type Role, setPassword } from "../store/accounts";

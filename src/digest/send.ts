@@ -3,7 +3,7 @@
  * (liquidjs, escaped HTML), claim the (user, week) row, then send with the charts as inline PNG attachments.
  * A claimed row is sent again only when the send certainly failed (see runDigest).
  */
-import { baseUrlOf } from "../auth/setup";
+import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
