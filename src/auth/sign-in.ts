@@ -21,16 +21,16 @@ import {
 import type { Organisation } from "../store/orgs";
 import { verifyPassword } from "./password";
 
-export const SIGN_IN_WINDOW_MS = 15 * 60_000;
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
 
 type SignInDeps = Pick<Deps, "store" | "config" | "log" | "clock">;
 
 /** When this process last forgot failures older than the window (the table stays small). */
 const lastPrune = { at: 0 };
 
-export type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
+type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
 
-export interface AttemptSource {
+interface AttemptSource {
   /** The client's address (one limit key, with a looser limit than the account's). */
   ip: string;
   /**
@@ -82,7 +82,7 @@ export async function checkPassword(
   return { outcome: "ok", user };
 }
 
-export interface OpenInvite {
+interface OpenInvite {
   invite: Invite;
   /** The organisation it is for (null when that has gone since). */
   org: Organisation | null;

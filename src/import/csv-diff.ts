@@ -130,7 +130,7 @@ async function diffContacts(
 }
 
 /** What the diff pass saw of the files, for its end. */
-export interface DiffPass {
+interface DiffPass {
   store: Store;
   opts: CsvImportOptions;
   org: Organisation;

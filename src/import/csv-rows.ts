@@ -19,7 +19,7 @@ import { type CanonicalContact, type CanonicalPayment, parseDecimalToMinor } fro
 import type { ChunkItem, CsvImportOptions, ExpectedPayment, IssueList } from "./csv-types";
 
 /** Payments of one invoice as read from payments.csv, before the invoice is known. */
-export interface PaymentTotals {
+interface PaymentTotals {
   /** Amount texts are kept until the invoice's currency is known. */
   amounts: string[];
   lines: number[];

@@ -9,7 +9,7 @@ import { DETERIORATION_ALERT } from "./monitor";
 import type { Organisation } from "./orgs";
 import { digestDeliveries } from "./schema";
 
-export interface ContactRef {
+interface ContactRef {
   contact_id: string;
   external_id: string;
   name: string;
