@@ -134,7 +134,7 @@ const perOrg = (job: "score" | "remind" | "summaries") => async (deps: Deps, now
 
 /** Users whose weekly digest is due at `now` (Monday DIGEST_HOUR in their timezone). */
 async function digestMessages(deps: Deps, now: number): Promise<JobMessage[]> {
-  const { digestRecipients } = await import("./auth/accounts");
+  const { digestRecipients } = await import("./store/accounts");
   const { userTimezone } = await import("./digest/send");
   const { localMoment } = await import("./reminders/window");
   const orgs = new Map((await listOrgs(deps.store.db)).map((o) => [o.id, o]));

@@ -6,8 +6,8 @@
  * Needs the templates bundled into the Worker (the in-memory template bundle from issue 12's branch).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../src/auth/accounts";
 import { JOBS } from "../src/jobs";
+import { ensureUser, grant } from "../src/store/accounts";
 import { installFakePostmark } from "./fake-postmark";
 import { seedOrg } from "./seed";
 import { drain, runCron, testDeps } from "./support";

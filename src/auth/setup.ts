@@ -4,19 +4,12 @@
  * is dead, so it works once.
  */
 
-import { sql } from "drizzle-orm";
+import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
 import { signToken, verifyToken } from "../http/signed";
-import { newId } from "../store/ids";
-import { countUsers, findUser, normaliseEmail, type User } from "./accounts";
+import { countUsers, createFirstOwner, type User } from "../store/accounts";
 
 export const SETUP_TTL_MS = 24 * 60 * 60_000;
-
-export function baseUrlOf(config: Deps["config"]): string {
-  return (
-    config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`
-  ).replace(/\/+$/, "");
-}
 
 /** The setup link when no user exists yet, else null. `base` defaults to PUBLIC_URL or HOST:PORT. */
 export async function setupLink(deps: Deps, base?: string): Promise<string | null> {
@@ -39,9 +32,8 @@ export async function setupTokenValid(deps: Deps, token: string): Promise<boolea
 }
 
 /**
- * Creates the first user as owner of every organisation; null when someone already did. One all-or-nothing
- * batch (a transaction on SQLite, a D1 batch on Workers) whose insert only happens while no user exists, so
- * two people racing with the same link cannot both become owner, and a failure leaves no half-made owner.
+ * Creates the first user as owner of every organisation; null when someone already did (the store's one
+ * all-or-nothing batch: two people racing with the same link cannot both become owner).
  */
 export async function completeSetup(
   deps: Deps,
@@ -49,18 +41,5 @@ export async function completeSetup(
   passwordHash: string,
   timezone: string | null,
 ): Promise<User | null> {
-  const now = deps.clock.now();
-  const id = newId("usr");
-  const [created] = await deps.store.batch([
-    sql`insert into users (id, email, password_hash, timezone, created_at, updated_at)
-        select ${id}, ${normaliseEmail(email)}, ${passwordHash}, ${timezone}, ${now}, ${now}
-        where not exists (select 1 from users)
-        returning id`,
-    sql`insert into memberships (user_id, org_id, role, created_at)
-        select ${id}, o.id, 'owner', ${now} from organisations o
-        where exists (select 1 from users u where u.id = ${id})
-        on conflict (user_id, org_id) do update set role = 'owner'`,
-  ]);
-  if (!created?.length) return null;
-  return (await findUser(deps.store.db, id)) ?? null;
+  return createFirstOwner(deps.store, email, passwordHash, timezone, deps.clock.now());
 }

@@ -1,10 +1,10 @@
 /** `creditpulse user add --email E --org <slug> --role R [--password-stdin]`: give someone access. */
 import { type Command, Option } from "commander";
-import { createInvite, ensureUser, grant, ROLES, type Role, setPassword } from "../auth/accounts";
 import { hashPassword, passwordProblem } from "../auth/password";
-import { baseUrlOf } from "../auth/setup";
+import { baseUrlOf } from "../base-url";
 import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
+import { createInvite, ensureUser, grant, ROLES, type Role, setPassword } from "../store/accounts";
 import { findOrgBySlug } from "../store/orgs";
 
 async function readStdin(): Promise<string> {

@@ -2,9 +2,10 @@
  * The portfolio page's data (`/`, JSON at `/api/orgs`): each organisation the user belongs to with its
  * receivables, DSO, at-risk customers and the movement since the same day last week. Reads only.
  */
-import { type OrgAccess, orgsOf } from "../auth/accounts";
+
 import type { Deps } from "../deps";
 import { addDays, dateInZone, type IsoDate } from "../model";
+import { type OrgAccess, orgsOf } from "../store/accounts";
 import { atRiskCount } from "../store/dashboard-scores";
 import { dashboardFigures } from "../store/dashboard-summary";
 

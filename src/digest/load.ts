@@ -1,13 +1,19 @@
 /** What the digest reads from the store for one organisation and week (asOf and the 7 days before it). */
-import { sql } from "drizzle-orm";
 import { expectedSoon, forecastForOrg } from "../scoring/forecast";
 import { agingByCustomer } from "../store/aging";
 import { connectionsOf } from "../store/dashboard-orgs";
 import { scoresAsOf } from "../store/dashboard-scores";
 import type { Db } from "../store/db";
+import {
+  alertsBetween,
+  contactNamesOf,
+  emailsLeftForReview,
+  holdChangesBetween,
+  limitBreaches,
+  remindersSentBetween,
+} from "../store/digest";
 import { overdueAt } from "../store/figures";
 import { countOpenProposals } from "../store/holds";
-import { DETERIORATION_ALERT } from "../store/monitor";
 import type { Organisation } from "../store/orgs";
 import { lastReconciliation } from "../store/reconcile";
 import type { DigestOrgRows } from "./build";
@@ -32,57 +38,18 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
     review,
     proposed,
   ] = await Promise.all([
-    db.all<{ contact_id: string; external_id: string; name: string; detail: string | null }>(sql`
-      select a.contact_id, c.external_id, c.name, a.detail from audit_log a join contacts c on c.id = a.contact_id
-      where a.org_id = ${org.id} and a.action = ${DETERIORATION_ALERT}
-        and coalesce(json_extract(a.detail, '$.asOf'), '') > ${weekAgo} and coalesce(json_extract(a.detail, '$.asOf'), '') <= ${asOf}
-      order by c.name`),
+    alertsBetween(db, org.id, weekAgo, asOf),
     scoresAsOf(db, org.id, asOf),
     scoresAsOf(db, org.id, weekAgo),
-    db.all<{
-      contact_id: string;
-      external_id: string;
-      name: string;
-      action: "place" | "release";
-      reason: string;
-      at: number;
-    }>(sql`
-      select h.contact_id, c.external_id, c.name, h.action, h.reason, h.at from credit_holds h join contacts c on c.id = h.contact_id
-      where h.org_id = ${org.id} and h.at >= ${from} and h.at < ${to} order by h.at`),
+    holdChangesBetween(db, org.id, from, to),
     agingByCustomer(db, org.id, asOf),
     overdueAt(db, org.id, asOf),
     overdueAt(db, org.id, weekAgo),
-    db.all<{
-      contact_id: string;
-      external_id: string;
-      name: string;
-      level: number;
-      invoices: number;
-      paid_since: number;
-      sent_at: number;
-    }>(sql`
-      select r.contact_id, c.external_id, c.name, max(r.level) as level, count(*) as invoices,
-             sum(case when i.status = 'paid' or i.amount_due_minor = 0 then 1 else 0 end) as paid_since, max(r.sent_at) as sent_at
-      from reminders r join contacts c on c.id = r.contact_id join invoices i on i.id = r.invoice_id
-      where r.org_id = ${org.id} and r.status = 'sent' and r.sent_at >= ${from} and r.sent_at < ${to}
-      group by r.email_id order by c.name`),
+    remindersSentBetween(db, org.id, from, to),
     connectionsOf(db, org.id),
-    db.all<{
-      contact_id: string;
-      external_id: string;
-      name: string;
-      owed: number;
-      credit_limit_minor: number;
-    }>(sql`
-      select c.id as contact_id, c.external_id, c.name, c.credit_limit_minor, sum(i.amount_due_minor) as owed
-      from contacts c join invoices i on i.contact_id = c.id
-      where c.org_id = ${org.id} and c.credit_limit_minor is not null and c.deleted = 0
-        and i.status in ('authorised', 'submitted') and i.currency = ${org.baseCurrency} and i.disputed_at is null
-      group by c.id having owed > c.credit_limit_minor order by owed - c.credit_limit_minor desc`),
+    limitBreaches(db, org),
     // Emails whose delivery is unknown (left for review, never resent): reminders and hold notices to the owner.
-    db.all<{ n: number }>(sql`
-      select (select count(distinct email_id) from reminders where org_id = ${org.id} and status = 'needs_review')
-           + (select count(*) from credit_holds where org_id = ${org.id} and owner_notice = 'needs_review') as n`),
+    emailsLeftForReview(db, org.id),
     countOpenProposals(db, org.id),
   ]);
   const ref = (r: { contact_id: string; external_id: string; name: string }) => ({
@@ -91,10 +58,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
     name: r.name,
   });
   const names = new Map(aging.map((a) => [a.contactId, { externalId: a.externalId, name: a.name }]));
-  const scoredNames = await db.all<{ id: string; external_id: string; name: string }>(
-    sql`select id, external_id, name from contacts where org_id = ${org.id}`,
-  );
-  for (const c of scoredNames)
+  for (const c of await contactNamesOf(db, org.id))
     if (!names.has(c.id)) names.set(c.id, { externalId: c.external_id, name: c.name });
   // Cash-in forecast (base currency): the next 4 weeks, and the part from customers graded D or E now.
   const base = (await forecastForOrg(db, org, asOf)).find((f) => f.currency === org.baseCurrency);
@@ -144,7 +108,7 @@ export async function loadDigestRows(db: Db, org: Organisation, asOf: IsoDate): 
       paidSince: r.paid_since,
       date: new Date(r.sent_at).toISOString().slice(0, 10),
     })),
-    leftForReview: review[0]?.n ?? 0,
+    leftForReview: review,
     holdsAwaitingApproval: proposed,
     connections: conns.map((c) => ({
       provider: c.provider,

@@ -3,17 +3,16 @@
  * (liquidjs, escaped HTML), claim the (user, week) row, then send with the charts as inline PNG attachments.
  * A claimed row is sent again only when the send certainly failed (see runDigest).
  */
-import { and, eq } from "drizzle-orm";
-import { digestRecipients, type User } from "../auth/accounts";
-import { baseUrlOf } from "../auth/setup";
+import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { dateInZone, formatMoney, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
+import { digestRecipients, type User } from "../store/accounts";
+import { claimDigest, type DigestOutcome, markDigest } from "../store/digest";
 import { newId } from "../store/ids";
 import { listOrgs, type Organisation } from "../store/orgs";
-import { digestDeliveries } from "../store/schema";
 import { bundled, sandboxedLiquid } from "../templates/sandbox";
 import { buildDigest, type DigestModel, isoWeek, type Money } from "./build";
 import { loadDigestRows } from "./load";
@@ -194,24 +193,11 @@ export async function runDigest(deps: Deps, opts: DigestRunOptions): Promise<Dig
         continue;
       }
       // A week's row is claimed once; only a send that certainly failed ("failed") may be claimed again.
-      const claimed = await db
-        .insert(digestDeliveries)
-        .values({ userId: user.id, week, asOf, status: "claimed", claimedAt: opts.now })
-        .onConflictDoUpdate({
-          target: [digestDeliveries.userId, digestDeliveries.week],
-          set: { status: "claimed", claimedAt: opts.now, lastError: null },
-          setWhere: eq(digestDeliveries.status, "failed"),
-        })
-        .returning({ u: digestDeliveries.userId });
-      if (claimed.length === 0) {
+      if (!(await claimDigest(db, user.id, week, asOf, opts.now))) {
         results.push({ ...base1, status: "skipped", reason: "already sent (or left for review) this week" });
         continue;
       }
-      const mark = (set: Partial<typeof digestDeliveries.$inferInsert>) =>
-        db
-          .update(digestDeliveries)
-          .set(set)
-          .where(and(eq(digestDeliveries.userId, user.id), eq(digestDeliveries.week, week)));
+      const mark = (set: DigestOutcome) => markDigest(db, user.id, week, set);
       let r: RenderedDigest;
       try {
         r = await renderDigest(model, base, orgs[0]?.locale);

@@ -4,7 +4,7 @@
  * authMiddleware like every other form.
  */
 import { type Context, Hono } from "hono";
-import { orgsOf, setUserTimezone } from "../auth/accounts";
+import { organisationsOf, setDigestTimezone } from "../auth/sessions";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
 import { type AppEnv, currentUser } from "./auth";
@@ -19,11 +19,10 @@ const ACCOUNT_DONE: Record<string, string> = {
 
 export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const { db } = deps.store;
 
   async function page(c: Context<AppEnv>, opts: { problem?: string; value?: string; status?: 200 | 422 }) {
     const user = currentUser(c);
-    const first = (await orgsOf(db, user.id))[0]?.org;
+    const first = (await organisationsOf(deps, user.id))[0]?.org;
     const fallback = first ? `${first.timezone}, the timezone of ${first.name}` : "UTC";
     // `?done=` is a code, never text (a link cannot make the page say anything else).
     const done = ACCOUNT_DONE[c.req.query("done") ?? ""];
@@ -77,7 +76,7 @@ export function accountRoutes(deps: Deps) {
         value: tz,
         status: 422,
       });
-    await setUserTimezone(db, user.id, tz || null, deps.clock.now());
+    await setDigestTimezone(deps, user.id, tz || null, deps.clock.now());
     return c.redirect(`/account?done=${tz ? "timezone_set" : "timezone_cleared"}`, 303);
   });
 

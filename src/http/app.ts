@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
@@ -6,6 +5,7 @@ import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { redactPath } from "../log";
 import { isBusyError } from "../store/busy";
+import { storeAnswers } from "../store/health";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
@@ -48,7 +48,7 @@ export function createApp(deps: Deps) {
   app.use(bodyLimits());
 
   app.get("/healthz", async (c) => {
-    await deps.store.db.run(sql`select 1`);
+    await storeAnswers(deps.store);
     return c.json({ ok: true });
   });
   app.get("/assets/preview.js", (c) =>

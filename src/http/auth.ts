@@ -14,18 +14,10 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import {
-  grant,
-  type OrgAccess,
-  orgForUser,
-  type Role,
-  resumeSession,
-  type SessionPolicy,
-  type User,
-} from "../auth/accounts";
+import { accessTo, liveSession, organisationIds, ownerOfNewOrgs, sessionPolicy } from "../auth/sessions";
 import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
-import { listOrgs } from "../store/orgs";
+import type { OrgAccess, Role, User } from "../store/accounts";
 import { requestIsSecure } from "./client";
 import {
   existingSessionId,
@@ -62,10 +54,6 @@ export interface Auth {
 export type AppEnv = {
   Variables: { requestId: string; auth: Auth | null; anonCsrf: string | null; secureCookies: boolean };
 };
-
-export function sessionPolicy(config: Deps["config"]): SessionPolicy {
-  return { idleMs: config.SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.SESSION_MAX_DAYS * 86_400_000 };
-}
 
 export function csrfFor(secret: string, kind: "session" | "anon", id: string): string {
   return createHmac("sha256", secret).update(`csrf|${kind}|${id}`).digest("base64url");
@@ -112,7 +100,7 @@ export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
     let auth: Auth | null = null;
     const token = await readSignedCookie(c, deps.secret, AUTH_COOKIE);
     if (token) {
-      const live = await resumeSession(deps.store.db, token, now, sessionPolicy(deps.config));
+      const live = await liveSession(deps, token, now);
       if (live) auth = { user: live.user, token, csrf: csrfFor(deps.secret, "session", token) };
       else clearSessionCookie(c);
     }
@@ -193,7 +181,7 @@ export async function orgAccess(
   slug = c.req.param("slug") ?? "",
 ): Promise<OrgAccess> {
   const user = currentUser(c);
-  const access = await orgForUser(deps.store.db, user.id, slug);
+  const access = await accessTo(deps, user.id, slug);
   if (!access) throw new NotFoundError("organisation");
   return access;
 }
@@ -219,12 +207,10 @@ export function ownerOfSlug(deps: Deps): MiddlewareHandler<AppEnv> {
 export function ownNewOrgs(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const auth = c.get("auth");
-    const before = auth ? new Set((await listOrgs(deps.store.db)).map((o) => o.id)) : null;
+    const before = auth ? await organisationIds(deps) : null;
     await next();
     if (!auth || !before) return;
-    const now = deps.clock.now();
-    for (const org of await listOrgs(deps.store.db))
-      if (!before.has(org.id)) await grant(deps.store.db, auth.user.id, org.id, "owner", now);
+    await ownerOfNewOrgs(deps, auth.user.id, before, deps.clock.now());
   };
 }
 

@@ -1,33 +1,17 @@
 /** Sign in, sign out, first-run setup and invitations. The CSRF field is added to each form by authMiddleware. */
 import { type Context, Hono } from "hono";
-import {
-  claimInvite,
-  clearFailures,
-  createSession,
-  endSession,
-  ensureUser,
-  findOpenInvite,
-  findUserByEmail,
-  grant,
-  normaliseEmail,
-  pruneFailures,
-  releaseAttempt,
-  reserveAttempt,
-  setPassword,
-  type User,
-} from "../auth/accounts";
-import { hashPassword, passwordProblem, verifyPassword } from "../auth/password";
+import { hashPassword, passwordProblem } from "../auth/password";
+import { signOut, startSession } from "../auth/sessions";
 import { completeSetup, setupTokenValid } from "../auth/setup";
+import { acceptInvite, checkPassword, openInvite } from "../auth/sign-in";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
-import { findOrgById } from "../store/dashboard-orgs";
-import { type AppEnv, clearSessionCookie, safeNext, sessionPolicy, setSessionCookie } from "./auth";
+import { normaliseEmail, type User } from "../store/accounts";
+import { type AppEnv, clearSessionCookie, safeNext, setSessionCookie } from "./auth";
 import { clientAddress } from "./client";
 import { Layout } from "./layout";
 import { readSignedCookie, rotateSessionId, writeSignedCookie } from "./session";
 import { signToken, verifyToken } from "./signed";
-
-const WINDOW_MS = 15 * 60_000;
 
 /**
  * A browser where someone has signed in before carries a signed "known browser" cookie naming the account.
@@ -53,49 +37,12 @@ async function rememberBrowser(c: Context, deps: Deps, user: User) {
   await writeSignedCookie(c, deps.secret, DEVICE_COOKIE, value, DEVICE_DAYS * 86_400);
 }
 
-/** When this process last forgot failures older than the window (the table stays small). */
-const lastPrune = { at: 0 };
-
-type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
-
-/**
- * One password check for `email`, limited before the password is looked at: the attempt is reserved in the
- * store (per address and per client IP, or per known browser) in one conditional statement, and only a
- * reserved attempt is evaluated. A wrong password leaves the reservation as a failure; a right one gives it
- * back and clears the address's (or browser's) failures.
- */
-async function checkPassword(c: Context, deps: Deps, email: string, password: string): Promise<Attempt> {
-  const { db } = deps.store;
-  const now = deps.clock.now();
-  const max = deps.config.LOGIN_MAX_FAILURES;
-  const user = email ? await findUserByEmail(db, email) : undefined;
-  const device = await knownBrowserKey(c, deps, user);
-  const limits = device
-    ? [{ key: device, max }]
-    : [
-        { key: `email:${email}`, max },
-        { key: `ip:${clientAddress(c, deps.config.TRUST_PROXY)}`, max: max * 4 },
-      ];
-  const reserved = await deps.store.atomically(() => reserveAttempt(db, limits, now, WINDOW_MS));
-  if (now - lastPrune.at > WINDOW_MS) {
-    lastPrune.at = now;
-    await pruneFailures(db, now - WINDOW_MS);
-  }
-  if (!reserved) {
-    deps.log.warn({ email, event: "login.rate_limited" }, "sign-in refused: too many failures");
-    return { outcome: "limited" };
-  }
-  const ok = await verifyPassword(password, user?.passwordHash ?? null);
-  if (!user || !ok) {
-    deps.log.info({ email, event: "login.failed" }, "sign-in failed");
-    return { outcome: "wrong" };
-  }
-  await deps.store.atomically(async () => {
-    await releaseAttempt(db, reserved);
-    await clearFailures(db, limits[0]?.key ?? `email:${email}`);
+/** One password check, limited per address and IP address, or per known browser (src/auth/sign-in.ts). */
+const attempt = (c: Context, deps: Deps, email: string, password: string) =>
+  checkPassword(deps, email, password, {
+    ip: clientAddress(c, deps.config.TRUST_PROXY),
+    knownBrowser: (user) => knownBrowserKey(c, deps, user),
   });
-  return { outcome: "ok", user };
-}
 
 const TOO_MANY = "Too many failed attempts. Wait 15 minutes and try again.";
 
@@ -134,7 +81,6 @@ function Problem(props: { text?: string }) {
 
 export function loginRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const { db } = deps.store;
 
   const loginPage = (
     c: Context<AppEnv>,
@@ -167,12 +113,12 @@ export function loginRoutes(deps: Deps) {
     const password = str(form.password);
     const next = safeNext(str(form.next));
     const now = deps.clock.now();
-    const attempt = await checkPassword(c, deps, email, password);
-    if (attempt.outcome === "limited") return loginPage(c, 429, { email, next, problem: TOO_MANY });
-    if (attempt.outcome === "wrong")
+    const tried = await attempt(c, deps, email, password);
+    if (tried.outcome === "limited") return loginPage(c, 429, { email, next, problem: TOO_MANY });
+    if (tried.outcome === "wrong")
       return loginPage(c, 401, { email, next, problem: "That email and password do not match." });
-    const { user } = attempt;
-    const { token } = await createSession(db, user.id, now, sessionPolicy(deps.config));
+    const { user } = tried;
+    const { token } = await startSession(deps, user.id, now);
     await setSessionCookie(c, deps, token);
     await rememberBrowser(c, deps, user);
     deps.log.info({ user: user.id, event: "login" }, "signed in");
@@ -181,7 +127,7 @@ export function loginRoutes(deps: Deps) {
 
   app.post("/logout", async (c) => {
     const auth = c.get("auth");
-    if (auth) await endSession(db, auth.token);
+    if (auth) await signOut(deps, auth.token);
     clearSessionCookie(c);
     await rotateSessionId(c, deps.secret);
     return c.redirect("/login", 303);
@@ -247,17 +193,16 @@ export function loginRoutes(deps: Deps) {
     if (problem) return setupPage(c, token, problem, email);
     const user = await completeSetup(deps, email, await hashPassword(password), tz || null);
     if (!user) return deadLink(c, "setup");
-    const { token: session } = await createSession(db, user.id, deps.clock.now(), sessionPolicy(deps.config));
+    const { token: session } = await startSession(deps, user.id, deps.clock.now());
     await setSessionCookie(c, deps, session);
     deps.log.info({ user: user.id, event: "setup" }, "owner account created");
     return c.redirect("/", 303);
   });
 
   const invitePage = async (c: Context<AppEnv>, token: string, problem?: string, status?: 429) => {
-    const invite = await findOpenInvite(db, token, deps.clock.now());
-    if (!invite) return deadLink(c, "invitation");
-    const org = await findOrgById(db, invite.orgId);
-    const existing = await findUserByEmail(db, invite.email);
+    const open = await openInvite(deps, token, deps.clock.now());
+    if (!open) return deadLink(c, "invitation");
+    const { invite, org, existing } = open;
     const hasPassword = Boolean(existing?.passwordHash);
     return c.html(
       <Layout title="Accept invitation" signedIn={false}>
@@ -285,33 +230,26 @@ export function loginRoutes(deps: Deps) {
   app.post("/invite/:token", async (c) => {
     const token = c.req.param("token");
     const now = deps.clock.now();
-    const invite = await findOpenInvite(db, token, now);
-    if (!invite) return invitePage(c, token);
+    const open = await openInvite(deps, token, now);
+    if (!open) return invitePage(c, token);
+    const { invite, org, existing } = open;
     const password = str((await c.req.parseBody()).password);
-    const existing = await findUserByEmail(db, invite.email);
     if (existing?.passwordHash) {
       // The same limits as signing in: an invite link must not become a way to guess the account's password.
-      const attempt = await checkPassword(c, deps, invite.email, password);
-      if (attempt.outcome === "limited") return invitePage(c, token, TOO_MANY, 429);
-      if (attempt.outcome === "wrong") return invitePage(c, token, "That password is not right.");
+      const tried = await attempt(c, deps, invite.email, password);
+      if (tried.outcome === "limited") return invitePage(c, token, TOO_MANY, 429);
+      if (tried.outcome === "wrong") return invitePage(c, token, "That password is not right.");
     } else {
       const problem = passwordProblem(password);
       if (problem) return invitePage(c, token, `Password: ${problem}.`);
     }
     // Hashed before the unit of work, so the store is not held while scrypt runs.
     const newHash = existing?.passwordHash ? null : await hashPassword(password);
-    const ok = await deps.store.atomically(async () => {
-      if (!(await claimInvite(db, token, now))) return null;
-      const { user } = await ensureUser(db, invite.email, now);
-      if (!user.passwordHash && newHash) await setPassword(db, user.id, newHash, now);
-      await grant(db, user.id, invite.orgId, invite.role, now);
-      return user;
-    });
+    const ok = await acceptInvite(deps, token, invite, newHash, now);
     if (!ok) return invitePage(c, token);
-    const { token: session } = await createSession(db, ok.id, now, sessionPolicy(deps.config));
+    const { token: session } = await startSession(deps, ok.id, now);
     await setSessionCookie(c, deps, session);
     await rememberBrowser(c, deps, ok);
-    const org = await findOrgById(db, invite.orgId);
     return c.redirect(org ? `/orgs/${org.slug}` : "/", 303);
   });
 

@@ -18,14 +18,13 @@ import {
   optOut,
   takeAction,
 } from "../portal/actions";
+import { actionAllowed, customerFor, openInvoicesFor } from "../portal/page";
 import { renderStatement } from "../portal/statement";
 import { statementTotals } from "../portal/statement-model";
-import { checkCsrf, issueCsrf, verifyPageToken } from "../portal/token";
+import { checkCsrf, issueCsrf } from "../portal/token";
 import { formatDate, safeUrl } from "../reminders/render";
-import { openInvoicesOf, type PortalContact, type PortalInvoice, pruneHits, takeHit } from "../store/portal";
+import type { PortalContact, PortalInvoice } from "../store/portal";
 import { clientAddress } from "./client";
-
-const HOUR_MS = 3_600_000;
 
 const CSS = `
 * { box-sizing: border-box; }
@@ -333,7 +332,6 @@ export interface PortalOptions {
 export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
   const app = new Hono();
   const actionDeps = { store: deps.store, config: deps.config, log: deps.log, mailer: opts.mailer };
-  const db = deps.store.db;
 
   async function pageModel(who: PortalContact, token: string, now: number, extra: Partial<PageModel> = {}) {
     const today = dateInZone(now, who.org.timezone);
@@ -342,18 +340,15 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
       token,
       csrf: await issueCsrf(deps.secret, token, now),
       today,
-      invoices: await openInvoicesOf(db, who.org.id, who.contact.id, today),
+      invoices: await openInvoicesFor(deps.store, who, today),
       ...extra,
     } satisfies PageModel;
   }
 
   /** Per customer and per IP address, in the store (so limits hold across restarts and processes). */
   async function allowed(c: Context, who: PortalContact, now: number): Promise<boolean> {
-    const limit = deps.config.CUSTOMER_ACTIONS_PER_HOUR;
-    const since = now - HOUR_MS;
-    await pruneHits(db, now - 2 * HOUR_MS);
-    if (!(await takeHit(db, `contact:${who.contact.id}`, limit, since, now))) return false;
-    return takeHit(db, `ip:${clientAddress(c, deps.config.TRUST_PROXY)}`, limit * 3, since, now);
+    const ip = clientAddress(c, deps.config.TRUST_PROXY);
+    return actionAllowed(deps.store, who, ip, deps.config.CUSTOMER_ACTIONS_PER_HOUR, now);
   }
 
   function tooMany(c: Context) {
@@ -372,7 +367,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
   app.get("/c/:token", async (c) => {
     const now = deps.clock.now();
     const token = c.req.param("token");
-    const who = await verifyPageToken(db, deps.secret, token, now);
+    const who = await customerFor(deps.store, deps.secret, token, now);
     if (!who) return notFound(c);
     const done = c.req.query("done");
     const m = await pageModel(who, token, now, { done: done && DONE[done] ? done : undefined });
@@ -381,7 +376,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
 
   app.get("/c/:token/statement.pdf", async (c) => {
     const now = deps.clock.now();
-    const who = await verifyPageToken(db, deps.secret, c.req.param("token"), now);
+    const who = await customerFor(deps.store, deps.secret, c.req.param("token"), now);
     if (!who) return notFound(c);
     const today = dateInZone(now, who.org.timezone);
     const pdf = await renderStatement({
@@ -390,7 +385,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
       customerName: who.contact.name,
       customerId: who.contact.externalId,
       today,
-      invoices: await openInvoicesOf(db, who.org.id, who.contact.id, today),
+      invoices: await openInvoicesFor(deps.store, who, today),
     });
     return c.body(new Uint8Array(pdf), 200, {
       ...HEADERS,
@@ -402,7 +397,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
   app.get("/c/:token/unsubscribe", async (c) => {
     const now = deps.clock.now();
     const token = c.req.param("token");
-    const who = await verifyPageToken(db, deps.secret, token, now);
+    const who = await customerFor(deps.store, deps.secret, token, now);
     if (!who) return notFound(c);
     return c.html(<UnsubscribePage who={who} token={token} done={who.contact.optedOut} />, 200, HEADERS);
   });
@@ -411,7 +406,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
   app.post("/c/:token/unsubscribe", async (c) => {
     const now = deps.clock.now();
     const token = c.req.param("token");
-    const who = await verifyPageToken(db, deps.secret, token, now);
+    const who = await customerFor(deps.store, deps.secret, token, now);
     if (!who) return notFound(c);
     if (!who.contact.optedOut) {
       if (!(await allowed(c, who, now))) return tooMany(c);
@@ -423,7 +418,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
   app.post("/c/:token/:action", async (c) => {
     const now = deps.clock.now();
     const token = c.req.param("token");
-    const who = await verifyPageToken(db, deps.secret, token, now);
+    const who = await customerFor(deps.store, deps.secret, token, now);
     const action = c.req.param("action") as ActionKind;
     if (!who || !ACTION_KINDS.includes(action)) return notFound(c);
     if (!(await allowed(c, who, now))) return tooMany(c);
@@ -449,7 +444,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
     const { csrf: _csrf, ...fields } = form;
     const result = await takeAction({ ...actionDeps, config: deps.config }, who, action, fields, now);
     if (!result.ok) {
-      const fresh = (await verifyPageToken(db, deps.secret, token, now)) ?? who;
+      const fresh = (await customerFor(deps.store, deps.secret, token, now)) ?? who;
       const m = await pageModel(fresh, token, now, { errors: result.errors });
       return c.html(<CustomerPage m={m} />, 400, HEADERS);
     }

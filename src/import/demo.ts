@@ -3,6 +3,7 @@ import { generateDemoLedger } from "../demo/generate";
 import { dateInZone } from "../model";
 import { audit } from "../store/audit";
 import type { Store } from "../store/db";
+import { upsertDemoProfile } from "../store/import-demo";
 import {
   contactIds,
   type LedgerCounts,
@@ -12,7 +13,6 @@ import {
   upsertPayments,
 } from "../store/ledger";
 import { ensureOrg, findOrgBySlug } from "../store/orgs";
-import { demoProfiles } from "../store/schema";
 
 export interface DemoOptions {
   slug?: string;
@@ -65,13 +65,12 @@ export async function seedDemo(store: Store, opts: DemoOptions): Promise<DemoRes
     for (const t of ledger.truth) {
       const contactId = ids.get(t.contactExternalId);
       if (!contactId) continue;
-      await store.db
-        .insert(demoProfiles)
-        .values({ contactId, orgId: org.id, profile: t.profile, changesOn: t.changesOn })
-        .onConflictDoUpdate({
-          target: demoProfiles.contactId,
-          set: { profile: t.profile, changesOn: t.changesOn },
-        });
+      await upsertDemoProfile(store.db, {
+        contactId,
+        orgId: org.id,
+        profile: t.profile,
+        changesOn: t.changesOn,
+      });
     }
     if (created)
       await audit(

@@ -21,11 +21,8 @@ interface PagePayload {
   n: string;
 }
 
-export function baseUrlOf(config: { PUBLIC_URL?: string; HOST: string; PORT: number }): string {
-  const base =
-    config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`;
-  return base.replace(/\/+$/, "");
-}
+// The install's base URL has one home (src/base-url.ts); re-exported for the reminder links built from here.
+export { baseUrlOf } from "../base-url";
 
 /** A fresh page token for the contact (creates its nonce on first use), valid for `days`. */
 export async function issuePageToken(

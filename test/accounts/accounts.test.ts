@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findUserByEmail, orgsOf } from "../../src/auth/accounts";
 import { verifyPassword } from "../../src/auth/password";
 import { setupLink } from "../../src/auth/setup";
 import { run } from "../../src/cli";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { seedDemo } from "../../src/import/demo";
+import { findUserByEmail, orgsOf } from "../../src/store/accounts";
 import { testDeps } from "../support/deps";
 
 let deps: Deps;

@@ -5,12 +5,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../../src/auth/accounts";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import { silentLogger } from "../../src/log";
 import { type Server, startServer } from "../../src/node";
+import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { listOrgs } from "../../src/store/orgs";
 import { testStore } from "../support/db";

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../../src/auth/accounts";
 import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { buildDigest, isoWeek, mondayOf } from "../../src/digest/build";
@@ -8,6 +7,7 @@ import { importCsv } from "../../src/import/csv-import";
 import { JOBS, runJob } from "../../src/jobs";
 import { formatMoney } from "../../src/model";
 import { forecastForOrg } from "../../src/scoring/forecast";
+import { ensureUser, grant } from "../../src/store/accounts";
 import { agingByCustomer, totalsByCurrency } from "../../src/store/aging";
 import { audit } from "../../src/store/audit";
 import { createProposal } from "../../src/store/holds";

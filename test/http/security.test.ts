@@ -1,12 +1,12 @@
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../../src/auth/accounts";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { importCsv } from "../../src/import/csv-import";
 import { createLogger } from "../../src/log";
+import { ensureUser, grant } from "../../src/store/accounts";
 import { findOrgBySlug } from "../../src/store/orgs";
 import { signIn } from "../support/auth";
 import { testDeps } from "../support/deps";

@@ -6,10 +6,10 @@
  */
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../../src/auth/accounts";
 import { addDays } from "../../src/model";
 import { openingInstant } from "../../src/reminders/dispatch";
 import { actOnHold } from "../../src/reminders/hold-actions";
+import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { contactForHold, listHolds } from "../../src/store/holds";
 import type { Organisation } from "../../src/store/orgs";

@@ -2,13 +2,14 @@
  * Attacker-style security tests: a real server on port 0 (in-memory store, fixed clock) and "browsers" with
  * their own cookie jars talking to it over the network.
  */
-import { ensureUser, grant } from "../../src/auth/accounts";
+
 import { hashPassword } from "../../src/auth/password";
 import { type Clock, fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
 import { silentLogger } from "../../src/log";
 import { type Server, startServer } from "../../src/node";
+import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { ensureOrg } from "../../src/store/orgs";
 import { sealerFromSecret } from "../../src/store/secrets";

@@ -18,7 +18,7 @@ vi.mock("../../src/auth/password", async (importOriginal) => {
   };
 });
 
-import { createInvite } from "../../src/auth/accounts";
+import { createInvite } from "../../src/store/accounts";
 import { addUser, Browser, type Running, runServer } from "./harness";
 
 const MAX = 5;

@@ -5,13 +5,13 @@
  */
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureUser, grant } from "../../src/auth/accounts";
 import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { runDigest } from "../../src/digest/send";
 import { silentLogger } from "../../src/log";
 import { classifySendError } from "../../src/mail/mailer";
 import { createSmtpMailer } from "../../src/mail/smtp-mailer";
+import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { holdEvents, remindersFor, saveReminderSettings } from "../../src/store/reminders";
 import { auditLog, digestDeliveries } from "../../src/store/schema";

@@ -6,7 +6,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Role } from "../../src/auth/accounts";
 import { fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
@@ -14,6 +13,7 @@ import { importCsv } from "../../src/import/csv-import";
 import { type Logger, silentLogger } from "../../src/log";
 import { type Server, startServer } from "../../src/node";
 import { loadOrCreateSecret } from "../../src/secret-key";
+import type { Role } from "../../src/store/accounts";
 import { sealerFromSecret } from "../../src/store/secrets";
 import { openSqliteStore } from "../../src/store/sqlite";
 import { signIn, type TestSession } from "../support/auth";

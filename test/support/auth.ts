@@ -1,8 +1,10 @@
 /** Signed-in test sessions: create a user with a role in organisations and get the cookie and CSRF token. */
-import { createSession, ensureUser, grant, type Role } from "../../src/auth/accounts";
+
 import { hashPassword } from "../../src/auth/password";
+import { sessionPolicy } from "../../src/auth/sessions";
 import type { Deps } from "../../src/deps";
-import { AUTH_COOKIE, csrfFor, sessionPolicy } from "../../src/http/auth";
+import { AUTH_COOKIE, csrfFor } from "../../src/http/auth";
+import { createSession, ensureUser, grant, type Role } from "../../src/store/accounts";
 import { listOrgs } from "../../src/store/orgs";
 
 export interface TestSession {

@@ -6,7 +6,6 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { OrgAccess } from "../../auth/accounts";
 import { settingsEditor, settingsPage } from "../../dashboard/settings";
 import { saveReminderPolicy, saveSendingWindow } from "../../dashboard/settings-changes";
 import { TEMPLATE_NAMES } from "../../dashboard/templates";
@@ -14,6 +13,7 @@ import type { Deps } from "../../deps";
 import { isTimeZone } from "../../model";
 import { policyLevelsSchema } from "../../reminders/policy";
 import { isHhMm } from "../../reminders/window";
+import type { OrgAccess } from "../../store/accounts";
 import type { TemplatePart } from "../../store/reminders";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { Notice, signed } from "../components";

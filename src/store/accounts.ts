@@ -1,13 +1,14 @@
 /**
  * Accounts in the store: users, memberships (role per organisation), sessions (only a hash of the cookie
  * token is kept), invites (only a hash of the link token is kept) and failed sign-ins for rate limiting.
+ * The decisions (who may sign in, what an invite grants) live in src/auth; this module only reads and writes.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq, gt, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../store/db";
-import { newId } from "../store/ids";
-import type { Organisation } from "../store/orgs";
-import { invites, loginFailures, memberships, organisations, sessions, users } from "../store/schema";
+import type { Db, Store } from "./db";
+import { newId } from "./ids";
+import type { Organisation } from "./orgs";
+import { invites, loginFailures, memberships, organisations, sessions, users } from "./schema";
 
 export const ROLES = ["owner", "bookkeeper", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -227,14 +228,22 @@ export async function createInvite(
 
 export type Invite = typeof invites.$inferSelect;
 
-/** The open invite for a link token, or undefined (unknown, used or expired). */
-export async function findOpenInvite(db: Db, token: string, now: number): Promise<Invite | undefined> {
+/**
+ * The open invite for a link token with the organisation it is for (null if that has gone), or undefined
+ * (unknown, used or expired).
+ */
+export async function findOpenInvite(
+  db: Db,
+  token: string,
+  now: number,
+): Promise<{ invite: Invite; org: Organisation | null } | undefined> {
   const [r] = await db
-    .select()
+    .select({ invite: invites, org: organisations })
     .from(invites)
+    .leftJoin(organisations, eq(organisations.id, invites.orgId))
     .where(eq(invites.tokenHash, hashToken(token)))
     .limit(1);
-  if (!r || r.acceptedAt !== null || r.expiresAt <= now) return undefined;
+  if (!r || r.invite.acceptedAt !== null || r.invite.expiresAt <= now) return undefined;
   return r;
 }
 
@@ -299,4 +308,33 @@ export async function pruneFailures(db: Db, before: number) {
 /** Gives back reserved attempts (the sign-in succeeded). */
 export async function releaseAttempt(db: Db, ids: number[]) {
   if (ids.length) await db.delete(loginFailures).where(inArray(loginFailures.id, ids));
+}
+
+// --- first run ---
+
+/**
+ * Creates the first user as owner of every organisation; null when someone already did. One all-or-nothing
+ * batch (a transaction on SQLite, a D1 batch on Workers) whose insert only happens while no user exists, so
+ * two people racing cannot both become owner, and a failure leaves no half-made owner.
+ */
+export async function createFirstOwner(
+  store: Store,
+  email: string,
+  passwordHash: string,
+  timezone: string | null,
+  now: number,
+): Promise<User | null> {
+  const id = newId("usr");
+  const [created] = await store.batch([
+    sql`insert into users (id, email, password_hash, timezone, created_at, updated_at)
+        select ${id}, ${normaliseEmail(email)}, ${passwordHash}, ${timezone}, ${now}, ${now}
+        where not exists (select 1 from users)
+        returning id`,
+    sql`insert into memberships (user_id, org_id, role, created_at)
+        select ${id}, o.id, 'owner', ${now} from organisations o
+        where exists (select 1 from users u where u.id = ${id})
+        on conflict (user_id, org_id) do update set role = 'owner'`,
+  ]);
+  if (!created?.length) return null;
+  return (await findUser(store.db, id)) ?? null;
 }

@@ -1,0 +1,124 @@
+/**
+ * Password sign-in, limited before the password is looked at: each attempt is reserved in the store (per
+ * address and per client IP, or per known browser) in one conditional statement, and only a reserved attempt
+ * is evaluated. Also accepting an invitation, which checks an existing account's password under the same limits.
+ */
+import type { Deps } from "../deps";
+import {
+  claimInvite,
+  clearFailures,
+  ensureUser,
+  findOpenInvite,
+  findUserByEmail,
+  grant,
+  type Invite,
+  pruneFailures,
+  releaseAttempt,
+  reserveAttempt,
+  setPassword,
+  type User,
+} from "../store/accounts";
+import type { Organisation } from "../store/orgs";
+import { verifyPassword } from "./password";
+
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
+
+type SignInDeps = Pick<Deps, "store" | "config" | "log" | "clock">;
+
+/** When this process last forgot failures older than the window (the table stays small). */
+const lastPrune = { at: 0 };
+
+type Attempt = { outcome: "limited" } | { outcome: "wrong" } | { outcome: "ok"; user: User };
+
+interface AttemptSource {
+  /** The client's address (one limit key, with a looser limit than the account's). */
+  ip: string;
+  /**
+   * The key of a browser `user` has signed in from before, or null. Its attempts are limited under that key
+   * alone, so a stranger's wrong guesses never lock the real user out of a browser they already use.
+   */
+  knownBrowser: (user: User | undefined) => Promise<string | null>;
+}
+
+/**
+ * One password check for `email`. A wrong password leaves the reservation as a failure; a right one gives it
+ * back and clears the address's (or browser's) failures.
+ */
+export async function checkPassword(
+  deps: SignInDeps,
+  email: string,
+  password: string,
+  from: AttemptSource,
+): Promise<Attempt> {
+  const { db } = deps.store;
+  const now = deps.clock.now();
+  const max = deps.config.LOGIN_MAX_FAILURES;
+  const user = email ? await findUserByEmail(db, email) : undefined;
+  const device = await from.knownBrowser(user);
+  const limits = device
+    ? [{ key: device, max }]
+    : [
+        { key: `email:${email}`, max },
+        { key: `ip:${from.ip}`, max: max * 4 },
+      ];
+  const reserved = await deps.store.atomically(() => reserveAttempt(db, limits, now, SIGN_IN_WINDOW_MS));
+  if (now - lastPrune.at > SIGN_IN_WINDOW_MS) {
+    lastPrune.at = now;
+    await pruneFailures(db, now - SIGN_IN_WINDOW_MS);
+  }
+  if (!reserved) {
+    deps.log.warn({ email, event: "login.rate_limited" }, "sign-in refused: too many failures");
+    return { outcome: "limited" };
+  }
+  const ok = await verifyPassword(password, user?.passwordHash ?? null);
+  if (!user || !ok) {
+    deps.log.info({ email, event: "login.failed" }, "sign-in failed");
+    return { outcome: "wrong" };
+  }
+  await deps.store.atomically(async () => {
+    await releaseAttempt(db, reserved);
+    await clearFailures(db, limits[0]?.key ?? `email:${email}`);
+  });
+  return { outcome: "ok", user };
+}
+
+interface OpenInvite {
+  invite: Invite;
+  /** The organisation it is for (null when that has gone since). */
+  org: Organisation | null;
+  /** The account with the invited address, when one exists already. */
+  existing: User | undefined;
+}
+
+/** The open invite for a link token, or undefined (unknown, used or expired). */
+export async function openInvite(
+  deps: SignInDeps,
+  token: string,
+  now: number,
+): Promise<OpenInvite | undefined> {
+  const found = await findOpenInvite(deps.store.db, token, now);
+  if (!found) return undefined;
+  return { ...found, existing: await findUserByEmail(deps.store.db, found.invite.email) };
+}
+
+/**
+ * Uses the invite in one unit of work: claims it (null when someone else used it first), creates the account
+ * when there is none, sets its password when it has none (`newHash`, hashed by the caller before, so the store
+ * is not held while scrypt runs) and grants the invited role.
+ */
+export async function acceptInvite(
+  deps: SignInDeps,
+  token: string,
+  invite: Invite,
+  newHash: string | null,
+  now: number,
+): Promise<User | null> {
+  const { db } = deps.store;
+  return deps.store.atomically(async () => {
+    if (!(await claimInvite(db, token, now))) return null;
+    const { user } = await ensureUser(db, invite.email, now);
+    if (!user.passwordHash && newHash) await setPassword(db, user.id, newHash, now);
+    await grant(db, user.id, invite.orgId, invite.role, now);
+    return user;
+  });
+}
