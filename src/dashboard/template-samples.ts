@@ -5,9 +5,9 @@
 import type { Deps } from "../deps";
 import { validAddresses } from "../mail/address";
 import { addDays, dateInZone } from "../model";
-import { reminderFields } from "../reminders/dispatch";
 import type { PlanContact } from "../reminders/plan";
 import type { ReminderFields } from "../reminders/render";
+import { reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
 import type { Organisation } from "../store/orgs";
 import { defaultSettings } from "../store/reminders";

@@ -10,7 +10,8 @@ import type { Mailer } from "../mail/mailer";
 import { closeProposal, type HoldListEntry, openProposal } from "../store/holds";
 import type { Organisation } from "../store/orgs";
 import { ensureReminderSetup, latestHold, loadReminderSettings } from "../store/reminders";
-import { createHoldWorker, type ReminderDeps } from "./dispatch";
+import { createHoldWorker } from "./hold-worker";
+import type { ReminderDeps } from "./run-types";
 import { writeBackFor } from "./write-back";
 
 export const HOLD_ACTIONS = ["approve", "dismiss", "place", "release"] as const;

@@ -14,7 +14,6 @@ import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import { activePauses, reminderEmailOverrides } from "../store/portal";
 import { loadPlanRows } from "../store/reminders";
-import { historyOf, loadRunContext, reminderFields } from "./dispatch";
 import { publicHolidays } from "./holidays";
 import {
   createPlanCache,
@@ -26,6 +25,7 @@ import {
   planReminders,
 } from "./plan";
 import { TemplateRenderError } from "./render";
+import { historyOf, loadRunContext, reminderFields } from "./run-context";
 import { isoWeekday, minutesOf, type SendingWindow, zonedInstant } from "./window";
 
 const HOUR = 3_600_000;

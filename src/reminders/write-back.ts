@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import type { Organisation } from "../store/orgs";
 import { connectorForConnection } from "../sync/context";
 import { tokenKeeperFor } from "../sync/tokens";
-import type { ReminderDeps } from "./dispatch";
+import type { ReminderDeps } from "./run-types";
 
 export function writeBackFor(deps: Deps, org: Organisation): Pick<ReminderDeps, "connectorFor" | "tokens"> {
   if (org.provider === "csv") return {};

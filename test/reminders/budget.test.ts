@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handleInProcess, handleJob, type JobMessage } from "../../src/jobs";
-import type { RemindReport } from "../../src/reminders/dispatch";
+import type { RemindReport } from "../../src/reminders/run-types";
 import type { Store } from "../../src/store/db";
 import type { Organisation } from "../../src/store/orgs";
 import { testStore } from "../support/db";

@@ -7,8 +7,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
-import { openingInstant } from "../../src/reminders/dispatch";
 import { actOnHold } from "../../src/reminders/hold-actions";
+import { openingInstant } from "../../src/reminders/run-context";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { contactForHold, listHolds } from "../../src/store/holds";

@@ -1,0 +1,401 @@
+/**
+ * Credit holds after the plan: applies a run's (or a person's) hold decision once (conditional update), writes
+ * it back to the ledger through the connector, and tells the owner (and, for proposals, the bookkeepers).
+ * A failed write-back or notice is recorded and finished by a later run; the hold itself is never lost.
+ */
+import { type ConnectionContext, ConnectorError } from "../../connectors/connector";
+import { connectorFor } from "../../connectors/registry";
+import { domainOf } from "../mail/address";
+import { classifySendError, errorText, type Mailer } from "../mail/mailer";
+import { dateInZone, daysBetween } from "../model";
+import { baseUrlOf } from "../portal/token";
+import { audit } from "../store/audit";
+import { connectionForOrg } from "../store/connections";
+import {
+  approverEmails,
+  claimProposalNotice,
+  closeProposal,
+  createProposal,
+  type HoldProposalRow,
+  recordProposalNotice,
+} from "../store/holds";
+import type { Organisation } from "../store/orgs";
+import {
+  type CreditHoldRow,
+  claimOwnerNotice,
+  latestHold,
+  loadContactRows,
+  loadTemplateOverrides,
+  type ReminderSettings,
+  recordOwnerNotice,
+  recordWriteback,
+  transitionHold,
+} from "../store/reminders";
+import { ownerAddress } from "./owner";
+import type { PlannedHold } from "./plan";
+import {
+  buildFields,
+  createReminderRenderer,
+  formatDate,
+  type ReminderFields,
+  type RenderedMail,
+} from "./render";
+import type { HoldResult, ReminderDeps } from "./run-types";
+import { reportTemplateFailure } from "./template-failure";
+
+/** Applies hold decisions and finishes their write-back and owner notice (now, or on a later run). */
+export function createHoldWorker(
+  deps: Pick<ReminderDeps, "store" | "config" | "log" | "mailer" | "connectorFor" | "tokens">,
+  org: Organisation,
+  settings: ReminderSettings,
+  now: number,
+) {
+  const { store, config, log } = deps;
+  const { db } = store;
+  const owner = ownerAddress(settings, config);
+  const lookup = deps.connectorFor ?? connectorFor;
+
+  async function connectionContext(): Promise<ConnectionContext> {
+    if (org.provider === "csv") {
+      return {
+        orgId: org.id,
+        connectionId: "",
+        tenantId: "",
+        accessToken: async () => {
+          throw new ConnectorError("invalid_data", "a CSV ledger has no access token");
+        },
+      };
+    }
+    const conn = await connectionForOrg(db, org.id);
+    if (!conn)
+      throw new ConnectorError("auth_revoked", `organisation ${org.slug} has no ${org.provider} connection`);
+    return {
+      orgId: org.id,
+      connectionId: conn.id,
+      tenantId: conn.tenantId,
+      accessToken: () =>
+        deps.tokens
+          ? deps.tokens.accessToken(conn.id)
+          : Promise.reject(new ConnectorError("transient", "no token keeper is wired for ledger write-back")),
+    };
+  }
+
+  async function contactOf(contactId: string) {
+    const rows = await loadContactRows(db, org, contactId, dateInZone(now, org.timezone));
+    return rows;
+  }
+
+  function noteFor(ev: CreditHoldRow, externalId: string): { contactExternalId: string; note: string } {
+    const date = dateInZone(ev.at, org.timezone);
+    return {
+      contactExternalId: externalId,
+      note:
+        ev.action === "place"
+          ? `Credit hold placed by Creditpulse on ${date}: ${ev.reason}.`
+          : `Credit hold released by Creditpulse on ${date}: ${ev.reason}.`,
+    };
+  }
+
+  async function writeBack(ev: CreditHoldRow, externalId: string): Promise<string> {
+    const latest = await latestHold(db, ev.contactId);
+    if (latest && latest.id !== ev.id) {
+      await recordWriteback(db, ev.id, "superseded", `superseded by ${latest.id}`);
+      return "A later hold change superseded this one in the ledger.";
+    }
+    try {
+      const connector = lookup(org.provider);
+      const ctx = await connectionContext();
+      const note = noteFor(ev, externalId);
+      const res =
+        ev.action === "place" ? await connector.placeHold(ctx, note) : await connector.releaseHold(ctx, note);
+      await recordWriteback(db, ev.id, res.written ? "written" : "not_applicable", res.detail ?? null);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: res.written ? "credit_hold.written_back" : "credit_hold.store_only",
+          detail: { holdEventId: ev.id, action: ev.action, detail: res.detail ?? null },
+        },
+        now,
+      );
+      return res.written
+        ? `The ${ev.action === "place" ? "hold" : "release"} was written to ${org.provider === "xero" ? "Xero" : "QuickBooks"}.`
+        : (res.detail ?? "The hold is recorded in Creditpulse only.");
+    } catch (err) {
+      const text = errorText(err);
+      const kind = err instanceof ConnectorError ? err.kind : "error";
+      await recordWriteback(db, ev.id, "failed", `${kind}: ${text}`);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: "credit_hold.writeback_failed",
+          detail: { holdEventId: ev.id, action: ev.action, kind, error: text },
+        },
+        now,
+      );
+      log.warn(
+        { org: org.slug, holdEventId: ev.id, kind, error: text },
+        "credit hold write-back failed; will retry",
+      );
+      return `Writing it to the ledger failed (${text}); Creditpulse will retry.`;
+    }
+  }
+
+  /**
+   * The merge fields of an owner notice about a customer (its undisputed open invoices listed oldest due first
+   * when `withInvoices`), or null when the customer is gone.
+   */
+  async function noticeFields(
+    contactId: string,
+    levelName: string,
+    withInvoices: boolean,
+    hold: NonNullable<ReminderFields["hold"]>,
+  ): Promise<ReminderFields | null> {
+    const rows = await contactOf(contactId);
+    const c = rows.contacts[0];
+    if (!c) return null;
+    const local = dateInZone(now, org.timezone);
+    const invoices = withInvoices
+      ? rows.invoices
+          .filter((i) => i.disputedAt === null)
+          .sort((a, b) => (a.dueDate < b.dueDate ? -1 : 1))
+          .map((invoice) => ({ invoice, daysOverdue: daysBetween(invoice.dueDate, local) }))
+      : [];
+    return buildFields({
+      org: { name: org.name, locale: org.locale },
+      customer: { externalId: c.externalId, name: c.name, to: c.emails as string[] },
+      sender: { email: settings.senderEmail, phone: settings.senderPhone },
+      level: { level: 0, name: levelName, template: "owner" },
+      invoices,
+      links: { customerPage: null, unsubscribe: null },
+      today: local,
+      hold,
+    });
+  }
+
+  /**
+   * Renders an owner notice. A template that fails is recorded (`failed`: nothing was sent, so the notice waits
+   * for the next run, after the template is fixed) and reported; the result is then null.
+   */
+  async function renderNotice(
+    template: string,
+    fields: ReminderFields,
+    contactId: string,
+    failed: () => Promise<void>,
+  ): Promise<RenderedMail | null> {
+    const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
+    try {
+      return await renderer.render(template, fields);
+    } catch (err) {
+      await failed();
+      await reportTemplateFailure(deps, org, template, err, now, contactId);
+      return null;
+    }
+  }
+
+  /** Sends a rendered owner notice; its message id is made from the hold event's (or proposal's) id. */
+  function sendNotice(mailer: Mailer, from: string, to: string[], id: string, r: RenderedMail) {
+    return mailer.send({
+      from,
+      to,
+      subject: r.subject,
+      html: r.html,
+      text: r.text,
+      messageId: `<${id}@${domainOf(from)}>`,
+      date: new Date(now),
+    });
+  }
+
+  async function notifyOwner(ev: CreditHoldRow, writeback: string) {
+    if (!owner || !deps.mailer || !config.MAIL_FROM) {
+      if (ev.ownerNotice === "pending" && !owner) await recordOwnerNotice(db, ev.id, "none", now);
+      return;
+    }
+    if (!(await claimOwnerNotice(db, ev.id, now))) return;
+    const fields = await noticeFields(
+      ev.contactId,
+      ev.action === "place" ? "Credit hold" : "Hold released",
+      ev.action === "place",
+      {
+        action: ev.action,
+        reason: ev.reason,
+        date_formatted: formatDate(dateInZone(ev.at, org.timezone), org.locale),
+        writeback,
+        review_url: `${baseUrlOf(config)}/orgs/${org.slug}/holds`,
+      },
+    );
+    if (!fields) return;
+    const template = ev.action === "place" ? "owner-hold" : "owner-release";
+    const r = await renderNotice(template, fields, ev.contactId, () =>
+      recordOwnerNotice(db, ev.id, "failed", now),
+    );
+    if (!r) return;
+    try {
+      const sent = await sendNotice(deps.mailer, config.MAIL_FROM, [owner], ev.id, r);
+      await recordOwnerNotice(db, ev.id, "sent", now);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action: "credit_hold.owner_notified",
+          detail: { holdEventId: ev.id, to: owner, messageId: sent.messageId },
+        },
+        now,
+      );
+    } catch (err) {
+      // Retry only what the server certainly did not take; anything that may have been accepted is left for
+      // review (never resent automatically).
+      const kind = classifySendError(err);
+      await recordOwnerNotice(db, ev.id, kind === "retry" ? "failed" : "needs_review", now);
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: ev.contactId,
+          actor: "reminders",
+          action:
+            kind === "retry" ? "credit_hold.owner_notice_failed" : "credit_hold.owner_notice_needs_review",
+          detail: { holdEventId: ev.id, to: owner, outcome: kind, error: errorText(err) },
+        },
+        now,
+      );
+      log.warn(
+        { org: org.slug, holdEventId: ev.id, outcome: kind, error: errorText(err) },
+        "owner notice not delivered",
+      );
+    }
+  }
+
+  async function finish(ev: CreditHoldRow): Promise<void> {
+    const rows = await contactOf(ev.contactId);
+    const externalId = rows.contacts[0]?.externalId ?? ev.contactId;
+    let writeback = "";
+    if (ev.writebackStatus === "pending" || ev.writebackStatus === "failed")
+      writeback = await writeBack(ev, externalId);
+    else writeback = ev.writebackDetail ?? "";
+    if (ev.ownerNotice === "pending" || ev.ownerNotice === "failed") await notifyOwner(ev, writeback);
+  }
+
+  /** Tells the owner and bookkeepers about a proposed hold, with a link to approve or dismiss it. */
+  async function notifyProposal(p: HoldProposalRow): Promise<void> {
+    const to = [...new Set([...(owner ? [owner] : []), ...(await approverEmails(db, org.id))])];
+    if (to.length === 0) {
+      await recordProposalNotice(db, p.id, "none");
+      return;
+    }
+    if (!deps.mailer || !config.MAIL_FROM) return;
+    if (!(await claimProposalNotice(db, p.id))) return;
+    const fields = await noticeFields(p.contactId, "Credit hold proposed", true, {
+      action: "propose",
+      reason: p.reason,
+      date_formatted: formatDate(dateInZone(p.proposedAt, org.timezone), org.locale),
+      writeback: "Nothing is written to the ledger until you approve.",
+      review_url: `${baseUrlOf(config)}/orgs/${org.slug}/holds`,
+    });
+    if (!fields) return;
+    const r = await renderNotice("owner-hold-proposed", fields, p.contactId, () =>
+      recordProposalNotice(db, p.id, "failed"),
+    );
+    if (!r) return;
+    try {
+      const sent = await sendNotice(deps.mailer, config.MAIL_FROM, to, p.id, r);
+      await recordProposalNotice(db, p.id, "sent");
+      await audit(
+        db,
+        {
+          orgId: org.id,
+          contactId: p.contactId,
+          actor: "reminders",
+          action: "credit_hold.proposal_notified",
+          detail: { proposalId: p.id, to, messageId: sent.messageId },
+        },
+        now,
+      );
+    } catch (err) {
+      if (classifySendError(err) === "retry") await recordProposalNotice(db, p.id, "failed");
+      log.warn(
+        { org: org.slug, proposalId: p.id, error: errorText(err) },
+        "hold proposal notice not delivered",
+      );
+    }
+  }
+
+  /** Places or releases a hold (a run's decision or a person's), then writes it back and tells the owner. */
+  async function change(
+    contactId: string,
+    action: "place" | "release",
+    reason: string,
+    by?: { actor: string; byHand?: boolean; detail?: Record<string, unknown> },
+  ): Promise<CreditHoldRow | undefined> {
+    const ev = await transitionHold(
+      store,
+      {
+        orgId: org.id,
+        contactId,
+        action,
+        reason,
+        ownerNotice: Boolean(owner),
+        ...(by ? { actor: by.actor, byHand: by.byHand ?? false, detail: by.detail } : {}),
+      },
+      now,
+    );
+    if (!ev) return undefined;
+    log.info(
+      { org: org.slug, contact: contactId, action, by: by?.actor ?? "reminders" },
+      "credit hold changed",
+    );
+    await finish(ev);
+    return ev;
+  }
+
+  return {
+    finish,
+    notifyProposal,
+    change,
+    async apply(h: PlannedHold): Promise<HoldResult["action"] | null> {
+      if (h.action === "propose") {
+        const p = await createProposal(
+          store,
+          { orgId: org.id, contactId: h.contact.id, reason: h.reason, notice: true },
+          now,
+        );
+        if (!p) return null;
+        log.info({ org: org.slug, customer: h.contact.externalId }, "credit hold proposed");
+        await notifyProposal(p);
+        return "proposed";
+      }
+      if (h.action === "withdraw") {
+        const p = await closeProposal(
+          store,
+          { orgId: org.id, contactId: h.contact.id, status: "withdrawn", by: "reminders", reason: h.reason },
+          now,
+        );
+        return p ? "withdrawn" : null;
+      }
+      const ev = await change(h.contact.id, h.action, h.reason);
+      if (!ev) return null;
+      // Automatic mode: a proposal left from approve mode is closed by the placement.
+      if (h.action === "place")
+        await closeProposal(
+          store,
+          {
+            orgId: org.id,
+            contactId: h.contact.id,
+            status: "approved",
+            by: "automatic",
+            reason: h.reason,
+            holdEventId: ev.id,
+          },
+          now,
+        );
+      return h.action === "place" ? "placed" : "released";
+    },
+  };
+}
