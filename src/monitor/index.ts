@@ -16,7 +16,8 @@ import {
   predictLate,
 } from "./predict";
 import { type ScoreResult, scoreCustomer } from "./score";
-import { detectTrend, pooledWithinSd, type TrendResult, trendSeries } from "./trend";
+import { detectTrend, pooledWithinSd, trendSeries } from "./trend";
+import type { TrendResult } from "./trend-types";
 import type { CustomerScore, MonitorContact, OrgInput } from "./types";
 
 export { type CreditAsOf, dayNumber, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
@@ -64,20 +65,10 @@ export {
   type ScoreResult,
   scoreCustomer,
 } from "./score";
-export {
-  censoredExpectation,
-  DEFAULT_TREND_OPTIONS,
-  detectEpisodes,
-  detectTrend,
-  type Episode,
-  isNewEpisode,
-  pooledWithinSd,
-  type TrendOptions,
-  type TrendPoint,
-  type TrendResult,
-  type TrendSnapshot,
-  trendSeries,
-} from "./trend";
+export { detectTrend, pooledWithinSd, trendSeries } from "./trend";
+export { detectEpisodes, type Episode, isNewEpisode, type TrendSnapshot } from "./trend-episodes";
+export { censoredExpectation } from "./trend-stats";
+export { DEFAULT_TREND_OPTIONS, type TrendOptions, type TrendPoint, type TrendResult } from "./trend-types";
 export * from "./types";
 
 /** Everything computed for one customer, for callers that want more than the public `CustomerScore`. */

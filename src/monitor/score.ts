@@ -28,7 +28,7 @@
 import { formatMoney } from "../format";
 import type { CustomerFeatures } from "./features";
 import type { LatePrediction, OrgPrior } from "./predict";
-import type { TrendResult } from "./trend";
+import type { TrendResult } from "./trend-types";
 import type { Grade } from "./types";
 
 export const GRADE_BANDS: readonly { grade: Grade; min: number }[] = [
