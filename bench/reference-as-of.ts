@@ -3,8 +3,10 @@
  * invoice id, every list sorted. Kept as the reference the fast path in src/monitor/as-of.ts is checked
  * against (bench/score-speed.ts on 1M invoices, test/monitor/as-of-reference.test.ts on small ledgers).
  */
+
+import { dayNumber } from "../src/days";
 import type { IsoDate } from "../src/model";
-import { type CreditAsOf, cmp, dayNumber, type InvoiceAsOf, type LedgerAsOf } from "../src/monitor/as-of";
+import { type CreditAsOf, cmp, type InvoiceAsOf, type LedgerAsOf } from "../src/monitor/as-of";
 import type { MonitorAllocation, OrgInput } from "../src/monitor/types";
 
 const IGNORED_STATUSES = new Set(["draft", "void", "deleted"]);

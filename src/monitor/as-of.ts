@@ -8,22 +8,9 @@
  * the ledger as it stood on D. Draft, void and deleted invoices and credit notes are ignored; so are
  * invoices with a zero or negative total.
  */
+import { dayNumber } from "../days";
 import type { IsoDate } from "../model";
 import type { MonitorAllocation, MonitorContact, OrgInput } from "./types";
-
-const dayCache = new Map<string, number>();
-
-/** Days since 1970-01-01 of an ISO date (cached: ledgers reuse few distinct dates). */
-export function dayNumber(date: IsoDate): number {
-  let d = dayCache.get(date);
-  if (d === undefined) {
-    d = Math.round(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
-    if (Number.isNaN(d)) throw new RangeError(`not an ISO date: ${date}`);
-    if (dayCache.size > 100_000) dayCache.clear();
-    dayCache.set(date, d);
-  }
-  return d;
-}
 
 /** One invoice as it stood on `asOf`. Day fields are `dayNumber`s of the matching dates. */
 export interface InvoiceAsOf {

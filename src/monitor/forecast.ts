@@ -21,6 +21,7 @@
  * it reads only the ledger as it stood on asOf (as-of.ts), so the full ledger as of D forecasts exactly like the
  * ledger truncated at D. Amounts are minor units of each invoice's own currency; currencies are never added.
  */
+import { isoOfDay } from "../days";
 import type { IsoDate } from "../model";
 import { type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { withinHorizon } from "./horizon";
@@ -98,10 +99,8 @@ export interface DelayDistribution {
   alpha: number;
 }
 
-/** P(D > x). */
-export function survival(dist: DelayDistribution, x: number): number {
-  const { days, suffix } = dist;
-  // First atom > x (binary search).
+/** Index of the first atom > x (binary search; days.length when none). */
+function firstAbove(days: Float64Array, x: number): number {
   let lo = 0;
   let hi = days.length;
   while (lo < hi) {
@@ -109,6 +108,13 @@ export function survival(dist: DelayDistribution, x: number): number {
     if (days[mid]! > x) hi = mid;
     else lo = mid + 1;
   }
+  return lo;
+}
+
+/** P(D > x). */
+export function survival(dist: DelayDistribution, x: number): number {
+  const { days, suffix } = dist;
+  const lo = firstAbove(days, x);
   const tail =
     x < dist.tailFrom ? dist.tail : dist.tail * (1 + (x - dist.tailFrom) / dist.scale) ** -dist.alpha;
   return suffix[lo]! + tail;
@@ -119,14 +125,7 @@ export function conditionalQuantile(dist: DelayDistribution, e: number, u: numbe
   const target = survival(dist, e) * (1 - u);
   const { days } = dist;
   // Atoms first: the first atom index j with days[j] > e where survival after it drops to <= target.
-  let lo = 0;
-  let hi = days.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (days[mid]! > e) hi = mid;
-    else lo = mid + 1;
-  }
-  for (let j = lo; j < days.length; j++) {
+  for (let j = firstAbove(days, e); j < days.length; j++) {
     const d = days[j]!;
     // Atoms are few (at most historyObs + orgQuantiles): a linear walk.
     if (survival(dist, d) <= target + 1e-15) return Math.max(Math.floor(e) + 1, Math.ceil(d));
@@ -191,11 +190,6 @@ function hash(text: string): number {
 function delayOf(inv: InvoiceAsOf): number | null {
   if (inv.settledDay === null || inv.creditedOnly || inv.settledUndated) return null;
   return inv.settledDay - inv.dueDay;
-}
-
-/** Adds days to an ISO date via day numbers (UTC calendar arithmetic). */
-function isoOfDay(day: number): IsoDate {
-  return new Date(day * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** The forecast of every open invoice, per currency (base currency first, then alphabetical). */

@@ -20,7 +20,8 @@ import { detectTrend, pooledWithinSd, trendSeries } from "./trend";
 import type { TrendResult } from "./trend-types";
 import type { CustomerScore, MonitorContact, OrgInput } from "./types";
 
-export { type CreditAsOf, dayNumber, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
+export { dayNumber } from "../days";
+export { type CreditAsOf, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 export {
   type CurrencyExposure,
   type CustomerFeatures,

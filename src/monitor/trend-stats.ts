@@ -2,7 +2,7 @@
  * The statistics the trend detector is built from: robust baselines (median and MAD-based SD shrunk toward the
  * organisation's), the expectation of a censored value, and small sorted-array helpers. Pure.
  */
-import { dayNumber } from "./as-of";
+import { dayNumber } from "../days";
 import type { TrendOptions, TrendPoint } from "./trend-types";
 
 export interface Baseline {

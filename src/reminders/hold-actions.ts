@@ -51,6 +51,14 @@ export async function actOnHold(
   const note = by.reason?.trim() ? `: ${by.reason.trim().slice(0, 300)}` : "";
   const proposal = await openProposal(db, contact.id);
 
+  /** Closes the customer's open proposal as this person (a placement that ends it names its hold event). */
+  const closeAs = (status: "approved" | "dismissed", reason: string | null, holdEventId?: string | null) =>
+    closeProposal(
+      deps.store,
+      { orgId: org.id, contactId: contact.id, status, by: by.actor, reason, holdEventId },
+      now,
+    );
+
   const result = async (msg: string, state: "on_hold" | "none"): Promise<HoldActionResult> => {
     const ev = await latestHold(db, contact.id);
     const writeback = ev ? ev.writebackStatus : null;
@@ -73,32 +81,11 @@ export async function actOnHold(
         actor: by.actor,
         detail: { by: by.who, proposalId: proposal.id },
       });
-      await closeProposal(
-        deps.store,
-        {
-          orgId: org.id,
-          contactId: contact.id,
-          status: "approved",
-          by: by.actor,
-          reason: by.reason?.trim() || null,
-          holdEventId: ev?.id ?? null,
-        },
-        now,
-      );
+      await closeAs("approved", by.reason?.trim() || null, ev?.id ?? null);
       return result(`Credit hold on ${contact.name} approved: the account is on hold.`, "on_hold");
     }
     case "dismiss": {
-      const closed = await closeProposal(
-        deps.store,
-        {
-          orgId: org.id,
-          contactId: contact.id,
-          status: "dismissed",
-          by: by.actor,
-          reason: by.reason?.trim() || null,
-        },
-        now,
-      );
+      const closed = await closeAs("dismissed", by.reason?.trim() || null);
       if (!closed)
         throw new UserError("no_proposal", `${contact.name} has no proposed credit hold to dismiss.`, 409);
       return result(`Proposed hold on ${contact.name} dismissed; nothing was written to the ledger.`, "none");
@@ -112,19 +99,7 @@ export async function actOnHold(
         detail: { by: by.who },
       });
       if (!ev) throw new UserError("already_on_hold", `${contact.name} is already on credit hold.`, 409);
-      if (proposal)
-        await closeProposal(
-          deps.store,
-          {
-            orgId: org.id,
-            contactId: contact.id,
-            status: "approved",
-            by: by.actor,
-            reason: null,
-            holdEventId: ev.id,
-          },
-          now,
-        );
+      if (proposal) await closeAs("approved", null, ev.id);
       return result(`${contact.name} is on credit hold.`, "on_hold");
     }
     case "release": {

@@ -16,7 +16,6 @@ import { activePauses, reminderEmailOverrides } from "../store/portal";
 import { loadPlanRows } from "../store/reminders";
 import { publicHolidays } from "./holidays";
 import {
-  createPlanCache,
   evaluateContact,
   type HoldAttention,
   type PlanContact,
@@ -24,6 +23,7 @@ import {
   type PlannedSkip,
   planReminders,
 } from "./plan";
+import { createPlanCache } from "./plan-cache";
 import { TemplateRenderError } from "./render";
 import { historyOf, loadRunContext, reminderFields } from "./run-context";
 import { isoWeekday, minutesOf, type SendingWindow, zonedInstant } from "./window";

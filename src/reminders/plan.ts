@@ -3,12 +3,14 @@
  * holds change. One email per customer per run, listing every chaseable invoice that has reached a level,
  * at the level of the most overdue one; it is due only when some invoice has reached a level not yet claimed.
  *
- * PURE: no store, no clock, no node imports. The run (src/reminders/run.ts) loads the rows, and calls
+ * PURE: no store, no clock, no node imports. The run (src/reminders/dispatch.ts) loads the rows, and calls
  * `evaluateContact` again on freshly re-read rows after claiming, before anything is sent.
  */
+import { dayNumber, isoOfDay } from "../days";
 import { validAddresses } from "../mail/address";
-import { currencyExponent, type HoldState, type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
+import { type HoldState, type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
 import { decideHold, type HoldAction, type HoldMode } from "./holds";
+import { createPlanCache, localDayOf, minMinorFor, type PlanCache } from "./plan-cache";
 import { choosePolicy, holdLevel, type Policy, type PolicyLevel, reachedLevel } from "./policy";
 import {
   isoWeekday,
@@ -183,71 +185,7 @@ export interface ContactVerdict {
   listed: PlannedInvoice[];
 }
 
-const DAY_MS = 86_400_000;
 const OPEN: ReadonlySet<InvoiceStatus> = new Set(["authorised", "submitted"]);
-
-/** Shared per-run caches, so 100,000 customers cost little more than their invoices. */
-export interface PlanCache {
-  local: Map<string, LocalMoment>;
-  /** The sending-window verdict per timezone (it depends only on the local moment). */
-  window: Map<string, WindowVerdict>;
-  minMinor: Map<string, number>;
-  validZone: Map<string, boolean>;
-  holdLevel: Map<Policy, PolicyLevel | null>;
-  /** The level before the hold level: the final notice (null = the policy has none). */
-  noticeLevel: Map<Policy, PolicyLevel | null>;
-  /** Local day number of an instant per timezone, by quarter hour (every UTC offset is a multiple of 15 min). */
-  localDay: Map<string, number>;
-  /** The policy of customers with no policy of their own and no grade. */
-  plainPolicy: Policy | undefined;
-}
-
-export function createPlanCache(): PlanCache {
-  return {
-    local: new Map(),
-    window: new Map(),
-    minMinor: new Map(),
-    validZone: new Map(),
-    holdLevel: new Map(),
-    noticeLevel: new Map(),
-    localDay: new Map(),
-    plainPolicy: undefined,
-  };
-}
-
-/** Days since 1970-01-01 of an ISO date, read digit by digit (no Date, no allocation). */
-export function dayNumber(date: IsoDate): number {
-  let y =
-    (date.charCodeAt(0) - 48) * 1000 +
-    (date.charCodeAt(1) - 48) * 100 +
-    (date.charCodeAt(2) - 48) * 10 +
-    (date.charCodeAt(3) - 48);
-  const m = (date.charCodeAt(5) - 48) * 10 + (date.charCodeAt(6) - 48);
-  const d = (date.charCodeAt(8) - 48) * 10 + (date.charCodeAt(9) - 48);
-  if (
-    date.length !== 10 ||
-    date.charCodeAt(4) !== 45 ||
-    date.charCodeAt(7) !== 45 ||
-    !(y >= 0 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
-  )
-    return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
-  // Days from the civil date (proleptic Gregorian), after H. Hinnant's algorithm.
-  if (m <= 2) y -= 1;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function minMinorFor(currency: string, minAmount: number, cache: PlanCache): number {
-  let m = cache.minMinor.get(currency);
-  if (m === undefined) {
-    m = Math.round(minAmount * 10 ** currencyExponent(currency));
-    cache.minMinor.set(currency, m);
-  }
-  return m;
-}
 
 function timeZoneOf(contact: PlanContact, settings: PlanSettings, cache: PlanCache): string {
   const tz = contact.timezone;
@@ -439,7 +377,7 @@ export function evaluateContact(
   if (!attention && (!anyDue || !top)) return verdict;
   const to = validAddresses(contact.emails);
   if (attention) {
-    const from = firstNoticeDay === null ? null : dayToIso(firstNoticeDay + noticeDays);
+    const from = firstNoticeDay === null ? null : isoOfDay(firstNoticeDay + noticeDays);
     const reason = !notice
       ? "the policy has no final notice before its hold level: hold only by hand"
       : to.length === 0
@@ -472,21 +410,6 @@ export function evaluateContact(
       : zonedInstant(local.date, minutesOf(settings.window.start), timeZone);
   verdict.email = { contact, to, policy, level: top, invoices: listed, timeZone, local, at };
   return verdict;
-}
-
-function localDayOf(at: number, timeZone: string, cache: PlanCache): number {
-  const key = `${timeZone}|${Math.floor(at / 900_000)}`;
-  let d = cache.localDay.get(key);
-  if (d === undefined) {
-    d = dayNumber(localMoment(at, timeZone).date);
-    cache.localDay.set(key, d);
-  }
-  return d;
-}
-
-/** The ISO date of a day number (days since 1970-01-01). */
-function dayToIso(day: number): IsoDate {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** Plans a whole organisation. */
