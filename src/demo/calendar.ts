@@ -2,38 +2,28 @@
  * Calendar arithmetic on ISO dates (`YYYY-MM-DD`) the demo generator needs beyond model.ts's addDays and
  * daysBetween. Pure: UTC arithmetic on the given dates, no clock.
  */
-import { daysBetween, type IsoDate, addDays as modelAddDays } from "../model";
+import { dayNumber, isoOfDay } from "../days";
+import type { IsoDate } from "../model";
 
 // The generator does hundreds of thousands of date steps over a few thousand distinct dates: memoise the
-// conversions (Date parsing and formatting dominate otherwise). Deterministic, so still pure.
-const EPOCH = "1970-01-01";
-const dayNumbers = new Map<IsoDate, number>();
+// formatting (Date formatting dominates otherwise). Deterministic, so still pure.
 const isoByDayNumber = new Map<number, IsoDate>();
-
-function dayNumber(date: IsoDate): number {
-  let n = dayNumbers.get(date);
-  if (n === undefined) {
-    n = daysBetween(EPOCH, date);
-    dayNumbers.set(date, n);
-  }
-  return n;
-}
 
 function fromDayNumber(n: number): IsoDate {
   let date = isoByDayNumber.get(n);
   if (date === undefined) {
-    date = modelAddDays(EPOCH, n);
+    date = isoOfDay(n);
     isoByDayNumber.set(n, date);
   }
   return date;
 }
 
-/** model.ts's addDays, memoised. */
+/** model.ts's addDays, on day numbers (the ISO formatting memoised). */
 export function addDays(date: IsoDate, days: number): IsoDate {
   return days === 0 ? date : fromDayNumber(dayNumber(date) + days);
 }
 
-/** model.ts's daysBetween, memoised: whole days from a to b. */
+/** model.ts's daysBetween, on day numbers: whole days from a to b. */
 export function daysFrom(a: IsoDate, b: IsoDate): number {
   return dayNumber(b) - dayNumber(a);
 }

@@ -463,6 +463,7 @@ describe("generateDemoLedger", () => {
           expect(
             [
               "../model",
+              "../days",
               "./calendar",
               "./names",
               "./random",
