@@ -2,7 +2,7 @@
  * The onset detector: robust one-sided CUSUMs against the customer's own baseline (the default method; see
  * trend.ts for the tuning). Pure.
  */
-import { type Baseline, censoredExpectation, robustBaseline } from "./trend-stats";
+import { type Baseline, censoredExpectation, robustBaseline, stableAgainst } from "./trend-stats";
 import type { TrendOptions, TrendPoint, TrendResult } from "./trend-types";
 
 /**
@@ -101,15 +101,7 @@ export function robustCusum(series: readonly TrendPoint[], orgSd: number, o: Tre
   if (better) return { result: { ...better, onsetOn: null }, pinUp, pinDown };
   const b = baseAt(n);
   return {
-    result: {
-      trend: "stable",
-      changeDays: null,
-      startedOn: null,
-      baselineDays: Math.round(b.mean * 10) / 10,
-      sdDays: Math.round(b.sd * 10) / 10,
-      episodeObservations: 0,
-      onsetOn: null,
-    },
+    result: { ...stableAgainst(b), onsetOn: null },
     pinUp,
     pinDown,
   };

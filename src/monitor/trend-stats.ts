@@ -3,11 +3,23 @@
  * organisation's), the expectation of a censored value, and small sorted-array helpers. Pure.
  */
 import { dayNumber } from "../days";
-import type { TrendOptions, TrendPoint } from "./trend-types";
+import type { TrendOptions, TrendPoint, TrendResult } from "./trend-types";
 
 export interface Baseline {
   mean: number;
   sd: number;
+}
+
+/** A stable verdict, reporting the baseline it was judged against (to a tenth of a day). */
+export function stableAgainst(b: Baseline): TrendResult {
+  return {
+    trend: "stable",
+    changeDays: null,
+    startedOn: null,
+    baselineDays: Math.round(b.mean * 10) / 10,
+    sdDays: Math.round(b.sd * 10) / 10,
+    episodeObservations: 0,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@
 import type { InvoiceAsOf } from "./as-of";
 import { robustCusum } from "./trend-cusum";
 import { trendState } from "./trend-state";
-import { dueDayOf } from "./trend-stats";
+import { dueDayOf, stableAgainst } from "./trend-stats";
 import { DEFAULT_TREND_OPTIONS, type TrendOptions, type TrendPoint, type TrendResult } from "./trend-types";
 
 /**
@@ -127,16 +127,7 @@ function glr(
     if (Math.abs(z) < o.zThreshold) continue;
     if (!best || Math.abs(z) > Math.abs(best.z)) best = { z, m, change, mean: b.mean, sd: b.sd };
   }
-  if (!best) {
-    return {
-      trend: "stable",
-      changeDays: null,
-      startedOn: null,
-      baselineDays: Math.round(latest.mean * 10) / 10,
-      sdDays: Math.round(latest.sd * 10) / 10,
-      episodeObservations: 0,
-    };
-  }
+  if (!best) return stableAgainst(latest);
   return {
     trend: best.z > 0 ? "deteriorating" : "improving",
     changeDays: Math.round(best.change * 10) / 10,
