@@ -91,6 +91,8 @@ const PURE = [
   "src/demo",
   "src/reminders/policy.ts",
   "src/reminders/plan.ts",
+  "src/reminders/plan-cache.ts",
+  "src/days.ts",
   "src/reminders/holds.ts",
   "src/reminders/charges.ts",
   "src/reminders/pay-links.ts",
