@@ -7,6 +7,9 @@
  * claimed again by the next run. A send whose outcome is unknown, or a run that dies after claiming, leaves
  * the claim for review ("needs_review"): it is never resent automatically. A failed ledger write-back is
  * recorded and retried by the next run; the hold itself is never lost.
+ *
+ * This module is the run's loop; one email's steps are send-email.ts, the holds' are hold-worker.ts, and what
+ * both work from (settings, policies, renderer, merge fields) is run-context.ts.
  */
 
 import { audit } from "../store/audit";

@@ -6,7 +6,7 @@
  * proposal whose reason went away (the customer paid) is withdrawn. A hold comes off when the overdue balance
  * is cleared (and the customer is back within the limit). Disputed invoices count for neither.
  *
- * PURE: decides; src/reminders/dispatch.ts records, writes back and tells people.
+ * PURE: decides; src/reminders/hold-worker.ts records, writes back and tells people.
  */
 import type { HoldState } from "../model";
 

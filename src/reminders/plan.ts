@@ -3,8 +3,8 @@
  * holds change. One email per customer per run, listing every chaseable invoice that has reached a level,
  * at the level of the most overdue one; it is due only when some invoice has reached a level not yet claimed.
  *
- * PURE: no store, no clock, no node imports. The run (src/reminders/dispatch.ts) loads the rows, and calls
- * `evaluateContact` again on freshly re-read rows after claiming, before anything is sent.
+ * PURE: no store, no clock, no node imports. The run (src/reminders/dispatch.ts) loads the rows, and
+ * send-email.ts calls `evaluateContact` again on freshly re-read rows after claiming, before anything is sent.
  */
 import { dayNumber, isoOfDay } from "../days";
 import { validAddresses } from "../mail/address";
@@ -18,7 +18,6 @@ import {
   localMoment,
   minutesOf,
   type SendingWindow,
-  type WindowVerdict,
   windowVerdict,
   zonedInstant,
 } from "./window";
