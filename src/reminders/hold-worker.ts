@@ -80,6 +80,11 @@ export function createHoldWorker(
     };
   }
 
+  /** The audit entry of a hold step, by the reminder engine. */
+  function auditHold(contactId: string, action: string, detail: Record<string, unknown>) {
+    return audit(db, { orgId: org.id, contactId, actor: "reminders", action, detail }, now);
+  }
+
   async function contactOf(contactId: string) {
     const rows = await loadContactRows(db, org, contactId, dateInZone(now, org.timezone));
     return rows;
@@ -109,17 +114,11 @@ export function createHoldWorker(
       const res =
         ev.action === "place" ? await connector.placeHold(ctx, note) : await connector.releaseHold(ctx, note);
       await recordWriteback(db, ev.id, res.written ? "written" : "not_applicable", res.detail ?? null);
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: ev.contactId,
-          actor: "reminders",
-          action: res.written ? "credit_hold.written_back" : "credit_hold.store_only",
-          detail: { holdEventId: ev.id, action: ev.action, detail: res.detail ?? null },
-        },
-        now,
-      );
+      await auditHold(ev.contactId, res.written ? "credit_hold.written_back" : "credit_hold.store_only", {
+        holdEventId: ev.id,
+        action: ev.action,
+        detail: res.detail ?? null,
+      });
       return res.written
         ? `The ${ev.action === "place" ? "hold" : "release"} was written to ${org.provider === "xero" ? "Xero" : "QuickBooks"}.`
         : (res.detail ?? "The hold is recorded in Creditpulse only.");
@@ -127,17 +126,12 @@ export function createHoldWorker(
       const text = errorText(err);
       const kind = err instanceof ConnectorError ? err.kind : "error";
       await recordWriteback(db, ev.id, "failed", `${kind}: ${text}`);
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: ev.contactId,
-          actor: "reminders",
-          action: "credit_hold.writeback_failed",
-          detail: { holdEventId: ev.id, action: ev.action, kind, error: text },
-        },
-        now,
-      );
+      await auditHold(ev.contactId, "credit_hold.writeback_failed", {
+        holdEventId: ev.id,
+        action: ev.action,
+        kind,
+        error: text,
+      });
       log.warn(
         { org: org.slug, holdEventId: ev.id, kind, error: text },
         "credit hold write-back failed; will retry",
@@ -238,33 +232,20 @@ export function createHoldWorker(
     try {
       const sent = await sendNotice(deps.mailer, config.MAIL_FROM, [owner], ev.id, r);
       await recordOwnerNotice(db, ev.id, "sent", now);
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: ev.contactId,
-          actor: "reminders",
-          action: "credit_hold.owner_notified",
-          detail: { holdEventId: ev.id, to: owner, messageId: sent.messageId },
-        },
-        now,
-      );
+      await auditHold(ev.contactId, "credit_hold.owner_notified", {
+        holdEventId: ev.id,
+        to: owner,
+        messageId: sent.messageId,
+      });
     } catch (err) {
       // Retry only what the server certainly did not take; anything that may have been accepted is left for
       // review (never resent automatically).
       const kind = classifySendError(err);
       await recordOwnerNotice(db, ev.id, kind === "retry" ? "failed" : "needs_review", now);
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: ev.contactId,
-          actor: "reminders",
-          action:
-            kind === "retry" ? "credit_hold.owner_notice_failed" : "credit_hold.owner_notice_needs_review",
-          detail: { holdEventId: ev.id, to: owner, outcome: kind, error: errorText(err) },
-        },
-        now,
+      await auditHold(
+        ev.contactId,
+        kind === "retry" ? "credit_hold.owner_notice_failed" : "credit_hold.owner_notice_needs_review",
+        { holdEventId: ev.id, to: owner, outcome: kind, error: errorText(err) },
       );
       log.warn(
         { org: org.slug, holdEventId: ev.id, outcome: kind, error: errorText(err) },
@@ -307,17 +288,11 @@ export function createHoldWorker(
     try {
       const sent = await sendNotice(deps.mailer, config.MAIL_FROM, to, p.id, r);
       await recordProposalNotice(db, p.id, "sent");
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: p.contactId,
-          actor: "reminders",
-          action: "credit_hold.proposal_notified",
-          detail: { proposalId: p.id, to, messageId: sent.messageId },
-        },
-        now,
-      );
+      await auditHold(p.contactId, "credit_hold.proposal_notified", {
+        proposalId: p.id,
+        to,
+        messageId: sent.messageId,
+      });
     } catch (err) {
       if (classifySendError(err) === "retry") await recordProposalNotice(db, p.id, "failed");
       log.warn(
