@@ -3,8 +3,9 @@
  * plan exactly like: every live customer and every open invoice of the organisation, read through drizzle's
  * query builder, nothing restricted or summed in SQL. Used by bench/remind.ts and test/reminders/plan-rows.test.ts.
  */
+
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
-import type { PlanInvoice } from "../src/reminders/plan";
+import type { PlanInvoice } from "../src/model/reminders";
 import type { Store } from "../src/store/db";
 import type { Organisation } from "../src/store/orgs";
 import { contacts, creditHolds, holdProposals, invoices, reminders } from "../src/store/schema";

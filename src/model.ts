@@ -93,9 +93,6 @@ export function formatMinor(minor: number, currency: string): string {
   return `${sign}${s.slice(0, -exp)}.${s.slice(-exp)}`;
 }
 
-/** Formats money for people, in a locale ("£1,234.50"): see src/format.ts, the one formatter. */
-export { formatMoney } from "./format";
-
 /** Whole days from `a` to `b` (both ISO dates): positive when b is later. */
 export function daysBetween(a: IsoDate, b: IsoDate): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);

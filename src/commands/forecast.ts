@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../cli";
 import { NotFoundError, UserError } from "../errors";
-import { dateInZone, formatMoney, isIsoDate } from "../model";
+import { formatMoney } from "../format";
+import { dateInZone, isIsoDate } from "../model";
 import { forecastForOrg, forecastJson } from "../scoring/forecast";
 import { findOrgBySlug } from "../store/orgs";
 

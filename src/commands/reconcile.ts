@@ -7,8 +7,8 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../cli";
 import { NotFoundError } from "../errors";
+import { formatMoney } from "../format";
 import { createLogger } from "../log";
-import { formatMoney } from "../model";
 import { findOrgBySlug } from "../store/orgs";
 import { reconcileOrg } from "../sync/reconcile";
 

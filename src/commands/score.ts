@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../cli";
 import { NotFoundError, UserError } from "../errors";
-import { formatMoney, isIsoDate } from "../model";
+import { formatMoney } from "../format";
+import { isIsoDate } from "../model";
 import { runScoring } from "../scoring/run-scoring";
 import { warmTodaysSummary } from "../store/dashboard-summary";
 import { findOrgBySlug } from "../store/orgs";

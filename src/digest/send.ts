@@ -5,9 +5,10 @@
  */
 import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
+import { formatMoney } from "../format";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
-import { dateInZone, formatMoney, isTimeZone } from "../model";
+import { dateInZone, isTimeZone } from "../model";
 import { localMoment } from "../reminders/window";
 import { digestRecipients, type User } from "../store/accounts";
 import { claimDigest, type DigestOutcome, markDigest } from "../store/digest";

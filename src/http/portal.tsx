@@ -8,8 +8,9 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { Deps } from "../deps";
+import { formatMoney } from "../format";
 import type { Mailer } from "../mail/mailer";
-import { addDays, dateInZone, formatMoney, type IsoDate } from "../model";
+import { addDays, dateInZone, type IsoDate } from "../model";
 import {
   ACTION_KINDS,
   type ActionKind,

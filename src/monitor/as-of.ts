@@ -10,7 +10,7 @@
  */
 import { dayNumber } from "../days";
 import type { IsoDate } from "../model";
-import type { MonitorAllocation, MonitorContact, OrgInput } from "./types";
+import type { MonitorAllocation, MonitorContact, OrgInput } from "../model/monitor";
 
 /** One invoice as it stood on `asOf`. Day fields are `dayNumber`s of the matching dates. */
 export interface InvoiceAsOf {

@@ -17,8 +17,8 @@
  * currency is the base currency.
  */
 import { AGING_BUCKETS, type AgingBucket, agingBucketOfDays, type IsoDate } from "../model";
+import type { MonitorContact } from "../model/monitor";
 import { cmp, type InvoiceAsOf, type LedgerAsOf } from "./as-of";
-import type { MonitorContact } from "./types";
 
 /** Weight of each older observation relative to the next newer one in recency-weighted averages. */
 export const RECENCY_DECAY = 0.9;

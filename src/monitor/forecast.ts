@@ -23,10 +23,10 @@
  */
 import { isoOfDay } from "../days";
 import type { IsoDate } from "../model";
+import type { OrgInput } from "../model/monitor";
 import { type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { withinHorizon } from "./horizon";
 import { mulberry32 } from "./prng";
-import type { OrgInput } from "./types";
 
 export interface ForecastOptions {
   historyObs: number;

@@ -9,9 +9,7 @@
  * whether they were paid by then, so the full ledger as of D still scores exactly like the ledger as of D.
  */
 import type { IsoDate } from "../model";
-import type { MonitorInvoice, OrgInput } from "./types";
-
-export const HISTORY_INVOICES = 36;
+import { HISTORY_INVOICES, type MonitorInvoice, type OrgInput } from "../model/monitor";
 
 const counts = (inv: MonitorInvoice): boolean =>
   inv.status !== "draft" && inv.status !== "void" && inv.status !== "deleted" && inv.totalMinor > 0;

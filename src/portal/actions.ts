@@ -11,8 +11,9 @@
  * - "stop": the customer opts out of reminders.
  */
 import { z } from "zod";
+import { formatMoney } from "../format";
 import { isValidAddress } from "../mail/address";
-import { addDays, dateInZone, formatMoney, type IsoDate, isIsoDate } from "../model";
+import { addDays, dateInZone, type IsoDate, isIsoDate } from "../model";
 import { formatDate } from "../reminders/render";
 import { audit } from "../store/audit";
 import {

@@ -5,9 +5,11 @@
  * organisation stored an override (reminder_templates). Each part is wrapped in the layout of its kind
  * (layout.html / layout.text), which lists the invoices. Engines are sandboxed (src/templates/sandbox.ts).
  */
+
 import type { Liquid, Template } from "liquidjs";
 import { formatDate, formatMoney } from "../format";
 import type { IsoDate } from "../model";
+import { TEMPLATE_NAME_RE } from "../model/reminders";
 import {
   bundled,
   MAX_TEMPLATE_CHARS,
@@ -16,7 +18,6 @@ import {
   TemplateTooLarge,
 } from "../templates/sandbox";
 import type { PlannedInvoice } from "./plan";
-import { TEMPLATE_NAME_RE } from "./policy";
 
 /** The product's own text of a reminder template part ("overdue.html", "layout.text"), or "" if none. */
 export function productTemplate(key: string): string {

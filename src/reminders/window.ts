@@ -5,17 +5,7 @@
  * PURE: instants come in as arguments; holidays come in as a set of ISO dates.
  */
 import { daysBetween, type IsoDate } from "../model";
-
-export interface SendingWindow {
-  /** "HH:MM", 24h, inclusive. */
-  start: string;
-  /** "HH:MM", 24h, exclusive. */
-  end: string;
-  /** ISO weekdays, 1 = Monday ... 7 = Sunday. */
-  days: readonly number[];
-}
-
-export const DEFAULT_WINDOW: SendingWindow = { start: "09:00", end: "17:00", days: [1, 2, 3, 4, 5] };
+import type { SendingWindow } from "../model/reminders";
 
 const HHMM_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 

@@ -2,17 +2,18 @@
  * The monitor's side of the store: load an organisation's ledger as the pure monitor's input, and keep the
  * score history and the one-alert-per-episode record of deteriorating customers.
  */
+
 import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
-import { HISTORY_INVOICES } from "../monitor/horizon";
-import type {
-  CustomerScore,
-  Episode,
-  MonitorAllocation,
-  MonitorContact,
-  MonitorCreditNote,
-  MonitorInvoice,
-  OrgInput,
-} from "../monitor/index";
+import {
+  type CustomerScore,
+  type Episode,
+  HISTORY_INVOICES,
+  type MonitorAllocation,
+  type MonitorContact,
+  type MonitorCreditNote,
+  type MonitorInvoice,
+  type OrgInput,
+} from "../model/monitor";
 import { audit } from "./audit";
 import type { Db } from "./db";
 import type { Organisation } from "./orgs";

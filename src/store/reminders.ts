@@ -3,17 +3,20 @@
  * (invoice, level) claims and their outcome, and credit-hold events. Every write is one idempotent statement
  * or runs inside `store.atomically`, so the same code holds on D1.
  */
+
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
-import type { PlanContact, PlanInvoice } from "../reminders/plan";
 import {
   DEFAULT_POLICY_LEVELS,
   DEFAULT_POLICY_NAME,
+  DEFAULT_WINDOW,
   FIRM_POLICY_LEVELS,
   FIRM_POLICY_NAME,
+  type PlanContact,
+  type PlanInvoice,
   type Policy,
+  type SendingWindow,
   toPolicy,
-} from "../reminders/policy";
-import { DEFAULT_WINDOW, type SendingWindow } from "../reminders/window";
+} from "../model/reminders";
 import { audit } from "./audit";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { referenceRestrictToAsOf } from "../../bench/reference-as-of";
 import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
-import { restrictToAsOf } from "../../src/monitor/as-of";
 import type {
   MonitorAllocation,
   MonitorContact,
   MonitorCreditNote,
   MonitorInvoice,
   OrgInput,
-} from "../../src/monitor/types";
+} from "../../src/model/monitor";
+import { restrictToAsOf } from "../../src/monitor/as-of";
 
 /** A messy ledger: part payments, credit notes, undated settlements, ignored rows, unknown references. */
 function messyLedger(seed: number): OrgInput {

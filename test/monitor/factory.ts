@@ -3,7 +3,7 @@
  * the ledger stood on a given date (invoices issued later absent, later payments not yet made).
  */
 import { addDays } from "../../src/model";
-import type { MonitorAllocation, MonitorContact, MonitorInvoice, OrgInput } from "../../src/monitor/types";
+import type { MonitorAllocation, MonitorContact, MonitorInvoice, OrgInput } from "../../src/model/monitor";
 
 export interface EventSpec {
   date: string;

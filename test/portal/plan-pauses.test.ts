@@ -1,8 +1,14 @@
 /** Planning (pure) honours the per-invoice pauses the customers' page records. */
+
 import { describe, expect, it } from "vitest";
-import { type PlanContact, type PlanInvoice, planReminders } from "../../src/reminders/plan";
-import { DEFAULT_POLICY_LEVELS, toPolicy } from "../../src/reminders/policy";
-import { DEFAULT_WINDOW } from "../../src/reminders/window";
+import {
+  DEFAULT_POLICY_LEVELS,
+  DEFAULT_WINDOW,
+  type PlanContact,
+  type PlanInvoice,
+  toPolicy,
+} from "../../src/model/reminders";
+import { planReminders } from "../../src/reminders/plan";
 
 const policy = toPolicy("pol_default", "default", DEFAULT_POLICY_LEVELS);
 const customer: PlanContact = {

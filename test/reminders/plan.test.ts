@@ -1,19 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { decideHold } from "../../src/reminders/holds";
-import {
-  type PlanContact,
-  type PlanInput,
-  type PlanInvoice,
-  type PlanSettings,
-  planReminders,
-} from "../../src/reminders/plan";
 import {
   DEFAULT_POLICY_LEVELS,
+  DEFAULT_WINDOW,
   FIRM_POLICY_LEVELS,
-  reachedLevel,
+  type PlanContact,
+  type PlanInvoice,
   toPolicy,
-} from "../../src/reminders/policy";
-import { DEFAULT_WINDOW, localMoment, windowVerdict, zonedInstant } from "../../src/reminders/window";
+} from "../../src/model/reminders";
+import { decideHold } from "../../src/reminders/holds";
+import { type PlanInput, type PlanSettings, planReminders } from "../../src/reminders/plan";
+import { reachedLevel } from "../../src/reminders/policy";
+import { localMoment, windowVerdict, zonedInstant } from "../../src/reminders/window";
 
 const policy = toPolicy("pol_default", "default", DEFAULT_POLICY_LEVELS);
 const firm = toPolicy("pol_firm", "firm", FIRM_POLICY_LEVELS);

@@ -4,7 +4,7 @@ import {
   DEFAULT_POLICY_LEVELS,
   DEFAULT_POLICY_NAME,
   type PolicyLevelsInput,
-} from "../../src/reminders/policy";
+} from "../../src/model/reminders";
 import type { Organisation } from "../../src/store/orgs";
 import { remindersFor, saveReminderSettings, upsertPolicy } from "../../src/store/reminders";
 import { testStore } from "../support/db";

@@ -4,10 +4,11 @@
  * unsubscribe header carries a bare mailto even when MAIL_FROM has a display name, and a name ending in a full
  * stop never gets a second one.
  */
+
 import { describe, expect, it } from "vitest";
 import { formatDate, formatMoney } from "../../src/format";
+import { DEFAULT_POLICY_LEVELS, FIRM_POLICY_LEVELS } from "../../src/model/reminders";
 import { listUnsubscribeHeaders } from "../../src/reminders/links";
-import { DEFAULT_POLICY_LEVELS, FIRM_POLICY_LEVELS } from "../../src/reminders/policy";
 import { buildFields, createReminderRenderer, type ReminderHistory } from "../../src/reminders/render";
 
 const FORBIDDEN = /\b(earlier|previous(ly)?|again|despite)\b/i;

@@ -1,8 +1,8 @@
 /**
  * Input and output shapes of the credit monitor. The inputs mirror rows of the store tables (contacts, invoices,
  * payment/credit-note allocations, credit notes) so drizzle's `$inferSelect` rows can be passed straight in, but
- * they are declared here so the monitor stays pure and imports no store code. Only the fields the monitor reads
- * are required; extra columns are ignored.
+ * they are declared here, in the model, so that the monitor stays pure and the store (which loads them) imports
+ * nothing above it. Only the fields the monitor reads are required; extra columns are ignored.
  */
 import type { InvoiceStatus, IsoDate } from "../model";
 
@@ -33,6 +33,12 @@ export interface MonitorInvoice {
   /** Date the invoice was fully settled, when it is. */
   paidOn: IsoDate | null;
 }
+
+/**
+ * How many of a customer's latest invoices the monitor reads as its history (see monitor/horizon.ts for the
+ * rule; the store's as-of loader applies the same cut in SQL).
+ */
+export const HISTORY_INVOICES = 36;
 
 export type AllocationKind = "payment" | "credit_note";
 
@@ -98,4 +104,12 @@ export interface CustomerScore {
   outstanding: number;
   overdue: number;
   currency: string;
+}
+
+/** The deterioration alert last raised for a customer (kept in the audit log, read back by the store). */
+export interface Episode {
+  /** Start of the episode as reported when the alert was raised. */
+  startedOn: IsoDate | null;
+  /** asOf of the result that raised the alert. */
+  alertedOn: IsoDate;
 }
