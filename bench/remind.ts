@@ -16,7 +16,8 @@ import { publicHolidays } from "../src/reminders/holidays";
 import { type Plan, planReminders } from "../src/reminders/plan";
 import { planSettingsFor } from "../src/reminders/run-context";
 import { findOrgBySlug } from "../src/store/orgs";
-import { loadPlanRows, loadPolicies, loadReminderSettings } from "../src/store/reminders";
+import { loadPlanRows } from "../src/store/plan-rows";
+import { loadPolicies, loadReminderSettings } from "../src/store/reminder-settings";
 import { openSqliteStore } from "../src/store/sqlite";
 import { referencePlanRows } from "./reference-plan-rows";
 

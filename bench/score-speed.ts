@@ -22,6 +22,7 @@
  * storing the results (saveScores) once; `--reference` also times the loader as it was before the speed work
  * (bench/reference-monitor-load.ts); `--e2e` runs this section alone.
  */
+
 import Database from "better-sqlite3";
 import { addDays } from "../src/model";
 import { type LedgerAsOf, restrictToAsOf } from "../src/monitor/as-of";
@@ -39,8 +40,9 @@ import {
 import { fitLateModel } from "../src/monitor/predict";
 import { pooledWithinSd } from "../src/monitor/trend";
 import type { Store } from "../src/store/db";
-import { loadMonitorInput, saveScores } from "../src/store/monitor";
+import { loadMonitorInput } from "../src/store/monitor-input";
 import { ensureOrg, type Organisation } from "../src/store/orgs";
+import { saveScores } from "../src/store/scores";
 import { openSqliteStore } from "../src/store/sqlite";
 import { mulberry32 } from "./prng";
 import { referenceRestrictToAsOf } from "./reference-as-of";

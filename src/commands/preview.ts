@@ -1,4 +1,5 @@
 /** `creditpulse preview --org <slug> --customer <id> [--level N]`: what that customer would receive. */
+
 import { type Command, InvalidArgumentError } from "commander";
 import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
@@ -9,8 +10,9 @@ import { createPlanCache } from "../reminders/plan-cache";
 import { choosePolicy } from "../reminders/policy";
 import { historyOf, loadRunContext, reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
+import { findContactByExternalId } from "../store/contacts";
 import { findOrgBySlug } from "../store/orgs";
-import { findContactByExternalId, loadContactRows } from "../store/reminders";
+import { loadPlanRows } from "../store/plan-rows";
 
 function level(value: string): number {
   const n = Number(value);
@@ -43,7 +45,7 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
         const at = { kind: "instant", at: now } as const;
         const deps = { store, config, log: ctx.io.log ?? createLogger(config.LOG_LEVEL) };
         const run = await loadRunContext(deps, org, at);
-        const rows = await loadContactRows(store.db, org, found.id, run.latest);
+        const rows = await loadPlanRows(store.db, org, { asOf: run.latest, contactId: found.id });
         const contact = rows.contacts[0]!;
         const verdict = evaluateContact(
           contact,

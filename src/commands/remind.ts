@@ -11,7 +11,7 @@ import type { RunAt } from "../reminders/plan";
 import { openingInstant } from "../reminders/run-context";
 import { writeBackFor } from "../reminders/write-back";
 import { findOrgBySlug } from "../store/orgs";
-import { loadReminderSettings } from "../store/reminders";
+import { loadReminderSettings } from "../store/reminder-settings";
 
 export function registerRemind(program: Command, ctx: CommandContext): void {
   program

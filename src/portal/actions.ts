@@ -10,18 +10,19 @@
  * - "address": reminders go to the new address (the ledger's addresses are kept);
  * - "stop": the customer opts out of reminders.
  */
+
 import { z } from "zod";
 import { formatMoney } from "../format";
 import { isValidAddress } from "../mail/address";
 import { addDays, dateInZone, type IsoDate, isIsoDate } from "../model";
 import { formatDate } from "../reminders/render";
 import { audit } from "../store/audit";
+import { optOutContact } from "../store/contacts";
 import {
   addPause,
   CUSTOMER_ACTIONS,
   CUSTOMER_ACTOR,
   findOpenInvoice,
-  optOutContact,
   type PortalContact,
   recordDispute,
   setReminderEmail,

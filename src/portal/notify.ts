@@ -13,7 +13,7 @@ import type { Store } from "../store/db";
 import { newId } from "../store/ids";
 import type { Organisation } from "../store/orgs";
 import { CUSTOMER_ACTIONS } from "../store/portal";
-import { loadReminderSettings } from "../store/reminders";
+import { loadReminderSettings } from "../store/reminder-settings";
 
 export interface NoticeDeps {
   store: Store;

@@ -6,7 +6,7 @@ import type { IsoDate } from "../model";
 import { type CurrencyForecast, forecastOrganisation } from "../monitor/index";
 import { ledgerVersionOf } from "../store/dashboard-summary";
 import type { Db } from "../store/db";
-import { loadMonitorInput } from "../store/monitor";
+import { loadMonitorInput } from "../store/monitor-input";
 import type { Organisation } from "../store/orgs";
 
 /** The public JSON of one currency's forecast (`forecast --json`): exactly the documented fields. */

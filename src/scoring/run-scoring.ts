@@ -5,9 +5,10 @@
 import { addDays, dateInZone, type IsoDate } from "../model";
 import { applyBrokenPromises, type CustomerScore, isNewEpisode, scoreOrganisation } from "../monitor/index";
 import type { Store } from "../store/db";
-import { lastAlerts, loadMonitorInput, recordAlert, saveScores } from "../store/monitor";
+import { loadMonitorInput } from "../store/monitor-input";
 import type { Organisation } from "../store/orgs";
 import { brokenPromises, flagBrokenPromises } from "../store/portal";
+import { lastAlerts, recordAlert, saveScores } from "../store/scores";
 
 /** How long a broken promise to pay stays among a customer's score reasons. */
 const BROKEN_PROMISE_DAYS = 90;

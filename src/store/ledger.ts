@@ -1,10 +1,10 @@
 /**
- * Writes canonical ledger records (from any connector, the CSV import or the demo generator) into the store.
- * Every write is an idempotent upsert keyed by (org, external id): re-writing the same record changes nothing,
- * and the counts say what was created, updated or left unchanged.
+ * Writes canonical ledger records (from any connector, the CSV import or the demo generator) into the store:
+ * invoices, payments, credit notes and their allocations, and a whole batch in dependency order (contacts come
+ * from store/contacts.ts). Every write is an idempotent upsert keyed by (org, external id) (store/upsert.ts):
+ * re-writing the same record changes nothing, and the counts say what was created, updated or left unchanged.
  */
-import { and, eq, inArray } from "drizzle-orm";
-import { type AnySQLiteColumn, getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import { getTableConfig } from "drizzle-orm/sqlite-core";
 import type {
   CanonicalAllocation,
   CanonicalContact,
@@ -12,196 +12,22 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
 } from "../model";
-import type { Db, Store } from "./db";
+import { contactIds, upsertContacts } from "./contacts";
+import type { Store } from "./db";
 import { newId } from "./ids";
+import { creditNoteAllocations, creditNotes, invoices, paymentAllocations, payments } from "./schema";
 import {
-  contacts,
-  creditNoteAllocations,
-  creditNotes,
-  invoices,
-  paymentAllocations,
-  payments,
-} from "./schema";
-
-export interface UpsertCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-}
-
-export const emptyCounts = (): UpsertCounts => ({ created: 0, updated: 0, unchanged: 0 });
-
-export function addCounts(into: UpsertCounts, more: UpsertCounts): UpsertCounts {
-  into.created += more.created;
-  into.updated += more.updated;
-  into.unchanged += more.unchanged;
-  return into;
-}
-
-function chunksOf<T>(rows: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
-}
-
-const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const upsertSqlCache = new WeakMap<SQLiteTable, Map<string, { text: string; cols: AnySQLiteColumn[] }>>();
-
-/**
- * The single-row upsert statement for `table` with these property keys: insert, or on (org, external id)
- * conflict update the tracked columns only when one differs, returning the row's id when written.
- */
-function upsertStatement(table: SQLiteTable, keys: string[], tracked: string[]) {
-  let byShape = upsertSqlCache.get(table);
-  if (!byShape) {
-    byShape = new Map();
-    upsertSqlCache.set(table, byShape);
-  }
-  const shape = `${keys.join(",")}|${tracked.join(",")}`;
-  let st = byShape.get(shape);
-  if (!st) {
-    const columns = table as unknown as Record<string, AnySQLiteColumn>;
-    const name = q(getTableConfig(table).name);
-    const cols = keys.map((k) => columns[k]!);
-    const trackedCols = tracked.map((k) => columns[k]!);
-    const set = [...trackedCols, columns.updatedAt!]
-      .map((c) => `${q(c.name)} = excluded.${q(c.name)}`)
-      .join(", ");
-    const changed = trackedCols.map((c) => `${name}.${q(c.name)} IS NOT excluded.${q(c.name)}`).join(" OR ");
-    const text =
-      `INSERT INTO ${name} (${cols.map((c) => q(c.name)).join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ` +
-      `ON CONFLICT (${q(columns.orgId!.name)}, ${q(columns.externalId!.name)}) DO UPDATE SET ${set} WHERE ${changed} ` +
-      `RETURNING ${q(columns.id!.name)}`;
-    st = { text, cols };
-    byShape.set(shape, st);
-  }
-  return st;
-}
-
-function driverValue(col: AnySQLiteColumn, v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  return col.mapToDriverValue(v);
-}
-
-type Outcome = "created" | "updated" | "unchanged";
-
-/**
- * Upserts rows of `table` keyed by (org_id, external_id), updating only `tracked` columns and only when one
- * of them changed. Outcomes come from RETURNING: an inserted row comes back with the fresh id we generated,
- * an updated one with its old id, an unchanged one not at all. One prepared statement, run per row.
- */
-async function upsertKeyedOutcomes<TRow extends { id: string } & Record<string, unknown>>(
-  store: Store,
-  table: SQLiteTable,
-  rows: TRow[],
-  tracked: string[],
-): Promise<{ outcome: Outcome; id: string | null }[]> {
-  if (rows.length === 0) return [];
-  const keys = Object.keys(rows[0]!);
-  const { text, cols } = upsertStatement(table, keys, tracked);
-  const params = rows.map((r) => keys.map((k, i) => driverValue(cols[i]!, r[k])));
-  const results = await store.runMany(text, params);
-  return results.map((returned, i) => {
-    const id = returned[0]?.[0] as string | undefined;
-    if (id === undefined) return { outcome: "unchanged", id: null };
-    return { outcome: id === rows[i]!.id ? "created" : "updated", id };
-  });
-}
-
-function countOutcomes(outcomes: { outcome: Outcome }[]): UpsertCounts {
-  const counts = emptyCounts();
-  for (const o of outcomes) counts[o.outcome]++;
-  return counts;
-}
-
-async function upsertKeyed<TRow extends { id: string } & Record<string, unknown>>(
-  store: Store,
-  table: SQLiteTable,
-  rows: TRow[],
-  tracked: string[],
-): Promise<UpsertCounts> {
-  return countOutcomes(await upsertKeyedOutcomes(store, table, rows, tracked));
-}
-
-/** Maps external ids to store ids for one entity of one organisation. */
-async function idsByExternal(
-  db: Db,
-  table: SQLiteTable & { id: AnySQLiteColumn; orgId: AnySQLiteColumn; externalId: AnySQLiteColumn },
-  orgId: string,
-  externalIds: string[],
-  maxParams: number,
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const unique = [...new Set(externalIds)];
-  for (const chunk of chunksOf(unique, Math.max(1, maxParams - 1))) {
-    const rows = (await db
-      .select({ id: table.id, externalId: table.externalId })
-      .from(table)
-      .where(and(eq(table.orgId, orgId), inArray(table.externalId, chunk)))) as {
-      id: string;
-      externalId: string;
-    }[];
-    for (const r of rows) out.set(r.externalId, r.id);
-  }
-  return out;
-}
-
-export function contactIds(store: Store, orgId: string, externalIds: string[]): Promise<Map<string, string>> {
-  return idsByExternal(store.db, contacts, orgId, externalIds, store.maxParams);
-}
+  chunksOf,
+  countOutcomes,
+  emptyCounts,
+  idsByExternal,
+  type Outcome,
+  type UpsertCounts,
+  upsertKeyedOutcomes,
+} from "./upsert";
 
 export function invoiceIds(store: Store, orgId: string, externalIds: string[]): Promise<Map<string, string>> {
   return idsByExternal(store.db, invoices, orgId, externalIds, store.maxParams);
-}
-
-export interface ContactUpsertOptions {
-  /**
-   * Write credit limit and timezone too (the source knows them); otherwise existing values, which the user may
-   * have set in Creditpulse, are kept. By default a field is written when any row of the batch defines it:
-   * a connector whose ledger has no credit limit leaves `creditLimitMinor` undefined and never wipes it.
-   */
-  withLimits?: boolean;
-}
-
-export async function upsertContacts(
-  store: Store,
-  orgId: string,
-  rows: CanonicalContact[],
-  now: number,
-  opts: ContactUpsertOptions = {},
-): Promise<UpsertCounts> {
-  const withLimit = opts.withLimits ?? rows.some((r) => r.creditLimitMinor !== undefined);
-  const withZone = opts.withLimits ?? rows.some((r) => r.timezone !== undefined);
-  const withRoles = rows.some((r) => r.isCustomer !== undefined || r.isSupplier !== undefined);
-  const withBalance = rows.some((r) => r.providerBalance !== undefined);
-  const values = rows.map((c) => ({
-    id: newId("cus"),
-    orgId,
-    externalId: c.externalId,
-    name: c.name,
-    emails: c.emails,
-    phone: c.phone ?? null,
-    ...(withLimit ? { creditLimitMinor: c.creditLimitMinor ?? null } : {}),
-    ...(withZone ? { timezone: c.timezone ?? null } : {}),
-    ...(withRoles ? { isCustomer: c.isCustomer ?? null, isSupplier: c.isSupplier ?? null } : {}),
-    ...(withBalance
-      ? {
-          providerBalanceMinor: c.providerBalance?.outstandingMinor ?? null,
-          providerOverdueMinor: c.providerBalance?.overdueMinor ?? null,
-          providerBalanceCurrency: c.providerBalance?.currency ?? null,
-        }
-      : {}),
-    deleted: c.deleted ?? false,
-    providerUpdatedAt: c.providerUpdatedAt ?? null,
-    createdAt: now,
-    updatedAt: now,
-  }));
-  const tracked = ["name", "emails", "phone", "deleted", "providerUpdatedAt"];
-  if (withLimit) tracked.push("creditLimitMinor");
-  if (withZone) tracked.push("timezone");
-  if (withRoles) tracked.push("isCustomer", "isSupplier");
-  if (withBalance) tracked.push("providerBalanceMinor", "providerOverdueMinor", "providerBalanceCurrency");
-  return upsertKeyed(store, contacts, values, tracked);
 }
 
 /** Thrown when a record names a contact or invoice the store does not have. */

@@ -169,16 +169,6 @@ export async function setReminderEmail(
     .onConflictDoUpdate({ target: customerPortal.contactId, set: { reminderEmail: email, updatedAt: now } });
 }
 
-/** Opts the contact out of reminders (the ledger sync never changes this flag). */
-export async function optOutContact(db: Db, orgId: string, contactId: string, now: number): Promise<boolean> {
-  const rows = await db
-    .update(contacts)
-    .set({ optedOut: true, updatedAt: now })
-    .where(and(eq(contacts.id, contactId), eq(contacts.orgId, orgId), eq(contacts.optedOut, false)))
-    .returning({ id: contacts.id });
-  return rows.length > 0;
-}
-
 // --- invoices on the page ---
 
 export interface PortalInvoice {

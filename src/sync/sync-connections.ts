@@ -13,8 +13,8 @@ import {
   releaseSyncLease,
   takeSyncLease,
 } from "../store/connections";
-import { emptyCounts } from "../store/ledger";
 import { listOrgs } from "../store/orgs";
+import { emptyCounts } from "../store/upsert";
 import { connectionContext, connectorForConnection } from "./context";
 import { reconcileOrg } from "./reconcile";
 import { runSync, type SyncOptions, type SyncReport, writePage } from "./run-sync";

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DATA, loadRaw, toInput } from "../../bench/monitor-eval";
 import type { OrgInput } from "../../src/monitor/index";
 import type { Store } from "../../src/store/db";
-import { loadMonitorInput } from "../../src/store/monitor";
+import { loadMonitorInput } from "../../src/store/monitor-input";
 import { findOrgBySlug } from "../../src/store/orgs";
 import { contacts, invoices } from "../../src/store/schema";
 import { runCli } from "../support/cli";

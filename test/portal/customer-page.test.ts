@@ -4,7 +4,7 @@ import { signToken } from "../../src/http/signed";
 import { renderStatement } from "../../src/portal/statement";
 import { issuePageToken, PAGE_PURPOSE } from "../../src/portal/token";
 import { runScoring } from "../../src/scoring/run-scoring";
-import { loadMonitorInput } from "../../src/store/monitor";
+import { loadMonitorInput } from "../../src/store/monitor-input";
 import type { Organisation } from "../../src/store/orgs";
 import {
   brokenPromises,

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { run } from "../../src/cli";
 import { type Clock, fixedClock } from "../../src/clock";
+import { remindersFor } from "../../src/store/claims";
 import type { Store } from "../../src/store/db";
-import { holdEvents, remindersFor } from "../../src/store/reminders";
+import { holdEvents } from "../../src/store/hold-events";
 import { runCli } from "../support/cli";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
-import { holdEvents, remindersFor, saveReminderSettings } from "../../src/store/reminders";
+import { remindersFor } from "../../src/store/claims";
+import { holdEvents } from "../../src/store/hold-events";
+import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";
 import { harness, makeCustomer, makeInvoice, makeOrg, payInvoice, recordingConnector } from "./factories";

@@ -4,6 +4,7 @@
  * automatic mode, by the run, still only after the notice); it is announced only once placed; it is released
  * once on payment. A proposal whose customer pays is withdrawn; a dismissed one is not proposed again.
  */
+
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
@@ -11,9 +12,10 @@ import { actOnHold } from "../../src/reminders/hold-actions";
 import { openingInstant } from "../../src/reminders/run-context";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
+import { holdEvents } from "../../src/store/hold-events";
 import { contactForHold, listHolds } from "../../src/store/holds";
 import type { Organisation } from "../../src/store/orgs";
-import { holdEvents, saveReminderSettings } from "../../src/store/reminders";
+import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, contacts, holdProposals } from "../../src/store/schema";
 import { runCli } from "../support/cli";
 import { testStore } from "../support/db";

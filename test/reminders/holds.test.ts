@@ -1,7 +1,8 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/db";
-import { holdEvents, saveReminderSettings } from "../../src/store/reminders";
+import { holdEvents } from "../../src/store/hold-events";
+import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, contacts } from "../../src/store/schema";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";

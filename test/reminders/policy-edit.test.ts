@@ -5,8 +5,9 @@ import {
   DEFAULT_POLICY_NAME,
   type PolicyLevelsInput,
 } from "../../src/model/reminders";
+import { remindersFor } from "../../src/store/claims";
 import type { Organisation } from "../../src/store/orgs";
-import { remindersFor, saveReminderSettings, upsertPolicy } from "../../src/store/reminders";
+import { saveReminderSettings, upsertPolicy } from "../../src/store/reminder-settings";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";
 import { type Harness, harness, makeCustomer, makeInvoice, makeOrg, recordingConnector } from "./factories";

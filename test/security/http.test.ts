@@ -12,8 +12,8 @@ import { createApp } from "../../src/http/app";
 import { BODY_LIMIT_BYTES } from "../../src/http/limits";
 import { createLogger, redactPath } from "../../src/log";
 import { issuePageToken } from "../../src/portal/token";
+import { findContactByExternalId } from "../../src/store/contacts";
 import { findOrgBySlug } from "../../src/store/orgs";
-import { findContactByExternalId } from "../../src/store/reminders";
 import { testDeps } from "../support/deps";
 import { form, startTarget, type Target } from "./target";
 

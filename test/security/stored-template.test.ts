@@ -3,6 +3,7 @@
  * own organisation's emails fail, the failure is in the run result and the audit log, the hourly job carries
  * on with the other organisations, and the reminders page still answers.
  */
+
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
@@ -11,7 +12,7 @@ import { createApp } from "../../src/http/app";
 import { JOBS, runJob } from "../../src/jobs";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/db";
-import { setTemplateOverride } from "../../src/store/reminders";
+import { setTemplateOverride } from "../../src/store/reminder-settings";
 import { auditLog } from "../../src/store/schema";
 import { sealerFromSecret } from "../../src/store/secrets";
 import { makeCustomer, makeInvoice, makeOrg, TEST_ENV, testConfig } from "../reminders/factories";

@@ -7,7 +7,7 @@ import { relative, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findOrgBySlug } from "../../src/store/orgs";
-import { loadTemplateOverrides } from "../../src/store/reminders";
+import { loadTemplateOverrides } from "../../src/store/reminder-settings";
 import { form, startTarget, type Target } from "./target";
 
 let t: Target;

@@ -5,6 +5,7 @@
  * so deterioration alerts are recorded), the dashboard figures, the reminder plan load and a real reminder run
  * claiming hundreds of customers, and the digest rows.
  */
+
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
@@ -18,10 +19,10 @@ import { runReminders } from "../../src/reminders/dispatch";
 import { runScoring } from "../../src/scoring/run-scoring";
 import { warmTodaysSummary } from "../../src/store/dashboard-summary";
 import type { Store } from "../../src/store/db";
-import { DETERIORATION_ALERT } from "../../src/store/monitor";
 import { listOrgs, type Organisation } from "../../src/store/orgs";
-import { loadPlanRows } from "../../src/store/reminders";
+import { loadPlanRows } from "../../src/store/plan-rows";
 import { contacts, reminders } from "../../src/store/schema";
+import { DETERIORATION_ALERT } from "../../src/store/scores";
 import { countParams, openSqliteStore } from "../../src/store/sqlite";
 
 const NOW = Date.parse("2026-11-24T10:30:00Z"); // a Tuesday morning in London

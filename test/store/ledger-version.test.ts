@@ -3,9 +3,11 @@
  * dashboard's figures read bumps it, through the upsert functions and through plain SQL alike, and only for
  * the organisation written. Contact edits the figures do not show leave it alone.
  */
+
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalInvoice } from "../../src/model";
+import { upsertContacts } from "../../src/store/contacts";
 import {
   computeDashboardSummary,
   readDashboardSummary,
@@ -13,7 +15,7 @@ import {
   warmDashboardSummary,
 } from "../../src/store/dashboard-summary";
 import type { Store } from "../../src/store/db";
-import { upsertContacts, upsertCreditNotes, upsertInvoices, upsertPayments } from "../../src/store/ledger";
+import { upsertCreditNotes, upsertInvoices, upsertPayments } from "../../src/store/ledger";
 import { ensureOrg, type Organisation } from "../../src/store/orgs";
 import {
   contacts,

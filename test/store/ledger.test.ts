@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CanonicalCreditNote, CanonicalInvoice, CanonicalPayment } from "../../src/model";
+import { upsertContacts } from "../../src/store/contacts";
 import type { Store } from "../../src/store/db";
 import {
   MissingReferenceError,
-  upsertContacts,
   upsertCreditNotes,
   upsertInvoices,
   upsertPayments,

@@ -5,7 +5,7 @@ import { addDays } from "../../src/model";
 import type { OrgInput } from "../../src/model/monitor";
 import { forecastOrganisation, scoreOrganisation, withinHorizon } from "../../src/monitor/index";
 import type { Store } from "../../src/store/db";
-import { loadMonitorInput } from "../../src/store/monitor";
+import { loadMonitorInput } from "../../src/store/monitor-input";
 import { ensureOrg, type Organisation } from "../../src/store/orgs";
 import {
   contacts,

@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { CustomerScore } from "../../src/monitor/index";
-import { latestScores, saveScores } from "../../src/store/monitor";
 import { ensureOrg } from "../../src/store/orgs";
 import { contacts, scores } from "../../src/store/schema";
+import { latestScores, saveScores } from "../../src/store/scores";
 import { testStore } from "../support/db";
 
 const NOW = 1_700_000_000_000;

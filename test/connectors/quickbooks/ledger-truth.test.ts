@@ -4,6 +4,7 @@
  * (test/fixtures/quickbooks plus records modelled on the recorded sandbox Payment that links an Invoice and a
  * CreditMemo: TotalAmt 0, "Created by QB Online to link credits to charges.").
  */
+
 import { and, eq } from "drizzle-orm";
 import { HttpResponse } from "msw";
 import { setupServer } from "msw/node";
@@ -13,7 +14,7 @@ import { afterResponseIdle as quickbooksIdle } from "../../../src/after-response
 import { createApp } from "../../../src/http/app";
 import { restrictToAsOf } from "../../../src/monitor/as-of";
 import { getConnection } from "../../../src/store/connections";
-import { loadMonitorInput } from "../../../src/store/monitor";
+import { loadMonitorInput } from "../../../src/store/monitor-input";
 import {
   contacts,
   creditNoteAllocations,

@@ -12,7 +12,7 @@ import { organisationTenants } from "../../../connectors/xero/oauth";
 import { restrictToAsOf } from "../../../src/monitor/as-of";
 import { runScoring } from "../../../src/scoring/run-scoring";
 import { getConnection } from "../../../src/store/connections";
-import { loadMonitorInput } from "../../../src/store/monitor";
+import { loadMonitorInput } from "../../../src/store/monitor-input";
 import { contacts, invoices, webhookEvents } from "../../../src/store/schema";
 import { contextForOrg } from "../../../src/sync/context";
 import { syncConnection } from "../../../src/sync/sync-connections";

@@ -1,0 +1,302 @@
+/**
+ * The monitor's input: an organisation's ledger loaded as the pure monitor reads it (customers, invoices,
+ * payment and credit-note allocations, credit notes), whole or cut to the history scoring as of a date needs.
+ * Every read goes through the column reader (store/columns.ts). Scores and alerts live in store/scores.ts.
+ */
+import { eq, sql } from "drizzle-orm";
+import {
+  HISTORY_INVOICES,
+  type MonitorAllocation,
+  type MonitorContact,
+  type MonitorCreditNote,
+  type MonitorInvoice,
+  type OrgInput,
+} from "../model/monitor";
+import { type ColumnArrays, readColumns } from "./columns";
+import type { Db } from "./db";
+import type { Organisation } from "./orgs";
+import {
+  contacts,
+  creditNoteAllocations,
+  creditNotes,
+  invoices,
+  paymentAllocations,
+  payments,
+} from "./schema";
+
+/** Rows per page of the invoice and payment-allocation reads (each page is one small result row). */
+const PAGE_ROWS = 16_384;
+
+const INVOICE = {
+  id: invoices.id,
+  contactId: invoices.contactId,
+  number: invoices.number,
+  issueDate: invoices.issueDate,
+  dueDate: invoices.dueDate,
+  currency: invoices.currency,
+  totalMinor: invoices.totalMinor,
+  amountPaidMinor: invoices.amountPaidMinor,
+  amountCreditedMinor: invoices.amountCreditedMinor,
+  amountDueMinor: invoices.amountDueMinor,
+  status: invoices.status,
+  paidOn: invoices.paidOn,
+};
+
+const ALLOCATION = {
+  invoiceId: paymentAllocations.invoiceId,
+  amountMinor: paymentAllocations.amountMinor,
+  date: paymentAllocations.date,
+};
+
+/** Appends one page of invoices, each built field by field in one object shape. */
+function pushInvoices(out: MonitorInvoice[]) {
+  return (c: ColumnArrays<typeof INVOICE>, n: number) => {
+    for (let k = 0; k < n; k++) {
+      out.push({
+        id: c.id[k]!,
+        contactId: c.contactId[k]!,
+        number: c.number[k]!,
+        issueDate: c.issueDate[k]!,
+        dueDate: c.dueDate[k]!,
+        currency: c.currency[k]!,
+        totalMinor: c.totalMinor[k]!,
+        amountPaidMinor: c.amountPaidMinor[k]!,
+        amountCreditedMinor: c.amountCreditedMinor[k]!,
+        amountDueMinor: c.amountDueMinor[k]!,
+        status: c.status[k]!,
+        paidOn: c.paidOn[k]!,
+      });
+    }
+  };
+}
+
+/** Appends one page of payment allocations. */
+function pushPaymentAllocations(out: MonitorAllocation[]) {
+  return (c: ColumnArrays<typeof ALLOCATION>, n: number) => {
+    for (let k = 0; k < n; k++) {
+      out.push({
+        invoiceId: c.invoiceId[k]!,
+        amountMinor: c.amountMinor[k]!,
+        date: c.date[k]!,
+        kind: "payment",
+        creditNoteId: null,
+      });
+    }
+  };
+}
+
+/** Customers per batch of the as-of loader (keeps each statement's JSON lists small). */
+const CONTACTS_PER_BATCH = 200;
+
+/** An invoice that counts for the monitor (the partial index invoices_org_contact_issue holds exactly these). */
+const counts = sql`${invoices.disputedAt} is null and ${invoices.status} not in ('draft', 'void', 'deleted')
+  and ${invoices.totalMinor} > 0`;
+
+/**
+ * What scoring as of `asOf` reads (monitor/horizon.ts): per customer, the invoices that count issued on or
+ * before asOf, cut to the last HISTORY_INVOICES plus older ones not yet paid on asOf by their row; and the payment
+ * allocations of exactly those invoices. One statement finds each customer's cut (the HISTORY_INVOICES-th latest
+ * invoice, through the invoices_org_contact_issue index); then customers are read in batches, each batch's
+ * invoices and their allocations by invoice id.
+ */
+async function loadWithinHorizon(
+  db: Db,
+  orgId: string,
+  contactIds: readonly string[],
+  asOf: string,
+  out: { invoices: MonitorInvoice[]; allocations: MonitorAllocation[] },
+): Promise<void> {
+  const cutOf = new Map<string, readonly [string, string, string]>();
+  await readColumns(
+    db,
+    {
+      columns: {
+        contactId: contacts.id,
+        issueDate: invoices.issueDate,
+        dueDate: invoices.dueDate,
+        id: invoices.id,
+      },
+      from: sql`${contacts} join ${invoices} on ${invoices}.rowid = (
+          select i.rowid from invoices i
+          where i.org_id = ${orgId} and i.contact_id = ${contacts.id} and i.disputed_at is null
+            and i.status not in ('draft', 'void', 'deleted') and i.total_minor > 0 and i.issue_date <= ${asOf}
+          order by i.issue_date desc, i.due_date desc, i.id desc limit 1 offset ${HISTORY_INVOICES - 1})`,
+      where: eq(contacts.orgId, orgId),
+    },
+    (c, n) => {
+      for (let k = 0; k < n; k++) cutOf.set(c.contactId[k]!, [c.issueDate[k]!, c.dueDate[k]!, c.id[k]!]);
+    },
+  );
+  const sorted = [...contactIds].sort();
+  for (let b = 0; b < sorted.length; b += CONTACTS_PER_BATCH) {
+    const batch = sorted.slice(b, b + CONTACTS_PER_BATCH);
+    // One JSON list drives the batch: [contact id, cut issue date, cut due date, cut id] (no cut: [contact id]).
+    const drive = JSON.stringify(batch.map((c) => (cutOf.has(c) ? [c, ...cutOf.get(c)!] : [c])));
+    const from = out.invoices.length;
+    await readColumns(
+      db,
+      {
+        columns: INVOICE,
+        from: sql`json_each(${drive}) b cross join ${invoices}
+          on ${invoices.orgId} = ${orgId} and ${invoices.contactId} = json_extract(b.value, '$[0]')`,
+        where: sql`${counts} and ${invoices.issueDate} <= ${asOf}
+          and (json_extract(b.value, '$[1]') is null
+            or (${invoices.issueDate}, ${invoices.dueDate}, ${invoices.id}) >=
+              (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))
+            or ${invoices.paidOn} is null or ${invoices.paidOn} > ${asOf})`,
+        orderBy: sql`${invoices}.rowid`,
+      },
+      pushInvoices(out.invoices),
+    );
+    const ids = out.invoices.slice(from).map((i) => i.id);
+    if (ids.length === 0) continue;
+    await readColumns(
+      db,
+      {
+        columns: ALLOCATION,
+        from: sql`json_each(${JSON.stringify(ids)}) j cross join ${paymentAllocations}
+          on ${paymentAllocations.invoiceId} = j.value
+          join ${payments} on ${payments.id} = ${paymentAllocations.paymentId}`,
+        where: sql`+${paymentAllocations.orgId} = ${orgId} and ${payments.deleted} = 0`,
+        orderBy: sql`${paymentAllocations}.rowid`,
+      },
+      pushPaymentAllocations(out.allocations),
+    );
+  }
+}
+
+/**
+ * Everything the monitor reads for one organisation. The monitor itself applies `asOf`. Invoices a customer
+ * disputed on the customers' page are left out (not in the exposure, not held against the customer) until a
+ * bookkeeper resolves the dispute (`resolveDispute` in store/disputes.ts).
+ *
+ * This is the hot path of a scoring run (issue 3: 1M invoices within a few times one SQL aggregate pass over
+ * them; bench/score-speed.ts), so it reads only the columns the monitor uses, a page at a time (the invoices and
+ * payment allocations in rowid order), and builds each row field by field in one object shape.
+ * bench/reference-monitor-load.ts keeps the straightforward version it must equal
+ * (test/store/monitor-load.test.ts). `pageRows` is for tests.
+ */
+export async function loadMonitorInput(
+  db: Db,
+  org: Pick<Organisation, "id" | "baseCurrency">,
+  pageRows = PAGE_ROWS,
+  asOf?: string,
+): Promise<OrgInput> {
+  // Supplier-only contacts (the ledger says supplier, not customer) are no customers until they have a sales
+  // invoice: never scored or chased.
+  const contactRows: MonitorContact[] = [];
+  await readColumns(
+    db,
+    {
+      columns: {
+        id: contacts.id,
+        externalId: contacts.externalId,
+        name: contacts.name,
+        creditLimitMinor: contacts.creditLimitMinor,
+        deleted: contacts.deleted,
+      },
+      where: sql`${contacts.orgId} = ${org.id}
+        and not (${contacts.isSupplier} = 1 and coalesce(${contacts.isCustomer}, 0) = 0
+                 and not exists (select 1 from invoices i where i.contact_id = ${contacts.id}))`,
+    },
+    (c, n) => {
+      for (let k = 0; k < n; k++)
+        contactRows.push({
+          id: c.id[k]!,
+          externalId: c.externalId[k]!,
+          name: c.name[k]!,
+          creditLimitMinor: c.creditLimitMinor[k]!,
+          deleted: c.deleted[k]!,
+        });
+    },
+  );
+  const invoiceRows: MonitorInvoice[] = [];
+  const allocations: MonitorAllocation[] = [];
+  if (asOf !== undefined) {
+    // Only what scoring as of asOf reads (monitor/horizon.ts); scoring it equals scoring everything.
+    await loadWithinHorizon(
+      db,
+      org.id,
+      contactRows.map((c) => c.id),
+      asOf,
+      { invoices: invoiceRows, allocations },
+    );
+  } else {
+    await readColumns(
+      db,
+      {
+        columns: INVOICE,
+        where: sql`${invoices.orgId} = ${org.id} and ${invoices.disputedAt} is null`,
+        pageRows,
+      },
+      pushInvoices(invoiceRows),
+    );
+    await readColumns(
+      db,
+      {
+        columns: ALLOCATION,
+        from: sql`${paymentAllocations} join ${payments} on ${payments.id} = ${paymentAllocations.paymentId}`,
+        where: sql`${paymentAllocations.orgId} = ${org.id} and ${payments.deleted} = 0`,
+        pageRows,
+      },
+      pushPaymentAllocations(allocations),
+    );
+  }
+  await readColumns(
+    db,
+    {
+      columns: {
+        invoiceId: creditNoteAllocations.invoiceId,
+        amountMinor: creditNoteAllocations.amountMinor,
+        date: creditNoteAllocations.date,
+        creditNoteId: creditNoteAllocations.creditNoteId,
+      },
+      where: eq(creditNoteAllocations.orgId, org.id),
+    },
+    (c, n) => {
+      for (let k = 0; k < n; k++)
+        allocations.push({
+          invoiceId: c.invoiceId[k]!,
+          amountMinor: c.amountMinor[k]!,
+          date: c.date[k]!,
+          kind: "credit_note",
+          creditNoteId: c.creditNoteId[k]!,
+        });
+    },
+  );
+  const creditNoteRows: MonitorCreditNote[] = [];
+  await readColumns(
+    db,
+    {
+      columns: {
+        id: creditNotes.id,
+        contactId: creditNotes.contactId,
+        issueDate: creditNotes.issueDate,
+        currency: creditNotes.currency,
+        totalMinor: creditNotes.totalMinor,
+        status: creditNotes.status,
+        remainingMinor: creditNotes.remainingMinor,
+      },
+      where: eq(creditNotes.orgId, org.id),
+    },
+    (c, n) => {
+      for (let k = 0; k < n; k++)
+        creditNoteRows.push({
+          id: c.id[k]!,
+          contactId: c.contactId[k]!,
+          issueDate: c.issueDate[k]!,
+          currency: c.currency[k]!,
+          totalMinor: c.totalMinor[k]!,
+          status: c.status[k]!,
+          remainingMinor: c.remainingMinor[k]!,
+        });
+    },
+  );
+  return {
+    baseCurrency: org.baseCurrency,
+    contacts: contactRows,
+    invoices: invoiceRows,
+    allocations,
+    creditNotes: creditNoteRows,
+  };
+}
