@@ -16,17 +16,11 @@ import { formatMoney } from "../format";
 import { isValidAddress } from "../mail/address";
 import { addDays, dateInZone, type IsoDate, isIsoDate } from "../model";
 import { formatDate } from "../reminders/render";
-import { audit } from "../store/audit";
+import { audit, CUSTOMER_ACTIONS, CUSTOMER_ACTOR } from "../store/audit";
 import { optOutContact } from "../store/contacts";
-import {
-  addPause,
-  CUSTOMER_ACTIONS,
-  CUSTOMER_ACTOR,
-  findOpenInvoice,
-  type PortalContact,
-  recordDispute,
-  setReminderEmail,
-} from "../store/portal";
+import { recordDispute } from "../store/disputes";
+import { addPause } from "../store/pauses";
+import { findOpenInvoice, type PortalContact, setReminderEmail } from "../store/portal";
 import { type NoticeDeps, notifyOwner } from "./notify";
 
 export const DISPUTE_REASONS = {

@@ -8,11 +8,10 @@ import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { ownerAddress } from "../reminders/owner";
-import { audit } from "../store/audit";
+import { audit, CUSTOMER_ACTIONS } from "../store/audit";
 import type { Store } from "../store/db";
 import { newId } from "../store/ids";
 import type { Organisation } from "../store/orgs";
-import { CUSTOMER_ACTIONS } from "../store/portal";
 import { loadReminderSettings } from "../store/reminder-settings";
 
 export interface NoticeDeps {

@@ -7,7 +7,7 @@ import { applyBrokenPromises, type CustomerScore, isNewEpisode, scoreOrganisatio
 import type { Store } from "../store/db";
 import { loadMonitorInput } from "../store/monitor-input";
 import type { Organisation } from "../store/orgs";
-import { brokenPromises, flagBrokenPromises } from "../store/portal";
+import { brokenPromises, flagBrokenPromises } from "../store/pauses";
 import { lastAlerts, recordAlert, saveScores } from "../store/scores";
 
 /** How long a broken promise to pay stays among a customer's score reasons. */

@@ -1,3 +1,7 @@
+/**
+ * The activity log (every customer's timeline): append-only audit entries, and the action names the
+ * customers' page and the runs that follow it up write.
+ */
 import type { Db } from "./db";
 import { newId } from "./ids";
 import { auditLog } from "./schema";
@@ -24,3 +28,19 @@ export async function audit(db: Db, entry: AuditEntry, at: number): Promise<void
     at,
   });
 }
+
+/** Audit actions written by the customers' page and the runs that follow it up. */
+export const CUSTOMER_ACTIONS = {
+  paid: "customer.paid_reported",
+  promised: "customer.promised",
+  disputed: "customer.disputed",
+  addressChanged: "customer.reminder_address_changed",
+  optedOut: "customer.opted_out",
+  promiseBroken: "customer.promise_broken",
+  ownerNotified: "customer.owner_notified",
+  ownerNoticeSkipped: "customer.owner_notice_skipped",
+  ownerNoticeFailed: "customer.owner_notice_failed",
+  disputeResolved: "invoice.dispute_resolved",
+} as const;
+
+export const CUSTOMER_ACTOR = "customer";

@@ -4,15 +4,12 @@ import { signToken } from "../../src/http/signed";
 import { renderStatement } from "../../src/portal/statement";
 import { issuePageToken, PAGE_PURPOSE } from "../../src/portal/token";
 import { runScoring } from "../../src/scoring/run-scoring";
+import { CUSTOMER_ACTIONS } from "../../src/store/audit";
+import { resolveDispute } from "../../src/store/disputes";
 import { loadMonitorInput } from "../../src/store/monitor-input";
 import type { Organisation } from "../../src/store/orgs";
-import {
-  brokenPromises,
-  CUSTOMER_ACTIONS,
-  openInvoicesOf,
-  resolveDispute,
-  rotatePortalNonce,
-} from "../../src/store/portal";
+import { brokenPromises } from "../../src/store/pauses";
+import { openInvoicesOf, rotatePortalNonce } from "../../src/store/portal";
 import { auditLog, contacts, invoiceDisputes, invoices } from "../../src/store/schema";
 import { makeCustomer, makeInvoice, makeOrg, payInvoice } from "../reminders/factories";
 import { startInbox, type TestInbox } from "../support/smtp";
