@@ -1,7 +1,7 @@
 /**
  * The straightforward loadMonitorInput (as it was before the end-to-end speed work on issue 3): five drizzle
  * object queries, allocations built field by field. Kept as the reference the lean loader in
- * src/store/monitor.ts is checked against (test/store/monitor-load.test.ts, bench/score-speed.ts).
+ * src/store/monitor-input.ts is checked against (test/store/monitor-load.test.ts, bench/score-speed.ts).
  */
 import { and, eq, isNull } from "drizzle-orm";
 import type { MonitorAllocation, OrgInput } from "../src/monitor/index";

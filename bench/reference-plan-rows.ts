@@ -1,5 +1,5 @@
 /**
- * The straightforward read the reminder planner's fast loader (`loadPlanRows` in src/store/reminders.ts) must
+ * The straightforward read the reminder planner's fast loader (`loadPlanRows` in src/store/plan-rows.ts) must
  * plan exactly like: every live customer and every open invoice of the organisation, read through drizzle's
  * query builder, nothing restricted or summed in SQL. Used by bench/remind.ts and test/reminders/plan-rows.test.ts.
  */

@@ -4,9 +4,10 @@
  * keeps the last HISTORY_INVOICES (by issue date, then due date, then id), and any older one that was not yet
  * paid on asOf according to its row (`paidOn` empty or after asOf). The trend reads at most 24 observations plus
  * a 12-observation baseline, the forecast 24 settled invoices; recency-weighted means give an invoice 36 back a
- * weight of 0.9^36 = 2%. The store's loader (store/monitor.ts) applies exactly this rule in SQL, so scoring the
- * rows it loads equals scoring the whole ledger; and the rule only looks at rows issued on or before asOf and at
- * whether they were paid by then, so the full ledger as of D still scores exactly like the ledger as of D.
+ * weight of 0.9^36 = 2%. The store's loader (store/monitor-input.ts) applies exactly this rule in SQL, so
+ * scoring the rows it loads equals scoring the whole ledger; and the rule only looks at rows issued on or before
+ * asOf and at whether they were paid by then, so the full ledger as of D still scores exactly like the ledger as
+ * of D.
  */
 import type { IsoDate } from "../model";
 import { HISTORY_INVOICES, type MonitorInvoice, type OrgInput } from "../model/monitor";

@@ -371,7 +371,7 @@ export const demoProfiles = sqliteTable("demo_profiles", {
   changesOn: text("changes_on"),
 });
 
-// --- reminders and credit holds (src/reminders, src/store/reminders.ts) ---
+// --- reminders and credit holds (src/reminders; store: reminder-settings, plan-rows, claims, hold-events) ---
 
 /** Per-organisation reminder settings. Absent row = the documented defaults. */
 export const reminderSettings = sqliteTable("reminder_settings", {
@@ -652,7 +652,7 @@ export const digestDeliveries = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.week] })],
 );
 
-// --- the customers' page (src/portal, src/http/portal.tsx, src/store/portal.ts) ---
+// --- the customers' page (src/portal, src/http/portal.tsx, src/store/portal.ts, pauses.ts, disputes.ts) ---
 
 /**
  * Per-contact state of the customers' page: the random nonce every page token carries (rotating it revokes
