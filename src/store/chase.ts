@@ -6,7 +6,10 @@
  */
 import { sql } from "drizzle-orm";
 import type { IsoDate } from "../model";
+import { readColumns } from "./columns";
+import { parseEmails } from "./contacts";
 import type { Db } from "./db";
+import { contacts, customerPortal, invoices } from "./schema";
 
 export interface OverdueCustomer {
   id: string;
@@ -27,64 +30,65 @@ export interface OverdueCustomer {
   }[];
 }
 
-type Row = [
-  id: string,
-  externalId: string,
-  name: string,
-  emails: string,
-  reminderEmail: string | null,
-  excluded: number,
-  optedOut: number,
-  pausedUntil: string | null,
-  invoiceId: string,
-  number: string,
-  currency: string,
-  amountDue: number,
-  disputed: number,
-  invoicePausedUntil: string | null,
-];
+/** The overdue invoices of live customers with what decides chasing, one row each, by customer. */
+const overdueColumns = (today: IsoDate) => ({
+  id: contacts.id,
+  externalId: contacts.externalId,
+  name: contacts.name,
+  /** As stored (JSON text). */
+  emails: sql<string>`${contacts.emails}`,
+  reminderEmail: customerPortal.reminderEmail,
+  excluded: contacts.excluded,
+  optedOut: contacts.optedOut,
+  chasingPausedUntil: contacts.chasingPausedUntil,
+  invoiceId: invoices.id,
+  number: invoices.number,
+  currency: invoices.currency,
+  amountDueMinor: invoices.amountDueMinor,
+  disputed: sql<number>`${invoices.disputedAt} is not null`,
+  pausedUntil: sql<string | null>`(select max(p.until) from invoice_pauses p
+    where p.invoice_id = ${invoices.id} and p.until >= ${today})`,
+});
 
 export async function overdueCustomers(db: Db, orgId: string, today: IsoDate): Promise<OverdueCustomer[]> {
-  const rows = await db.values<Row>(sql`
-    select c.id, c.external_id, c.name, c.emails, cp.reminder_email, c.excluded, c.opted_out, c.chasing_paused_until,
-           i.id, i.number, i.currency, i.amount_due_minor, i.disputed_at is not null,
-           (select max(p.until) from invoice_pauses p where p.invoice_id = i.id and p.until >= ${today})
-    from invoices i
-      join contacts c on c.id = i.contact_id
-      left join customer_portal cp on cp.contact_id = c.id
-    where i.org_id = ${orgId} and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
-      and i.due_date < ${today} and c.deleted = 0
-    order by c.name, c.id, i.due_date`);
   const out: OverdueCustomer[] = [];
-  for (const r of rows) {
-    let c = out.at(-1);
-    if (!c || c.id !== r[0]) {
-      let emails: string[] = [];
-      try {
-        const v: unknown = JSON.parse(r[3]);
-        if (Array.isArray(v)) emails = v.filter((x): x is string => typeof x === "string");
-      } catch {}
-      c = {
-        id: r[0],
-        externalId: r[1],
-        name: r[2],
-        emails,
-        reminderEmail: r[4],
-        excluded: r[5] !== 0,
-        optedOut: r[6] !== 0,
-        chasingPausedUntil: r[7],
-        invoices: [],
-      };
-      out.push(c);
-    }
-    c.invoices.push({
-      id: r[8],
-      number: r[9],
-      currency: r[10],
-      amountDueMinor: r[11],
-      disputed: r[12] !== 0,
-      pausedUntil: r[13],
-    });
-  }
+  await readColumns(
+    db,
+    {
+      columns: overdueColumns(today),
+      from: sql`${invoices} join ${contacts} on ${contacts.id} = ${invoices.contactId}
+        left join ${customerPortal} on ${customerPortal.contactId} = ${contacts.id}`,
+      where: sql`${invoices.orgId} = ${orgId} and ${invoices.status} in ('authorised', 'submitted')
+        and ${invoices.amountDueMinor} > 0 and ${invoices.dueDate} < ${today} and ${contacts.deleted} = 0`,
+      orderBy: sql`${contacts.name}, ${contacts.id}, ${invoices.dueDate}`,
+    },
+    (r, n) => {
+      for (let k = 0; k < n; k++) {
+        let c = out.at(-1);
+        if (!c || c.id !== r.id[k]) {
+          c = {
+            id: r.id[k]!,
+            externalId: r.externalId[k]!,
+            name: r.name[k]!,
+            emails: parseEmails(r.emails[k]!),
+            reminderEmail: r.reminderEmail[k]!,
+            excluded: r.excluded[k]!,
+            optedOut: r.optedOut[k]!,
+            chasingPausedUntil: r.chasingPausedUntil[k]!,
+            invoices: [],
+          };
+          out.push(c);
+        }
+        c.invoices.push({
+          id: r.invoiceId[k]!,
+          number: r.number[k]!,
+          currency: r.currency[k]!,
+          amountDueMinor: r.amountDueMinor[k]!,
+          disputed: r.disputed[k] !== 0,
+          pausedUntil: r.pausedUntil[k]!,
+        });
+      }
+    },
+  );
   return out;
 }

@@ -152,12 +152,14 @@ export async function reminderHistory(
   db: Db,
   contactId: string,
 ): Promise<{ count: number; lastSentAt: number | null }> {
-  const rows = await db.values<[number, number | null]>(
-    sql`select count(distinct email_id), max(sent_at) from reminders
-        where contact_id = ${contactId} and status = 'sent'`,
-  );
-  const [count, last] = rows[0] ?? [0, null];
-  return { count, lastSentAt: last };
+  const rows = await db
+    .select({
+      count: sql<number>`count(distinct ${reminders.emailId})`,
+      lastSentAt: sql<number | null>`max(${reminders.sentAt})`,
+    })
+    .from(reminders)
+    .where(and(eq(reminders.contactId, contactId), eq(reminders.status, "sent")));
+  return rows[0] ?? { count: 0, lastSentAt: null };
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The one idiom of the store's hot reads: a small generic column reader. The caller names what to read as
  * drizzle column objects (or typed `sql<T>` expressions) under property names; the reader builds the SQL, reads
- * the rows a page at a time as ONE packed row per page (each column one SQLite aggregate: text that cannot be
- * null joined by an ASCII unit separator, everything else a JSON array), and hands back one array per name, typed
- * from the column objects. Turning a million rows of a dozen cells into JS values one cell at a time costs many
+ * the rows a page at a time as ONE packed row per page (each column one SQLite aggregate: a JSON array, or for
+ * the non-null text columns the caller names in `joined`, the values joined by an ASCII unit separator), and
+ * hands back one array per name, typed from the column objects. Turning a million rows of a dozen cells into JS values one cell at a time costs many
  * times the SQL scan; a few strings per page do not. A page whose joined text held the separator is read again
  * with JSON arrays only. Booleans and JSON-mode columns come back as drizzle maps them; a `sql<T>` expression
  * comes back as SQLite gives it.
@@ -43,6 +43,12 @@ export interface ColumnRead<S extends ColumnSpec> {
    */
   pageRows?: number;
   rowidOf?: SQLiteTable;
+  /**
+   * Plain non-null text columns to read joined by a separator rather than as a JSON array: long unique strings
+   * (ids, numbers) split faster than JSON.parse reads them. Short strings the caller compares or keys maps by
+   * (status, currency, dates) are best left as JSON: planning over them measured slower when they were split.
+   */
+  joined?: readonly (keyof S & string)[];
 }
 
 /** Separator of joined text (ASCII unit separator). */
@@ -51,7 +57,7 @@ const SEP = "\u001f";
 interface Plan {
   names: string[];
   exprs: SQL[];
-  /** Per column: joined with SEP (non-null text) rather than a JSON array. */
+  /** Per column: can be joined with SEP (plain text that cannot be null). */
   joined: boolean[];
   /** Per column: drizzle's mapping from the driver value, when it is not the value itself. */
   decode: (((v: unknown) => unknown) | null)[];
@@ -137,7 +143,11 @@ export async function readColumns<S extends ColumnSpec>(
   read: ColumnRead<S>,
   onPage: (columns: ColumnArrays<S>, n: number) => void,
 ): Promise<number> {
-  const plan = planOf(read.columns);
+  const base = planOf(read.columns);
+  const plan: Plan = {
+    ...base,
+    joined: base.names.map((name, i) => base.joined[i]! && (read.joined?.includes(name) ?? false)),
+  };
   const from = read.from ?? tableOf(read.columns);
   const selected = sql.join(
     plan.exprs.map((e, i) => sql`${e} as ${sql.raw(`c${i}`)}`),

@@ -81,3 +81,18 @@ export async function optOutContact(db: Db, orgId: string, contactId: string, no
     .returning({ id: contacts.id });
   return rows.length > 0;
 }
+
+/** A contact's addresses from their stored JSON text ([] when it is not a list of strings). */
+export function parseEmails(text: string): string[] {
+  // The common case, one plain address: no JSON.parse (planning reads every contact that owes something).
+  if (text.length > 4 && text.startsWith('["') && text.endsWith('"]')) {
+    const inner = text.slice(2, -2);
+    if (!inner.includes('"') && !inner.includes("\\")) return [inner];
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}

@@ -8,7 +8,7 @@ import type { IsoDate } from "../model";
 import { audit } from "./audit";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";
-import { contacts, creditHolds, holdProposals, memberships, users } from "./schema";
+import { contacts, creditHolds, holdProposals, invoices, memberships, users } from "./schema";
 
 export type HoldProposalRow = typeof holdProposals.$inferSelect;
 
@@ -182,17 +182,24 @@ async function overdueOf(db: Db, orgId: string, contactIds: string[], today: Iso
   const out = new Map<string, OverdueAmount[]>();
   for (let i = 0; i < contactIds.length; i += 90) {
     const chunk = contactIds.slice(i, i + 90);
-    const rows = await db.values<[string, string, number]>(
-      sql`select contact_id, currency, sum(amount_due_minor) from invoices
-          where org_id = ${orgId} and contact_id in (${sql.join(
-            chunk.map((c) => sql`${c}`),
-            sql`, `,
-          )})
-            and status in ('authorised', 'submitted') and amount_due_minor > 0 and disputed_at is null
-            and due_date < ${today}
-          group by contact_id, currency order by currency`,
-    );
-    for (const [contactId, currency, minor] of rows) {
+    const rows = await db
+      .select({
+        contactId: invoices.contactId,
+        currency: invoices.currency,
+        minor: sql<number>`sum(${invoices.amountDueMinor})`,
+      })
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.orgId, orgId),
+          inArray(invoices.contactId, chunk),
+          sql`${invoices.status} in ('authorised', 'submitted') and ${invoices.amountDueMinor} > 0`,
+          sql`${invoices.disputedAt} is null and ${invoices.dueDate} < ${today}`,
+        ),
+      )
+      .groupBy(invoices.contactId, invoices.currency)
+      .orderBy(invoices.currency);
+    for (const { contactId, currency, minor } of rows) {
       const list = out.get(contactId) ?? [];
       list.push({ currency, minor });
       out.set(contactId, list);

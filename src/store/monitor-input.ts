@@ -42,6 +42,9 @@ const INVOICE = {
   paidOn: invoices.paidOn,
 };
 
+/** Read joined (long unique strings), the rest as JSON arrays (see `joined` in store/columns.ts). */
+const ID_AND_NUMBER = ["id", "number"] as const;
+
 const ALLOCATION = {
   invoiceId: paymentAllocations.invoiceId,
   amountMinor: paymentAllocations.amountMinor,
@@ -137,6 +140,7 @@ async function loadWithinHorizon(
       db,
       {
         columns: INVOICE,
+        joined: ID_AND_NUMBER,
         from: sql`json_each(${drive}) b cross join ${invoices}
           on ${invoices.orgId} = ${orgId} and ${invoices.contactId} = json_extract(b.value, '$[0]')`,
         where: sql`${counts} and ${invoices.issueDate} <= ${asOf}
@@ -154,6 +158,7 @@ async function loadWithinHorizon(
       db,
       {
         columns: ALLOCATION,
+        joined: ["invoiceId"],
         from: sql`json_each(${JSON.stringify(ids)}) j cross join ${paymentAllocations}
           on ${paymentAllocations.invoiceId} = j.value
           join ${payments} on ${payments.id} = ${paymentAllocations.paymentId}`,
@@ -226,6 +231,7 @@ export async function loadMonitorInput(
       db,
       {
         columns: INVOICE,
+        joined: ID_AND_NUMBER,
         where: sql`${invoices.orgId} = ${org.id} and ${invoices.disputedAt} is null`,
         pageRows,
       },
@@ -235,6 +241,7 @@ export async function loadMonitorInput(
       db,
       {
         columns: ALLOCATION,
+        joined: ["invoiceId"],
         from: sql`${paymentAllocations} join ${payments} on ${payments.id} = ${paymentAllocations.paymentId}`,
         where: sql`${paymentAllocations.orgId} = ${org.id} and ${payments.deleted} = 0`,
         pageRows,

@@ -7,6 +7,7 @@ import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { PlanContact, PlanInvoice } from "../model/reminders";
 import { type ColumnArrays, readColumns } from "./columns";
+import { parseEmails } from "./contacts";
 import type { Db } from "./db";
 import type { Organisation } from "./orgs";
 import { contacts, creditHolds, holdProposals, invoices, reminders } from "./schema";
@@ -91,20 +92,6 @@ const owesSomething = (dueBy?: string) =>
   sql`exists (select 1 from invoices i where i.org_id = ${contacts.orgId} and i.contact_id = ${contacts.id}
         and i.status in ('authorised', 'submitted') and i.amount_due_minor > 0
         ${dueBy === undefined ? sql`` : sql`and i.due_date <= ${dueBy}`})`;
-
-function parseEmails(text: string): string[] {
-  // The common case, one plain address: no JSON.parse (planning reads every contact that owes something).
-  if (text.length > 4 && text.startsWith('["') && text.endsWith('"]')) {
-    const inner = text.slice(2, -2);
-    if (!inner.includes('"') && !inner.includes("\\")) return [inner];
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
-}
 
 interface HoldFacts {
   proposed: ReadonlySet<string>;
