@@ -9,9 +9,10 @@ import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import type { IsoDate } from "../model";
 import { type ContactPatch, customerDisputes, updateContact } from "../store/dashboard-customers";
+import { resolveDispute } from "../store/disputes";
 import type { Organisation } from "../store/orgs";
-import { resolveDispute, setReminderEmail } from "../store/portal";
-import { loadPolicies } from "../store/reminders";
+import { setReminderEmail } from "../store/portal";
+import { loadPolicies } from "../store/reminder-settings";
 import { findCustomer } from "./customer";
 import { auditMemberChange, type Member } from "./member";
 

@@ -22,7 +22,7 @@ import { reminderEmails } from "../store/dashboard-reminders";
 import { scoreOf } from "../store/dashboard-scores";
 import type { Organisation } from "../store/orgs";
 import { openInvoicesOf, reminderEmailOverrides } from "../store/portal";
-import { loadPolicies } from "../store/reminders";
+import { loadPolicies } from "../store/reminder-settings";
 
 /** A live customer of this organisation by its ledger id; any other (or a deleted one) is a 404. */
 export async function findCustomer(deps: Deps, org: Organisation, externalId: string): Promise<ContactRow> {

@@ -16,7 +16,7 @@ import {
 import { runOutlook } from "../reminders/outlook";
 import { contactForHold, listHolds } from "../store/holds";
 import type { Organisation } from "../store/orgs";
-import { loadReminderSettings } from "../store/reminders";
+import { loadReminderSettings } from "../store/reminder-settings";
 import type { Member } from "./member";
 
 export async function holdsView(deps: Deps, org: Organisation) {

@@ -10,9 +10,10 @@ import { whyNotChased } from "../reminders/chase";
 import { plannedSends } from "../reminders/outlook";
 import type { RemindReport } from "../reminders/run-types";
 import { overdueCustomers } from "../store/chase";
+import { resolveReview } from "../store/claims";
 import { reminderEmails } from "../store/dashboard-reminders";
 import type { Organisation } from "../store/orgs";
-import { loadReminderSettings, resolveReview } from "../store/reminders";
+import { loadReminderSettings } from "../store/reminder-settings";
 import { auditMemberChange, type Member } from "./member";
 
 /** What the SMTP outcome of an email is, in words. */

@@ -4,10 +4,10 @@
  * (`store.atomically`). The input arrives already parsed (src/http/pages/settings.tsx, holds.tsx).
  */
 import type { Deps } from "../deps";
-import type { PolicyLevelsInput } from "../reminders/policy";
+import type { PolicyLevelsInput } from "../model/reminders";
 import { setOrgTimezone } from "../store/dashboard-orgs";
 import type { Organisation } from "../store/orgs";
-import { saveReminderSettings, upsertPolicy } from "../store/reminders";
+import { saveReminderSettings, upsertPolicy } from "../store/reminder-settings";
 import { auditMemberChange, type Member } from "./member";
 
 interface SendingWindowInput {

@@ -6,7 +6,7 @@
 import type { Deps } from "../deps";
 import { connectionsOf } from "../store/dashboard-orgs";
 import type { Organisation } from "../store/orgs";
-import { loadPolicies, loadReminderSettings, type TemplatePart } from "../store/reminders";
+import { loadPolicies, loadReminderSettings, type TemplatePart } from "../store/reminder-settings";
 import { TEMPLATE_NAMES, TEMPLATE_PARTS, templateSource } from "./templates";
 
 export async function settingsPage(deps: Deps, org: Organisation) {

@@ -12,7 +12,7 @@ import {
   TemplateRenderError,
 } from "../reminders/render";
 import type { Organisation } from "../store/orgs";
-import { loadTemplateOverrides, setTemplateOverride, type TemplatePart } from "../store/reminders";
+import { loadTemplateOverrides, setTemplateOverride, type TemplatePart } from "../store/reminder-settings";
 import { MAX_TEMPLATE_CHARS } from "../templates/sandbox";
 import { auditMemberChange, type Member } from "./member";
 import { sampleFields, templateSamples } from "./template-samples";

@@ -5,10 +5,12 @@
  */
 import type { CsvFileStats, CustomerRow } from "../../connectors/csv/parse";
 import type { CanonicalContact } from "../model";
+import { contactIds, upsertContacts } from "../store/contacts";
 import type { Store } from "../store/db";
 import { type LiveInvoice, liveContacts, liveInvoices } from "../store/import-runs";
-import { addCounts, contactIds, emptyCounts, upsertContacts, upsertPayments } from "../store/ledger";
+import { upsertPayments } from "../store/ledger";
 import type { Organisation } from "../store/orgs";
+import { addCounts, emptyCounts } from "../store/upsert";
 import { contactFor, itemPayments } from "./csv-rows";
 import {
   type ChunkItem,

@@ -20,10 +20,12 @@ import {
 } from "../../connectors/csv/parse";
 import { UserError } from "../errors";
 import { type CanonicalContact, type CanonicalPayment, dateInZone, parseDecimalToMinor } from "../model";
+import { contactIds, upsertContacts } from "../store/contacts";
 import type { Store } from "../store/db";
 import { hiddenSlug, publishHiddenOrg, type WritePacer } from "../store/import-runs";
-import { addCounts, contactIds, emptyCounts, upsertContacts, upsertPayments } from "../store/ledger";
+import { upsertPayments } from "../store/ledger";
 import { ensureOrg, type Organisation } from "../store/orgs";
+import { addCounts, emptyCounts } from "../store/upsert";
 import { type DiffState, diffInvoices, finishDiff } from "./csv-diff";
 import {
   contactFor,

@@ -6,7 +6,7 @@
 import type { ColumnMap, DateFormat } from "../../connectors/csv/mapping";
 import type { CsvIssue } from "../../connectors/csv/parse";
 import type { CanonicalInvoice } from "../model";
-import type { UpsertCounts } from "../store/ledger";
+import type { UpsertCounts } from "../store/upsert";
 
 export interface CsvImportOptions {
   org: string;

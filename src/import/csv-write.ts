@@ -8,7 +8,8 @@ import { audit } from "../store/audit";
 import type { Store } from "../store/db";
 import { retireStalePayments } from "../store/import-payments";
 import { applyImportedDisputes } from "../store/import-runs";
-import { type UpsertCounts, upsertInvoiceOutcomes } from "../store/ledger";
+import { upsertInvoiceOutcomes } from "../store/ledger";
+import type { UpsertCounts } from "../store/upsert";
 import type { CsvImportOptions, CsvImportSummary, ExpectedPayment } from "./csv-types";
 
 /** Created / updated / unchanged per kind of record. */

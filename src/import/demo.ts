@@ -2,16 +2,10 @@
 import { generateDemoLedger } from "../demo/generate";
 import { dateInZone } from "../model";
 import { audit } from "../store/audit";
+import { contactIds, upsertContacts } from "../store/contacts";
 import type { Store } from "../store/db";
 import { upsertDemoProfile } from "../store/import-demo";
-import {
-  contactIds,
-  type LedgerCounts,
-  upsertContacts,
-  upsertCreditNotes,
-  upsertInvoices,
-  upsertPayments,
-} from "../store/ledger";
+import { type LedgerCounts, upsertCreditNotes, upsertInvoices, upsertPayments } from "../store/ledger";
 import { ensureOrg, findOrgBySlug } from "../store/orgs";
 
 export interface DemoOptions {

@@ -3,10 +3,11 @@
  * entries and open disputes, and the settings a person changes on the customer page. Plain queries, no
  * decisions. Moved here from the web layer (src/http/queries.ts).
  */
+
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { IN_CHUNK } from "./dashboard-scores";
 import type { Db } from "./db";
-import { openDisputes } from "./portal";
+import { openDisputes } from "./disputes";
 import { auditLog, contacts, creditHolds, invoices } from "./schema";
 
 export type ContactRow = typeof contacts.$inferSelect;

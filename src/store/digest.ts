@@ -2,12 +2,13 @@
  * What the weekly digest reads that nothing else does (src/digest/load.ts assembles it with the shared
  * readers), and the digest's delivery rows: one per (user, ISO week), claimed before sending.
  */
+
 import { and, eq, sql } from "drizzle-orm";
 import type { IsoDate } from "../model";
 import type { Db } from "./db";
-import { DETERIORATION_ALERT } from "./monitor";
 import type { Organisation } from "./orgs";
 import { digestDeliveries } from "./schema";
+import { DETERIORATION_ALERT } from "./scores";
 
 interface ContactRef {
   contact_id: string;

@@ -35,19 +35,17 @@ import {
   setCursor,
   setSyncPausedUntil,
 } from "../store/connections";
+import { upsertContacts } from "../store/contacts";
 import type { Store } from "../store/db";
 import { openInvoiceExternalIds } from "../store/known-records";
 import {
-  addCounts,
-  emptyCounts,
   missingReferences,
   settlePaidOnFromAllocations,
-  type UpsertCounts,
-  upsertContacts,
   upsertCreditNotes,
   upsertInvoices,
   upsertPayments,
 } from "../store/ledger";
+import { addCounts, emptyCounts, type UpsertCounts } from "../store/upsert";
 
 export interface SyncDeps {
   store: Store;

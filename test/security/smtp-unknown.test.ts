@@ -3,6 +3,7 @@
  * delivered it: the outcome is unknown, so the email is left for review and never sent again automatically.
  * Reminders, owner notices of credit holds and digests alike; the weekly digest lists what is left for review.
  */
+
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
@@ -12,8 +13,10 @@ import { silentLogger } from "../../src/log";
 import { classifySendError } from "../../src/mail/mailer";
 import { createSmtpMailer } from "../../src/mail/smtp-mailer";
 import { ensureUser, grant } from "../../src/store/accounts";
+import { remindersFor } from "../../src/store/claims";
 import type { Store } from "../../src/store/db";
-import { holdEvents, remindersFor, saveReminderSettings } from "../../src/store/reminders";
+import { holdEvents } from "../../src/store/hold-events";
+import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, digestDeliveries } from "../../src/store/schema";
 import { sealerFromSecret } from "../../src/store/secrets";
 import {

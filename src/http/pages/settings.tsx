@@ -4,6 +4,7 @@
  * Changes are POST forms (bookkeeper or owner; CSRF checked by authMiddleware), written with their audit rows
  * by src/dashboard/settings-changes.ts.
  */
+
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { settingsEditor, settingsPage } from "../../dashboard/settings";
@@ -11,10 +12,10 @@ import { saveReminderPolicy, saveSendingWindow } from "../../dashboard/settings-
 import { TEMPLATE_NAMES } from "../../dashboard/templates";
 import type { Deps } from "../../deps";
 import { isTimeZone } from "../../model";
-import { policyLevelsSchema } from "../../reminders/policy";
+import { policyLevelsSchema } from "../../model/reminders";
 import { isHhMm } from "../../reminders/window";
 import type { OrgAccess } from "../../store/accounts";
-import type { TemplatePart } from "../../store/reminders";
+import type { TemplatePart } from "../../store/reminder-settings";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { Notice, signed } from "../components";
 import { memberOf, parseInput, text } from "../input";

@@ -4,12 +4,13 @@
  * member-typed templates: only for members who may edit them. A GET shows the stored (or product) template;
  * typed text comes only by POST, which carries the CSRF token.
  */
+
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { previewTemplate, saveTemplate, TEMPLATE_PARTS } from "../../dashboard/templates";
 import type { Deps } from "../../deps";
-import { TEMPLATE_NAME_RE } from "../../reminders/policy";
-import type { TemplatePart } from "../../store/reminders";
+import { TEMPLATE_NAME_RE } from "../../model/reminders";
+import type { TemplatePart } from "../../store/reminder-settings";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { memberOf, parseInput, text } from "../input";
 import { settingsView } from "./settings";
