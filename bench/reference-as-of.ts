@@ -6,8 +6,8 @@
 
 import { dayNumber } from "../src/days";
 import type { IsoDate } from "../src/model";
+import type { MonitorAllocation, OrgInput } from "../src/model/monitor";
 import { type CreditAsOf, cmp, type InvoiceAsOf, type LedgerAsOf } from "../src/monitor/as-of";
-import type { MonitorAllocation, OrgInput } from "../src/monitor/types";
 
 const IGNORED_STATUSES = new Set(["draft", "void", "deleted"]);
 

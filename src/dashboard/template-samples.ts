@@ -5,12 +5,12 @@
 import type { Deps } from "../deps";
 import { validAddresses } from "../mail/address";
 import { addDays, dateInZone } from "../model";
-import type { PlanContact } from "../reminders/plan";
+import type { PlanContact } from "../model/reminders";
 import type { ReminderFields } from "../reminders/render";
 import { reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
 import type { Organisation } from "../store/orgs";
-import { defaultSettings } from "../store/reminders";
+import { defaultSettings } from "../store/reminder-settings";
 
 /** One sample invoice for template previews and checks: due `due` days from today (negative = overdue). */
 interface SampleInvoice {

@@ -4,6 +4,7 @@
  * ledger as of D gives exactly the result of the ledger as it stood on D.
  */
 import type { IsoDate } from "../model";
+import type { CustomerScore, MonitorContact, OrgInput } from "../model/monitor";
 import { type LedgerAsOf, restrictToAsOf } from "./as-of";
 import { type CustomerFeatures, customerFeatures, type Observation, observationsOf } from "./features";
 import { withinHorizon } from "./horizon";
@@ -18,9 +19,9 @@ import {
 import { type ScoreResult, scoreCustomer } from "./score";
 import { detectTrend, pooledWithinSd, trendSeries } from "./trend";
 import type { TrendResult } from "./trend-types";
-import type { CustomerScore, MonitorContact, OrgInput } from "./types";
 
 export { dayNumber } from "../days";
+export * from "../model/monitor";
 export { type CreditAsOf, type InvoiceAsOf, type LedgerAsOf, restrictToAsOf } from "./as-of";
 export {
   type CurrencyExposure,
@@ -40,7 +41,7 @@ export {
   type InvoiceForecast,
   type WeekForecast,
 } from "./forecast";
-export { HISTORY_INVOICES, withinHorizon } from "./horizon";
+export { withinHorizon } from "./horizon";
 export {
   type CustomerState,
   customerStates,
@@ -67,10 +68,9 @@ export {
   scoreCustomer,
 } from "./score";
 export { detectTrend, pooledWithinSd, trendSeries } from "./trend";
-export { detectEpisodes, type Episode, isNewEpisode, type TrendSnapshot } from "./trend-episodes";
+export { detectEpisodes, isNewEpisode, type TrendSnapshot } from "./trend-episodes";
 export { censoredExpectation } from "./trend-stats";
 export { DEFAULT_TREND_OPTIONS, type TrendOptions, type TrendPoint, type TrendResult } from "./trend-types";
-export * from "./types";
 
 /** Everything computed for one customer, for callers that want more than the public `CustomerScore`. */
 export interface CustomerAssessment {

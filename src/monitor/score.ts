@@ -26,10 +26,10 @@
  * Comparisons with the customer's own past come from the trend alone, so the words never disagree with it.
  */
 import { formatMoney } from "../format";
+import type { Grade } from "../model/monitor";
 import type { CustomerFeatures } from "./features";
 import type { LatePrediction, OrgPrior } from "./predict";
 import type { TrendResult } from "./trend-types";
-import type { Grade } from "./types";
 
 export const GRADE_BANDS: readonly { grade: Grade; min: number }[] = [
   { grade: "A", min: 95 },

@@ -2,7 +2,7 @@
  * Deterioration alerts from stored trend results: one alert per episode. Pure.
  */
 import type { IsoDate } from "../model";
-import type { Trend } from "./types";
+import type { Episode, Trend } from "../model/monitor";
 
 /** The part of a stored result episode detection needs (a `CustomerScore` fits). */
 export interface TrendSnapshot {
@@ -10,14 +10,6 @@ export interface TrendSnapshot {
   trend_started_on: IsoDate | null;
   /** The onset detector's current alarm (see CustomerScore); when present, alerts follow it. */
   trend_onset_on?: IsoDate | null;
-}
-
-/** An alert already raised for a customer. */
-export interface Episode {
-  /** Start of the episode as reported when the alert was raised. */
-  startedOn: IsoDate | null;
-  /** asOf of the result that raised the alert. */
-  alertedOn: IsoDate;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The trend detector's options (with the tuned defaults), its input points and its result (see trend.ts).
  */
 import type { IsoDate } from "../model";
-import type { Trend } from "./types";
+import type { Trend } from "../model/monitor";
 
 export interface TrendOptions {
   /** "cusum": robust one-sided CUSUMs against the customer's own baseline (default); "glr": windowed test. */

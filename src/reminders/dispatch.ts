@@ -13,9 +13,13 @@
  */
 
 import { audit } from "../store/audit";
+import { flagStaleClaims } from "../store/claims";
+import { unfinishedHolds } from "../store/hold-events";
 import { unfinishedProposalNotices } from "../store/holds";
-import { activePauses, flagBrokenPromises, reminderEmailOverrides } from "../store/portal";
-import { ensureReminderSetup, flagStaleClaims, loadPlanRows, unfinishedHolds } from "../store/reminders";
+import { activePauses, flagBrokenPromises } from "../store/pauses";
+import { loadPlanRows } from "../store/plan-rows";
+import { reminderEmailOverrides } from "../store/portal";
+import { ensureReminderSetup } from "../store/reminder-settings";
 import { createHoldWorker } from "./hold-worker";
 import { type PlannedEmail, type PlannedHold, planReminders } from "./plan";
 import {

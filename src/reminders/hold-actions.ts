@@ -7,9 +7,10 @@
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import type { Mailer } from "../mail/mailer";
+import { latestHold } from "../store/hold-events";
 import { closeProposal, type HoldListEntry, openProposal } from "../store/holds";
 import type { Organisation } from "../store/orgs";
-import { ensureReminderSetup, latestHold, loadReminderSettings } from "../store/reminders";
+import { ensureReminderSetup, loadReminderSettings } from "../store/reminder-settings";
 import { createHoldWorker } from "./hold-worker";
 import type { ReminderDeps } from "./run-types";
 import { writeBackFor } from "./write-back";

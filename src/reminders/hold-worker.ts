@@ -12,6 +12,14 @@ import { baseUrlOf } from "../portal/token";
 import { audit } from "../store/audit";
 import { connectionForOrg } from "../store/connections";
 import {
+  type CreditHoldRow,
+  claimOwnerNotice,
+  latestHold,
+  recordOwnerNotice,
+  recordWriteback,
+  transitionHold,
+} from "../store/hold-events";
+import {
   approverEmails,
   claimProposalNotice,
   closeProposal,
@@ -20,17 +28,8 @@ import {
   recordProposalNotice,
 } from "../store/holds";
 import type { Organisation } from "../store/orgs";
-import {
-  type CreditHoldRow,
-  claimOwnerNotice,
-  latestHold,
-  loadContactRows,
-  loadTemplateOverrides,
-  type ReminderSettings,
-  recordOwnerNotice,
-  recordWriteback,
-  transitionHold,
-} from "../store/reminders";
+import { loadPlanRows } from "../store/plan-rows";
+import { loadTemplateOverrides, type ReminderSettings } from "../store/reminder-settings";
 import { ownerAddress } from "./owner";
 import type { PlannedHold } from "./plan";
 import {
@@ -86,7 +85,7 @@ export function createHoldWorker(
   }
 
   async function contactOf(contactId: string) {
-    const rows = await loadContactRows(db, org, contactId, dateInZone(now, org.timezone));
+    const rows = await loadPlanRows(db, org, { asOf: dateInZone(now, org.timezone), contactId });
     return rows;
   }
 

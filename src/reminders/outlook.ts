@@ -10,15 +10,16 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { addDays, dateInZone, type IsoDate, isTimeZone } from "../model";
+import type { PlanContact, SendingWindow } from "../model/reminders";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
-import { activePauses, reminderEmailOverrides } from "../store/portal";
-import { loadPlanRows } from "../store/reminders";
+import { activePauses } from "../store/pauses";
+import { loadPlanRows } from "../store/plan-rows";
+import { reminderEmailOverrides } from "../store/portal";
 import { publicHolidays } from "./holidays";
 import {
   evaluateContact,
   type HoldAttention,
-  type PlanContact,
   type PlannedHold,
   type PlannedSkip,
   planReminders,
@@ -26,7 +27,7 @@ import {
 import { createPlanCache } from "./plan-cache";
 import { TemplateRenderError } from "./render";
 import { historyOf, loadRunContext, reminderFields } from "./run-context";
-import { isoWeekday, minutesOf, type SendingWindow, zonedInstant } from "./window";
+import { isoWeekday, minutesOf, zonedInstant } from "./window";
 
 const HOUR = 3_600_000;
 /** The minute past each hour the `remind` job runs at (src/jobs.ts: "5 * * * *"). */

@@ -4,7 +4,7 @@
  */
 import { dayNumber } from "../days";
 import { currencyExponent } from "../model";
-import type { Policy, PolicyLevel } from "./policy";
+import type { Policy, PolicyLevel } from "../model/reminders";
 import { type LocalMoment, localMoment, type WindowVerdict } from "./window";
 
 /** Shared per-run caches, so 100,000 customers cost little more than their invoices. */

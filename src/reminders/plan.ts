@@ -9,60 +9,18 @@
 import { dayNumber, isoOfDay } from "../days";
 import { validAddresses } from "../mail/address";
 import { type HoldState, type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
+import type {
+  InvoicePause,
+  PlanContact,
+  PlanInvoice,
+  Policy,
+  PolicyLevel,
+  SendingWindow,
+} from "../model/reminders";
 import { decideHold, type HoldAction, type HoldMode } from "./holds";
 import { createPlanCache, localDayOf, minMinorFor, type PlanCache } from "./plan-cache";
-import { choosePolicy, holdLevel, type Policy, type PolicyLevel, reachedLevel } from "./policy";
-import {
-  isoWeekday,
-  type LocalMoment,
-  localMoment,
-  minutesOf,
-  type SendingWindow,
-  windowVerdict,
-  zonedInstant,
-} from "./window";
-
-export interface PlanContact {
-  id: string;
-  externalId: string;
-  name: string;
-  emails: readonly string[];
-  timezone: string | null;
-  policyId: string | null;
-  /** Chasing paused up to and including this date (customer's local date). */
-  chasingPausedUntil: IsoDate | null;
-  excluded: boolean;
-  optedOut: boolean;
-  holdState: HoldState;
-  creditLimitMinor: number | null;
-  deleted: boolean;
-  /** Latest monitor grade, when scored. */
-  grade: string | null;
-  /** A proposed credit hold waits for a person (approve mode). */
-  holdProposed?: boolean;
-  /**
-   * Latest time (epoch ms) a person dismissed a proposed hold or released a hold by hand: only a final notice
-   * sent after it can lead to a new proposal.
-   */
-  holdDeclinedAt?: number | null;
-  /** On a hold a person placed by hand: only a person releases it. */
-  holdByHand?: boolean;
-}
-
-export interface PlanInvoice {
-  id: string;
-  contactId: string;
-  number: string;
-  issueDate: IsoDate;
-  dueDate: IsoDate;
-  currency: string;
-  totalMinor: number;
-  amountCreditedMinor: number;
-  amountDueMinor: number;
-  status: InvoiceStatus;
-  disputedAt: number | null;
-  payUrl: string | null;
-}
+import { choosePolicy, holdLevel, reachedLevel } from "./policy";
+import { isoWeekday, type LocalMoment, localMoment, minutesOf, windowVerdict, zonedInstant } from "./window";
 
 export interface PlanSettings {
   orgTimezone: string;
@@ -116,11 +74,6 @@ export interface PlanInput {
    */
   sentOffsets?: ReadonlyMap<string, readonly (readonly [number, number])[]>;
   at: RunAt;
-}
-
-export interface InvoicePause {
-  kind: "paid" | "promise";
-  until: IsoDate;
 }
 
 export interface PlannedInvoice {

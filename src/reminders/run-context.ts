@@ -4,7 +4,9 @@
  */
 import type { Config } from "../config";
 import { addDays, dateInZone, type IsoDate } from "../model";
+import type { PlanContact, Policy } from "../model/reminders";
 import { baseUrlOf, type CustomerLinks, linksFor } from "../portal/token";
+import { reminderHistory } from "../store/claims";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import {
@@ -12,11 +14,9 @@ import {
   loadReminderSettings,
   loadTemplateOverrides,
   type ReminderSettings,
-  reminderHistory,
-} from "../store/reminders";
+} from "../store/reminder-settings";
 import { publicHolidays } from "./holidays";
-import type { PlanContact, PlannedEmail, PlanSettings, RunAt } from "./plan";
-import type { Policy } from "./policy";
+import type { PlannedEmail, PlanSettings, RunAt } from "./plan";
 import { buildFields, createReminderRenderer, type ReminderHistory } from "./render";
 import type { ReminderDeps } from "./run-types";
 import { minutesOf, zonedInstant } from "./window";

@@ -5,14 +5,17 @@
  */
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText } from "../mail/mailer";
+import type { InvoicePause, PlanContact } from "../model/reminders";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
+import { claimReminders, markEmail, newEmailId, releaseClaims } from "../store/claims";
 import type { Organisation } from "../store/orgs";
-import { activePauses, reminderEmailOverrides } from "../store/portal";
-import { claimReminders, loadContactRows, markEmail, newEmailId, releaseClaims } from "../store/reminders";
+import { activePauses } from "../store/pauses";
+import { loadPlanRows } from "../store/plan-rows";
+import { reminderEmailOverrides } from "../store/portal";
 import { listUnsubscribeHeaders } from "./links";
 import { ownerAddress } from "./owner";
-import { evaluateContact, type InvoicePause, type PlanContact, type PlannedEmail, type RunAt } from "./plan";
+import { evaluateContact, type PlannedEmail, type RunAt } from "./plan";
 import type { ReminderRenderer } from "./render";
 import { historyOf, pauseHorizon, type RunContext, reminderFields, withReminderEmails } from "./run-context";
 import type { EmailResult, EmailStatus, ReminderDeps } from "./run-types";
@@ -80,7 +83,11 @@ export async function sendOne(
 
   // 2. Re-read the customer and its invoices: still unpaid, still due for this level, not paused, address valid.
   //    The customers' page may have paused an invoice or changed the address since planning.
-  const fresh = await loadContactRows(db, org, planned.contact.id, run.latest, emailId);
+  const fresh = await loadPlanRows(db, org, {
+    asOf: run.latest,
+    contactId: planned.contact.id,
+    exceptEmailId: emailId,
+  });
   const contact = withReminderEmails(
     fresh.contacts,
     await reminderEmailOverrides(db, org.id, planned.contact.id),

@@ -1,4 +1,5 @@
 /** Factories for reminder tests: an organisation, customers and invoices written through the ledger writes. */
+
 import { and, eq } from "drizzle-orm";
 import type { Connector, HoldNote } from "../../connectors/connector";
 import { fixedClock } from "../../src/clock";
@@ -8,8 +9,9 @@ import { createSmtpMailer } from "../../src/mail/smtp-mailer";
 import type { CanonicalInvoice, InvoiceStatus } from "../../src/model";
 import { runReminders } from "../../src/reminders/dispatch";
 import type { ReminderDeps, RemindOptions } from "../../src/reminders/run-types";
+import { contactIds, upsertContacts } from "../../src/store/contacts";
 import type { Store } from "../../src/store/db";
-import { contactIds, upsertContacts, upsertInvoices } from "../../src/store/ledger";
+import { upsertInvoices } from "../../src/store/ledger";
 import { ensureOrg, type Organisation } from "../../src/store/orgs";
 import { contacts, invoices } from "../../src/store/schema";
 import type { TestInbox } from "../support/smtp";
