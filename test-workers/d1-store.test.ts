@@ -4,7 +4,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { transitionHold } from "../src/store/reminders";
+import { transitionHold } from "../src/store/hold-events";
 import { auditLog, contacts, creditHolds } from "../src/store/schema";
 import { seedOrg } from "./seed";
 import { testDeps } from "./support";
