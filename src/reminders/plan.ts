@@ -8,7 +8,7 @@
  */
 import { dayNumber, isoOfDay } from "../days";
 import { validAddresses } from "../mail/address";
-import { type HoldState, type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
+import { type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
 import type {
   InvoicePause,
   PlanContact,
