@@ -9,7 +9,8 @@ import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from "../connectors/csv/mapping";
 import { formatIssue } from "../connectors/csv/parse";
-import { type Clock, systemClock } from "./clock";
+import { systemClock } from "./clock";
+import type { CliIo, CommandContext } from "./commands/context";
 import { registerDigest } from "./commands/digest";
 import { registerForecastCommand } from "./commands/forecast";
 import { registerHolds } from "./commands/holds";
@@ -20,11 +21,10 @@ import { registerScoreCommand } from "./commands/score";
 import { registerSync } from "./commands/sync";
 import { registerUser } from "./commands/user";
 import { type Config, ConfigError, loadConfig } from "./config";
-import type { Deps } from "./deps";
 import { UserError } from "./errors";
 import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
-import { createLogger, type Logger } from "./log";
+import { createLogger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
 import { isBusyError } from "./store/busy";
 import { warmTodaysSummary } from "./store/dashboard-summary";
@@ -32,22 +32,6 @@ import type { Store } from "./store/db";
 import { findOrgBySlug } from "./store/orgs";
 import { sealerFromSecret } from "./store/secrets";
 import { openSqliteStore } from "./store/sqlite";
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** Use this store instead of opening CREDITPULSE_DB (tests). */
-  store?: Store;
-  clock?: Clock;
-  log?: Logger;
-  /** Whether to draw progress bars (a terminal on stderr). */
-  progress?: boolean;
-  /** Reads all of standard input (`user add --password-stdin`); tests pass their own. */
-  stdin?: () => Promise<string>;
-  /** Resolves when a long-running command (serve) should stop. */
-  untilStopped?: Promise<void>;
-}
 
 const defaultIo = (): CliIo => ({
   stdout: (t) => process.stdout.write(t),
@@ -89,19 +73,6 @@ function readColumnMap(pairs: string | undefined, file: string | undefined): Col
 
 function counts(c: { created: number; updated: number; unchanged: number }): string {
   return `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
-}
-
-/** What a command module gets: output, config, the store, the clock, and a way to set the exit code. */
-export interface CommandContext {
-  io: CliIo;
-  out(line?: string): void;
-  err(line?: string): void;
-  config(): Config;
-  store(): Store;
-  clock: Clock;
-  fail(code: number): void;
-  /** The full dependencies (store, clock, log, config, secret, sealer) for flows that need them all. */
-  deps(): Promise<Deps>;
 }
 
 /** Command modules (src/commands/*) register themselves here, in help order. */

@@ -1,9 +1,9 @@
 /** `creditpulse digest [--as-of YYYY-MM-DD] [--dry-run] [--json]`: the weekly digest to every owner and bookkeeper. */
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { runDigest } from "../digest/send";
 import { UserError } from "../errors";
 import { isIsoDate } from "../model";
+import type { CommandContext } from "./context";
 
 export function registerDigest(program: Command, ctx: CommandContext): void {
   program

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { NotFoundError, UserError } from "../errors";
 import { formatMoney } from "../format";
 import { dateInZone, isIsoDate } from "../model";
 import { forecastForOrg, forecastJson } from "../scoring/forecast";
 import { findOrgBySlug } from "../store/orgs";
+import type { CommandContext } from "./context";
 
 export function registerForecastCommand(program: Command, ctx: CommandContext) {
   program

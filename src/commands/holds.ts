@@ -3,7 +3,6 @@
  * `creditpulse holds approve|dismiss|place|release --org <slug> --customer <id> [--reason R] [--json]` acts on one.
  */
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { formatDate, formatMoneyList } from "../format";
 import { createLogger } from "../log";
@@ -13,8 +12,8 @@ import { dateInZone } from "../model";
 import { actOnHold, HOLD_ACTIONS, holdEntryJson, type ManualHoldAction } from "../reminders/hold-actions";
 import { writeBackFor } from "../reminders/write-back";
 import { contactForHold, listHolds } from "../store/holds";
-
 import { findOrgBySlug } from "../store/orgs";
+import type { CommandContext } from "./context";
 
 export function registerHolds(program: Command, ctx: CommandContext): void {
   program

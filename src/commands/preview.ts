@@ -1,7 +1,6 @@
 /** `creditpulse preview --org <slug> --customer <id> [--level N]`: what that customer would receive. */
 
 import { type Command, InvalidArgumentError } from "commander";
-import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { validAddresses } from "../mail/address";
@@ -13,6 +12,7 @@ import { localMoment } from "../reminders/window";
 import { findContactByExternalId } from "../store/contacts";
 import { findOrgBySlug } from "../store/orgs";
 import { loadPlanRows } from "../store/plan-rows";
+import type { CommandContext } from "./context";
 
 function level(value: string): number {
   const n = Number(value);

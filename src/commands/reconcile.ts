@@ -5,12 +5,12 @@
  * currency }] }` (amounts in minor units of `currency`). Exit code 1 when any customer differs by more than a cent.
  */
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { NotFoundError } from "../errors";
 import { formatMoney } from "../format";
 import { createLogger } from "../log";
 import { findOrgBySlug } from "../store/orgs";
 import { reconcileOrg } from "../sync/reconcile";
+import type { CommandContext } from "./context";
 
 export function registerReconcile(program: Command, ctx: CommandContext) {
   program

@@ -1,7 +1,6 @@
 /** `creditpulse remind --org <slug> [--as-of YYYY-MM-DD] [--dry-run] [--json]` */
 
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { createSmtpMailer } from "../mail/smtp-mailer";
@@ -12,6 +11,7 @@ import { openingInstant } from "../reminders/run-context";
 import { writeBackFor } from "../reminders/write-back";
 import { findOrgBySlug } from "../store/orgs";
 import { loadReminderSettings } from "../store/reminder-settings";
+import type { CommandContext } from "./context";
 
 export function registerRemind(program: Command, ctx: CommandContext): void {
   program

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { NotFoundError, UserError } from "../errors";
 import { formatMoney } from "../format";
 import { isIsoDate } from "../model";
 import { runScoring } from "../scoring/run-scoring";
 import { warmTodaysSummary } from "../store/dashboard-summary";
 import { findOrgBySlug } from "../store/orgs";
+import type { CommandContext } from "./context";
 
 export function registerScoreCommand(program: Command, ctx: CommandContext) {
   program

@@ -5,7 +5,6 @@
  */
 import { MultiBar, Presets } from "cli-progress";
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
@@ -15,6 +14,7 @@ import { findOrgBySlug } from "../store/orgs";
 import { sealerFromSecret } from "../store/secrets";
 import type { SyncOptions, SyncReport } from "../sync/run-sync";
 import { syncConnection } from "../sync/sync-connections";
+import type { CommandContext } from "./context";
 
 function line(name: string, e: SyncReport["entities"]["contacts"]): string {
   const q = e.quarantined ? `, ${e.quarantined} quarantined` : "";

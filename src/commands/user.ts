@@ -2,10 +2,10 @@
 import { type Command, Option } from "commander";
 import { hashPassword, passwordProblem } from "../auth/password";
 import { baseUrlOf } from "../base-url";
-import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createInvite, ensureUser, grant, ROLES, type Role, setPassword } from "../store/accounts";
 import { findOrgBySlug } from "../store/orgs";
+import type { CommandContext } from "./context";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
