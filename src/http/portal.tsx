@@ -8,7 +8,7 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { Deps } from "../deps";
-import { formatMoney } from "../format";
+import { formatDate, formatMoney } from "../format";
 import type { Mailer } from "../mail/mailer";
 import { addDays, dateInZone, type IsoDate } from "../model";
 import {
@@ -23,7 +23,7 @@ import { actionAllowed, customerFor, openInvoicesFor } from "../portal/page";
 import { renderStatement } from "../portal/statement";
 import { statementTotals } from "../portal/statement-model";
 import { checkCsrf, issueCsrf } from "../portal/token";
-import { formatDate, safeUrl } from "../reminders/render";
+import { safeUrl } from "../reminders/render";
 import type { PortalContact, PortalInvoice } from "../store/portal";
 import { clientAddress } from "./client";
 

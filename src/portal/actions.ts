@@ -12,10 +12,9 @@
  */
 
 import { z } from "zod";
-import { formatMoney } from "../format";
+import { formatDate, formatMoney } from "../format";
 import { isValidAddress } from "../mail/address";
 import { addDays, dateInZone, type IsoDate, isIsoDate } from "../model";
-import { formatDate } from "../reminders/render";
 import { audit, CUSTOMER_ACTIONS, CUSTOMER_ACTOR } from "../store/audit";
 import { optOutContact } from "../store/contacts";
 import { recordDispute } from "../store/disputes";

@@ -76,8 +76,6 @@ export interface RenderedMail {
   text: string;
 }
 
-export { formatDate };
-
 /** Keeps only http(s) links: a ledger's pay URL must never become a `javascript:` link. */
 export function safeUrl(url: string | null | undefined): string | null {
   if (!url) return null;
