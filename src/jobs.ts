@@ -59,40 +59,29 @@ async function remindOrg(
   now: number,
   part: { budget?: number; resumeAfter?: string } = {},
 ): Promise<{ more: boolean; resumeAfter?: string }> {
-  const { config, log } = deps;
-  const { mailerFor } = await import("./mail/mailer-for");
-  const mailer = await mailerFor(config);
-  if (!mailer) {
-    log.info(
+  // Loaded on first use: the Worker does not evaluate the reminder engine until it sends.
+  const { runRemindersFor } = await import("./reminders/run-for");
+  const report = await runRemindersFor(deps, org, { kind: "instant", at: now }, part);
+  if (!report) {
+    deps.log.info(
       { job: "remind" },
       "no mail transport is configured (SMTP_URL or POSTMARK_SERVER_TOKEN, and MAIL_FROM): no reminders are sent",
     );
     return { more: false };
   }
-  // Loaded on first use: the Worker does not evaluate the reminder engine until it sends.
-  const { runReminders } = await import("./reminders/dispatch");
-  const { writeBackFor } = await import("./reminders/write-back");
-  try {
-    const report = await runReminders(
-      { store: deps.store, config, log, secret: deps.secret, mailer, ...writeBackFor(deps, org) },
-      { org, at: { kind: "instant", at: now }, now, budget: part.budget, resumeAfter: part.resumeAfter },
-    );
-    const count = (s: string) => report.emails.filter((e) => e.status === s).length;
-    log.info(
-      {
-        job: "remind",
-        org: org.slug,
-        sent: count("sent"),
-        failed: count("failed"),
-        holds: report.holds.length,
-        more: report.more,
-      },
-      report.more ? "reminders run (budget used; continues in the next message)" : "reminders run",
-    );
-    return { more: report.more, resumeAfter: report.resumeAfter };
-  } finally {
-    await mailer.close();
-  }
+  const count = (s: string) => report.emails.filter((e) => e.status === s).length;
+  deps.log.info(
+    {
+      job: "remind",
+      org: org.slug,
+      sent: count("sent"),
+      failed: count("failed"),
+      holds: report.holds.length,
+      more: report.more,
+    },
+    report.more ? "reminders run (budget used; continues in the next message)" : "reminders run",
+  );
+  return { more: report.more, resumeAfter: report.resumeAfter };
 }
 
 /** Scores for one organisation, stored with their history; new deterioration alerts logged. */

@@ -6,11 +6,15 @@ import type { Command } from "commander";
 import { UserError } from "../errors";
 import { formatDate, formatMoneyList } from "../format";
 import { createLogger } from "../log";
-import type { Mailer } from "../mail/mailer";
-import { createSmtpMailer } from "../mail/smtp-mailer";
+import { mailerFor } from "../mail/mailer-for";
 import { dateInZone } from "../model";
-import { actOnHold, HOLD_ACTIONS, holdEntryJson, type ManualHoldAction } from "../reminders/hold-actions";
-import { writeBackFor } from "../reminders/write-back";
+import {
+  actOnHold,
+  HOLD_ACTIONS,
+  holdActionDeps,
+  holdEntryJson,
+  type ManualHoldAction,
+} from "../reminders/hold-actions";
 import { contactForHold, listHolds } from "../store/holds";
 import { findOrgBySlug } from "../store/orgs";
 import type { CommandContext } from "./context";
@@ -76,18 +80,12 @@ export function registerHolds(program: Command, ctx: CommandContext): void {
         if (!opts.customer) throw new UserError("usage", `holds ${action} needs --customer <id>`);
         const contact = await contactForHold(store.db, org.id, opts.customer);
         if (!contact) throw new UserError("not_found", `customer ${opts.customer} not found in ${org.slug}`);
-        const mailer: Mailer | undefined =
-          config.SMTP_URL && config.MAIL_FROM ? createSmtpMailer({ url: config.SMTP_URL }) : undefined;
+        const mailer = (await mailerFor(config)) ?? undefined;
         try {
           const deps = await ctx.deps();
+          const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);
           const r = await actOnHold(
-            {
-              store,
-              config,
-              log: ctx.io.log ?? createLogger(config.LOG_LEVEL),
-              mailer,
-              ...writeBackFor(deps, org),
-            },
+            holdActionDeps({ ...deps, store, log }, org, mailer),
             org,
             contact,
             action as ManualHoldAction,

@@ -84,28 +84,18 @@ export async function remindersView(deps: Deps, org: Organisation) {
  * configured.
  */
 export async function sendNow(deps: Deps, org: Organisation, member: Member): Promise<RemindReport> {
-  const { config, log } = deps;
-  const { mailerFor } = await import("../mail/mailer-for");
-  const mailer = await mailerFor(config);
-  if (!mailer)
+  const now = deps.clock.now();
+  // Loaded on use: the Worker does not evaluate the reminder engine until it sends.
+  const { runRemindersFor } = await import("../reminders/run-for");
+  const report = await runRemindersFor(deps, org, { kind: "instant", at: now });
+  if (!report)
     throw new UserError(
       "not_configured",
       "Set SMTP_URL (or POSTMARK_SERVER_TOKEN) and MAIL_FROM to send reminders.",
       409,
     );
-  const { runReminders } = await import("../reminders/dispatch");
-  const { writeBackFor } = await import("../reminders/write-back");
-  const now = deps.clock.now();
-  try {
-    const report = await runReminders(
-      { store: deps.store, config, log, mailer, secret: deps.secret, ...writeBackFor(deps, org) },
-      { org, at: { kind: "instant", at: now }, now },
-    );
-    await auditMemberChange(deps.store.db, member, { orgId: org.id, action: "reminders.send_now" }, now);
-    return report;
-  } finally {
-    await mailer.close();
-  }
+  await auditMemberChange(deps.store.db, member, { orgId: org.id, action: "reminders.send_now" }, now);
+  return report;
 }
 
 /**

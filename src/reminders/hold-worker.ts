@@ -5,6 +5,7 @@
  */
 import { type ConnectionContext, ConnectorError } from "../../connectors/connector";
 import { connectorFor } from "../../connectors/registry";
+import { formatDate } from "../format";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { dateInZone, daysBetween } from "../model";
@@ -32,13 +33,7 @@ import { loadPlanRows } from "../store/plan-rows";
 import { loadTemplateOverrides, type ReminderSettings } from "../store/reminder-settings";
 import { ownerAddress } from "./owner";
 import type { PlannedHold } from "./plan";
-import {
-  buildFields,
-  createReminderRenderer,
-  formatDate,
-  type ReminderFields,
-  type RenderedMail,
-} from "./render";
+import { buildFields, createReminderRenderer, type ReminderFields, type RenderedMail } from "./render";
 import type { HoldResult, ReminderDeps } from "./run-types";
 import { reportTemplateFailure } from "./template-failure";
 
