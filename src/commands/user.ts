@@ -1,5 +1,6 @@
 /** `creditpulse user add --email E --org <slug> --role R [--password-stdin]`: give someone access. */
 import { type Command, Option } from "commander";
+import { html } from "hono/html";
 import { hashPassword, passwordProblem } from "../auth/password";
 import { baseUrlOf } from "../base-url";
 import { UserError } from "../errors";
@@ -62,7 +63,9 @@ export function registerUser(program: Command, ctx: CommandContext): void {
             text: `You have been given the ${opts.role} role for ${org.name} on Creditpulse.\n\nAccept the invitation (valid for 7 days):\n${link}\n`,
             messageId: `<invite-${token.slice(0, 16)}@creditpulse>`,
             date: new Date(now),
-            html: `<p>You have been given the <strong>${opts.role}</strong> role for ${escapeHtml(org.name)} on Creditpulse.</p><p><a href="${link}">Accept the invitation</a> (valid for 7 days).</p>`,
+            html: String(
+              await html`<p>You have been given the <strong>${opts.role}</strong> role for ${org.name} on Creditpulse.</p><p><a href="${link}">Accept the invitation</a> (valid for 7 days).</p>`,
+            ),
           });
           ctx.out(`Emailed the invite to ${opts.email}.`);
         } catch (e) {
@@ -74,8 +77,4 @@ export function registerUser(program: Command, ctx: CommandContext): void {
         }
       }
     });
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

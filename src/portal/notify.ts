@@ -3,6 +3,7 @@
  * engine's owner address (reminder settings, else OWNER_EMAIL). Without an owner address or SMTP the notice
  * is recorded in the audit log as skipped; a failed send is recorded too (the action itself always stands).
  */
+import { html } from "hono/html";
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
@@ -32,27 +33,21 @@ export interface OwnerNotice {
   facts: [string, string][];
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
-  );
-
 /** One line: no header-breaking characters in a subject. */
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").trim();
 
-export function ownerNoticeMail(n: OwnerNotice) {
+/** The notice's subject, text and HTML (hono's `html` escapes every value the customer or the ledger gave). */
+export async function ownerNoticeMail(n: OwnerNotice) {
   const subject = oneLine(`${n.contact.name} ${n.headline}`);
   const intro = `${n.contact.name} (customer ${n.contact.externalId}) ${n.headline} on your customers' page.`;
   const text = `${[intro, "", ...n.facts.map(([k, v]) => `${k}: ${v}`), "", "This is on the customer's timeline in Creditpulse."].join("\n")}\n`;
-  const rows = n.facts
-    .map(
-      ([k, v]) =>
-        `<tr><th style="text-align:left;padding:4px 8px;">${escapeHtml(k)}</th><td style="padding:4px 8px;">${escapeHtml(v)}</td></tr>`,
-    )
-    .join("");
-  const html = `<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;"><p>${escapeHtml(intro)}</p><table>${rows}</table><p style="color:#6b7785;font-size:13px;">This is on the customer's timeline in Creditpulse (${escapeHtml(n.org.name)}).</p></body></html>`;
-  return { subject, text, html };
+  const rows = n.facts.map(
+    ([k, v]) =>
+      html`<tr><th style="text-align:left;padding:4px 8px;">${k}</th><td style="padding:4px 8px;">${v}</td></tr>`,
+  );
+  const page =
+    await html`<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;"><p>${intro}</p><table>${rows}</table><p style="color:#6b7785;font-size:13px;">This is on the customer's timeline in Creditpulse (${n.org.name}).</p></body></html>`;
+  return { subject, text, html: String(page) };
 }
 
 export type NoticeOutcome = "sent" | "skipped" | "failed";
@@ -85,7 +80,7 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
     );
     return "skipped";
   }
-  const mail = ownerNoticeMail(n);
+  const mail = await ownerNoticeMail(n);
   const from = config.MAIL_FROM!;
   let mailer = deps.mailer;
   let own = false;
