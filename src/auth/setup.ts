@@ -6,7 +6,7 @@
 
 import { baseUrlOf } from "../base-url";
 import type { Deps } from "../deps";
-import { signToken, verifyToken } from "../http/signed";
+import { signToken, verifyToken } from "../signed";
 import { countUsers, createFirstOwner, type User } from "../store/accounts";
 
 export const SETUP_TTL_MS = 24 * 60 * 60_000;

@@ -6,12 +6,12 @@ import { completeSetup, setupTokenValid } from "../auth/setup";
 import { acceptInvite, checkPassword, openInvite } from "../auth/sign-in";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
+import { signToken, verifyToken } from "../signed";
 import { normaliseEmail, type User } from "../store/accounts";
 import { type AppEnv, clearSessionCookie, safeNext, setSessionCookie } from "./auth";
 import { clientAddress } from "./client";
 import { Layout } from "./layout";
 import { readSignedCookie, rotateSessionId, writeSignedCookie } from "./session";
-import { signToken, verifyToken } from "./signed";
 
 /**
  * A browser where someone has signed in before carries a signed "known browser" cookie naming the account.

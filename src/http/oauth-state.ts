@@ -1,7 +1,7 @@
 /** OAuth `state`: signed, expiring (10 minutes), bound to the browser session and the provider. */
 import type { Context } from "hono";
+import { signToken, verifyToken } from "../signed";
 import { existingSessionId, sessionId } from "./session";
-import { signToken, verifyToken } from "./signed";
 
 const TEN_MINUTES = 10 * 60_000;
 

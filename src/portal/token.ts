@@ -5,7 +5,7 @@
  * CSRF tokens for the page's forms are signed separately and bound to the page token they were served with.
  */
 import { createHash } from "node:crypto";
-import { signToken, verifyToken } from "../http/signed";
+import { signToken, verifyToken } from "../signed";
 import type { Db } from "../store/db";
 import { ensurePortalNonce, findPortalContact, type PortalContact, portalNonce } from "../store/portal";
 

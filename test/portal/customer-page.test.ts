@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { signToken } from "../../src/http/signed";
 import { renderStatement } from "../../src/portal/statement";
 import { issuePageToken, PAGE_PURPOSE } from "../../src/portal/token";
 import { runScoring } from "../../src/scoring/run-scoring";
+import { signToken } from "../../src/signed";
 import { CUSTOMER_ACTIONS } from "../../src/store/audit";
 import { resolveDispute } from "../../src/store/disputes";
 import { loadMonitorInput } from "../../src/store/monitor-input";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signToken, verifyToken } from "../../src/http/signed";
+import { signToken, verifyToken } from "../../src/signed";
 import { sealerFromSecret } from "../../src/store/secrets";
 
 describe("secrets at rest", () => {
