@@ -1,11 +1,12 @@
 /**
- * The only importer of intuit-oauth (and the place node-quickbooks would live): a small typed, promise-based
- * client for QuickBooks Online.
+ * The only importer of intuit-oauth (the only QuickBooks SDK the project depends on): a small typed,
+ * promise-based client for QuickBooks Online.
  *
  * - Tokens go through intuit-oauth's OAuthClient, loaded here (`loadOAuthClient`) and driven by ./oauth.ts.
- * - Data calls go straight to the v3 REST API with fetch: node-quickbooks is callback-based, bakes one access
- *   token into each instance, has no request timeout or AbortSignal, no typed query/CDC, and evals its
- *   options. Fetch gives us timeouts, our own types and one ConnectorError per failure.
+ * - Data calls go straight to the v3 REST API with fetch, not through node-quickbooks (not a dependency): it
+ *   is callback-based, bakes one access token into each instance, has no request timeout or AbortSignal, no
+ *   typed query/CDC, and evals its options. Fetch gives us timeouts, our own types and one ConnectorError
+ *   per failure.
  *
  * Every data call passes the per-realm rate limiter (500/min, 10 concurrent) and withRetry (429 / fault 3001
  * after Retry-After, 5xx with backoff and jitter) and has a timeout.
