@@ -19,7 +19,7 @@ import { findOrgBySlug } from "../src/store/orgs";
 import { loadPlanRows } from "../src/store/plan-rows";
 import { loadPolicies, loadReminderSettings } from "../src/store/reminder-settings";
 import { openSqliteStore } from "../src/store/sqlite";
-import { referencePlanRows } from "./reference-plan-rows";
+import { referencePlanRows } from "../test/support/reference-plan-rows";
 
 const CUSTOMERS = Number(process.argv[2] ?? 100_000);
 const PER_CUSTOMER = Number(process.argv[3] ?? 10);

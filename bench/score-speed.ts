@@ -8,7 +8,7 @@
  *
  * Before timing, the fast path is checked against the straightforward path computed in the same run: the same
  * ledger with its invoices, allocations and contacts in random order, restricted to asOf by the reference
- * restrictToAsOf (bench/reference-as-of.ts: the code before the speed work) and scored by assessLedger (which
+ * restrictToAsOf (test/support/reference-as-of.ts: the code before the speed work) and scored by assessLedger (which
  * keeps every customer's features). The restricted ledgers and the scores must be equal; any difference fails
  * the run.
  *
@@ -20,7 +20,7 @@
  * over that organisation's rows of the real `invoices` table, alternating, best and median of `runs`. The
  * scores read back from the store must equal the in-memory ones. `--phases` splits load / score and times
  * storing the results (saveScores) once; `--reference` also times the loader as it was before the speed work
- * (bench/reference-monitor-load.ts); `--e2e` runs this section alone.
+ * (test/support/reference-monitor-load.ts); `--e2e` runs this section alone.
  */
 
 import Database from "better-sqlite3";
@@ -44,9 +44,9 @@ import { loadMonitorInput } from "../src/store/monitor-input";
 import { ensureOrg, type Organisation } from "../src/store/orgs";
 import { saveScores } from "../src/store/scores";
 import { openSqliteStore } from "../src/store/sqlite";
+import { referenceRestrictToAsOf } from "../test/support/reference-as-of";
+import { referenceLoadMonitorInput } from "../test/support/reference-monitor-load";
 import { mulberry32 } from "./prng";
-import { referenceRestrictToAsOf } from "./reference-as-of";
-import { referenceLoadMonitorInput } from "./reference-monitor-load";
 
 /** A synthetic ledger: `perCustomer` invoices per customer over 720 days, each settled around its own habit. */
 export function generate(customers: number, perCustomer: number, asOf: string, seed: number): OrgInput {

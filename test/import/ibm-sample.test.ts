@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DATA, loadRaw, toInput } from "../../bench/monitor-eval";
 import type { OrgInput } from "../../src/monitor/index";
 import type { Store } from "../../src/store/db";
 import { loadMonitorInput } from "../../src/store/monitor-input";
@@ -15,6 +14,7 @@ import { findOrgBySlug } from "../../src/store/orgs";
 import { contacts, invoices } from "../../src/store/schema";
 import { runCli } from "../support/cli";
 import { testStore } from "../support/db";
+import { DATA, loadRaw, toInput } from "../support/ibm-ar";
 
 const README = fileURLToPath(new URL("../../README.md", import.meta.url));
 const present = existsSync(DATA);

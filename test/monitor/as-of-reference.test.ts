@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { referenceRestrictToAsOf } from "../../bench/reference-as-of";
 import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
 import type {
@@ -10,6 +9,7 @@ import type {
   OrgInput,
 } from "../../src/model/monitor";
 import { restrictToAsOf } from "../../src/monitor/as-of";
+import { referenceRestrictToAsOf } from "../support/reference-as-of";
 
 /** A messy ledger: part payments, credit notes, undated settlements, ignored rows, unknown references. */
 function messyLedger(seed: number): OrgInput {

@@ -1,6 +1,5 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { referencePlanRows } from "../../bench/reference-plan-rows";
 import { loadConfig } from "../../src/config";
 import { dayNumber } from "../../src/days";
 import { addDays } from "../../src/model";
@@ -13,6 +12,7 @@ import { loadPlanRows } from "../../src/store/plan-rows";
 import { loadPolicies, loadReminderSettings } from "../../src/store/reminder-settings";
 import { invoices, reminders } from "../../src/store/schema";
 import { testStore } from "../support/db";
+import { referencePlanRows } from "../support/reference-plan-rows";
 import { makeCustomer, makeInvoice, makeOrg, setContact } from "./factories";
 
 const AS_OF = "2026-03-10";

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { referenceLoadMonitorInput } from "../../bench/reference-monitor-load";
 import { createRandom } from "../../src/demo/random";
 import { addDays } from "../../src/model";
 import type { OrgInput } from "../../src/model/monitor";
@@ -16,6 +15,7 @@ import {
   payments,
 } from "../../src/store/schema";
 import { testStore } from "../support/db";
+import { referenceLoadMonitorInput } from "../support/reference-monitor-load";
 
 const STATUSES = ["authorised", "paid", "authorised", "submitted", "void", "deleted", "draft"] as const;
 

@@ -5,10 +5,10 @@
  */
 
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
-import type { PlanInvoice } from "../src/model/reminders";
-import type { Store } from "../src/store/db";
-import type { Organisation } from "../src/store/orgs";
-import { contacts, creditHolds, holdProposals, invoices, reminders } from "../src/store/schema";
+import type { PlanInvoice } from "../../src/model/reminders";
+import type { Store } from "../../src/store/db";
+import type { Organisation } from "../../src/store/orgs";
+import { contacts, creditHolds, holdProposals, invoices, reminders } from "../../src/store/schema";
 
 export async function referencePlanRows(store: Store, org: Organisation) {
   const cs = await store.db

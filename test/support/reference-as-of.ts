@@ -4,10 +4,10 @@
  * against (bench/score-speed.ts on 1M invoices, test/monitor/as-of-reference.test.ts on small ledgers).
  */
 
-import { dayNumber } from "../src/days";
-import type { IsoDate } from "../src/model";
-import type { MonitorAllocation, OrgInput } from "../src/model/monitor";
-import { type CreditAsOf, cmp, type InvoiceAsOf, type LedgerAsOf } from "../src/monitor/as-of";
+import { dayNumber } from "../../src/days";
+import type { IsoDate } from "../../src/model";
+import type { MonitorAllocation, OrgInput } from "../../src/model/monitor";
+import { type CreditAsOf, cmp, type InvoiceAsOf, type LedgerAsOf } from "../../src/monitor/as-of";
 
 const IGNORED_STATUSES = new Set(["draft", "void", "deleted"]);
 

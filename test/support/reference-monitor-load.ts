@@ -4,9 +4,9 @@
  * src/store/monitor-input.ts is checked against (test/store/monitor-load.test.ts, bench/score-speed.ts).
  */
 import { and, eq, isNull } from "drizzle-orm";
-import type { MonitorAllocation, OrgInput } from "../src/monitor/index";
-import type { Db } from "../src/store/db";
-import type { Organisation } from "../src/store/orgs";
+import type { MonitorAllocation, OrgInput } from "../../src/monitor/index";
+import type { Db } from "../../src/store/db";
+import type { Organisation } from "../../src/store/orgs";
 import {
   contacts,
   creditNoteAllocations,
@@ -14,7 +14,7 @@ import {
   invoices,
   paymentAllocations,
   payments,
-} from "../src/store/schema";
+} from "../../src/store/schema";
 
 export async function referenceLoadMonitorInput(
   db: Db,
