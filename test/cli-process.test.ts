@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_SECRET } from "./support/deps";
 
 /** The real `creditpulse` process: what a user piping its output to another program relies on. */
 const root = new URL("..", import.meta.url).pathname;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "cp-cli-"));
   env = {
     CREDITPULSE_DB: join(dir, "creditpulse.db"),
-    CREDITPULSE_SECRET: "cli-process-test-secret-0123456789abcdef",
+    CREDITPULSE_SECRET: TEST_SECRET,
     LOG_LEVEL: "info",
   };
   const seeded = await cli(["demo", "--org", "demo", "--customers", "8", "--seed", "3"]);

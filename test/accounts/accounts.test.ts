@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyPassword } from "../../src/auth/password";
 import { setupLink } from "../../src/auth/setup";
-import { run } from "../../src/cli";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { seedDemo } from "../../src/import/demo";
 import { findUserByEmail, orgsOf } from "../../src/store/accounts";
+import { runCli } from "../support/cli";
 import { testDeps } from "../support/deps";
 
 let deps: Deps;
@@ -17,23 +17,11 @@ afterEach(async () => {
   await deps.store.close();
 });
 
-async function cli(argv: string[], stdin?: string) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
+const cli = (argv: string[], stdin?: string) =>
+  runCli(argv, deps.store, deps.clock, {
     env: { LOG_LEVEL: "silent", CREDITPULSE_SECRET: deps.secret, PUBLIC_URL: "https://cp.example.com" },
-    store: deps.store,
-    clock: deps.clock,
-    stdin: stdin === undefined ? undefined : async () => stdin,
+    stdin,
   });
-  return { code, stdout, stderr };
-}
 
 /** Fetches a page, then posts its form back with the CSRF field and browser cookie it set. */
 async function submit(

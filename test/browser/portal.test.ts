@@ -17,9 +17,9 @@ import { runReminders } from "../../src/reminders/dispatch";
 import { CUSTOMER_ACTIONS } from "../../src/store/audit";
 import { brokenPromises } from "../../src/store/pauses";
 import { auditLog } from "../../src/store/schema";
-import { sealerFromSecret } from "../../src/store/secrets";
-import { makeCustomer, makeInvoice, makeOrg, TEST_ENV, testConfig } from "../reminders/factories";
+import { makeCustomer, makeInvoice, makeOrg, testConfig } from "../reminders/factories";
 import { testStore } from "../support/db";
+import { testDeps } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -48,14 +48,11 @@ describe.skipIf(!existsSync(CHROMIUM))(
         );
       });
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      deps = {
+      deps = await testDeps({
         store,
         clock,
-        log: silentLogger,
         config: testConfig(inbox, { PUBLIC_URL: base, OWNER_EMAIL: OWNER }),
-        secret: TEST_ENV.CREDITPULSE_SECRET,
-        sealer: await sealerFromSecret(TEST_ENV.CREDITPULSE_SECRET),
-      };
+      });
       const app = createApp(deps);
       handler = (req, env) => app.fetch(req, env);
       browser = await chromium.launch({

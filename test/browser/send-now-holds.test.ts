@@ -25,12 +25,13 @@ import { contacts, holdProposals, organisations } from "../../src/store/schema";
 import { sealerFromSecret } from "../../src/store/secrets";
 import { CLIENT_ID, CLIENT_SECRET, createFakeXero, type FakeXero } from "../connectors/xero/fake-xero";
 import { testStore } from "../support/db";
+import { TEST_SECRET } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
-const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const SECRET = TEST_SECRET;
 const DAY = 86_400_000;
 
 let browser: Browser;

@@ -8,9 +8,9 @@ import { createSmtpMailer } from "../../src/mail/smtp-mailer";
 import { runReminders } from "../../src/reminders/dispatch";
 import type { Store } from "../../src/store/db";
 import type { Organisation } from "../../src/store/orgs";
-import { sealerFromSecret } from "../../src/store/secrets";
 import { TEST_ENV, testConfig } from "../reminders/factories";
 import { testStore } from "../support/db";
+import { testDeps } from "../support/deps";
 import type { TestInbox } from "../support/smtp";
 
 export const OWNER = "owner@acme.example";
@@ -34,14 +34,7 @@ export async function world(
   const store = testStore();
   const clock = fixedClock(start);
   const config = testConfig(inbox ?? undefined, { OWNER_EMAIL: OWNER, ...env });
-  const deps: Deps = {
-    store,
-    clock,
-    log: silentLogger,
-    config,
-    secret: SECRET,
-    sealer: await sealerFromSecret(SECRET),
-  };
+  const deps = await testDeps({ store, clock, config });
   const app = new Hono();
   app.route("/", portalRoutes(deps));
   const mailer = inbox ? createSmtpMailer({ url: inbox.url, timeoutMs: 5_000 }) : undefined;

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { run } from "../../src/cli";
 import { type Clock, fixedClock } from "../../src/clock";
 import { remindersFor } from "../../src/store/claims";
 import type { Store } from "../../src/store/db";
@@ -26,23 +25,8 @@ afterEach(async () => {
 });
 
 /** The CLI in-process with SMTP settings pointing at the test inbox. */
-async function cli(argv: string[], clock: Clock) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { ...TEST_ENV, SMTP_URL: inbox.url },
-    store,
-    clock,
-    progress: false,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], clock: Clock) =>
+  runCli(argv, store, clock, { env: { ...TEST_ENV, SMTP_URL: inbox.url } });
 
 async function ledger() {
   const org = await makeOrg(store, { slug: "acme" });

@@ -14,6 +14,7 @@ import type { Store } from "../../src/store/db";
 import { upsertInvoices } from "../../src/store/ledger";
 import { ensureOrg, type Organisation } from "../../src/store/orgs";
 import { contacts, invoices } from "../../src/store/schema";
+import { TEST_SECRET } from "../support/deps";
 import type { TestInbox } from "../support/smtp";
 
 let seq = 0;
@@ -160,7 +161,7 @@ export const TEST_ENV = {
   MAIL_FROM: "Acme Supplies <billing@acme.example>",
   MAIL_REPLY_TO: "accounts@acme.example",
   PUBLIC_URL: "https://creditpulse.example",
-  CREDITPULSE_SECRET: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  CREDITPULSE_SECRET: TEST_SECRET,
 };
 
 export function testConfig(inbox?: TestInbox, extra: Record<string, string> = {}) {

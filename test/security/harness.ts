@@ -7,14 +7,12 @@ import { hashPassword } from "../../src/auth/password";
 import { type Clock, fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
-import { silentLogger } from "../../src/log";
 import { type Server, startServer } from "../../src/node";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { ensureOrg } from "../../src/store/orgs";
-import { sealerFromSecret } from "../../src/store/secrets";
 import { testStore } from "../support/db";
-import { TEST_SECRET } from "../support/deps";
+import { testDeps } from "../support/deps";
 
 export interface Running {
   server: Server;
@@ -39,14 +37,7 @@ export async function runServer(
     LOG_LEVEL: "silent",
     ...env,
   });
-  const deps: Deps = {
-    store,
-    clock: c,
-    log: silentLogger,
-    config,
-    secret: TEST_SECRET,
-    sealer: await sealerFromSecret(TEST_SECRET),
-  };
+  const deps = await testDeps({ store, clock: c, config });
   const server = await startServer(config, deps);
   return {
     server,

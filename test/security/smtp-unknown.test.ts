@@ -7,9 +7,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
-import type { Deps } from "../../src/deps";
 import { runDigest } from "../../src/digest/send";
-import { silentLogger } from "../../src/log";
 import { classifySendError } from "../../src/mail/mailer";
 import { createSmtpMailer } from "../../src/mail/smtp-mailer";
 import { ensureUser, grant } from "../../src/store/accounts";
@@ -18,17 +16,16 @@ import type { Store } from "../../src/store/db";
 import { holdEvents } from "../../src/store/hold-events";
 import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, digestDeliveries } from "../../src/store/schema";
-import { sealerFromSecret } from "../../src/store/secrets";
 import {
   harness,
   makeCustomer,
   makeInvoice,
   makeOrg,
   recordingConnector,
-  TEST_ENV,
   testConfig,
 } from "../reminders/factories";
 import { testStore } from "../support/db";
+import { testDeps } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
 const HOUR = 3_600_000;
@@ -189,14 +186,11 @@ describe("security: SMTP outcomes", () => {
 
   it("leaves a digest dropped after DATA for review (sent once over three runs) and lists emails left for review", async () => {
     const clock = fixedClock(START);
-    const deps: Deps = {
+    const deps = await testDeps({
       store,
       clock,
-      log: silentLogger,
       config: testConfig(inbox, { PUBLIC_URL: "https://cp.example.com" }),
-      secret: TEST_ENV.CREDITPULSE_SECRET,
-      sealer: await sealerFromSecret(TEST_ENV.CREDITPULSE_SECRET),
-    };
+    });
     // A reminder left for review in the organisation the bookkeeper looks after.
     const h = harness(store, inbox, START);
     const org = await makeOrg(store);

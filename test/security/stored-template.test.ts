@@ -10,14 +10,13 @@ import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
 import { JOBS, runJob } from "../../src/jobs";
-import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/db";
 import { setTemplateOverride } from "../../src/store/reminder-settings";
 import { auditLog } from "../../src/store/schema";
-import { sealerFromSecret } from "../../src/store/secrets";
-import { makeCustomer, makeInvoice, makeOrg, TEST_ENV, testConfig } from "../reminders/factories";
+import { makeCustomer, makeInvoice, makeOrg, testConfig } from "../reminders/factories";
 import { signIn } from "../support/auth";
 import { testStore } from "../support/db";
+import { testDeps } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
 // Tuesday 10 March 2026, 10:00 in London: inside the default sending window.
@@ -35,14 +34,7 @@ afterAll(async () => {
 beforeEach(async () => {
   inbox.clear();
   store = testStore();
-  deps = {
-    store,
-    clock: fixedClock(TUESDAY_10AM),
-    log: silentLogger,
-    config: testConfig(inbox),
-    secret: TEST_ENV.CREDITPULSE_SECRET,
-    sealer: await sealerFromSecret(TEST_ENV.CREDITPULSE_SECRET),
-  };
+  deps = await testDeps({ store, clock: fixedClock(TUESDAY_10AM), config: testConfig(inbox) });
 });
 afterEach(async () => {
   await store.close();

@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli";
 import { JOBS } from "../../src/jobs";
 import { getConnection } from "../../src/store/connections";
 import { warmTodaysSummary } from "../../src/store/dashboard-summary";
 import { scores } from "../../src/store/schema";
 import { seedLedger, XERO_ENV, xeroHarness } from "../connectors/xero/harness";
+import { runCli } from "../support/cli";
 import { TEST_SECRET } from "../support/deps";
 
 const server = setupServer();
@@ -20,17 +20,14 @@ describe("sync by hand and on schedule", () => {
     server.use(...h.fake.handlers);
     seedLedger(h.fake.data());
     const [first] = await h.connect();
-    let stdout = "";
-    const code = await run(["sync", "--org", first!.org.slug, "--json"], {
-      stdout: (t) => {
-        stdout += t;
+    const { code, stdout } = await runCli(
+      ["sync", "--org", first!.org.slug, "--json"],
+      h.deps.store,
+      h.clock,
+      {
+        env: { ...XERO_ENV, LOG_LEVEL: "silent", CREDITPULSE_SECRET: TEST_SECRET },
       },
-      stderr: () => {},
-      env: { ...XERO_ENV, LOG_LEVEL: "silent", CREDITPULSE_SECRET: TEST_SECRET },
-      store: h.deps.store,
-      clock: h.clock,
-      progress: false,
-    });
+    );
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ org: first!.org.slug, provider: "xero", status: "ok" });
