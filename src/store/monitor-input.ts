@@ -178,7 +178,7 @@ async function loadWithinHorizon(
  * This is the hot path of a scoring run (issue 3: 1M invoices within a few times one SQL aggregate pass over
  * them; bench/score-speed.ts), so it reads only the columns the monitor uses, a page at a time (the invoices and
  * payment allocations in rowid order), and builds each row field by field in one object shape.
- * bench/reference-monitor-load.ts keeps the straightforward version it must equal
+ * test/support/reference-monitor-load.ts keeps the straightforward version it must equal
  * (test/store/monitor-load.test.ts). `pageRows` is for tests.
  */
 export async function loadMonitorInput(
