@@ -428,13 +428,11 @@ describe("generateDemoLedger", () => {
       expect(finite.at(-1)! / finite[0]!).toBeGreaterThan(10);
     });
 
-    it("generates 1,000 customers in well under a few seconds", () => {
-      generateDemoLedger({ asOf: AS_OF, customers: 50 }); // warm up
-      const started = performance.now();
+    // Its speed (well under a few seconds for 1,000 customers) is measured by bench/demo-generate.ts, beside a
+    // baseline from the same run, not timed here.
+    it("generates 1,000 customers", () => {
       const ledger = generateDemoLedger({ asOf: AS_OF, customers: 1000 });
-      const elapsed = performance.now() - started;
       expect(ledger.invoices.length).toBeGreaterThan(20_000);
-      expect(elapsed).toBeLessThan(3000);
     });
   });
 
