@@ -1,13 +1,16 @@
 /**
- * What the command line hands its command modules (src/commands/*): the process's input and output, and the
- * context a command runs in. Its own module so `src/cli.ts` can import the commands without the commands
- * importing it back.
+ * What the command line hands its command modules (src/commands/*): the process's input and output, the
+ * context a command runs in, and the checks of the options several commands share (`--org`, `--as-of`). Its
+ * own module so `src/cli.ts` can import the commands without the commands importing it back.
  */
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Deps } from "../deps";
+import { UserError } from "../errors";
 import type { Logger } from "../log";
-import type { Store } from "../store/db";
+import { type IsoDate, isIsoDate } from "../model";
+import type { Db, Store } from "../store/db";
+import { findOrgBySlug, type Organisation } from "../store/orgs";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -36,4 +39,18 @@ export interface CommandContext {
   fail(code: number): void;
   /** The full dependencies (store, clock, log, config, secret, sealer) for flows that need them all. */
   deps(): Promise<Deps>;
+}
+
+/** The organisation `--org <slug>` names; a usage error when there is none. */
+export async function orgOption(db: Db, slug: string): Promise<Organisation> {
+  const org = await findOrgBySlug(db, slug);
+  if (!org) throw new UserError("not_found", `organisation ${slug} not found`);
+  return org;
+}
+
+/** `--as-of`: absent, or a date written YYYY-MM-DD; anything else is a usage error naming it. */
+export function asOfOption(value: string | undefined): IsoDate | undefined {
+  if (value !== undefined && !isIsoDate(value))
+    throw new UserError("bad_date", `--as-of "${value}": expected a date written YYYY-MM-DD`);
+  return value;
 }

@@ -2,8 +2,7 @@
 import type { Command } from "commander";
 import { runDigest } from "../digest/send";
 import { UserError } from "../errors";
-import { isIsoDate } from "../model";
-import type { CommandContext } from "./context";
+import { asOfOption, type CommandContext } from "./context";
 
 export function registerDigest(program: Command, ctx: CommandContext): void {
   program
@@ -13,14 +12,14 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
     .option("--dry-run", "build it and print a summary; send and record nothing")
     .option("--json", "print the result as JSON (with --dry-run: the whole digest)")
     .action(async (opts: { asOf?: string; dryRun?: boolean; json?: boolean }) => {
-      if (opts.asOf && !isIsoDate(opts.asOf)) throw new UserError("invalid", "--as-of expects YYYY-MM-DD");
+      const asOf = asOfOption(opts.asOf);
       const deps = await ctx.deps();
       if (!opts.dryRun && !(deps.config.SMTP_URL && deps.config.MAIL_FROM))
         throw new UserError(
           "not_configured",
           "set SMTP_URL and MAIL_FROM to send the digest (or use --dry-run)",
         );
-      const results = await runDigest(deps, { now: ctx.clock.now(), asOf: opts.asOf, dryRun: opts.dryRun });
+      const results = await runDigest(deps, { now: ctx.clock.now(), asOf, dryRun: opts.dryRun });
       if (results.some((r) => r.status === "failed")) ctx.fail(1);
       if (opts.json) {
         ctx.out(JSON.stringify({ digests: results }, null, 2));

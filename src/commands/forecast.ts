@@ -1,10 +1,8 @@
 import type { Command } from "commander";
-import { NotFoundError, UserError } from "../errors";
 import { formatMoney } from "../format";
-import { dateInZone, isIsoDate } from "../model";
+import { dateInZone } from "../model";
 import { forecastForOrg, forecastJson } from "../scoring/forecast";
-import { findOrgBySlug } from "../store/orgs";
-import type { CommandContext } from "./context";
+import { asOfOption, type CommandContext, orgOption } from "./context";
 
 export function registerForecastCommand(program: Command, ctx: CommandContext) {
   program
@@ -17,12 +15,10 @@ export function registerForecastCommand(program: Command, ctx: CommandContext) {
       "print { currency, weeks, invoices } (an array of them when there are several currencies)",
     )
     .action(async (opts: { org: string; asOf?: string; json?: boolean }) => {
-      if (opts.asOf && !isIsoDate(opts.asOf))
-        throw new UserError("bad_date", `--as-of "${opts.asOf}": expected a date written YYYY-MM-DD`);
+      const given = asOfOption(opts.asOf);
       const store = ctx.store();
-      const org = await findOrgBySlug(store.db, opts.org);
-      if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
-      const asOf = opts.asOf ?? dateInZone(ctx.clock.now(), org.timezone);
+      const org = await orgOption(store.db, opts.org);
+      const asOf = given ?? dateInZone(ctx.clock.now(), org.timezone);
       const forecasts = await forecastForOrg(store.db, org, asOf);
       if (opts.json) {
         const out = forecasts.map(forecastJson);

@@ -16,8 +16,7 @@ import {
   type ManualHoldAction,
 } from "../reminders/hold-actions";
 import { contactForHold, listHolds } from "../store/holds";
-import { findOrgBySlug } from "../store/orgs";
-import type { CommandContext } from "./context";
+import { type CommandContext, orgOption } from "./context";
 
 export function registerHolds(program: Command, ctx: CommandContext): void {
   program
@@ -35,8 +34,7 @@ export function registerHolds(program: Command, ctx: CommandContext): void {
       ) => {
         const store = ctx.store();
         const config = ctx.config();
-        const org = await findOrgBySlug(store.db, opts.org);
-        if (!org) throw new UserError("not_found", `organisation ${opts.org} not found`);
+        const org = await orgOption(store.db, opts.org);
         const now = ctx.clock.now();
         if (action === undefined) {
           const lists = await listHolds(store.db, org.id, dateInZone(now, org.timezone));

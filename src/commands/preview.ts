@@ -10,9 +10,8 @@ import { choosePolicy } from "../reminders/policy";
 import { historyOf, loadRunContext, reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
 import { findContactByExternalId } from "../store/contacts";
-import { findOrgBySlug } from "../store/orgs";
 import { loadPlanRows } from "../store/plan-rows";
-import type { CommandContext } from "./context";
+import { type CommandContext, orgOption } from "./context";
 
 function level(value: string): number {
   const n = Number(value);
@@ -37,8 +36,7 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
       async (opts: { org: string; customer: string; level?: number; html?: boolean; json?: boolean }) => {
         const store = ctx.store();
         const config = ctx.config();
-        const org = await findOrgBySlug(store.db, opts.org);
-        if (!org) throw new UserError("not_found", `organisation ${opts.org} not found`);
+        const org = await orgOption(store.db, opts.org);
         const found = await findContactByExternalId(store.db, org.id, opts.customer);
         if (!found) throw new UserError("not_found", `customer ${opts.customer} not found in ${org.slug}`);
         const now = ctx.clock.now();

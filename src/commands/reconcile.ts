@@ -5,12 +5,10 @@
  * currency }] }` (amounts in minor units of `currency`). Exit code 1 when any customer differs by more than a cent.
  */
 import type { Command } from "commander";
-import { NotFoundError } from "../errors";
 import { formatMoney } from "../format";
 import { createLogger } from "../log";
-import { findOrgBySlug } from "../store/orgs";
 import { reconcileOrg } from "../sync/reconcile";
-import type { CommandContext } from "./context";
+import { type CommandContext, orgOption } from "./context";
 
 export function registerReconcile(program: Command, ctx: CommandContext) {
   program
@@ -20,8 +18,7 @@ export function registerReconcile(program: Command, ctx: CommandContext) {
     .option("--json", "print { customers_checked, mismatched: [{ customer_id, ours, theirs, currency }] }")
     .action(async (opts: { org: string; json?: boolean }) => {
       const store = ctx.store();
-      const org = await findOrgBySlug(store.db, opts.org);
-      if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
+      const org = await orgOption(store.db, opts.org);
       const config = ctx.config();
       const log = ctx.io.log ?? createLogger(config.LOG_LEVEL === "info" ? "error" : config.LOG_LEVEL);
       const r = await reconcileOrg({ store, clock: ctx.clock, log }, org);

@@ -4,11 +4,9 @@ import type { Command } from "commander";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { mailConfigured } from "../mail/mailer-for";
-import { isIsoDate } from "../model";
 import type { RunAt } from "../reminders/plan";
 import { runRemindersFor } from "../reminders/run-for";
-import { findOrgBySlug } from "../store/orgs";
-import type { CommandContext } from "./context";
+import { asOfOption, type CommandContext, orgOption } from "./context";
 
 export function registerRemind(program: Command, ctx: CommandContext): void {
   program
@@ -19,14 +17,10 @@ export function registerRemind(program: Command, ctx: CommandContext): void {
     .option("--dry-run", "plan and render without sending or changing anything")
     .option("--json", "print the result as JSON")
     .action(async (opts: { org: string; asOf?: string; dryRun?: boolean; json?: boolean }) => {
-      if (opts.asOf !== undefined && !isIsoDate(opts.asOf))
-        throw new UserError("invalid_date", `--as-of must be a date written YYYY-MM-DD, got ${opts.asOf}`);
+      const asOf = asOfOption(opts.asOf);
       const config = ctx.config();
-      const org = await findOrgBySlug(ctx.store().db, opts.org);
-      if (!org) throw new UserError("not_found", `organisation ${opts.org} not found`);
-      const at: RunAt = opts.asOf
-        ? { kind: "opening", date: opts.asOf }
-        : { kind: "instant", at: ctx.clock.now() };
+      const org = await orgOption(ctx.store().db, opts.org);
+      const at: RunAt = asOf ? { kind: "opening", date: asOf } : { kind: "instant", at: ctx.clock.now() };
       const dryRun = Boolean(opts.dryRun);
       const notConfigured = () =>
         new UserError(

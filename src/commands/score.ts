@@ -1,11 +1,8 @@
 import type { Command } from "commander";
-import { NotFoundError, UserError } from "../errors";
 import { formatMoney } from "../format";
-import { isIsoDate } from "../model";
 import { runScoring } from "../scoring/run-scoring";
 import { warmTodaysSummary } from "../store/dashboard-summary";
-import { findOrgBySlug } from "../store/orgs";
-import type { CommandContext } from "./context";
+import { asOfOption, type CommandContext, orgOption } from "./context";
 
 export function registerScoreCommand(program: Command, ctx: CommandContext) {
   program
@@ -15,15 +12,13 @@ export function registerScoreCommand(program: Command, ctx: CommandContext) {
     .option("--as-of <date>", "score the ledger as it stood on this date (YYYY-MM-DD); nothing is stored")
     .option("--json", "print one JSON object per customer, riskiest first")
     .action(async (opts: { org: string; asOf?: string; json?: boolean }) => {
-      if (opts.asOf && !isIsoDate(opts.asOf))
-        throw new UserError("bad_date", `--as-of "${opts.asOf}": expected a date written YYYY-MM-DD`);
+      const asOf = asOfOption(opts.asOf);
       const store = ctx.store();
-      const org = await findOrgBySlug(store.db, opts.org);
-      if (!org) throw new NotFoundError(`organisation "${opts.org}"`);
+      const org = await orgOption(store.db, opts.org);
       // A back-dated run is a what-if: it neither writes history nor raises alerts.
       const now = ctx.clock.now();
-      const r = await runScoring(store, org, { now, asOf: opts.asOf, save: !opts.asOf });
-      if (!opts.asOf) await warmTodaysSummary(store, org, now);
+      const r = await runScoring(store, org, { now, asOf, save: !asOf });
+      if (!asOf) await warmTodaysSummary(store, org, now);
       if (opts.json) {
         ctx.out(
           JSON.stringify(

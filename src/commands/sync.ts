@@ -10,11 +10,10 @@ import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { loadOrCreateSecret } from "../secret-key";
 import { connectionForOrg } from "../store/connections";
-import { findOrgBySlug } from "../store/orgs";
 import { sealerFromSecret } from "../store/secrets";
 import type { SyncOptions, SyncReport } from "../sync/run-sync";
 import { syncConnection } from "../sync/sync-connections";
-import type { CommandContext } from "./context";
+import { type CommandContext, orgOption } from "./context";
 
 function line(name: string, e: SyncReport["entities"]["contacts"]): string {
   const q = e.quarantined ? `, ${e.quarantined} quarantined` : "";
@@ -31,8 +30,7 @@ export function registerSync(program: Command, ctx: CommandContext): void {
     .action(async (opts: { org: string; full?: boolean; json?: boolean }) => {
       const store = ctx.store();
       const config = ctx.config();
-      const org = await findOrgBySlug(store.db, opts.org);
-      if (!org) throw new UserError("not_found", `organisation ${opts.org} not found`);
+      const org = await orgOption(store.db, opts.org);
       const connection = await connectionForOrg(store.db, org.id);
       if (!connection)
         throw new UserError(

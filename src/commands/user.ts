@@ -5,8 +5,7 @@ import { hashPassword, passwordProblem } from "../auth/password";
 import { baseUrlOf } from "../base-url";
 import { UserError } from "../errors";
 import { createInvite, ensureUser, grant, ROLES, type Role, setPassword } from "../store/accounts";
-import { findOrgBySlug } from "../store/orgs";
-import type { CommandContext } from "./context";
+import { type CommandContext, orgOption } from "./context";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -32,8 +31,7 @@ export function registerUser(program: Command, ctx: CommandContext): void {
       const { db } = deps.store;
       if (!/^[^@\s]+@[^@\s]+$/.test(opts.email))
         throw new UserError("invalid", `not an email address: ${opts.email}`);
-      const org = await findOrgBySlug(db, opts.org);
-      if (!org) throw new UserError("not_found", `organisation ${opts.org} not found`);
+      const org = await orgOption(db, opts.org);
       const now = ctx.clock.now();
       if (opts.passwordStdin) {
         const password = (await (ctx.io.stdin ?? readStdin)()).replace(/\r?\n$/, "");
