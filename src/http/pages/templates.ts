@@ -6,6 +6,7 @@
  */
 
 import { type Context, Hono } from "hono";
+import { html, raw } from "hono/html";
 import { z } from "zod";
 import { previewTemplate, saveTemplate, TEMPLATE_PARTS } from "../../dashboard/templates";
 import type { Deps } from "../../deps";
@@ -52,21 +53,17 @@ export function templateRoutes(deps: Deps) {
     const r = await previewTemplate(deps, access.org, t);
     const page =
       "error" in r
-        ? `<!doctype html><meta charset="utf-8"><p style="color:#b42318;font:14px system-ui" role="alert">This template does not render: ${escapeHtml(r.error)}</p>`
-        : `<!doctype html><meta charset="utf-8"><title>Preview</title><p style="font:13px system-ui;color:#5b6675">Subject: <strong data-testid="subject">${escapeHtml(r.subject)}</strong></p>${t.part === "text" ? `<pre style="white-space:pre-wrap">${escapeHtml(r.text)}</pre>` : r.html}`;
+        ? html`<!doctype html><meta charset="utf-8"><p style="color:#b42318;font:14px system-ui" role="alert">This template does not render: ${r.error}</p>`
+        : html`<!doctype html><meta charset="utf-8"><title>Preview</title><p style="font:13px system-ui;color:#5b6675">Subject: <strong data-testid="subject">${r.subject}</strong></p>${t.part === "text" ? html`<pre style="white-space:pre-wrap">${r.text}</pre>` : raw(r.html)}`;
     c.header(
       "content-security-policy",
       "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
     );
     c.header("x-frame-options", "SAMEORIGIN");
-    return c.body(page, 200, { "content-type": "text/html; charset=utf-8" });
+    return c.body(String(await page), 200, { "content-type": "text/html; charset=utf-8" });
   };
   app.get("/orgs/:slug/settings/templates/preview", (c) => preview(c, c.req.query(), false));
   app.post("/orgs/:slug/settings/templates/preview", async (c) => preview(c, await c.req.parseBody(), true));
 
   return app;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
