@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { customerPage, customerView } from "../../dashboard/customer";
 import type { Deps } from "../../deps";
 import { formatDate } from "../../format";
+import { formatMinor } from "../../model";
 import { type AppEnv, orgAccess } from "../auth";
 import { LatenessChart } from "../charts";
 import { Grade, money, Notice, signed, Trend } from "../components";
@@ -156,7 +157,7 @@ export function customerRoutes(deps: Deps) {
                   id="limit"
                   name="limit"
                   inputmode="decimal"
-                  value={cu.credit_limit === null ? "" : String(cu.credit_limit / 100)}
+                  value={cu.credit_limit === null ? "" : formatMinor(cu.credit_limit, org.baseCurrency)}
                 />
               </p>
               <button type="submit" class="secondary">
