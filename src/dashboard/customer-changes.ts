@@ -2,7 +2,7 @@
  * What a member changes on a customer's page: pause or resume chasing, opt out or back in, exclude from
  * reminders and holds, the reminder address, the credit limit, the reminder policy, and resolving a dispute.
  * Each change and its audit row (who did it) land together (`store.atomically`). The input arrives already
- * parsed (src/http/pages/customer-changes.tsx); what needs the store to check (the policy exists, the dispute is
+ * parsed (src/http/pages/customer-changes.ts); what needs the store to check (the policy exists, the dispute is
  * open) is checked here.
  */
 import type { Deps } from "../deps";

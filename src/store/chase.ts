@@ -2,7 +2,7 @@
  * Customers with overdue invoices, with what decides whether they can be chased: their addresses (and the one
  * they asked reminders to go to), opt-out, pause, exclusion, and per overdue invoice its amount, whether it is
  * disputed and until when the customer asked it to wait. The reminders page turns this into "cannot be chased,
- * because ..." (src/http/pages/chase.ts).
+ * because ..." (`whyNotChased`, src/reminders/chase.ts).
  */
 import { sql } from "drizzle-orm";
 import type { IsoDate } from "../model";
