@@ -36,10 +36,6 @@ export const REQUIRED_COLUMNS: Record<CsvFileKind, readonly string[]> = {
 export const DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
-export function isDateFormat(text: string): text is DateFormat {
-  return (DATE_FORMATS as readonly string[]).includes(text);
-}
-
 /** canonical column -> the file's column name. */
 export type ColumnMap = Record<string, string>;
 

@@ -179,16 +179,6 @@ export async function* readCsvBatches(
   }
 }
 
-/** Record by record, for callers that do not need batches. */
-export async function* readCsv(
-  path: string,
-  required: readonly string[],
-  issues: CsvIssue[],
-  opts: ReadCsvOptions = {},
-): AsyncGenerator<CsvRecord> {
-  for await (const batch of readCsvBatches(path, required, issues, opts)) yield* batch;
-}
-
 const EMAIL_RE = /^[^\s@;,<>"]+@[^\s@;,<>"]+\.[^\s@;,<>"]+$/;
 
 /** Splits `a@x.com; b@y.com` and validates each address. */

@@ -94,8 +94,3 @@ export function previousBusinessDay(date: IsoDate): IsoDate {
 export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
   return a >= b ? a : b;
 }
-
-/** The earlier of two ISO dates. */
-export function minDate(a: IsoDate, b: IsoDate): IsoDate {
-  return a <= b ? a : b;
-}

@@ -19,11 +19,6 @@ export function cookiesSecure(c: Context): boolean {
   return (c.get(SECURE_COOKIES as never) as boolean | undefined) === true;
 }
 
-/** The cookie's real name: `__Host-<name>` when Secure. */
-export function cookieName(name: string, secure: boolean): string {
-  return secure ? `__Host-${name}` : name;
-}
-
 /** A signed cookie's value, read under the name this request's scheme uses; undefined when missing or forged. */
 export async function readSignedCookie(
   c: Context,

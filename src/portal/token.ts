@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { signToken, verifyToken } from "../signed";
 import type { Db } from "../store/db";
-import { ensurePortalNonce, findPortalContact, type PortalContact, portalNonce } from "../store/portal";
+import { ensurePortalNonce, findPortalContact, type PortalContact } from "../store/portal";
 
 export const PAGE_PURPOSE = "customer-page";
 const CSRF_PURPOSE = "customer-page-form";
@@ -33,24 +33,6 @@ export async function issuePageToken(
   days: number,
 ): Promise<string> {
   const n = await ensurePortalNonce(db, ids.orgId, ids.contactId, now);
-  return signToken(
-    secret,
-    PAGE_PURPOSE,
-    { o: ids.orgId, c: ids.contactId, n } satisfies PagePayload,
-    now + days * DAY_MS,
-  );
-}
-
-/** The token a dry run or preview would show: real when the contact has a nonce already, writing nothing. */
-export async function previewPageToken(
-  db: Db,
-  secret: string,
-  ids: { orgId: string; contactId: string },
-  now: number,
-  days: number,
-): Promise<string | null> {
-  const n = await portalNonce(db, ids.contactId);
-  if (!n) return null;
   return signToken(
     secret,
     PAGE_PURPOSE,

@@ -80,10 +80,6 @@ export async function setUserTimezone(db: Db, userId: string, timezone: string |
   await db.update(users).set({ timezone, updatedAt: now }).where(eq(users.id, userId));
 }
 
-export async function listUsers(db: Db): Promise<User[]> {
-  return db.select().from(users).orderBy(asc(users.email));
-}
-
 // --- memberships ---
 
 /** Grants `role` (replacing any other role the user had there). */
@@ -92,15 +88,6 @@ export async function grant(db: Db, userId: string, orgId: string, role: Role, n
     .insert(memberships)
     .values({ userId, orgId, role, createdAt: now })
     .onConflictDoUpdate({ target: [memberships.userId, memberships.orgId], set: { role } });
-}
-
-export async function roleIn(db: Db, userId: string, orgId: string): Promise<Role | undefined> {
-  const [m] = await db
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.userId, userId), eq(memberships.orgId, orgId)))
-    .limit(1);
-  return m?.role;
 }
 
 export interface OrgAccess {
@@ -199,11 +186,6 @@ export async function endSession(db: Db, token: string) {
   await db.delete(sessions).where(eq(sessions.id, hashToken(token)));
 }
 
-export async function purgeExpiredSessions(db: Db, now: number, policy: SessionPolicy) {
-  await db.delete(sessions).where(lt(sessions.expiresAt, now));
-  await db.delete(sessions).where(lt(sessions.lastSeenAt, now - policy.idleMs));
-}
-
 // --- invites ---
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60_000;
@@ -260,11 +242,6 @@ export async function claimInvite(db: Db, token: string, now: number): Promise<b
 }
 
 // --- sign-in rate limiting ---
-
-export interface LoginLimit {
-  max: number;
-  windowMs: number;
-}
 
 export async function clearFailures(db: Db, key: string) {
   await db.delete(loginFailures).where(eq(loginFailures.key, key));

@@ -17,9 +17,6 @@ export interface CustomerAging {
   openInvoices: number;
 }
 
-/** Invoices that still ask to be paid. */
-export const OPEN_STATUSES = ["authorised", "submitted"] as const;
-
 /**
  * Outstanding and overdue per customer and currency as of `asOf` (ISO date), largest overdue first.
  * Amounts never mix currencies: a customer billed in two currencies has two rows.

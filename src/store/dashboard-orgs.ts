@@ -4,13 +4,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "./db";
-import type { Organisation } from "./orgs";
 import { connections, organisations } from "./schema";
-
-export async function findOrgById(db: Db, id: string): Promise<Organisation | undefined> {
-  const [o] = await db.select().from(organisations).where(eq(organisations.id, id)).limit(1);
-  return o;
-}
 
 export async function setOrgTimezone(db: Db, orgId: string, timezone: string, now: number) {
   await db.update(organisations).set({ timezone, updatedAt: now }).where(eq(organisations.id, orgId));

@@ -151,11 +151,6 @@ export async function staleHiddenOrgs(store: Store, before: number): Promise<str
   return rows.map((r) => r.id);
 }
 
-/** Marks the hidden organisation as still being worked on (so it is not taken for a dead import's). */
-export async function touchHiddenOrg(store: Store, orgId: string, now: number): Promise<void> {
-  await store.db.update(organisations).set({ updatedAt: now }).where(eq(organisations.id, orgId));
-}
-
 /**
  * Gives the hidden organisation its real slug, inside the caller's transaction. False when another
  * organisation took that slug meanwhile.

@@ -13,14 +13,6 @@ function fromB64url(text: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(text, "base64url")) as Uint8Array<ArrayBuffer>;
 }
 
-/** Decodes a 32-byte key written as hex or base64. */
-export function decodeKey(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
-  if (bytes.length !== 32)
-    throw new Error("CREDITPULSE_SECRET must be 32 bytes, written as 64 hex digits or base64");
-  return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;
-}
-
 export interface Sealer {
   seal(plaintext: string): Promise<string>;
   unseal(sealed: string): Promise<string>;
