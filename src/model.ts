@@ -13,9 +13,6 @@ export type Provider = (typeof PROVIDERS)[number];
 export const INVOICE_STATUSES = ["draft", "submitted", "authorised", "paid", "void", "deleted"] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-export const CONNECTION_STATUSES = ["active", "needs_reconnect", "disconnected"] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
-
 export const HOLD_STATES = ["none", "on_hold"] as const;
 export type HoldState = (typeof HOLD_STATES)[number];
 
@@ -228,11 +225,6 @@ export interface ProviderTokenSet {
 
 export type AgingBucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
 export const AGING_BUCKETS: readonly AgingBucket[] = ["current", "1-30", "31-60", "61-90", "90+"];
-
-/** Which aging bucket an open invoice falls in on `asOf`. */
-export function agingBucket(dueDate: IsoDate, asOf: IsoDate): AgingBucket {
-  return agingBucketOfDays(daysBetween(dueDate, asOf));
-}
 
 /** The aging bucket of an open invoice `late` days past its due date (0 or less: not yet due). */
 export function agingBucketOfDays(late: number): AgingBucket {

@@ -4,7 +4,7 @@
  *
  * PURE: instants come in as arguments; holidays come in as a set of ISO dates.
  */
-import { daysBetween, type IsoDate } from "../model";
+import type { IsoDate } from "../model";
 import type { SendingWindow } from "../model/reminders";
 
 const HHMM_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -109,9 +109,4 @@ export function windowVerdict(
     };
   }
   return { open: true };
-}
-
-/** Whole days past due on a local date (negative = not yet due). */
-export function daysPastDue(dueDate: IsoDate, localDate: IsoDate): number {
-  return daysBetween(dueDate, localDate);
 }

@@ -11,7 +11,6 @@ import { newId } from "./ids";
 import { reminders } from "./schema";
 
 export type ReminderRow = typeof reminders.$inferSelect;
-export type ReminderStatus = ReminderRow["status"];
 
 export interface ClaimRequest {
   orgId: string;

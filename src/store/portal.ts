@@ -37,15 +37,6 @@ export async function ensurePortalNonce(
   return rows[0]!.nonce;
 }
 
-/** The contact's token nonce if it has one (read-only: dry runs and previews). */
-export async function portalNonce(db: Db, contactId: string): Promise<string | undefined> {
-  const rows = await db
-    .select({ nonce: customerPortal.nonce })
-    .from(customerPortal)
-    .where(eq(customerPortal.contactId, contactId));
-  return rows[0]?.nonce;
-}
-
 /** Revokes every page link already sent to this contact (the next reminder carries a new one). */
 export async function rotatePortalNonce(
   db: Db,

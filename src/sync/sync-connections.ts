@@ -129,22 +129,6 @@ export interface SyncAllResult {
   error?: string;
 }
 
-/** Syncs every active connection, one after another (each tenant has its own rate limits anyway). */
-export async function syncAllActive(deps: Deps, opts: SyncOptions = {}): Promise<SyncAllResult[]> {
-  const results: SyncAllResult[] = [];
-  for (const conn of await listActiveConnections(deps.store.db)) {
-    const base = { connectionId: conn.id, orgId: conn.orgId, provider: conn.provider };
-    try {
-      const report = await syncConnection(deps, conn, opts);
-      results.push({ ...base, status: report.status, ...(report.error ? { error: report.error } : {}) });
-    } catch (err) {
-      deps.log.error({ err, connection: conn.id, org: conn.orgId }, "sync failed");
-      results.push({ ...base, status: "error", error: err instanceof Error ? err.message : String(err) });
-    }
-  }
-  return results;
-}
-
 /** The sync job's fan-out (every 15 minutes): one message per organisation with an active connection. */
 export async function syncJobMessages(deps: Deps): Promise<{ job: "sync"; orgId: string }[]> {
   return (await listActiveConnections(deps.store.db)).map((c) => ({ job: "sync" as const, orgId: c.orgId }));

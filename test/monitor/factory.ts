@@ -41,10 +41,6 @@ export interface LedgerSpec {
   creditNotes?: CreditNoteSpec[];
 }
 
-let seq = 0;
-/** Unique ids across a test run. */
-export const uniqueId = (prefix: string): string => `${prefix}_${++seq}`;
-
 /** The rows of `spec` as they stood at the end of `asStoodOn` (default: everything). */
 export function buildLedger(spec: LedgerSpec, asStoodOn?: string): OrgInput {
   const base = spec.baseCurrency ?? "GBP";
