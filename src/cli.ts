@@ -18,6 +18,7 @@ import { registerPreview } from "./commands/preview";
 import { registerReconcile } from "./commands/reconcile";
 import { registerRemind } from "./commands/remind";
 import { registerScoreCommand } from "./commands/score";
+import { registerStatements } from "./commands/statements";
 import { registerSync } from "./commands/sync";
 import { registerUser } from "./commands/user";
 import { type Config, ConfigError, loadConfig } from "./config";
@@ -82,6 +83,7 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerRemind,
   registerPreview,
   registerHolds,
+  registerStatements,
   registerSync,
   registerReconcile,
   registerUser,

@@ -48,6 +48,8 @@ const configSchema = z.object({
   SYNC_PAGES_PER_MESSAGE: z.coerce.number().int().min(1).default(20),
   /** Workers: emails and hold decisions one remind message handles before it continues in the next message. */
   REMIND_EMAILS_PER_MESSAGE: z.coerce.number().int().min(1).default(20),
+  /** Workers: statements one message sends before it continues in the next message. */
+  STATEMENTS_PER_MESSAGE: z.coerce.number().int().min(1).default(20),
   MAIL_REPLY_TO: z.string().min(3).optional(),
   /** "1" = BCC the organisation's owner on every reminder (an organisation's own setting wins). */
   MAIL_BCC_OWNER: z.enum(["0", "1"]).default("0"),

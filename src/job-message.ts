@@ -11,6 +11,8 @@ export type JobMessage =
   /** `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order). */
   | { job: "remind"; orgId: string; at: number; part?: number; resumeAfter?: string }
   | { job: "summaries"; orgId: string; at: number }
+  /** `resumeAfter`/`part`: the continuation of a statement run that used its budget (customers in id order). */
+  | { job: "statements"; orgId: string; at: number; part?: number; resumeAfter?: string }
   | { job: "digest"; userId: string; at: number }
   /** Not on a cron: a webhook's changed records, re-pulled after the response. */
   | { job: "repull"; events: ChangeEvent[]; at: number };

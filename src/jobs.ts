@@ -33,6 +33,8 @@ export interface JobLimits {
   syncPagesPerMessage?: number;
   /** Emails and hold decisions one remind message handles before it continues in the next (default: no cap). */
   remindActionsPerMessage?: number;
+  /** Statements one message sends before it continues in the next (default: no cap). */
+  statementsPerMessage?: number;
 }
 
 export interface Job {
@@ -84,6 +86,35 @@ async function remindOrg(
   return { more: report.more, resumeAfter: report.resumeAfter };
 }
 
+/** Scheduled statements for one organisation, judged at the tick's instant (nothing when none is scheduled). */
+async function statementsOrg(
+  deps: Deps,
+  org: Organisation,
+  now: number,
+  part: { budget?: number; resumeAfter?: string } = {},
+): Promise<{ more: boolean; resumeAfter?: string }> {
+  const { config, log } = deps;
+  const { mailerFor } = await import("./mail/mailer-for");
+  const mailer = await mailerFor(config);
+  if (!mailer) return { more: false };
+  const { runStatements } = await import("./statements/run");
+  try {
+    const report = await runStatements(
+      { store: deps.store, config, log, secret: deps.secret, mailer },
+      { org, now, budget: part.budget, resumeAfter: part.resumeAfter },
+    );
+    const count = (s: string) => report.statements.filter((e) => e.status === s).length;
+    if (report.statements.length > 0)
+      log.info(
+        { job: "statements", org: org.slug, sent: count("sent"), failed: count("failed"), more: report.more },
+        "statements run",
+      );
+    return { more: Boolean(report.more), resumeAfter: report.resume_after };
+  } finally {
+    await mailer.close();
+  }
+}
+
 /** Scores for one organisation, stored with their history; new deterioration alerts logged. */
 async function scoreOrg(deps: Deps, org: Organisation, now: number): Promise<void> {
   const { runScoring } = await import("./scoring/run-scoring");
@@ -118,7 +149,7 @@ async function digestUser(deps: Deps, userId: string, now: number): Promise<void
   }
 }
 
-const perOrg = (job: "score" | "remind" | "summaries") => async (deps: Deps, now: number) =>
+const perOrg = (job: "score" | "remind" | "summaries" | "statements") => async (deps: Deps, now: number) =>
   (await listOrgs(deps.store.db)).map((o) => ({ job, orgId: o.id, at: now }));
 
 /** Users whose weekly digest is due at `now` (Monday DIGEST_HOUR in their timezone). */
@@ -166,6 +197,15 @@ export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits =
       if (msg.job === "remind") {
         const r = await remindOrg(deps, org, msg.at, {
           budget: limits.remindActionsPerMessage,
+          resumeAfter: msg.resumeAfter,
+        });
+        return r.more && r.resumeAfter !== undefined
+          ? [{ ...msg, part: (msg.part ?? 0) + 1, resumeAfter: r.resumeAfter }]
+          : [];
+      }
+      if (msg.job === "statements") {
+        const r = await statementsOrg(deps, org, msg.at, {
+          budget: limits.statementsPerMessage,
           resumeAfter: msg.resumeAfter,
         });
         return r.more && r.resumeAfter !== undefined
@@ -225,6 +265,8 @@ export const JOBS: readonly Job[] = [
   job("score", "30 1 * * *", perOrg("score")),
   // Hourly: each organisation's reminders; each customer is only written to inside its own sending window.
   job("remind", "5 * * * *", perOrg("remind")),
+  // Hourly at half past: each organisation's scheduled statements (off unless an organisation sets them).
+  job("statements", "35 * * * *", perOrg("statements")),
   // Hourly: each organisation's dashboard figures for its current date (cheap when warm).
   job("summaries", "1 * * * *", perOrg("summaries")),
   // Sunday and Monday UTC hours cover Monday DIGEST_HOUR in every timezone (UTC-12 to UTC+14).

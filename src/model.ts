@@ -234,3 +234,12 @@ export function agingBucketOfDays(late: number): AgingBucket {
   if (late <= 90) return "61-90";
   return "90+";
 }
+
+/** When scheduled statements go: monthly on a day (31 = the month's last day) or weekly on an ISO weekday. */
+export const statementSchedule = z.discriminatedUnion("every", [
+  z.object({ every: z.literal("month"), day: z.number().int().min(1).max(31) }),
+  z.object({ every: z.literal("week"), weekday: z.number().int().min(1).max(7) }),
+]);
+export type StatementSchedule = z.infer<typeof statementSchedule>;
+/** A schedule, or `off` (a customer's override: no statements even when the organisation sends them). */
+export type StatementSetting = StatementSchedule | { every: "off" };

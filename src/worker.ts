@@ -108,6 +108,7 @@ export default {
         const next = await handleJob(deps, message.body, {
           syncPagesPerMessage: deps.config.SYNC_PAGES_PER_MESSAGE,
           remindActionsPerMessage: deps.config.REMIND_EMAILS_PER_MESSAGE,
+          statementsPerMessage: deps.config.STATEMENTS_PER_MESSAGE,
         });
         if (next.length) await deps.enqueue!(next);
         message.ack();

@@ -7,9 +7,9 @@
  * public holiday (the caller's `isWorkingDay` says which). A statement missed by more than `CATCH_UP_DAYS`
  * (the server was off, or statements were switched on later) is not sent late: the next period's is.
  */
-import { addDays, daysBetween, type IsoDate } from "../model";
+import { addDays, daysBetween, type IsoDate, type StatementSchedule } from "../model";
 
-export type StatementSchedule = { every: "month"; day: number } | { every: "week"; weekday: number };
+export type { StatementSchedule };
 
 export const CATCH_UP_DAYS = 7;
 

@@ -18,7 +18,8 @@ export type IdPrefix =
   | "tok"
   | "pau"
   | "dsp"
-  | "hpr";
+  | "hpr"
+  | "stm";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const POOL = new Uint8Array(4096);

@@ -7,6 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { StatementSetting } from "../model";
 
 export const organisations = sqliteTable("organisations", {
   id: text("id").primaryKey(),
@@ -83,6 +84,8 @@ export const contacts = sqliteTable(
     excluded: integer("excluded", { mode: "boolean" }).notNull().default(false),
     optedOut: integer("opted_out", { mode: "boolean" }).notNull().default(false),
     policyId: text("policy_id"),
+    /** This customer's statement schedule: null = the organisation's; `{ "every": "off" }` = none. */
+    statementSchedule: text("statement_schedule", { mode: "json" }).$type<StatementSetting>(),
     holdState: text("hold_state", { enum: ["none", "on_hold"] })
       .notNull()
       .default("none"),
@@ -400,6 +403,8 @@ export const reminderSettings = sqliteTable("reminder_settings", {
   bccOwner: integer("bcc_owner", { mode: "boolean" }),
   /** "approve" (null, the default): runs propose credit holds and a person approves; "automatic": runs place them. */
   holdMode: text("hold_mode", { enum: ["approve", "automatic"] }),
+  /** Scheduled statements for every customer: null = none (off by default). */
+  statementSchedule: text("statement_schedule", { mode: "json" }).$type<StatementSetting>(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -485,6 +490,40 @@ export const reminders = sqliteTable(
     index("reminders_org_status").on(t.orgId, t.status),
     index("reminders_email").on(t.emailId),
     index("reminders_contact").on(t.contactId),
+  ],
+);
+
+/**
+ * Scheduled statements: one row per (customer, period), claimed before any SMTP call, so a statement never goes
+ * twice for a period. As with reminders, "failed" (certainly not accepted) may be claimed again; a "claimed" row
+ * left by a crash becomes "needs_review" and is never resent automatically.
+ */
+export const statementSends = sqliteTable(
+  "statement_sends",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    /** "2026-12" (monthly) or "2026-W49" (weekly). */
+    period: text("period").notNull(),
+    status: text("status", { enum: ["claimed", "sent", "failed", "rejected", "needs_review"] }).notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    claimedAt: integer("claimed_at").notNull(),
+    sentAt: integer("sent_at"),
+    messageId: text("message_id"),
+    recipients: text("recipients", { mode: "json" }).$type<string[]>(),
+    /** What the statement said was owed: [{ currency, minor }]. */
+    totals: text("totals", { mode: "json" }).$type<{ currency: string; minor: number }[]>(),
+    lastError: text("last_error"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("statement_sends_contact_period").on(t.contactId, t.period),
+    index("statement_sends_org_status").on(t.orgId, t.status),
   ],
 );
 

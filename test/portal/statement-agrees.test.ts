@@ -3,12 +3,11 @@
  * paid and void invoices on neither, a disputed invoice listed on both but owed on neither, two currencies kept
  * apart, amounts in the one money format.
  */
-import { inflateSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatMoney } from "../../src/format";
 import { issuePageToken } from "../../src/portal/token";
 import { disputeInvoice, makeCustomer, makeInvoice, makeOrg } from "../reminders/factories";
-import { pdfText, SECRET, type World, world } from "./support";
+import { compressedPdfText, SECRET, type World, world } from "./support";
 
 let w: World;
 beforeEach(async () => {
@@ -17,21 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await w.close();
 });
-
-/** Text of a compressed pdfkit PDF: inflate each content stream, then read its text operators. */
-function compressedPdfText(pdf: Buffer): string {
-  const src = pdf.toString("latin1");
-  let out = "";
-  for (const m of src.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    try {
-      out += pdfText(inflateSync(Buffer.from(m[1]!, "latin1")));
-    } catch {
-      // not a deflated content stream (fonts, images)
-    }
-  }
-  // WinAnsi draws the euro sign as byte 0x80.
-  return out.replace(/\x80/g, "€");
-}
 
 describe("statement and customers' page", () => {
   it("list the same open items with the same totals", async () => {

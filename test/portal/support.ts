@@ -1,4 +1,5 @@
 /** Shared set-up for the customers' page tests: one store, a real SMTP inbox, the page routes, reminder runs. */
+import { inflateSync } from "node:zlib";
 import { Hono } from "hono";
 import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
@@ -97,4 +98,19 @@ export function pdfText(pdf: Buffer): string {
   for (const m of src.matchAll(/\[([^\]]*)\]\s*TJ/g))
     for (const h of m[1]!.matchAll(/<([0-9a-fA-F]+)>/g)) out += Buffer.from(h[1]!, "hex").toString("latin1");
   return out;
+}
+
+/** Text of a compressed pdfkit PDF: inflate each content stream, then read its text operators. */
+export function compressedPdfText(pdf: Buffer): string {
+  const src = pdf.toString("latin1");
+  let out = "";
+  for (const m of src.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    try {
+      out += pdfText(inflateSync(Buffer.from(m[1]!, "latin1")));
+    } catch {
+      // not a deflated content stream (fonts, images)
+    }
+  }
+  // WinAnsi draws the euro sign as byte 0x80.
+  return out.replace(/\x80/g, "€");
 }
