@@ -46,3 +46,17 @@ export function dayNumber(date: IsoDate): number {
 export function isoOfDay(day: number): IsoDate {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
+
+/** ISO weekday of a calendar date: 1 = Monday ... 7 = Sunday. */
+export function isoWeekday(date: IsoDate): number {
+  const d = new Date(`${date}T00:00:00Z`).getUTCDay();
+  return d === 0 ? 7 : d;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** Days in a month of the proleptic Gregorian calendar (`month` 1-12). */
+export function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] ?? 31);
+}

@@ -9,10 +9,11 @@ import { UserError } from "../errors";
 import { createLogger } from "../log";
 import { mailConfigured, mailerFor } from "../mail/mailer-for";
 import { isIsoDate, type StatementSetting } from "../model";
-import { openingInstant } from "../reminders/dispatch";
+import { openingInstant } from "../reminders/run-context";
 import { runStatements } from "../statements/run";
+import { findContactByExternalId } from "../store/contacts";
 import { findOrgBySlug } from "../store/orgs";
-import { ensureReminderSetup, findContactByExternalId, loadReminderSettings } from "../store/reminders";
+import { ensureReminderSetup, loadReminderSettings } from "../store/reminder-settings";
 import {
   loadStatementSettings,
   setCustomerStatementSchedule,

@@ -2,7 +2,7 @@
  * Calendar arithmetic on ISO dates (`YYYY-MM-DD`) the demo generator needs beyond model.ts's addDays and
  * daysBetween. Pure: UTC arithmetic on the given dates, no clock.
  */
-import { dayNumber, isoOfDay } from "../days";
+import { dayNumber, daysInMonth, isoOfDay } from "../days";
 import type { IsoDate } from "../model";
 
 // The generator does hundreds of thousands of date steps over a few thousand distinct dates: memoise the
@@ -30,13 +30,6 @@ export function daysFrom(a: IsoDate, b: IsoDate): number {
 
 function parts(date: IsoDate): [number, number, number] {
   return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
-}
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-
-function daysInMonth(year: number, month: number): number {
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] ?? 31);
 }
 
 function format(year: number, month: number, day: number): IsoDate {

@@ -8,6 +8,7 @@
  * Nothing is claimed, sent or changed.
  */
 import type { Config } from "../config";
+import { isoWeekday } from "../days";
 import type { Logger } from "../log";
 import { addDays, dateInZone, type IsoDate, isTimeZone } from "../model";
 import type { PlanContact, SendingWindow } from "../model/reminders";
@@ -27,7 +28,7 @@ import {
 import { createPlanCache } from "./plan-cache";
 import { TemplateRenderError } from "./render";
 import { historyOf, loadRunContext, reminderFields } from "./run-context";
-import { isoWeekday, minutesOf, zonedInstant } from "./window";
+import { minutesOf, zonedInstant } from "./window";
 
 const HOUR = 3_600_000;
 /** The minute past each hour the `remind` job runs at (src/jobs.ts: "5 * * * *"). */

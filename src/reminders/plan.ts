@@ -6,7 +6,7 @@
  * PURE: no store, no clock, no node imports. The run (src/reminders/dispatch.ts) loads the rows, and
  * send-email.ts calls `evaluateContact` again on freshly re-read rows after claiming, before anything is sent.
  */
-import { dayNumber, isoOfDay } from "../days";
+import { dayNumber, isoOfDay, isoWeekday } from "../days";
 import { validAddresses } from "../mail/address";
 import { type InvoiceStatus, type IsoDate, isTimeZone } from "../model";
 import type {
@@ -20,7 +20,7 @@ import type {
 import { decideHold, type HoldAction, type HoldMode } from "./holds";
 import { createPlanCache, localDayOf, minMinorFor, type PlanCache } from "./plan-cache";
 import { choosePolicy, holdLevel, reachedLevel } from "./policy";
-import { isoWeekday, type LocalMoment, localMoment, minutesOf, windowVerdict, zonedInstant } from "./window";
+import { type LocalMoment, localMoment, minutesOf, windowVerdict, zonedInstant } from "./window";
 
 export interface PlanSettings {
   orgTimezone: string;

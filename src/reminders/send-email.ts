@@ -5,6 +5,7 @@
  */
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText } from "../mail/mailer";
+import { failedSend } from "../mail/outcome";
 import type { InvoicePause, PlanContact } from "../model/reminders";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
@@ -207,7 +208,7 @@ export async function sendOne(
   } catch (err) {
     const kind = classifySendError(err);
     const text = errorText(err);
-    const status = kind === "retry" ? "failed" : kind === "rejected" ? "rejected" : "needs_review";
+    const { status, reason } = failedSend(kind, text);
     await markEmail(db, emailId, { status, error: text }, now);
     await audit(
       db,
@@ -221,12 +222,6 @@ export async function sendOne(
       now,
     );
     log.warn({ org: org.slug, emailId, outcome: kind, error: text }, "reminder not delivered");
-    const reason =
-      kind === "retry"
-        ? `the SMTP server did not accept it (${text}); the next run retries`
-        : kind === "rejected"
-          ? `rejected by the SMTP server (${text}); left for review, not retried`
-          : `outcome unknown (${text}); left for review, never resent automatically`;
     const connectionLevel =
       kind === "retry" && typeof (err as { responseCode?: unknown }).responseCode !== "number";
     return {

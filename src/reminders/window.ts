@@ -4,6 +4,7 @@
  *
  * PURE: instants come in as arguments; holidays come in as a set of ISO dates.
  */
+import { isoWeekday } from "../days";
 import type { IsoDate } from "../model";
 import type { SendingWindow } from "../model/reminders";
 
@@ -26,12 +27,6 @@ export interface LocalMoment {
   weekday: number;
   /** Minutes after local midnight. */
   minutes: number;
-}
-
-/** ISO weekday of a calendar date. */
-export function isoWeekday(date: IsoDate): number {
-  const d = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return d === 0 ? 7 : d;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

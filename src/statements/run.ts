@@ -6,6 +6,7 @@
  * sent again; a send that may have been taken is left for review, as with reminders.
  */
 import type { Config } from "../config";
+import { isoWeekday } from "../days";
 import type { Logger } from "../log";
 import { domainOf, validAddresses } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
@@ -18,12 +19,12 @@ import { publicHolidays } from "../reminders/holidays";
 import { listUnsubscribeHeaders } from "../reminders/links";
 import { ownerAddress } from "../reminders/owner";
 import { buildFields, createReminderRenderer } from "../reminders/render";
-import { isoWeekday, type LocalMoment, localMoment, minutesOf, windowVerdict } from "../reminders/window";
+import { type LocalMoment, localMoment, minutesOf, windowVerdict } from "../reminders/window";
 import { audit } from "../store/audit";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import { openInvoicesOf, reminderEmailOverrides } from "../store/portal";
-import { ensureReminderSetup, loadReminderSettings, loadTemplateOverrides } from "../store/reminders";
+import { ensureReminderSetup, loadReminderSettings, loadTemplateOverrides } from "../store/reminder-settings";
 import {
   claimStatement,
   flagStaleStatements,

@@ -7,25 +7,16 @@
  * public holiday (the caller's `isWorkingDay` says which). A statement missed by more than `CATCH_UP_DAYS`
  * (the server was off, or statements were switched on later) is not sent late: the next period's is.
  */
+import { daysInMonth, isoWeekday } from "../days";
 import { addDays, daysBetween, type IsoDate, type StatementSchedule } from "../model";
 
 export type { StatementSchedule };
 
 export const CATCH_UP_DAYS = 7;
 
-/** ISO weekday of a date, 1 = Monday … 7 = Sunday. */
-function weekdayOf(date: IsoDate): number {
-  const d = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return d === 0 ? 7 : d;
-}
-
-function lastDayOfMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
 /** The ISO week key of a date (`2026-W49`; weeks start on Monday, week 1 holds the year's first Thursday). */
 export function isoWeekKey(date: IsoDate): string {
-  const thursday = addDays(date, 4 - weekdayOf(date));
+  const thursday = addDays(date, 4 - isoWeekday(date));
   const year = Number(thursday.slice(0, 4));
   const week = Math.floor(daysBetween(`${year}-01-01`, thursday) / 7) + 1;
   return `${year}-W${String(week).padStart(2, "0")}`;
@@ -34,12 +25,12 @@ export function isoWeekKey(date: IsoDate): string {
 /** The schedule's nominal day in the period holding `date`, and that period's key. */
 function nominal(schedule: StatementSchedule, date: IsoDate): { period: string; day: IsoDate } {
   if (schedule.every === "week") {
-    const monday = addDays(date, 1 - weekdayOf(date));
+    const monday = addDays(date, 1 - isoWeekday(date));
     return { period: isoWeekKey(date), day: addDays(monday, schedule.weekday - 1) };
   }
   const year = Number(date.slice(0, 4));
   const month = Number(date.slice(5, 7));
-  const day = Math.min(schedule.day, lastDayOfMonth(year, month));
+  const day = Math.min(schedule.day, daysInMonth(year, month));
   return { period: date.slice(0, 7), day: `${date.slice(0, 8)}${String(day).padStart(2, "0")}` };
 }
 

@@ -92,26 +92,44 @@ export async function releaseClaims(db: Db, emailId: string, invoiceIds?: string
     );
 }
 
+/** What a send did, as the claim records it (reminders and statements alike). */
+export type ClaimOutcome =
+  | { status: "sent"; messageId: string; recipients: string[] }
+  | { status: "failed" | "rejected" | "needs_review"; error: string };
+
+/** The columns an outcome sets on a claim row. */
+export function outcomeColumns(outcome: ClaimOutcome, now: number) {
+  return outcome.status === "sent"
+    ? {
+        status: outcome.status,
+        messageId: outcome.messageId,
+        recipients: outcome.recipients,
+        sentAt: now,
+        lastError: null,
+        updatedAt: now,
+      }
+    : { status: outcome.status, lastError: outcome.error, updatedAt: now };
+}
+
+/** The columns a claim left "claimed" by a run that stopped takes: for review, never resent. */
+export function stoppedRunColumns(now: number) {
+  return {
+    status: "needs_review" as const,
+    lastError: "the run stopped before the outcome was recorded",
+    updatedAt: now,
+  };
+}
+
 export async function markEmail(
   db: Db,
   emailId: string,
-  outcome:
-    | { status: "sent"; messageId: string; recipients: string[]; response?: string }
-    | { status: "failed" | "rejected" | "needs_review"; error: string },
+  outcome: ClaimOutcome & { response?: string },
   now: number,
 ): Promise<void> {
-  const set =
-    outcome.status === "sent"
-      ? {
-          status: outcome.status,
-          messageId: outcome.messageId,
-          recipients: outcome.recipients,
-          smtpResponse: outcome.response ?? null,
-          sentAt: now,
-          lastError: null,
-          updatedAt: now,
-        }
-      : { status: outcome.status, lastError: outcome.error, updatedAt: now };
+  const set = {
+    ...outcomeColumns(outcome, now),
+    ...(outcome.status === "sent" ? { smtpResponse: outcome.response ?? null } : {}),
+  };
   await db.update(reminders).set(set).where(eq(reminders.emailId, emailId));
 }
 
@@ -127,11 +145,7 @@ export async function flagStaleClaims(
 ): Promise<ReminderRow[]> {
   return db
     .update(reminders)
-    .set({
-      status: "needs_review",
-      lastError: "the run stopped before the outcome was recorded",
-      updatedAt: now,
-    })
+    .set(stoppedRunColumns(now))
     .where(
       and(
         eq(reminders.orgId, orgId),

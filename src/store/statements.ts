@@ -5,6 +5,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { StatementSetting } from "../model";
+import { type ClaimOutcome, outcomeColumns, stoppedRunColumns } from "./claims";
 import type { Db } from "./db";
 import { newId } from "./ids";
 import { contacts, invoices, reminderSettings, statementSends } from "./schema";
@@ -140,28 +141,10 @@ export async function releaseStatement(db: Db, id: string): Promise<void> {
 export async function markStatement(
   db: Db,
   id: string,
-  outcome:
-    | {
-        status: "sent";
-        messageId: string;
-        recipients: string[];
-        totals: { currency: string; minor: number }[];
-      }
-    | { status: "failed" | "rejected" | "needs_review"; error: string },
+  outcome: ClaimOutcome & { totals?: { currency: string; minor: number }[] },
   now: number,
 ): Promise<void> {
-  const set =
-    outcome.status === "sent"
-      ? {
-          status: outcome.status,
-          messageId: outcome.messageId,
-          recipients: outcome.recipients,
-          totals: outcome.totals,
-          sentAt: now,
-          lastError: null,
-          updatedAt: now,
-        }
-      : { status: outcome.status, lastError: outcome.error, updatedAt: now };
+  const set = { ...outcomeColumns(outcome, now), ...(outcome.totals ? { totals: outcome.totals } : {}) };
   await db.update(statementSends).set(set).where(eq(statementSends.id, id));
 }
 

@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/log";
 import { createSmtpMailer } from "../../src/mail/smtp-mailer";
 import { runStatements, STATEMENT_LEASE_MS } from "../../src/statements/run";
 import type { Organisation } from "../../src/store/orgs";
-import { ensureReminderSetup } from "../../src/store/reminders";
+import { ensureReminderSetup } from "../../src/store/reminder-settings";
 import {
   claimStatement,
   setCustomerStatementSchedule,
