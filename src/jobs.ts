@@ -93,26 +93,20 @@ async function statementsOrg(
   now: number,
   part: { budget?: number; resumeAfter?: string } = {},
 ): Promise<{ more: boolean; resumeAfter?: string }> {
-  const { config, log } = deps;
-  const { mailerFor } = await import("./mail/mailer-for");
-  const mailer = await mailerFor(config);
-  if (!mailer) return { more: false };
-  const { runStatements } = await import("./statements/run");
-  try {
-    const report = await runStatements(
-      { store: deps.store, config, log, secret: deps.secret, mailer },
-      { org, now, budget: part.budget, resumeAfter: part.resumeAfter },
+  const { runStatementsFor } = await import("./statements/run");
+  const report = await runStatementsFor(deps, org, {
+    now,
+    budget: part.budget,
+    resumeAfter: part.resumeAfter,
+  });
+  if (!report) return { more: false };
+  const count = (s: string) => report.statements.filter((e) => e.status === s).length;
+  if (report.statements.length > 0)
+    deps.log.info(
+      { job: "statements", org: org.slug, sent: count("sent"), failed: count("failed"), more: report.more },
+      "statements run",
     );
-    const count = (s: string) => report.statements.filter((e) => e.status === s).length;
-    if (report.statements.length > 0)
-      log.info(
-        { job: "statements", org: org.slug, sent: count("sent"), failed: count("failed"), more: report.more },
-        "statements run",
-      );
-    return { more: Boolean(report.more), resumeAfter: report.resume_after };
-  } finally {
-    await mailer.close();
-  }
+  return { more: Boolean(report.more), resumeAfter: report.resume_after };
 }
 
 /** Scores for one organisation, stored with their history; new deterioration alerts logged. */

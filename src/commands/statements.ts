@@ -4,21 +4,20 @@
  * --org-default]`: show or set when statements go.
  */
 import type { Command } from "commander";
-import type { CommandContext } from "../cli";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
-import { mailConfigured, mailerFor } from "../mail/mailer-for";
-import { isIsoDate, type StatementSetting } from "../model";
+import { mailConfigured } from "../mail/mailer-for";
+import type { StatementSetting } from "../model";
 import { openingInstant } from "../reminders/run-context";
-import { runStatements } from "../statements/run";
+import { runStatementsFor } from "../statements/run";
 import { findContactByExternalId } from "../store/contacts";
-import { findOrgBySlug } from "../store/orgs";
 import { ensureReminderSetup, loadReminderSettings } from "../store/reminder-settings";
 import {
   loadStatementSettings,
   setCustomerStatementSchedule,
   setOrgStatementSchedule,
 } from "../store/statements";
+import { asOfOption, type CommandContext, orgOption } from "./context";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -44,13 +43,6 @@ export function describeSetting(s: StatementSetting | null | undefined): string 
   return `weekly, on ${WEEKDAYS[s.weekday - 1]}`;
 }
 
-async function orgFrom(ctx: CommandContext, slug: string) {
-  const store = ctx.store();
-  const org = await findOrgBySlug(store.db, slug);
-  if (!org) throw new UserError("not_found", `organisation ${slug} not found`);
-  return { store, org };
-}
-
 export function registerStatements(program: Command, ctx: CommandContext): void {
   program
     .command("statements")
@@ -60,49 +52,42 @@ export function registerStatements(program: Command, ctx: CommandContext): void 
     .option("--dry-run", "work out what would go without sending or claiming anything")
     .option("--json", "print the result as JSON")
     .action(async (opts: { org: string; asOf?: string; dryRun?: boolean; json?: boolean }) => {
-      if (opts.asOf !== undefined && !isIsoDate(opts.asOf))
-        throw new UserError("invalid_date", `--as-of must be a date written YYYY-MM-DD, got ${opts.asOf}`);
-      const { store, org } = await orgFrom(ctx, opts.org);
+      const asOf = asOfOption(opts.asOf);
+      const store = ctx.store();
+      const org = await orgOption(store.db, opts.org);
       const config = ctx.config();
       const dryRun = Boolean(opts.dryRun);
-      if (!dryRun && !mailConfigured(config))
-        throw new UserError(
+      const notConfigured = () =>
+        new UserError(
           "mail_not_configured",
-          "set MAIL_FROM and SMTP_URL (or POSTMARK_SERVER_TOKEN) to send statements (or use --dry-run)",
+          "set MAIL_FROM and SMTP_URL (or POSTMARK_SERVER_TOKEN) to send statements, or use --dry-run",
         );
-      const now = opts.asOf
-        ? openingInstant(opts.asOf, (await loadReminderSettings(store.db, org)).window, org.timezone)
+      if (!dryRun && !mailConfigured(config)) throw notConfigured();
+      const now = asOf
+        ? openingInstant(asOf, (await loadReminderSettings(store.db, org)).window, org.timezone)
         : ctx.clock.now();
-      const mailer = dryRun ? undefined : ((await mailerFor(config)) ?? undefined);
       const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);
-      try {
-        const deps = await ctx.deps();
-        const report = await runStatements(
-          { store, config, log, secret: deps.secret, mailer },
-          { org, now, asOf: opts.asOf, dryRun },
-        );
-        if (report.statements.some((s) => s.status === "failed")) ctx.fail(1);
-        if (opts.json) {
-          ctx.out(JSON.stringify(report, null, 2));
-          return;
-        }
-        const count = (status: string) => report.statements.filter((s) => s.status === status).length;
-        const went = dryRun ? `${count("would_send")} would be sent` : `${count("sent")} sent`;
-        ctx.out(
-          `${dryRun ? "Dry run: " : ""}${org.slug}: ${went}, ${count("failed")} failed, ${count("skipped")} skipped`,
-        );
-        for (const s of report.statements)
-          ctx.out(
-            `  ${s.status.padEnd(10)} ${s.customer_id} ${s.period ?? ""}${s.to ? ` -> ${s.to}` : ""}` +
-              `${s.reason ? ` (${s.reason})` : ""}`,
-          );
-        if (report.flagged_for_review)
-          ctx.err(
-            `${report.flagged_for_review} statement(s) left by a stopped run need review (never resent).`,
-          );
-      } finally {
-        await mailer?.close();
+      const report = await runStatementsFor({ ...(await ctx.deps()), log }, org, { now, asOf, dryRun });
+      if (!report) throw notConfigured();
+      if (report.statements.some((s) => s.status === "failed")) ctx.fail(1);
+      if (opts.json) {
+        ctx.out(JSON.stringify(report, null, 2));
+        return;
       }
+      const count = (status: string) => report.statements.filter((s) => s.status === status).length;
+      const went = dryRun ? `${count("would_send")} would be sent` : `${count("sent")} sent`;
+      ctx.out(
+        `${dryRun ? "Dry run: " : ""}${org.slug}: ${went}, ${count("failed")} failed, ${count("skipped")} skipped`,
+      );
+      for (const s of report.statements)
+        ctx.out(
+          `  ${s.status.padEnd(10)} ${s.customer_id} ${s.period ?? ""}${s.to ? ` -> ${s.to}` : ""}` +
+            `${s.reason ? ` (${s.reason})` : ""}`,
+        );
+      if (report.flagged_for_review)
+        ctx.err(
+          `${report.flagged_for_review} statement(s) left by a stopped run need review (never resent).`,
+        );
     });
 
   program
@@ -133,7 +118,8 @@ export function registerStatements(program: Command, ctx: CommandContext): void 
           );
         if (opts.orgDefault && !opts.customer)
           throw new UserError("missing_customer", "--org-default needs --customer");
-        const { store, org } = await orgFrom(ctx, opts.org);
+        const store = ctx.store();
+        const org = await orgOption(store.db, opts.org);
         const now = ctx.clock.now();
         const contact = opts.customer
           ? await findContactByExternalId(store.db, org.id, opts.customer)

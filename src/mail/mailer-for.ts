@@ -23,3 +23,21 @@ export async function mailerFor(config: Config, opts: { timeoutMs?: number; pool
     timeoutMs: opts.timeoutMs,
   }) as Mailer;
 }
+
+/**
+ * Runs `fn` with the install's mail transport and closes it afterwards. A dry run gets none (it sends nothing);
+ * otherwise null, without calling `fn`, when no transport is configured.
+ */
+export async function withMailer<T>(
+  config: Config,
+  dryRun: boolean | undefined,
+  fn: (mailer: Mailer | undefined) => Promise<T>,
+): Promise<T | null> {
+  const mailer = dryRun ? undefined : await mailerFor(config);
+  if (mailer === null) return null;
+  try {
+    return await fn(mailer);
+  } finally {
+    await mailer?.close();
+  }
+}

@@ -5,7 +5,7 @@
  * here; what they do with the report (log it, redirect, print it) stays with them.
  */
 import type { Deps } from "../deps";
-import { mailerFor } from "../mail/mailer-for";
+import { withMailer } from "../mail/mailer-for";
 import type { Organisation } from "../store/orgs";
 import { loadReminderSettings } from "../store/reminder-settings";
 import { runReminders } from "./dispatch";
@@ -29,18 +29,14 @@ export async function runRemindersFor(
   opts: RunForOptions = {},
 ): Promise<RemindReport | null> {
   const { store, config, log, secret } = deps;
-  const mailer = opts.dryRun ? undefined : await mailerFor(config);
-  if (mailer === null) return null;
-  try {
+  return withMailer(config, opts.dryRun, async (mailer) => {
     const now =
       at.kind === "instant"
         ? at.at
         : openingInstant(at.date, (await loadReminderSettings(store.db, org)).window, org.timezone);
-    return await runReminders(
+    return runReminders(
       { store, config, log, secret, mailer, ...writeBackFor(deps, org) },
       { org, at, now, ...opts },
     );
-  } finally {
-    await mailer?.close();
-  }
+  });
 }

@@ -7,9 +7,11 @@
  */
 import type { Config } from "../config";
 import { isoWeekday } from "../days";
+import type { Deps } from "../deps";
 import type { Logger } from "../log";
 import { domainOf, validAddresses } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
+import { withMailer } from "../mail/mailer-for";
 import { failedSend } from "../mail/outcome";
 import { daysBetween, type IsoDate, type Money } from "../model";
 import { renderStatement } from "../portal/statement";
@@ -307,4 +309,19 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
     }
   }
   return report;
+}
+
+/**
+ * One statement run for `org` with the install's mail transport (the scheduler's job and `creditpulse
+ * statements`). Null when no transport is configured; a dry run needs none.
+ */
+export function runStatementsFor(
+  deps: Deps,
+  org: Organisation,
+  opts: Omit<StatementOptions, "org">,
+): Promise<StatementReport | null> {
+  const { store, config, log, secret } = deps;
+  return withMailer(config, opts.dryRun, (mailer) =>
+    runStatements({ store, config, log, secret, mailer }, { org, ...opts }),
+  );
 }

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 const clock = fixedClock("2026-06-01T10:00:00Z"); // Monday 1 June 2026
-const cli = (argv: string[]) => runCli(argv, store, clock, { ...TEST_ENV, SMTP_URL: inbox.url });
+const cli = (argv: string[]) => runCli(argv, store, clock, { env: { ...TEST_ENV, SMTP_URL: inbox.url } });
 
 async function ledger() {
   const org = await makeOrg(store, { slug: "acme" });
@@ -98,7 +98,10 @@ describe("statements CLI", () => {
     await ledger();
     const cases: [string[], RegExp][] = [
       [["statements", "--org", "nope"], /organisation nope not found/],
-      [["statements", "--org", "acme", "--as-of", "1 June"], /--as-of must be a date written YYYY-MM-DD/],
+      [
+        ["statements", "--org", "acme", "--as-of", "1 June"],
+        /--as-of "1 June": expected a date written YYYY-MM-DD/,
+      ],
       [
         ["statement-schedule", "--org", "acme", "--monthly", "32"],
         /--monthly takes a day of the month from 1 to 31/,
@@ -113,7 +116,7 @@ describe("statements CLI", () => {
       expect(r.code, argv.join(" ")).not.toBe(0);
       expect(r.stderr, argv.join(" ")).toMatch(message);
     }
-    const noMail = await runCli(["statements", "--org", "acme"], store, clock, { ...TEST_ENV });
+    const noMail = await runCli(["statements", "--org", "acme"], store, clock, { env: { ...TEST_ENV } });
     expect(noMail.stderr).toMatch(/set MAIL_FROM and SMTP_URL/);
   });
 });
