@@ -42,6 +42,31 @@ export class MissingReferenceError extends Error {
   }
 }
 
+/**
+ * The store id of each row's customer, looked up once for the whole batch (or taken from `known`). A row whose
+ * customer is not in the store is refused, naming both.
+ */
+async function contactResolver(
+  store: Store,
+  orgId: string,
+  rows: readonly { externalId: string; contactExternalId: string }[],
+  entity: string,
+  known?: Map<string, string>,
+): Promise<(r: { externalId: string; contactExternalId: string }) => string> {
+  const map =
+    known ??
+    (await contactIds(
+      store,
+      orgId,
+      rows.map((r) => r.contactExternalId),
+    ));
+  return (r) => {
+    const id = map.get(r.contactExternalId);
+    if (!id) throw new MissingReferenceError(entity, r.externalId, `contact ${r.contactExternalId}`);
+    return id;
+  };
+}
+
 export async function upsertInvoices(
   store: Store,
   orgId: string,
@@ -60,17 +85,9 @@ export async function upsertInvoiceOutcomes(
   now: number,
   knownContacts?: Map<string, string>,
 ): Promise<{ outcome: Outcome; id: string | null }[]> {
-  const contactMap =
-    knownContacts ??
-    (await contactIds(
-      store,
-      orgId,
-      rows.map((r) => r.contactExternalId),
-    ));
+  const contactOf = await contactResolver(store, orgId, rows, "invoice", knownContacts);
   const values = rows.map((r) => {
-    const contactId = contactMap.get(r.contactExternalId);
-    if (!contactId)
-      throw new MissingReferenceError("invoice", r.externalId, `contact ${r.contactExternalId}`);
+    const contactId = contactOf(r);
     return {
       id: newId("inv"),
       orgId,
@@ -369,15 +386,9 @@ export async function upsertCreditNotes(
   now: number,
 ): Promise<UpsertCounts> {
   if (rows.length === 0) return emptyCounts();
-  const contactMap = await contactIds(
-    store,
-    orgId,
-    rows.map((r) => r.contactExternalId),
-  );
+  const contactOf = await contactResolver(store, orgId, rows, "credit note");
   const values = rows.map((r) => {
-    const contactId = contactMap.get(r.contactExternalId);
-    if (!contactId)
-      throw new MissingReferenceError("credit note", r.externalId, `contact ${r.contactExternalId}`);
+    const contactId = contactOf(r);
     return {
       id: newId("cn"),
       orgId,
