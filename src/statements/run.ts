@@ -111,7 +111,10 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
   const holidays = (date: IsoDate) => {
     const year = Number(date.slice(0, 4));
     let h = holidayCache.get(year);
-    if (!h) holidayCache.set(year, (h = publicHolidays(org.country, [date])));
+    if (!h) {
+      h = publicHolidays(org.country, [date]);
+      holidayCache.set(year, h);
+    }
     return h;
   };
   const isWorkingDay = (d: IsoDate) => settings.window.days.includes(isoWeekday(d)) && !holidays(d).has(d);
