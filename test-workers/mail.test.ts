@@ -1,13 +1,17 @@
 /**
  * Mail from the Worker over the HTTP provider (Postmark's API, a fake in this isolate): the hourly remind tick
  * -> one message per organisation -> reminders rendered from the bundled templates and delivered; the weekly
- * digest -> one message per due user -> delivered.
+ * digest -> one message per due user -> delivered; the statements tick -> a statement with its PDF per customer,
+ * once a period, on D1.
  *
  * Needs the templates bundled into the Worker (the in-memory template bundle from issue 12's branch).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOBS } from "../src/jobs";
 import { ensureUser, grant } from "../src/store/accounts";
+import { findOrgBySlug } from "../src/store/orgs";
+import { ensureReminderSetup } from "../src/store/reminder-settings";
+import { setOrgStatementSchedule, statementSendsOf } from "../src/store/statements";
 import { installFakePostmark } from "./fake-postmark";
 import { seedOrg } from "./seed";
 import { drain, runCron, testDeps } from "./support";
@@ -63,5 +67,28 @@ describe("mail from the Worker", () => {
     // The aging chart travels as an inline attachment the HTML refers to by content id.
     // Not due an hour earlier (06:00 in London).
     expect(await runCron(cronOf("digest"), monday7 - 3_600_000)).toEqual([]);
+  });
+
+  it("the statements tick sends each customer one statement with its PDF, claimed on D1 once a period", async () => {
+    const first = Date.parse("2026-12-01T10:35:00Z"); // Tuesday 1 December, 10:35 in London
+    await ensureReminderSetup(deps.store.db, (await findOrgBySlug(deps.store.db, "mailco"))!, first);
+    await setOrgStatementSchedule(deps.store.db, orgId, { every: "month", day: 1 }, first);
+    const sent = await runCron(cronOf("statements"), first);
+    expect(sent).toEqual([{ job: "statements", orgId, at: first }]);
+    await drain(sent);
+    const statements = postmark.inbox.filter((m) => m.Subject.startsWith("Your statement from"));
+    expect(statements.map((m) => m.To).sort()).toEqual(["ap+0@buyer.test", "ap+1@buyer.test"]);
+    for (const m of statements) {
+      const pdf = m.Attachments?.find((a) => a.ContentType === "application/pdf");
+      expect(pdf?.Name).toBe("statement-2026-12-01.pdf");
+      expect(atob(pdf!.Content).startsWith("%PDF-")).toBe(true);
+    }
+    // The next hour's tick finds December's statements claimed and sends nothing.
+    await drain(await runCron(cronOf("statements"), first + 3_600_000));
+    expect(postmark.inbox.filter((m) => m.Subject.startsWith("Your statement from"))).toHaveLength(2);
+    expect((await statementSendsOf(deps.store.db, orgId)).map((r) => [r.period, r.status])).toEqual([
+      ["2026-12", "sent"],
+      ["2026-12", "sent"],
+    ]);
   });
 });
