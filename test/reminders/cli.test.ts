@@ -1,28 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Clock, fixedClock } from "../../src/clock";
 import { remindersFor } from "../../src/store/claims";
-import type { Store } from "../../src/store/db";
 import { holdEvents } from "../../src/store/hold-events";
 import { runCli } from "../support/cli";
-import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useTestStore } from "../support/db";
+import { useInbox } from "../support/smtp";
 import { makeCustomer, makeInvoice, makeOrg, TEST_ENV } from "./factories";
 
-let inbox: TestInbox;
-let store: Store;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
-beforeEach(() => {
-  inbox.clear();
-  store = testStore();
-});
-afterEach(async () => {
-  await store.close();
-});
+const inbox = useInbox();
+const store = useTestStore();
 
 /** The CLI in-process with SMTP settings pointing at the test inbox. */
 const cli = (argv: string[], clock: Clock) =>

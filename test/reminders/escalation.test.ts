@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
 import { remindersFor } from "../../src/store/claims";
 import { holdEvents } from "../../src/store/hold-events";
 import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useInbox } from "../support/smtp";
 import { harness, makeCustomer, makeInvoice, makeOrg, payInvoice, recordingConnector } from "./factories";
 
-let inbox: TestInbox;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
+const inbox = useInbox();
 
 describe("escalation day by day", () => {
   it("walks 70 days forward, sending each level exactly once on the right working day, then holds and releases", async () => {

@@ -6,20 +6,19 @@
  */
 
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
 import { actOnHold } from "../../src/reminders/hold-actions";
 import { openingInstant } from "../../src/reminders/run-context";
 import { ensureUser, grant } from "../../src/store/accounts";
-import type { Store } from "../../src/store/db";
 import { holdEvents } from "../../src/store/hold-events";
 import { contactForHold, listHolds } from "../../src/store/holds";
 import type { Organisation } from "../../src/store/orgs";
 import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, contacts, holdProposals } from "../../src/store/schema";
 import { runCli } from "../support/cli";
-import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useTestStore } from "../support/db";
+import { useInbox } from "../support/smtp";
 import {
   type Harness,
   harness,
@@ -30,21 +29,8 @@ import {
   recordingConnector,
 } from "./factories";
 
-let inbox: TestInbox;
-let store: Store;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
-beforeEach(() => {
-  inbox.clear();
-  store = testStore();
-});
-afterEach(async () => {
-  await store.close();
-});
+const inbox = useInbox();
+const store = useTestStore();
 
 const WINDOW = { start: "09:00" };
 // Monday 9 March 2026; the invoice fell due 60 days earlier.

@@ -1,32 +1,18 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../../src/store/db";
+import { describe, expect, it } from "vitest";
 import { holdEvents } from "../../src/store/hold-events";
 import { saveReminderSettings } from "../../src/store/reminder-settings";
 import { auditLog, contacts } from "../../src/store/schema";
-import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useTestStore } from "../support/db";
+import { useInbox } from "../support/smtp";
 import { harness, makeCustomer, makeInvoice, makeOrg, payInvoice, recordingConnector } from "./factories";
 
 const HOUR = 3_600_000;
 // Tuesday 10 March 2026, 10:00 London.
 const START = "2026-03-10T10:00:00Z";
 
-let inbox: TestInbox;
-let store: Store;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
-beforeEach(() => {
-  inbox.clear();
-  store = testStore();
-});
-afterEach(async () => {
-  await store.close();
-});
+const inbox = useInbox();
+const store = useTestStore();
 
 const DAY = 24 * HOUR;
 

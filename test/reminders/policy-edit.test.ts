@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/model";
 import {
   DEFAULT_POLICY_LEVELS,
@@ -9,16 +9,10 @@ import { remindersFor } from "../../src/store/claims";
 import type { Organisation } from "../../src/store/orgs";
 import { saveReminderSettings, upsertPolicy } from "../../src/store/reminder-settings";
 import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useInbox } from "../support/smtp";
 import { type Harness, harness, makeCustomer, makeInvoice, makeOrg, recordingConnector } from "./factories";
 
-let inbox: TestInbox;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
+const inbox = useInbox();
 
 /** Two runs a day (morning and afternoon, London time) from `from` through `to`; the (date, level, subject) sent. */
 async function runDays(h: Harness, org: Organisation, from: string, to: string, customerAddress: string) {

@@ -1,27 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
-import type { Store } from "../../src/store/db";
 import { statementSendsOf } from "../../src/store/statements";
 import { makeCustomer, makeInvoice, makeOrg, TEST_ENV } from "../reminders/factories";
 import { runCli } from "../support/cli";
-import { testStore } from "../support/db";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useTestStore } from "../support/db";
+import { useInbox } from "../support/smtp";
 
-let inbox: TestInbox;
-let store: Store;
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
-beforeEach(() => {
-  inbox.clear();
-  store = testStore();
-});
-afterEach(async () => {
-  await store.close();
-});
+const inbox = useInbox();
+const store = useTestStore();
 
 const clock = fixedClock("2026-06-01T10:00:00Z"); // Monday 1 June 2026
 const cli = (argv: string[]) => runCli(argv, store, clock, { env: { ...TEST_ENV, SMTP_URL: inbox.url } });

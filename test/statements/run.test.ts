@@ -3,7 +3,7 @@
  * something, with a PDF whose totals are the customers' page's; and the failure rules of reminders (a send that
  * may have been taken, or a run that died after claiming, is left for review and never resent).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatMoney } from "../../src/format";
 import { silentLogger } from "../../src/log";
 import { createSmtpMailer } from "../../src/mail/smtp-mailer";
@@ -25,22 +25,13 @@ import {
   payInvoice,
   setContact,
 } from "../reminders/factories";
-import { startInbox, type TestInbox } from "../support/smtp";
+import { useInbox } from "../support/smtp";
 
-let inbox: TestInbox;
+const inbox = useInbox();
 let w: World;
 let mailer: ReturnType<typeof createSmtpMailer>;
 
-beforeAll(async () => {
-  inbox = await startInbox();
-});
-afterAll(async () => {
-  await inbox.close();
-});
 beforeEach(async () => {
-  inbox.clear();
-  inbox.failWith(null);
-  inbox.misbehave(null);
   // Wednesday 1 April 2026, 11:00 in London: inside the default window (weekdays 09:00-17:00).
   w = await world(inbox, "2026-04-01T10:00:00Z");
   mailer = createSmtpMailer({ url: inbox.url, timeoutMs: 2_000 });

@@ -7,6 +7,7 @@
 import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 export interface ReceivedMessage {
   envelope: { from: string; to: string[] };
@@ -138,4 +139,36 @@ export async function startInbox(): Promise<TestInbox> {
     },
     close: stop,
   };
+}
+
+/** Stands for the value `current()` returns when it is used (a file-level handle to what its hooks create). */
+export function lateBound<T extends object>(current: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_, key) {
+      const target = current();
+      if (!target) throw new Error(`${what} is created by the test file's hooks: use it inside a test`);
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * One real inbox for a test file: started before its tests, closed after them, and before each test emptied and
+ * answering normally again. Call it at the top level of the file.
+ */
+export function useInbox(): TestInbox {
+  let inbox: TestInbox | undefined;
+  beforeAll(async () => {
+    inbox = await startInbox();
+  });
+  afterAll(async () => {
+    await inbox?.close();
+  });
+  beforeEach(() => {
+    inbox!.clear();
+    inbox!.failWith(null);
+    inbox!.misbehave(null);
+  });
+  return lateBound(() => inbox, "the test inbox");
 }
