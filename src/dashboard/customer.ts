@@ -142,6 +142,7 @@ async function customer(deps: Deps, org: Organisation, contact: ContactRow) {
           score: s.score,
           grade: s.grade,
           trend: s.trend,
+          trend_change_days: s.trendChangeDays,
           reasons: s.reasons,
           late_probability: s.lateProbability,
         }

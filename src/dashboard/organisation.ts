@@ -8,7 +8,7 @@ import type { Deps } from "../deps";
 import { AGING_BUCKETS, type AgingBucket, dateInZone } from "../model";
 import type { CurrencyForecast } from "../monitor/index";
 import { cachedForecast } from "../scoring/forecast";
-import { contactNames } from "../store/dashboard-customers";
+import { contactNames, contactsWithInvoiceNumber } from "../store/dashboard-customers";
 import { atRisk, reasonsOf, riskAsOf } from "../store/dashboard-scores";
 import { dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
@@ -20,6 +20,8 @@ interface CustomerSummary {
   grade: string | null;
   score: number | null;
   trend: string | null;
+  /** The trend's change in days beyond terms (+ later, - sooner), from the same judgement as the trend. */
+  trend_change_days: number | null;
   reasons: string[];
   on_hold: boolean;
   currency: string;
@@ -39,7 +41,11 @@ interface CustomerFilters {
 
 const PAGE_SIZE = 100;
 
-export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
+/**
+ * Every customer of the risk list that matches the filters, riskiest first, without reasons (`withReasons`
+ * fills them in for the rows asked), and the whole-ledger figures they came from.
+ */
+async function riskList(deps: Deps, org: Organisation, filters: CustomerFilters) {
   const { db } = deps.store;
   const now = deps.clock.now(); // read once: the as-of date and the cache's computed_at agree
   const asOf = dateInZone(now, org.timezone);
@@ -49,14 +55,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
     riskAsOf(db, org.id, asOf),
   ]);
   const aging = summary.customers;
-  const dso = summary.dso;
-  const empty = (): Record<AgingBucket, number> => ({
-    current: 0,
-    "1-30": 0,
-    "31-60": 0,
-    "61-90": 0,
-    "90+": 0,
-  });
+  const empty = emptyBuckets;
   const seen = new Set<string>();
   // Reasons are read for the page shown only; each summary remembers its contact for that.
   const contactOf = new Map<CustomerSummary, string>();
@@ -69,6 +68,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       grade: s?.grade ?? null,
       score: s?.score ?? null,
       trend: s?.trend ?? null,
+      trend_change_days: s?.trendChangeDays ?? null,
       reasons: [],
       on_hold: a.holdState === "on_hold",
       currency: a.currency,
@@ -98,6 +98,7 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
           grade: s.grade,
           score: s.score,
           trend: s.trend,
+          trend_change_days: s.trendChangeDays,
           reasons: [],
           on_hold: c.hold_state === "on_hold",
           currency: org.baseCurrency,
@@ -119,33 +120,70 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       b.outstanding - a.outstanding ||
       (a.id < b.id ? -1 : 1),
   );
+  // Search: a name or id containing the text, or an invoice number containing it.
   const q = filters.q?.trim().toLowerCase();
+  const byInvoice = q ? await contactsWithInvoiceNumber(db, org.id, q) : new Set<string>();
   const filtered = rows.filter(
     (r) =>
-      (!q || r.name.toLowerCase().includes(q) || r.id.toLowerCase() === q) &&
+      (!q ||
+        r.name.toLowerCase().includes(q) ||
+        r.id.toLowerCase().includes(q) ||
+        byInvoice.has(contactOf.get(r)!)) &&
       (!filters.grade || r.grade === filters.grade) &&
       (!filters.trend || r.trend === filters.trend) &&
       (!filters.overdue || r.overdue > 0) &&
       (!filters.risk || r.grade === "D" || r.grade === "E" || r.trend === "deteriorating"),
   );
+  const run = [...scored.values()][0]?.asOf ?? null;
+  /** Fills in the reasons of these rows (the latest scoring run's). */
+  const withReasons = async (some: CustomerSummary[]) => {
+    if (!run) return some;
+    const ids = some.filter((r) => r.score !== null).map((r) => contactOf.get(r)!);
+    const reasons = await reasonsOf(db, org.id, run, ids);
+    for (const r of some) r.reasons = reasons.get(contactOf.get(r)!) ?? [];
+    return some;
+  };
+  return { asOf, summary, run, filtered, withReasons };
+}
+
+/** Open balances by days past due, one set of buckets per currency (the base currency first, always present). */
+function agingByCurrency(
+  summary: Awaited<ReturnType<typeof dashboardSummary>>,
+  baseCurrency: string,
+): { currency: string; buckets: Record<AgingBucket, number> }[] {
+  const by = new Map<string, Record<AgingBucket, number>>();
+  for (const a of summary.customers) {
+    const b = by.get(a.currency) ?? emptyBuckets();
+    by.set(a.currency, b);
+    for (const k of AGING_BUCKETS) b[k] += a.buckets[k];
+  }
+  if (!by.has(baseCurrency)) by.set(baseCurrency, emptyBuckets());
+  return [...by.entries()]
+    .sort(([a], [b]) => (a === baseCurrency ? -1 : b === baseCurrency ? 1 : a < b ? -1 : 1))
+    .map(([currency, buckets]) => ({ currency, buckets }));
+}
+
+const emptyBuckets = (): Record<AgingBucket, number> => ({
+  current: 0,
+  "1-30": 0,
+  "31-60": 0,
+  "61-90": 0,
+  "90+": 0,
+});
+
+export async function organisation(deps: Deps, org: Organisation, filters: CustomerFilters, page = 1) {
+  const { asOf, summary, run, filtered, withReasons } = await riskList(deps, org, filters);
+  const dso = summary.dso;
   const totals = summary.totals.map((t) => ({
     currency: t.currency,
     outstanding: t.outstandingMinor,
     overdue: t.overdueMinor,
     customers: t.customers,
   }));
-  const agingTotals = empty();
-  for (const a of aging)
-    if (a.currency === org.baseCurrency) for (const b of AGING_BUCKETS) agingTotals[b] += a.buckets[b];
+  const agingAll = agingByCurrency(summary, org.baseCurrency);
   const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
   const p = Math.min(Math.max(1, page), pages);
-  const shown = filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE);
-  const run = [...scored.values()][0]?.asOf;
-  if (run) {
-    const ids = shown.filter((r) => r.score !== null).map((r) => contactOf.get(r)!);
-    const reasons = await reasonsOf(db, org.id, run, ids);
-    for (const r of shown) r.reasons = reasons.get(contactOf.get(r)!) ?? [];
-  }
+  const shown = await withReasons(filtered.slice((p - 1) * PAGE_SIZE, p * PAGE_SIZE));
   return {
     org: {
       slug: org.slug,
@@ -155,9 +193,11 @@ export async function organisation(deps: Deps, org: Organisation, filters: Custo
       is_demo: org.isDemo,
     },
     as_of: asOf,
-    scored_on: [...scored.values()][0]?.asOf ?? null,
+    scored_on: run,
     totals,
-    aging: agingTotals,
+    /** The base currency's buckets (as before); `aging_by_currency` has every currency's. */
+    aging: agingAll[0]!.buckets,
+    aging_by_currency: agingAll,
     dso,
     customer_count: filtered.length,
     page: p,
@@ -184,4 +224,16 @@ export async function organisationPage(
     (x) => x.currency === org.baseCurrency,
   );
   return { view, cashIn, reconciliation: await lastReconciliation(deps.store.db, org.id) };
+}
+
+/**
+ * The risk list as the CSV export has it: every customer matching the filters (not one page), with all
+ * reasons, and the aging report per currency; the same figures as the page.
+ */
+export async function riskExport(deps: Deps, org: Organisation, filters: CustomerFilters) {
+  const { asOf, summary, filtered, withReasons } = await riskList(deps, org, filters);
+  const customers: CustomerSummary[] = [];
+  for (let k = 0; k < filtered.length; k += 500)
+    customers.push(...(await withReasons(filtered.slice(k, k + 500))));
+  return { asOf, customers, aging: agingByCurrency(summary, org.baseCurrency) };
 }

@@ -1,7 +1,44 @@
-/** Charts drawn on the server as SVG: labelled (role="img", title and description), readable without JS. */
+/**
+ * Charts drawn on the server as SVG: labelled (role="img", title and description), readable without JS. Text
+ * sizes are in the viewBox's units and set in layout.tsx's CSS: larger on a phone, where the chart is drawn at
+ * about half its viewBox width, so labels stay readable; layouts leave room for the larger text.
+ */
 
 const W = 640;
-const PAD = { l: 48, r: 12, t: 12, b: 28 };
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "2026-02" (or an ISO date) as an axis label: "Feb 26". */
+export function monthLabel(isoMonth: string): string {
+  const y = isoMonth.slice(2, 4);
+  const m = Number(isoMonth.slice(5, 7));
+  return m >= 1 && m <= 12 ? `${MONTHS[m - 1]} ${y}` : isoMonth;
+}
+
+/** "2026-12-08" as a short axis label: "8 Dec". */
+export function dayLabel(isoDate: string): string {
+  const m = Number(isoDate.slice(5, 7));
+  const d = Number(isoDate.slice(8, 10));
+  return m >= 1 && m <= 12 && d >= 1 ? `${d} ${MONTHS[m - 1]}` : isoDate;
+}
+
+/** Money for an axis: "£12K", "€1.2M" (the exact figures are in the chart's description and tooltips). */
+export function compactMoney(minor: number, currency: string, locale = "en-GB"): string {
+  try {
+    const digits =
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ??
+      2;
+    return new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      notation: "compact",
+      maximumFractionDigits: 1,
+    }).format(minor / 10 ** digits);
+  } catch {
+    return `${currency} ${minor}`;
+  }
+}
+const PAD = { l: 56, r: 12, t: 16, b: 34 };
 
 export interface Bar {
   label: string;
@@ -12,7 +49,8 @@ export interface Bar {
 export function BarChart(props: { title: string; bars: Bar[] }) {
   const h = PAD.t + PAD.b + props.bars.length * 28;
   const max = Math.max(1, ...props.bars.map((b) => b.value));
-  const inner = W - 120 - 110;
+  // Room on the right for the value at the phone's larger text size.
+  const inner = W - 120 - 170;
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
@@ -87,18 +125,21 @@ export function LineChart(props: {
       {known.map((p) => (
         <circle cx={s.x(p.x).toFixed(1)} cy={s.y(p.y).toFixed(1)} r="3" class="dot" />
       ))}
-      {props.points.map((p, i) =>
-        i % 2 === props.points.length % 2 ? null : (
+      {props.points.map((p, i) => {
+        // Every other label, always the last; the last ends at the right edge so it is never clipped.
+        const last = i === props.points.length - 1;
+        if (!last && (props.points.length - 1 - i) % 2 === 1) return null;
+        return (
           <text
             x={PAD.l + (i / Math.max(1, props.points.length - 1)) * (W - PAD.l - PAD.r)}
             y={h - 8}
-            text-anchor="middle"
+            text-anchor={last && props.points.length > 1 ? "end" : "middle"}
             class="axis"
           >
             {p.label}
           </text>
-        ),
-      )}
+        );
+      })}
     </svg>
   );
 }

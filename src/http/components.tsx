@@ -1,5 +1,6 @@
 /** Pieces the dashboard pages share: grades, trends, money, the signed-in header and change confirmations. */
 import type { Context } from "hono";
+import { trendWords } from "../dashboard/trend-words";
 import { formatMoney } from "../format";
 import { type AppEnv, currentUser } from "./auth";
 
@@ -15,14 +16,31 @@ const TREND_ARROW: Record<string, { glyph: string; label: string; cls: string }>
   deteriorating: { glyph: "↘", label: "deteriorating", cls: "bad" },
   improving: { glyph: "↗", label: "improving", cls: "ok" },
   stable: { glyph: "→", label: "stable", cls: "muted" },
+  insufficient_data: { glyph: "·", label: "too few invoices", cls: "muted" },
 };
 
-export function Trend(props: { trend: string | null }) {
-  if (!props.trend) return <span class="muted">–</span>;
-  const t = TREND_ARROW[props.trend] ?? { glyph: "·", label: props.trend, cls: "muted" };
+/**
+ * The trend and its change, worded together (src/dashboard/trend-words.ts): "↘ deteriorating · 5 days later".
+ * `compact` (the risk list) shows the change alone when there is one: "↘ 5 days later".
+ */
+export function Trend(props: { trend: string | null; changeDays?: number | null; compact?: boolean }) {
+  const w = trendWords(props.trend, props.changeDays ?? null);
+  if (!w) return <span class="muted">–</span>;
+  const t = TREND_ARROW[w.word] ?? { glyph: "·", label: w.word, cls: "muted" };
   return (
-    <span class={t.cls} title={t.label}>
-      <span aria-hidden="true">{t.glyph}</span> <span class="hide-sm">{t.label}</span>
+    <span class={`trend ${t.cls}`} title={w.sentence} data-trend={w.word}>
+      <span aria-hidden="true">{t.glyph}</span>{" "}
+      {props.compact && w.change ? (
+        <>
+          <span class="sr-only">{w.word}, </span>
+          {w.change}
+        </>
+      ) : (
+        <>
+          {t.label}
+          {w.change ? ` · ${w.change}` : null}
+        </>
+      )}
     </span>
   );
 }

@@ -4,10 +4,11 @@
  * readers (title + description list every week), readable without JavaScript.
  */
 import type { CurrencyForecast } from "../monitor/index";
+import { compactMoney, dayLabel } from "./charts";
 
 const W = 640;
 const H = 210;
-const PAD = { l: 92, r: 12, t: 12, b: 30 };
+const PAD = { l: 84, r: 12, t: 16, b: 34 };
 
 export function ForecastChart(props: {
   forecast: CurrencyForecast;
@@ -36,7 +37,7 @@ export function ForecastChart(props: {
         </desc>
         <line x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} class="grid" />
         <text x={PAD.l - 6} y={y(max) + 4} text-anchor="end" class="axis">
-          {money(max, cur)}
+          {compactMoney(max, cur)}
         </text>
         <text x={PAD.l - 6} y={y(0) + 4} text-anchor="end" class="axis">
           0
@@ -62,9 +63,9 @@ export function ForecastChart(props: {
                 y2={y(w.p90).toFixed(1)}
                 class="trend"
               />
-              {k % 2 === 0 ? (
+              {k % 3 === 0 ? (
                 <text x={mid.toFixed(1)} y={H - 10} text-anchor="middle" class="axis">
-                  {w.week_start.slice(5)}
+                  {dayLabel(w.week_start)}
                 </text>
               ) : null}
             </g>

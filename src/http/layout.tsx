@@ -8,7 +8,9 @@ header { display:flex; flex-wrap:wrap; gap:1rem; align-items:center; padding:.75
 header a.brand { font-weight:700; color:var(--fg); text-decoration:none; }
 header nav { display:flex; gap:1rem; flex-wrap:wrap; }
 header .who { margin-left:auto; display:flex; gap:.5rem; align-items:center; }
-main { padding: 1rem 1.25rem; max-width: 1200px; margin: 0 auto; }
+main { padding: 1rem 1.25rem; max-width: 1320px; margin: 0 auto; }
+img, svg, iframe, table { max-width:100%; }
+h1, h2, p, li, td, th, dd { overflow-wrap:break-word; }
 a { color: var(--accent); }
 a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; }
@@ -29,13 +31,15 @@ th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .grid2 { display:grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
 .chart { width:100%; height:auto; max-width:640px; }
 .chart .bar { fill:#7aa7d9; } .chart .bar.bad { fill:#e08a80; }
-.chart .axis, .chart .val { font-size:12px; fill:var(--muted); }
+.chart .axis, .chart .val { font-size:13px; fill:var(--muted); }
+figure { margin:0; } figure.aging figcaption { font-weight:600; margin:.25rem 0; }
 .chart .grid { stroke:var(--line); } .chart .line { fill:none; stroke:var(--accent); stroke-width:2; }
 .chart .dot { fill:var(--accent); } .chart .dot.bad { fill:var(--bad); } .chart .trend { stroke:var(--warn); stroke-width:2; stroke-dasharray:6 4; }
 form.inline { display:inline-flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin:.25rem 0; }
 form.narrow { max-width: 26rem; }
 .field { display:flex; flex-direction:column; gap:.2rem; margin:.5rem 0; }
-input, select, textarea, button { font: inherit; padding:.35rem .5rem; }
+input, select, textarea, button { font: inherit; padding:.35rem .5rem; max-width:100%; }
+form.inline > * { max-width:100%; min-width:0; }
 button { cursor:pointer; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:6px; }
 button.secondary { background:#fff; color:var(--accent); }
 .problem { background:#fde8e8; border:1px solid #f3b5ae; padding:.5rem .75rem; border-radius:6px; }
@@ -47,7 +51,44 @@ iframe.preview { width:100%; min-height:420px; border:1px solid var(--line); bor
 textarea { width:100%; min-height:16rem; font-family: ui-monospace, monospace; font-size: 13px; }
 .subnav { display:flex; gap:1rem; flex-wrap:wrap; margin:.25rem 0 1rem; }
 .subnav a[aria-current="page"] { font-weight:700; color:var(--fg); text-decoration:none; }
-@media (max-width: 700px) { .hide-sm { display:none; } main { padding: .75rem; } }
+.sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+.trend { white-space:nowrap; }
+table.risk { font-size:14px; }
+table.risk caption { text-align:left; }
+.risk th, .risk td { white-space:nowrap; }
+.risk td.name { white-space:normal; min-width:12rem; max-width:18rem; }
+.risk td.why { white-space:normal; width:100%; min-width:14rem; }
+table.risk[data-aging="shown"] { font-size:13px; }
+.risk[data-aging="shown"] td.name { min-width:9rem; max-width:13rem; }
+.risk[data-aging="shown"] td.why { min-width:12rem; }
+.risk[data-aging="shown"] th, .risk[data-aging="shown"] td { padding:.4rem .35rem; }
+.risk summary { cursor:pointer; }
+.risk summary .clamp { display:-webkit-box; -webkit-line-clamp:2; -webkit-box-orient:vertical; overflow:hidden; vertical-align:top; }
+.risk summary { display:flex; gap:.3rem; } .risk summary::before { content:"▸"; color:var(--accent); }
+.risk summary::-webkit-details-marker { display:none; } .risk summary { list-style:none; }
+.risk details[open] summary::before { content:"▾"; } .risk details[open] .clamp { -webkit-line-clamp:unset; display:block; }
+.risk ul.reasons { margin:.25rem 0 0; padding-left:1.6rem; }
+code, pre { overflow-wrap:anywhere; white-space:pre-wrap; }
+@media (max-width: 700px) {
+  .hide-sm { display:none; } main { padding: .75rem; }
+  header { padding:.5rem .75rem; gap:.5rem; } header .who { margin-left:0; flex-wrap:wrap; }
+  .chart .axis, .chart .val { font-size:22px; }
+  .card { min-width:0; flex:1 1 10rem; }
+  .grid2 { grid-template-columns: minmax(0, 1fr); }
+  input, select, textarea { max-width:100%; }
+  form.inline { display:flex; }
+  .filters .field { flex:1 1 8rem; }
+  /* Tables become stacked cards: each row a card, each cell labelled by data-label. */
+  table.stack thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
+  table.stack, table.stack tbody, table.stack tfoot, table.stack caption { display:block; }
+  table.stack tr { display:flex; flex-wrap:wrap; gap:.15rem .9rem; border:1px solid var(--line); border-radius:8px; padding:.5rem .65rem; margin:.5rem 0; }
+  table.stack td, table.stack th { display:block; border:0; padding:0; text-align:left; white-space:normal; min-width:0; max-width:100%; overflow-wrap:anywhere; }
+  table.stack td[data-label]::before { content:attr(data-label) ": "; color:var(--muted); font-size:.85em; }
+  table.stack td.name, table.stack td.wide { flex:1 1 60%; font-weight:600; }
+  table.stack td.why, table.stack td.full { flex-basis:100%; font-weight:normal; }
+  table.risk { font-size:15px; }
+  table.risk td.num { font-variant-numeric: tabular-nums; }
+}
 `;
 
 export function Layout(props: {

@@ -54,6 +54,19 @@ export async function contactNames(db: Db, orgId: string, ids: string[]) {
   return out;
 }
 
+/**
+ * The customers (contact ids) with an invoice whose number contains `q` (case-insensitive; `%` and `_` match
+ * themselves): the risk list's search matches invoice numbers as well as names and ids.
+ */
+export async function contactsWithInvoiceNumber(db: Db, orgId: string, q: string): Promise<Set<string>> {
+  const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const rows = await db.all<{ contact_id: string }>(
+    sql`select distinct contact_id from invoices
+        where org_id = ${orgId} and lower(number) like ${pattern} escape '\\'`,
+  );
+  return new Set(rows.map((r) => r.contact_id));
+}
+
 interface InvoiceLine {
   id: string;
   number: string;

@@ -34,7 +34,7 @@ async function latestRunAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<IsoD
   return r?.asOf ?? null;
 }
 
-type RiskRow = Pick<ScoreRow, "contactId" | "asOf" | "score" | "grade" | "trend">;
+type RiskRow = Pick<ScoreRow, "contactId" | "asOf" | "score" | "grade" | "trend" | "trendChangeDays">;
 
 /**
  * The same rows as scoresAsOf without the reasons and the other detail: enough to sort, filter and count the
@@ -44,7 +44,8 @@ export async function riskAsOf(db: Db, orgId: string, asOf: IsoDate): Promise<Ma
   const run = await latestRunAsOf(db, orgId, asOf);
   if (run === null) return new Map();
   const rows = await db.all<RiskRow>(
-    sql`select contact_id as contactId, as_of as asOf, score, grade, trend from scores
+    sql`select contact_id as contactId, as_of as asOf, score, grade, trend, trend_change_days as trendChangeDays
+        from scores
         where org_id = ${orgId} and as_of = ${run}`,
   );
   return new Map(rows.map((r) => [r.contactId, r]));

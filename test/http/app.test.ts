@@ -58,7 +58,7 @@ describe("HTTP app", () => {
   it("shows each customer's balance in aging buckets, escaping names", async () => {
     await importLedger();
     const s = await signIn(deps);
-    const res = await createApp(deps).request("/orgs/acme", { headers: s.headers() });
+    const res = await createApp(deps).request("/orgs/acme?aging=1", { headers: s.headers() });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain("Acme &lt;Ltd&gt;");
@@ -66,19 +66,19 @@ describe("HTTP app", () => {
     const row = (id: string) => html.match(new RegExp(`<tr data-customer="${id}">(.*?)</tr>`))?.[1] ?? "";
     const cells = (id: string) =>
       [...row(id).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]).slice(0, -1);
-    // name, grade, trend, then outstanding, overdue, current, 1-30, 31-60, 61-90, 90+, oldest (then reasons)
-    expect(cells("C1").slice(3)).toEqual([
+    // grade, name, trend, then overdue, current, 1-30, 31-60, 61-90, 90+, oldest (then the main reason)
+    expect(cells("C1").slice(3)).toEqual(["£950.00", "–", "£200.00", "£750.00", "–", "–", "50 d"]);
+    expect(cells("C2").slice(3)).toEqual(["£0.00", "£300.00", "–", "–", "–", "–", "–"]);
+    expect(cells("C3").slice(3)).toEqual(["€50.00", "–", "–", "–", "–", "€50.00", "100 d"]);
+    // Without ?aging=1 the buckets are hidden: outstanding, overdue and oldest overdue only.
+    const plain = await (await createApp(deps).request("/orgs/acme", { headers: s.headers() })).text();
+    const plainRow = plain.match(/<tr data-customer="C1">(.*?)<\/tr>/)?.[1] ?? "";
+    expect([...plainRow.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]).slice(3, -1)).toEqual([
       "£950.00",
       "£950.00",
-      "–",
-      "£200.00",
-      "£750.00",
-      "–",
-      "–",
-      "50 days",
+      "50 d",
     ]);
-    expect(cells("C2").slice(3)).toEqual(["£300.00", "£0.00", "£300.00", "–", "–", "–", "–", "–"]);
-    expect(cells("C3").slice(3)).toEqual(["€50.00", "€50.00", "–", "–", "–", "–", "€50.00", "100 days"]);
+    expect(plain).toContain('href="?aging=1"');
   });
 
   it("labels the demo organisation as demo data", async () => {

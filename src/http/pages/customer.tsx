@@ -9,7 +9,7 @@ import type { Deps } from "../../deps";
 import { formatDate } from "../../format";
 import { formatMinor } from "../../model";
 import { type AppEnv, orgAccess } from "../auth";
-import { LatenessChart } from "../charts";
+import { LatenessChart, monthLabel } from "../charts";
 import { Grade, money, Notice, signed, Trend } from "../components";
 import { Layout } from "../layout";
 
@@ -53,7 +53,7 @@ export function customerRoutes(deps: Deps) {
               {v.score ? <span class="muted">score {v.score.score}</span> : null}
             </div>
             <div>
-              <Trend trend={v.score?.trend ?? null} />
+              <Trend trend={v.score?.trend ?? null} changeDays={v.score?.trend_change_days ?? null} />
             </div>
           </div>
           <div class="card">
@@ -101,7 +101,7 @@ export function customerRoutes(deps: Deps) {
           <LatenessChart
             title={`Days beyond terms for each of ${contact.name}'s invoices by due date, with the trend`}
             points={v.lateness}
-            xLabel={(x) => new Date(Date.UTC(2000, 0, 1) + x * 86_400_000).toISOString().slice(0, 7)}
+            xLabel={(x) => monthLabel(new Date(Date.UTC(2000, 0, 1) + x * 86_400_000).toISOString())}
           />
         </section>
         {readOnly ? (

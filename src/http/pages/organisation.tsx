@@ -9,11 +9,12 @@ import type { Deps } from "../../deps";
 import { AGING_BUCKETS } from "../../model";
 import type { StoredReconciliation } from "../../store/reconcile";
 import { type AppEnv, orgAccess } from "../auth";
-import { BarChart, LineChart } from "../charts";
-import { Grade, money, signed, Trend } from "../components";
+import { BarChart, LineChart, monthLabel } from "../charts";
+import { money, signed } from "../components";
 import { ForecastChart } from "../forecast-chart";
 import { parseInput } from "../input";
 import { Layout, OrgNav } from "../layout";
+import { bucketLabel, RiskTable } from "./risk-list";
 
 /** The customer filters and the page asked for in the query string (an unknown value filters nothing). */
 const viewInput = z.object({
@@ -41,6 +42,11 @@ const viewInput = z.object({
     .unknown()
     .optional()
     .transform((v) => Number(v ?? 1) || 1),
+  /** Show the aging buckets in the risk list (`?aging=1`). */
+  aging: z
+    .unknown()
+    .optional()
+    .transform((v) => v === "1"),
 });
 
 /** Issue 14: the last reconciliation found customers whose balance differs from the ledger's own figure. */
@@ -77,20 +83,30 @@ export function organisationRoutes(deps: Deps) {
 
   app.get("/api/orgs/:slug", async (c) => {
     const { org } = await orgAccess(c, deps);
-    const { page, ...f } = parseInput(viewInput, c.req.query());
+    const { page, aging: _, ...f } = parseInput(viewInput, c.req.query());
     return c.json(await organisation(deps, org, f, page));
   });
 
   app.get("/orgs/:slug", async (c) => {
     const { org } = await orgAccess(c, deps);
-    const { page, ...f } = parseInput(viewInput, c.req.query());
+    const { page, aging, ...f } = parseInput(viewInput, c.req.query());
     const { view: v, cashIn, reconciliation } = await organisationPage(deps, org, f, page);
     const m = (minor: number, cur: string) => money(minor, cur, org.locale);
-    const qs = (page: number) => {
+    const qs = (change: Record<string, string | null>) => {
       const u = new URLSearchParams(c.req.query());
-      u.set("page", String(page));
-      return `?${u}`;
+      for (const [k, val] of Object.entries(change)) val === null ? u.delete(k) : u.set(k, val);
+      const out = u.toString();
+      return out ? `?${out}` : `/orgs/${org.slug}`;
     };
+    const filterQs = new URLSearchParams(
+      Object.entries({
+        q: f.q,
+        grade: f.grade,
+        trend: f.trend,
+        overdue: f.overdue ? "1" : undefined,
+        risk: f.risk ? "1" : undefined,
+      }).filter((e): e is [string, string] => typeof e[1] === "string"),
+    ).toString();
     return c.html(
       <Layout title={org.name} {...signed(c)}>
         <h1>{org.name}</h1>
@@ -114,22 +130,29 @@ export function organisationRoutes(deps: Deps) {
         </section>
         <div class="grid2">
           <section aria-labelledby="aging-h">
-            <h2 id="aging-h">Aging ({org.baseCurrency})</h2>
-            <BarChart
-              title={`Open balances by days past due, ${org.baseCurrency}`}
-              bars={AGING_BUCKETS.map((b) => ({
-                label: b === "current" ? "Not yet due" : `${b} days`,
-                value: v.aging[b],
-                text: m(v.aging[b], org.baseCurrency),
-              }))}
-            />
+            <h2 id="aging-h">
+              Aging{v.aging_by_currency.length === 1 ? ` (${org.baseCurrency})` : " by currency"}
+            </h2>
+            {v.aging_by_currency.map((a) => (
+              <figure class="aging" data-currency={a.currency}>
+                {v.aging_by_currency.length > 1 ? <figcaption>{a.currency}</figcaption> : null}
+                <BarChart
+                  title={`Open balances by days past due, ${a.currency}`}
+                  bars={AGING_BUCKETS.map((b) => ({
+                    label: bucketLabel(b),
+                    value: a.buckets[b],
+                    text: m(a.buckets[b], a.currency),
+                  }))}
+                />
+              </figure>
+            ))}
           </section>
           <section aria-labelledby="dso-h">
             <h2 id="dso-h">Days sales outstanding</h2>
             <LineChart
               title="DSO at each month end over the last 12 months"
               unit="days"
-              points={v.dso.map((p) => ({ label: p.month.slice(2), value: p.dso }))}
+              points={v.dso.map((p) => ({ label: monthLabel(p.month), value: p.dso }))}
             />
           </section>
         </div>
@@ -139,10 +162,11 @@ export function organisationRoutes(deps: Deps) {
             <ForecastChart forecast={cashIn} money={m} />
           </section>
         ) : null}
-        <h2>Customers by risk</h2>
+        <h2 id="risk-h">Customers by risk</h2>
         <form method="get" class="filters" aria-label="Filter customers">
+          {aging ? <input type="hidden" name="aging" value="1" /> : null}
           <p class="field">
-            <label for="q">Name or id</label>
+            <label for="q">Name, id or invoice number</label>
             <input id="q" name="q" value={f.q ?? ""} />
           </p>
           <p class="field">
@@ -177,78 +201,29 @@ export function organisationRoutes(deps: Deps) {
           </p>
           <button type="submit">Filter</button>
         </form>
+        <p class="subnav">
+          <a href={qs({ aging: aging ? null : "1", page: null })} data-test="aging-toggle">
+            {aging ? "Hide aging buckets" : "Show aging buckets"}
+          </a>
+          <a href={`/orgs/${org.slug}/export/risk.csv${filterQs ? `?${filterQs}` : ""}`} download>
+            Download the risk list (CSV)
+          </a>
+          <a href={`/orgs/${org.slug}/export/aging.csv`} download>
+            Download the aging report (CSV)
+          </a>
+        </p>
         {v.customers.length === 0 ? (
           <p>No customers match.</p>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="muted" style="text-align:left">
-                {v.customer_count} customers, riskiest first; open balances by days past due
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Grade</th>
-                  <th scope="col">Trend</th>
-                  <th scope="col" class="num">
-                    Outstanding
-                  </th>
-                  <th scope="col" class="num">
-                    Overdue
-                  </th>
-                  {AGING_BUCKETS.map((b) => (
-                    <th scope="col" class="num hide-sm">
-                      {b === "current" ? "Current" : `${b} days`}
-                    </th>
-                  ))}
-                  <th scope="col" class="num hide-sm">
-                    Oldest overdue
-                  </th>
-                  <th scope="col" class="hide-sm">
-                    Why
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {v.customers.map((r) => (
-                  <tr data-customer={r.id}>
-                    <td>
-                      <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(r.id)}`}>{r.name}</a>
-                      {r.on_hold ? (
-                        <>
-                          {" "}
-                          <span class="tag">on hold</span>
-                        </>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Grade grade={r.grade} />
-                    </td>
-                    <td>
-                      <Trend trend={r.trend} />
-                    </td>
-                    <td class="num">{m(r.outstanding, r.currency)}</td>
-                    <td class={r.overdue > 0 ? "num bad" : "num"}>{m(r.overdue, r.currency)}</td>
-                    {AGING_BUCKETS.map((b) => (
-                      <td class="num hide-sm">{r.buckets[b] ? m(r.buckets[b], r.currency) : "–"}</td>
-                    ))}
-                    <td class="num hide-sm">
-                      {r.oldest_overdue_days > 0 ? `${r.oldest_overdue_days} days` : "–"}
-                    </td>
-                    <td class="hide-sm muted">{r.reasons.slice(0, 2).join("; ")}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RiskTable slug={org.slug} rows={v.customers} count={v.customer_count} aging={aging} money={m} />
         )}
         {v.pages > 1 ? (
           <nav aria-label="Pages" class="subnav">
-            {v.page > 1 ? <a href={qs(v.page - 1)}>Previous</a> : null}
+            {v.page > 1 ? <a href={qs({ page: String(v.page - 1) })}>Previous</a> : null}
             <span>
               Page {v.page} of {v.pages}
             </span>
-            {v.page < v.pages ? <a href={qs(v.page + 1)}>Next</a> : null}
+            {v.page < v.pages ? <a href={qs({ page: String(v.page + 1) })}>Next</a> : null}
           </nav>
         ) : null}
       </Layout>,
