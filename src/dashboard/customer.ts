@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../deps";
 import { NotFoundError } from "../errors";
+import { formatDate, formatMoney } from "../format";
 import { validAddresses } from "../mail/address";
 import { dateInZone, daysBetween, type IsoDate } from "../model";
 import { statementTotals } from "../portal/statement-model";
@@ -14,7 +15,6 @@ import {
   type ContactRow,
   contactByExternalId,
   customerDisputes,
-  holdsOf,
   invoicesOf,
   paymentsOf,
 } from "../store/dashboard-customers";
@@ -23,6 +23,7 @@ import { scoreOf } from "../store/dashboard-scores";
 import type { Organisation } from "../store/orgs";
 import { openInvoicesOf, reminderEmailOverrides } from "../store/portal";
 import { loadPolicies } from "../store/reminder-settings";
+import { describeActivity } from "./timeline-words";
 
 /** A live customer of this organisation by its ledger id; any other (or a deleted one) is a 404. */
 export async function findCustomer(deps: Deps, org: Organisation, externalId: string): Promise<ContactRow> {
@@ -61,52 +62,46 @@ interface TimelineEntry {
 async function customer(deps: Deps, org: Organisation, contact: ContactRow) {
   const { db } = deps.store;
   const asOf = dateInZone(deps.clock.now(), org.timezone);
-  const [invs, pays, rems, holds, audits, scored, policies] = await Promise.all([
+  const [invs, pays, rems, audits, scored, policies] = await Promise.all([
     invoicesOf(db, contact.id),
     paymentsOf(db, contact.id),
     reminderEmails(db, org.id, { contactId: contact.id, limit: 500 }),
-    holdsOf(db, contact.id),
     auditFor(db, org.id, contact.id),
     scoreOf(db, org.id, contact.id, asOf),
     loadPolicies(db, org.id),
   ]);
   const s = scored;
   const dateOf = (ms: number) => dateInZone(ms, org.timezone);
+  const day = (d: IsoDate) => formatDate(d, org.locale);
+  const money = (minor: number, currency: string) => formatMoney({ minor, currency }, org.locale);
+  const ctx = { locale: org.locale };
   const timeline: TimelineEntry[] = [
     ...invs.map((i) => ({
       date: i.issueDate,
       at: null,
       kind: "invoice" as const,
-      text: `Invoice ${i.number} issued, due ${i.dueDate}${i.status === "void" ? " (void)" : ""}`,
+      text: `Invoice ${i.number} issued for ${money(i.totalMinor, i.currency)}, due ${day(i.dueDate)}${i.status === "void" ? " (void)" : ""}`,
     })),
     ...pays.map((p) => ({
       date: p.date,
       at: null,
       kind: "payment" as const,
-      text: `Payment towards ${p.invoiceNumber}`,
+      text: `Payment of ${money(p.amountMinor, p.currency)} towards invoice ${p.invoiceNumber}`,
     })),
     ...rems.map((r) => ({
       date: dateOf(r.at),
       at: r.at,
       kind: "reminder" as const,
-      text: `Reminder level ${r.level} (${r.template}) for ${r.invoiceNumbers}: ${r.status}`,
+      text: reminderWords(r),
     })),
-    ...holds.map((h) => ({
-      date: dateOf(h.at),
-      at: h.at,
-      kind: h.action === "place" ? ("hold" as const) : ("release" as const),
-      text: `Credit hold ${h.action === "place" ? "placed" : "released"}: ${h.reason}`,
-    })),
+    // Reminder emails are on the timeline from the emails themselves (above), one line per email.
     ...audits
-      .filter((a) => a.action.startsWith("customer.") || a.action === "monitor.deteriorating")
+      .filter((a) => !FROM_EMAILS.has(a.action))
       .map((a) => ({
         date: dateOf(a.at),
         at: a.at,
-        kind: a.action === "monitor.deteriorating" ? ("alert" as const) : ("change" as const),
-        text:
-          a.action === "monitor.deteriorating"
-            ? "Flagged as deteriorating"
-            : describeChange(a.action, a.detail, a.actor),
+        kind: kindOf(a.action),
+        text: describeActivity(a.action, a.detail, a.actor, ctx),
       })),
   ].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : (b.at ?? 0) - (a.at ?? 0)));
   // Days beyond terms per invoice: settled invoices at their settlement, open overdue ones as of today.
@@ -164,23 +159,48 @@ async function customer(deps: Deps, org: Organisation, contact: ContactRow) {
   };
 }
 
-function describeChange(action: string, detail: Record<string, unknown> | null, actor: string): string {
-  const d = detail ?? {};
-  const who = typeof d.by === "string" ? ` by ${d.by}` : actor.startsWith("user:") ? "" : ` by ${actor}`;
-  switch (action) {
-    case "customer.chasing_paused":
-      return `Chasing paused until ${String(d.until)}${who}`;
-    case "customer.chasing_resumed":
-      return `Chasing resumed${who}`;
-    case "customer.opted_out":
-      return `Opted out of reminders${who}`;
-    case "customer.opted_in":
-      return `Reminders switched back on${who}`;
-    case "customer.credit_limit":
-      return `Credit limit set to ${d.limit ?? "none"}${who}`;
-    case "customer.policy":
-      return `Reminder policy set to ${d.policy ?? "automatic"}${who}`;
+/** Audit actions the timeline shows from the reminder emails instead (one line per email, with its outcome). */
+const FROM_EMAILS = new Set(["reminder.sent", "reminder.failed", "reminder.needs_review"]);
+
+function kindOf(action: string): TimelineEntry["kind"] {
+  if (action === "credit_hold.placed") return "hold";
+  if (action === "credit_hold.released") return "release";
+  if (action.startsWith("monitor.") || action === "customer.promise_broken") return "alert";
+  if (action.startsWith("reminder.")) return "reminder";
+  return "change";
+}
+
+/** "Reminder 3 (firm) sent to ap@example.com for INV-1, INV-2 — accepted by the mail server". */
+function reminderWords(r: {
+  level: number;
+  template: string;
+  status: string;
+  invoiceNumbers: string;
+  to: string | null;
+  lastError: string | null;
+  resolution: string | null;
+}): string {
+  let to: string[] = [];
+  try {
+    const parsed: unknown = r.to ? JSON.parse(r.to) : [];
+    if (Array.isArray(parsed)) to = parsed.filter((x): x is string => typeof x === "string");
+  } catch {
+    to = r.to ? [r.to] : [];
+  }
+  const head = `Reminder ${r.level} (${r.template})`;
+  const what = `for ${r.invoiceNumbers}`;
+  switch (r.status) {
+    case "sent":
+      return `${head} sent${to.length ? ` to ${to.join(", ")}` : ""} ${what} — accepted by the mail server`;
+    case "failed":
+      return `${head} ${what} not delivered${r.lastError ? `: ${r.lastError.slice(0, 200)}` : ""}${r.resolution === "resend" ? "; may be sent again" : ""}`;
+    case "rejected":
+      return `${head} ${what} refused by the mail server${r.lastError ? `: ${r.lastError.slice(0, 200)}` : ""}`;
+    case "needs_review":
+      return `${head} ${what}: the mail server's answer is unknown; left for a person to check (never resent automatically)`;
+    case "claimed":
+      return `${head} ${what}: being sent`;
     default:
-      return `${action}${who}`;
+      return `${head} ${what}: ${r.status.replace(/_/g, " ")}`;
   }
 }

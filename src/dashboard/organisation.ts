@@ -5,7 +5,7 @@
  * may see the organisation.
  */
 import type { Deps } from "../deps";
-import { AGING_BUCKETS, type AgingBucket, dateInZone } from "../model";
+import { AGING_BUCKETS, type AgingBucket, dateInZone, formatMinor } from "../model";
 import type { CurrencyForecast } from "../monitor/index";
 import { cachedForecast } from "../scoring/forecast";
 import { contactNames, contactsWithInvoiceNumber } from "../store/dashboard-customers";
@@ -13,6 +13,8 @@ import { atRisk, reasonsOf, riskAsOf } from "../store/dashboard-scores";
 import { dashboardSummary } from "../store/dashboard-summary";
 import type { Organisation } from "../store/orgs";
 import { lastReconciliation, type StoredReconciliation } from "../store/reconcile";
+import { toCsv } from "./csv";
+import { trendWords } from "./trend-words";
 
 interface CustomerSummary {
   id: string;
@@ -236,4 +238,75 @@ export async function riskExport(deps: Deps, org: Organisation, filters: Custome
   for (let k = 0; k < filtered.length; k += 500)
     customers.push(...(await withReasons(filtered.slice(k, k + 500))));
   return { asOf, customers, aging: agingByCurrency(summary, org.baseCurrency) };
+}
+
+/** The risk list as CSV: the page's columns, every reason, money in major units beside its currency. */
+export async function riskCsv(deps: Deps, org: Organisation, filters: CustomerFilters) {
+  const { asOf, customers } = await riskExport(deps, org, filters);
+  const header = [
+    "grade",
+    "score",
+    "customer_id",
+    "customer_name",
+    "trend",
+    "trend_change_days",
+    "on_hold",
+    "currency",
+    "outstanding",
+    "overdue",
+    ...AGING_BUCKETS,
+    "oldest_overdue_days",
+    "main_reason",
+    "all_reasons",
+  ];
+  const rows = customers.map((r) => [
+    r.grade,
+    r.score,
+    r.id,
+    r.name,
+    r.trend,
+    // The change only where it agrees with the trend's word (as on the page).
+    trendWords(r.trend, r.trend_change_days)?.change ? r.trend_change_days : null,
+    r.on_hold,
+    r.currency,
+    formatMinor(r.outstanding, r.currency),
+    formatMinor(r.overdue, r.currency),
+    ...AGING_BUCKETS.map((b) => formatMinor(r.buckets[b], r.currency)),
+    r.oldest_overdue_days,
+    r.reasons[0] ?? "",
+    r.reasons.join("; "),
+  ]);
+  return { asOf, csv: toCsv(header, rows) };
+}
+
+/**
+ * The aging report as CSV: each customer with an open balance (by name), its balance by days past due in its
+ * currency, then one total row per currency; the same figures as the page's aging charts.
+ */
+export async function agingCsv(deps: Deps, org: Organisation) {
+  const { asOf, customers, aging } = await riskExport(deps, org, {});
+  const header = ["customer_id", "customer_name", "currency", ...AGING_BUCKETS, "total"];
+  const owing = customers
+    .filter((r) => r.outstanding !== 0)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+  const rows = [
+    ...owing.map((r) => [
+      r.id,
+      r.name,
+      r.currency,
+      ...AGING_BUCKETS.map((b) => formatMinor(r.buckets[b], r.currency)),
+      formatMinor(r.outstanding, r.currency),
+    ]),
+    ...aging.map((a) => [
+      "",
+      `Total ${a.currency}`,
+      a.currency,
+      ...AGING_BUCKETS.map((b) => formatMinor(a.buckets[b], a.currency)),
+      formatMinor(
+        AGING_BUCKETS.reduce((n, b) => n + a.buckets[b], 0),
+        a.currency,
+      ),
+    ]),
+  ];
+  return { asOf, csv: toCsv(header, rows) };
 }

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
@@ -9,6 +9,7 @@ import { storeAnswers } from "../store/health";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
+import { FAVICON_SVG } from "./layout";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
 import { holdsRoutes } from "./pages/holds";
@@ -57,6 +58,12 @@ export function createApp(deps: Deps) {
       "cache-control": "max-age=300",
     }),
   );
+
+  // The icon browsers ask for on every page (no 404 in the log, no sign-in needed).
+  const icon = (c: Context) =>
+    c.body(FAVICON_SVG, 200, { "content-type": "image/svg+xml", "cache-control": "max-age=86400" });
+  app.get("/favicon.svg", icon);
+  app.get("/favicon.ico", icon);
 
   app.use(authMiddleware(deps));
   // The ledger connectors' routes: owners only for disconnecting; connecting makes you owner of what it creates.

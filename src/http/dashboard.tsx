@@ -10,6 +10,7 @@ import type { Deps } from "../deps";
 import type { AppEnv } from "./auth";
 import { customerRoutes } from "./pages/customer";
 import { customerChangeRoutes } from "./pages/customer-changes";
+import { exportRoutes } from "./pages/exports";
 import { organisationRoutes } from "./pages/organisation";
 import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
@@ -19,6 +20,7 @@ export function dashboardRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.route("/", portfolioRoutes(deps));
   app.route("/", organisationRoutes(deps));
+  app.route("/", exportRoutes(deps));
   app.route("/", customerRoutes(deps));
   app.route("/", customerChangeRoutes(deps));
   app.route("/", settingsRoutes(deps));

@@ -91,6 +91,9 @@ code, pre { overflow-wrap:anywhere; white-space:pre-wrap; }
 }
 `;
 
+/** The site icon: a pulse line on the brand blue, served at /favicon.svg and /favicon.ico (app.ts). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0b6bcb"/><path d="M4 17h6l3-7 5 13 3-6h7" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+
 export function Layout(props: {
   title: string;
   children: Child;
@@ -104,6 +107,7 @@ export function Layout(props: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · Creditpulse</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
         {props.head}
       </head>

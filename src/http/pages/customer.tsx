@@ -211,7 +211,7 @@ export function customerRoutes(deps: Deps) {
           <ol class="timeline">
             {v.timeline.slice(0, 300).map((t) => (
               <li data-kind={t.kind}>
-                <time datetime={t.date}>{t.date}</time> <strong>{t.kind}</strong> {t.text}
+                <time datetime={t.date}>{formatDate(t.date, org.locale)}</time> {t.text}
               </li>
             ))}
           </ol>
@@ -219,7 +219,7 @@ export function customerRoutes(deps: Deps) {
         <section aria-labelledby="inv-h">
           <h2 id="inv-h">Invoices</h2>
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead>
                 <tr>
                   <th scope="col">Number</th>
@@ -237,12 +237,22 @@ export function customerRoutes(deps: Deps) {
               <tbody>
                 {[...v.invoices].reverse().map((i) => (
                   <tr>
-                    <td>{i.number}</td>
-                    <td>{formatDate(i.issue_date, org.locale)}</td>
-                    <td>{formatDate(i.due_date, org.locale)}</td>
-                    <td class="num">{m(i.total, i.currency)}</td>
-                    <td class="num">{m(i.amount_due, i.currency)}</td>
-                    <td>{i.disputed ? "disputed" : i.paid_on ? `paid ${i.paid_on}` : i.status}</td>
+                    <td class="name">{i.number}</td>
+                    <td data-label="Issued">{formatDate(i.issue_date, org.locale)}</td>
+                    <td data-label="Due">{formatDate(i.due_date, org.locale)}</td>
+                    <td class="num" data-label="Total">
+                      {m(i.total, i.currency)}
+                    </td>
+                    <td class="num" data-label="Due now">
+                      {m(i.amount_due, i.currency)}
+                    </td>
+                    <td data-label="Status">
+                      {i.disputed
+                        ? "disputed"
+                        : i.paid_on
+                          ? `paid ${formatDate(i.paid_on, org.locale)}`
+                          : i.status}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -17,7 +17,7 @@ import { Layout, OrgNav } from "../layout";
 import { bucketLabel, RiskTable } from "./risk-list";
 
 /** The customer filters and the page asked for in the query string (an unknown value filters nothing). */
-const viewInput = z.object({
+export const viewInput = z.object({
   q: z
     .string()
     .optional()
