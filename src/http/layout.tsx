@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
 const CSS = `
@@ -101,41 +102,45 @@ export function Layout(props: {
   email?: string;
   head?: Child;
 }) {
+  // The doctype keeps browsers in standards mode (without it tables lay out in quirks mode).
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title} · Creditpulse</title>
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-        <style dangerouslySetInnerHTML={{ __html: CSS }} />
-        {props.head}
-      </head>
-      <body>
-        <header>
-          <a class="brand" href="/">
-            Creditpulse
-          </a>
-          {props.signedIn === false ? null : (
-            <nav aria-label="Main">
-              <a href="/">Organisations</a>
-            </nav>
-          )}
-          {props.signedIn === false ? null : (
-            <div class="who">
-              {props.email ? <span class="muted">{props.email}</span> : null}
-              <a href="/account">Your account</a>
-              <form method="post" action="/logout">
-                <button type="submit" class="secondary">
-                  Sign out
-                </button>
-              </form>
-            </div>
-          )}
-        </header>
-        <main>{props.children}</main>
-      </body>
-    </html>
+    <>
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{props.title} · Creditpulse</title>
+          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <style dangerouslySetInnerHTML={{ __html: CSS }} />
+          {props.head}
+        </head>
+        <body>
+          <header>
+            <a class="brand" href="/">
+              Creditpulse
+            </a>
+            {props.signedIn === false ? null : (
+              <nav aria-label="Main">
+                <a href="/">Organisations</a>
+              </nav>
+            )}
+            {props.signedIn === false ? null : (
+              <div class="who">
+                {props.email ? <span class="muted">{props.email}</span> : null}
+                <a href="/account">Your account</a>
+                <form method="post" action="/logout">
+                  <button type="submit" class="secondary">
+                    Sign out
+                  </button>
+                </form>
+              </div>
+            )}
+          </header>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
   );
 }
 

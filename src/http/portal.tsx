@@ -6,6 +6,7 @@
  * Routes only start flows: src/portal/actions.ts does the work.
  */
 import { type Context, Hono } from "hono";
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { Deps } from "../deps";
 import { formatDate, formatMoney } from "../format";
@@ -56,19 +57,23 @@ const HEADERS = {
 };
 
 function Page(props: { title: string; children: Child }) {
+  // The doctype keeps browsers in standards mode (without it tables lay out in quirks mode).
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex, nofollow" />
-        <title>{props.title}</title>
-        <style dangerouslySetInnerHTML={{ __html: CSS }} />
-      </head>
-      <body>
-        <main>{props.children}</main>
-      </body>
-    </html>
+    <>
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="robots" content="noindex, nofollow" />
+          <title>{props.title}</title>
+          <style dangerouslySetInnerHTML={{ __html: CSS }} />
+        </head>
+        <body>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
   );
 }
 

@@ -122,7 +122,13 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
       );
       await page.screenshot({ path: `${SHOTS}/layout-1366-${name}.png`, fullPage: true });
       expect(rows.length).toBeGreaterThan(20);
+      // A real line height (the page is in standards mode; "normal" would make this check vacuous).
+      expect(rows.every((r) => Number.isFinite(r.lh) && r.lh > 10)).toBe(true);
       const tall = rows.filter((r) => r.height > 3 * r.lh + r.pad + 2);
+      const lines = rows.map((r) => (r.height - r.pad) / r.lh);
+      console.log(
+        `${name}: ${rows.length} rows, line-height ${rows[0]!.lh}px, tallest ${Math.max(...lines).toFixed(2)} lines`,
+      );
       expect(tall, `${name}: rows taller than 3 lines`).toEqual([]);
       expect(await overflowOf(page), name).toMatchObject({ wide: [] });
       // The whole row is in view: the list does not scroll sideways inside its own box either.
