@@ -46,31 +46,28 @@ export interface Bar {
   text: string;
 }
 
+/**
+ * Horizontal bars drawn in HTML (not SVG), so labels and values are page text: they wrap and scale with the page
+ * on a phone like any other text. One labelled image for screen readers (the label lists every bar).
+ */
 export function BarChart(props: { title: string; bars: Bar[] }) {
-  const h = PAD.t + PAD.b + props.bars.length * 28;
   const max = Math.max(1, ...props.bars.map((b) => b.value));
-  // Room on the right for the value at the phone's larger text size.
-  const inner = W - 120 - 170;
+  const desc = props.bars.map((b) => `${b.label}: ${b.text}`).join("; ");
   return (
-    <svg class="chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label={props.title}>
-      <title>{props.title}</title>
-      <desc>{props.bars.map((b) => `${b.label}: ${b.text}`).join("; ")}</desc>
-      {props.bars.map((b, i) => {
-        const y = PAD.t + i * 28;
-        const w = Math.max(b.value > 0 ? 2 : 0, (b.value / max) * inner);
-        return (
-          <g>
-            <text x="110" y={y + 17} text-anchor="end" class="axis">
-              {b.label}
-            </text>
-            <rect x="120" y={y + 4} width={w.toFixed(1)} height="18" class={i >= 3 ? "bar bad" : "bar"} />
-            <text x={(125 + w).toFixed(1)} y={y + 17} class="val">
-              {b.text}
-            </text>
-          </g>
-        );
-      })}
-    </svg>
+    <div class="hbars" role="img" aria-label={`${props.title}. ${desc}`} title={props.title}>
+      {props.bars.map((b, i) => (
+        <div class="hbar">
+          <span class="hbar-label">{b.label}</span>
+          <span class="hbar-track">
+            <span
+              class={i >= 3 ? "hbar-fill bad" : "hbar-fill"}
+              style={`width:${b.value > 0 ? Math.max(0.5, (b.value / max) * 100).toFixed(1) : 0}%`}
+            />
+          </span>
+          <span class="hbar-val">{b.text}</span>
+        </div>
+      ))}
+    </div>
   );
 }
 
@@ -126,15 +123,16 @@ export function LineChart(props: {
         <circle cx={s.x(p.x).toFixed(1)} cy={s.y(p.y).toFixed(1)} r="3" class="dot" />
       ))}
       {props.points.map((p, i) => {
-        // Every other label, always the last; the last ends at the right edge so it is never clipped.
-        const last = i === props.points.length - 1;
-        if (!last && (props.points.length - 1 - i) % 2 === 1) return null;
+        // Every other label counted back from the last (every fourth on a phone: "minor" ones hide there); the
+        // last ends at the right edge so it is never clipped.
+        const back = props.points.length - 1 - i;
+        if (back % 2 === 1) return null;
         return (
           <text
             x={PAD.l + (i / Math.max(1, props.points.length - 1)) * (W - PAD.l - PAD.r)}
             y={h - 8}
-            text-anchor={last && props.points.length > 1 ? "end" : "middle"}
-            class="axis"
+            text-anchor={back === 0 && props.points.length > 1 ? "end" : "middle"}
+            class={back % 4 === 0 ? "axis" : "axis minor"}
           >
             {p.label}
           </text>

@@ -64,7 +64,14 @@ export function ForecastChart(props: {
                 class="trend"
               />
               {k % 3 === 0 ? (
-                <text x={mid.toFixed(1)} y={H - 10} text-anchor="middle" class="axis">
+                // The first label starts at its bar and the last ends at its bar, so neither is clipped; on a
+                // phone only every sixth week is labelled ("minor" ones hide).
+                <text
+                  x={(k === 0 ? x + 2 : k === n - 1 ? x + slot - 2 : mid).toFixed(1)}
+                  y={H - 10}
+                  text-anchor={k === 0 ? "start" : k === n - 1 ? "end" : "middle"}
+                  class={k % 6 === 0 || k === n - 1 ? "axis" : "axis minor"}
+                >
                   {dayLabel(w.week_start)}
                 </text>
               ) : null}

@@ -34,6 +34,9 @@ th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart .bar { fill:#7aa7d9; } .chart .bar.bad { fill:#e08a80; }
 .chart .axis, .chart .val { font-size:13px; fill:var(--muted); }
 figure { margin:0; } figure.aging figcaption { font-weight:600; margin:.25rem 0; }
+.hbars { display:grid; grid-template-columns: max-content minmax(3rem, 1fr) max-content; gap:.3rem .6rem; align-items:center; font-size:13px; color:var(--muted); max-width:640px; margin:.25rem 0 1rem; }
+.hbar { display:contents; } .hbar-label { text-align:right; } .hbar-val { font-variant-numeric: tabular-nums; text-align:right; }
+.hbar-track { display:block; height:1.1rem; } .hbar-fill { display:block; height:100%; background:#7aa7d9; } .hbar-fill.bad { background:#e08a80; }
 .chart .grid { stroke:var(--line); } .chart .line { fill:none; stroke:var(--accent); stroke-width:2; }
 .chart .dot { fill:var(--accent); } .chart .dot.bad { fill:var(--bad); } .chart .trend { stroke:var(--warn); stroke-width:2; stroke-dasharray:6 4; }
 form.inline { display:inline-flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin:.25rem 0; }
@@ -73,7 +76,8 @@ code, pre { overflow-wrap:anywhere; white-space:pre-wrap; }
 @media (max-width: 700px) {
   .hide-sm { display:none; } main { padding: .75rem; }
   header { padding:.5rem .75rem; gap:.5rem; } header .who { margin-left:0; flex-wrap:wrap; }
-  .chart .axis, .chart .val { font-size:22px; }
+  .chart .axis, .chart .val { font-size:22px; } .chart .axis.minor { display:none; }
+  .hbars { font-size:14px; }
   .card { min-width:0; flex:1 1 10rem; }
   .grid2 { grid-template-columns: minmax(0, 1fr); }
   input, select, textarea { max-width:100%; }
