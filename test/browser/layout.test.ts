@@ -182,6 +182,15 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
       await page.screenshot({ path: `${SHOTS}/layout-390-${name}-top.png` });
       const o = await overflowOf(page);
       if (o.scrollWidth > o.clientWidth || o.wide.length > 0) failures.push(`${name}: ${JSON.stringify(o)}`);
+      // Tables shown as stacked cards (the risk list, a customer's invoices) fit without scrolling in their box.
+      const stacked = await page.evaluate(() =>
+        [...document.querySelectorAll("table.stack")].map((t) => ({
+          scroll: t.parentElement!.scrollWidth,
+          client: t.parentElement!.clientWidth,
+        })),
+      );
+      if (stacked.some((b) => b.scroll > b.client)) failures.push(`${name}: cards ${JSON.stringify(stacked)}`);
+      if (name.startsWith("organisation") && stacked.length !== 1) failures.push(`${name}: no stacked risk list`);
     }
     // A closer look at the risk list as cards.
     await page.goto(`${server.url}/orgs/demo`);
