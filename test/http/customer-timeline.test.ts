@@ -12,9 +12,12 @@ import { importCsv } from "../../src/import/csv-import";
 import { audit } from "../../src/store/audit";
 import { contactByExternalId } from "../../src/store/dashboard-customers";
 import { findOrgBySlug } from "../../src/store/orgs";
+import { harness, makeCustomer, makeInvoice, makeOrg } from "../reminders/factories";
 import { signIn } from "../support/auth";
+import { testStore } from "../support/db";
 import { testDeps } from "../support/deps";
 import { csv, tempFiles } from "../support/files";
+import { startInbox } from "../support/smtp";
 
 /** Every audit action name written anywhere in src/ (string literals, and the proposal states). */
 function actionsInSource(): string[] {
@@ -189,5 +192,39 @@ describe("customer timeline in plain words", () => {
     expect(text).toContain("Statement for 2026-11 sent to ap@acme.example");
     expect(text).toContain("Invoice INV-1 issued for £1,000.00, due 1 Oct 2026");
     expect(text).toContain("Recorded: some new thing");
+  });
+});
+
+describe("customer timeline: reminder emails", () => {
+  it("shows a sent reminder with its level, template, recipients and outcome", async () => {
+    const inbox = await startInbox();
+    const store = testStore();
+    const h = harness(store, inbox, "2026-03-10T10:00:00Z");
+    try {
+      const org = await makeOrg(store);
+      const c = await makeCustomer(store, org, { emails: ["ap@sons.example"] });
+      await makeInvoice(store, org, c.externalId, {
+        number: "INV-1001",
+        issueDate: "2026-01-20",
+        dueDate: "2026-02-20",
+        totalMinor: 1234_56,
+      });
+      const report = await h.run(org);
+      expect(report.emails.map((e) => e.status)).toEqual(["sent"]);
+      const d = await testDeps({ store, clock: h.clock });
+      const s = await signIn(d);
+      const html = await (
+        await createApp(d).request(`/orgs/${org.slug}/customers/${c.externalId}`, { headers: s.headers() })
+      ).text();
+      const timeline = (html.match(/<ol class="timeline">(.*?)<\/ol>/s)?.[1] ?? "").replace(/<[^>]+>/g, " ");
+      expect(timeline).toMatch(
+        /Reminder \d+ \([a-z-]+\) sent to ap@sons\.example for INV-1001 — accepted by the mail server/,
+      );
+      expect(timeline).not.toMatch(/reminder\.sent|: sent\b/);
+    } finally {
+      await h.close();
+      await store.close();
+      await inbox.close();
+    }
   });
 });
