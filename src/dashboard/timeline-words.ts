@@ -22,7 +22,7 @@ const list = (v: unknown): string[] =>
 /** Who did it, in words: the member's email, else the actor ("customer", "reminders", "user:…", …). */
 export function whoDid(actor: string, detail: Detail): string {
   const by = str(detail.by);
-  if (by && by.includes("@")) return by;
+  if (by?.includes("@")) return by;
   switch (actor) {
     case "customer":
       return "the customer on their page";

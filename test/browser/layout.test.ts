@@ -189,8 +189,10 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
           client: t.parentElement!.clientWidth,
         })),
       );
-      if (stacked.some((b) => b.scroll > b.client)) failures.push(`${name}: cards ${JSON.stringify(stacked)}`);
-      if (name.startsWith("organisation") && stacked.length !== 1) failures.push(`${name}: no stacked risk list`);
+      if (stacked.some((b) => b.scroll > b.client))
+        failures.push(`${name}: cards ${JSON.stringify(stacked)}`);
+      if (name.startsWith("organisation") && stacked.length !== 1)
+        failures.push(`${name}: no stacked risk list`);
     }
     // A closer look at the risk list as cards.
     await page.goto(`${server.url}/orgs/demo`);

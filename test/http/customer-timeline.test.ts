@@ -157,7 +157,8 @@ describe("customer timeline in plain words", () => {
     const org = (await findOrgBySlug(deps.store.db, "acme"))!;
     const contact = (await contactByExternalId(deps.store.db, org.id, "C1"))!;
     let at = deps.clock.now() - 3_600_000;
-    for (const action of [...ACTIVITY_WORDS, "customer.some_new_thing"])
+    for (const action of [...ACTIVITY_WORDS, "customer.some_new_thing"]) {
+      at += 1000;
       await audit(
         deps.store.db,
         {
@@ -167,8 +168,9 @@ describe("customer timeline in plain words", () => {
           action,
           detail: DETAIL[action] ?? {},
         },
-        (at += 1000),
+        at,
       );
+    }
     const s = await signIn(deps);
     const html = await (
       await createApp(deps).request("/orgs/acme/customers/C1", { headers: s.headers() })
