@@ -60,7 +60,7 @@ textarea { width:100%; min-height:16rem; font-family: ui-monospace, monospace; f
 table.risk { font-size:14px; }
 table.risk caption { text-align:left; }
 .risk th, .risk td { white-space:nowrap; }
-.risk td.name { white-space:normal; min-width:12rem; max-width:18rem; }
+.risk td.name { white-space:normal; min-width:12rem; max-width:18rem; overflow-wrap:anywhere; }
 .risk td.why { white-space:normal; width:100%; min-width:14rem; }
 table.risk[data-aging="shown"] { font-size:13px; }
 .risk[data-aging="shown"] td.name { min-width:9rem; max-width:13rem; }
