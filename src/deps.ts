@@ -17,4 +17,6 @@ export interface Deps {
   sealer: Sealer;
   /** Workers: sends job messages to the jobs queue. Unset on Node, where jobs run in-process. */
   enqueue?: (messages: JobMessage[]) => Promise<void>;
+  /** Node: the address the HTTP server really listens on (its port, even when PORT is 0); see linkBase. */
+  listening?: string;
 }

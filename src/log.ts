@@ -34,9 +34,12 @@ function standardError(): pino.DestinationStream | undefined {
   return typeof stderr?.write === "function" ? stderr : undefined;
 }
 
-/** Customers' page links carry a bearer token in the path: `/c/<token>`, `/unsubscribe/<token>`. */
-const TOKEN_PATH = /\/(c|unsubscribe)\/[^/?#\s"']+/g;
-const HAS_TOKEN = /\/(c|unsubscribe)\/[^/?#\s"']+/;
+/**
+ * Links that carry a bearer token in the path: the customers' page (`/c/<token>`, `/unsubscribe/<token>`),
+ * invitations (`/invite/<token>`) and password resets (`/reset/<token>`).
+ */
+const TOKEN_PATH = /\/(c|unsubscribe|invite|reset)\/[^/?#\s"']+/g;
+const HAS_TOKEN = /\/(c|unsubscribe|invite|reset)\/[^/?#\s"']+/;
 
 /** A path or URL (or any text) with the customers' page tokens replaced, fit for a log line. */
 export function redactPath(path: string): string {

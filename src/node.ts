@@ -76,6 +76,8 @@ export async function startServer(config: Config, deps?: Partial<Deps>): Promise
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.PORT;
   const url = `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${port}`;
+  // Links in invitations and password resets name this address unless PUBLIC_URL says otherwise.
+  full.listening = url;
   log.info({ url, db: config.CREDITPULSE_DB, jobs: tasks.length }, "Creditpulse is serving");
   const { setupLink } = await import("./auth/setup");
   const setupUrl = await setupLink(full, config.PUBLIC_URL ?? url);

@@ -5,20 +5,17 @@
  */
 import type { Deps } from "../deps";
 import {
-  claimInvite,
   clearFailures,
-  ensureUser,
   findOpenInvite,
   findUserByEmail,
-  grant,
   type Invite,
   pruneFailures,
   releaseAttempt,
   reserveAttempt,
-  setPassword,
   type User,
 } from "../store/accounts";
 import type { Organisation } from "../store/orgs";
+import { acceptInvites } from "../store/team";
 import { verifyPassword } from "./password";
 
 const SIGN_IN_WINDOW_MS = 15 * 60_000;
@@ -102,23 +99,15 @@ export async function openInvite(
 }
 
 /**
- * Uses the invite in one unit of work: claims it (null when someone else used it first), creates the account
- * when there is none, sets its password when it has none (`newHash`, hashed by the caller before, so the store
- * is not held while scrypt runs) and grants the invited role.
+ * Uses the invite, and every other open invite to the same address, in one all-or-nothing batch (claim,
+ * account, password when it has none, memberships, audit rows): src/store/team.ts acceptInvites. `newHash` is
+ * hashed by the caller before, so the store is not held while scrypt runs. Null when someone used it first.
  */
-export async function acceptInvite(
+export function acceptInvite(
   deps: SignInDeps,
   token: string,
-  invite: Invite,
   newHash: string | null,
   now: number,
 ): Promise<User | null> {
-  const { db } = deps.store;
-  return deps.store.atomically(async () => {
-    if (!(await claimInvite(db, token, now))) return null;
-    const { user } = await ensureUser(db, invite.email, now);
-    if (!user.passwordHash && newHash) await setPassword(db, user.id, newHash, now);
-    await grant(db, user.id, invite.orgId, invite.role, now);
-    return user;
-  });
+  return acceptInvites(deps.store, token, newHash, now);
 }

@@ -14,8 +14,10 @@ import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
 import { holdsRoutes } from "./pages/holds";
 import { remindersRoutes } from "./pages/reminders";
+import { passwordResetRoutes } from "./password-reset";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
+import { teamRoutes } from "./team";
 import { xeroRoutes } from "./xero";
 
 /** Progressive enhancement for the template editor: preview as you type (the Preview button works without it). */
@@ -73,6 +75,8 @@ export function createApp(deps: Deps) {
   app.use("/connect/quickbooks/callback", ownNewOrgs(deps));
 
   app.route("/", loginRoutes(deps));
+  app.route("/", passwordResetRoutes(deps));
+  app.route("/", teamRoutes(deps));
   app.route("/", holdsRoutes(deps));
   app.route("/", remindersRoutes(deps));
   app.route("/", dashboardRoutes(deps));

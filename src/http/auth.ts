@@ -36,6 +36,8 @@ export const PUBLIC_PREFIXES = [
   "/login",
   "/setup",
   "/invite/",
+  "/forgot",
+  "/reset/",
   "/webhooks/",
   "/c/",
   "/unsubscribe/",

@@ -127,6 +127,7 @@ export function Layout(props: {
             {props.signedIn === false ? null : (
               <nav aria-label="Main">
                 <a href="/">Organisations</a>
+                <a href="/team">Team</a>
               </nav>
             )}
             {props.signedIn === false ? null : (

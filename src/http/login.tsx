@@ -97,6 +97,9 @@ export function loginRoutes(deps: Deps) {
           <Field id="password" label="Password" type="password" autocomplete="current-password" />
           <button type="submit">Sign in</button>
         </form>
+        <p>
+          <a href="/forgot">Forgot password?</a>
+        </p>
       </Layout>,
       status,
     );
@@ -245,7 +248,7 @@ export function loginRoutes(deps: Deps) {
     }
     // Hashed before the unit of work, so the store is not held while scrypt runs.
     const newHash = existing?.passwordHash ? null : await hashPassword(password);
-    const ok = await acceptInvite(deps, token, invite, newHash, now);
+    const ok = await acceptInvite(deps, token, newHash, now);
     if (!ok) return invitePage(c, token);
     const { token: session } = await startSession(deps, ok.id, now);
     await setSessionCookie(c, deps, session);

@@ -657,6 +657,24 @@ export const invites = sqliteTable("invites", {
   createdAt: integer("created_at").notNull(),
 });
 
+/**
+ * Password resets asked for by email: the link carries a random token; only its SHA-256 is kept. Single use
+ * (`usedAt`), expiring; using one sets the password and ends the user's sessions.
+ */
+export const passwordResets = sqliteTable(
+  "password_resets",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("password_resets_user").on(t.userId)],
+);
+
 /** Failed sign-ins by key (`email:<address>` or `ip:<address>`), kept in the store so limits survive restarts. */
 export const loginFailures = sqliteTable(
   "login_failures",
