@@ -8,16 +8,20 @@ import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { isValidAddress } from "../mail/address";
 import {
+  ensureUser,
   normaliseEmail,
   type OrgAccess,
   orgForUser,
   orgsOf,
   ROLES,
   type Role,
+  setPassword,
   type User,
 } from "../store/accounts";
 import type { Organisation } from "../store/orgs";
 import {
+  type Actor,
+  addMember,
   changeRole,
   inviteToOrgs,
   type MemberChange,
@@ -85,7 +89,7 @@ const inviteLink = (deps: TeamDeps, token: string) => `${linkBase(deps)}/invite/
 
 async function mailInvite(
   deps: TeamDeps,
-  inviter: User,
+  inviter: { email: string } | null,
   to: string,
   role: Role,
   orgs: string[],
@@ -97,7 +101,7 @@ async function mailInvite(
     to,
     subject: `You are invited to ${names} on Creditpulse`,
     lines: [
-      `${inviter.email} has given you the ${role} role for ${names} on Creditpulse, the credit-control dashboard.`,
+      `${inviter ? inviter.email : "The owner of this install"} has given you the ${role} role for ${names} on Creditpulse, the credit-control dashboard.`,
       "The link works once and for 7 days. If you did not expect this, ignore this email.",
     ],
     link,
@@ -213,4 +217,44 @@ export async function removeFromTeam(
 ): Promise<void> {
   const org = await ownedOrg(deps, owner, slug);
   refuse(await removeMember(deps.store, owner, org.id, userId, deps.clock.now()), org);
+}
+
+/** The install's command line (`creditpulse user add`): audited as `cli`. */
+const CLI: Actor = { id: null, email: "command line" };
+
+/** `user add` without a password: an invitation to one organisation, emailed when mail is set up. */
+export async function inviteFromCommandLine(
+  deps: TeamDeps,
+  input: { email: string; role: Role; org: Organisation },
+): Promise<{ link: string; email: string; mail: MailOutcome }> {
+  const email = normaliseEmail(input.email);
+  if (email.length > MAX_EMAIL_LENGTH || !isValidAddress(email))
+    throw new UserError("invalid", `not an email address: ${input.email}`);
+  const token = await inviteToOrgs(
+    deps.store,
+    CLI,
+    { email, role: input.role, orgIds: [input.org.id] },
+    deps.clock.now(),
+  );
+  const link = inviteLink(deps, token);
+  return { link, email, mail: await mailInvite(deps, null, email, input.role, [input.org.name], link) };
+}
+
+/** `user add --password-stdin`: the account (created when new) with its password and role, audited. */
+export async function addWithPassword(
+  deps: TeamDeps,
+  input: { email: string; role: Role; org: Organisation; passwordHash: string },
+): Promise<{ user: User; created: boolean }> {
+  const email = normaliseEmail(input.email);
+  if (email.length > MAX_EMAIL_LENGTH || !isValidAddress(email))
+    throw new UserError("invalid", `not an email address: ${input.email}`);
+  const now = deps.clock.now();
+  const { user, created } = await ensureUser(deps.store.db, email, now);
+  if ((await addMember(deps.store, CLI, input.org.id, user.id, input.role, now)) !== "done")
+    throw new UserError(
+      "last_owner",
+      `${email} is the only owner of ${input.org.slug}: make someone else owner first`,
+    );
+  await setPassword(deps.store.db, user.id, input.passwordHash, now);
+  return { user, created };
 }

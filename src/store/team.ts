@@ -29,11 +29,16 @@ export interface OpenInviteRow {
   createdAt: number;
 }
 
-/** Who acts, as the audit log names them (`user:<id>`, with their email in the detail). */
+/**
+ * Who acts, as the audit log names them: `user:<id>` with their email in the detail, or (id null) the
+ * install's command line, `cli`.
+ */
 export interface Actor {
-  id: string;
+  id: string | null;
   email: string;
 }
+
+const actorName = (a: Actor) => (a.id ? `user:${a.id}` : "cli");
 
 export async function membersOf(db: Db, orgIds: string[]): Promise<TeamMember[]> {
   if (!orgIds.length) return [];
@@ -79,7 +84,7 @@ function auditWhere(
 ): SQL {
   const json = JSON.stringify({ ...detail, by: actor.email });
   return sql`insert into audit_log (id, org_id, contact_id, invoice_id, at, actor, action, detail)
-    select ${newId("aud")}, ${orgId}, null, null, ${now}, ${`user:${actor.id}`}, ${action}, ${json}
+    select ${newId("aud")}, ${orgId}, null, null, ${now}, ${actorName(actor)}, ${action}, ${json}
     where ${where}`;
 }
 
@@ -176,7 +181,7 @@ export async function changeRole(
       and role <> ${role} and ${allowed})`;
   const [, rows] = await store.batch([
     sql`insert into audit_log (id, org_id, contact_id, invoice_id, at, actor, action, detail)
-        select ${newId("aud")}, ${orgId}, null, null, ${now}, ${`user:${actor.id}`}, 'team.role_changed',
+        select ${newId("aud")}, ${orgId}, null, null, ${now}, ${actorName(actor)}, 'team.role_changed',
           json_object('email', u.email, 'from', m.role, 'to', ${role}, 'by', ${actor.email})
         from memberships m join users u on u.id = m.user_id
         where m.org_id = ${orgId} and m.user_id = ${userId} and ${target}`,
@@ -199,7 +204,7 @@ export async function removeMember(
   const allowed = sql`(role <> 'owner' or ${notLastOwner(orgId, userId)})`;
   const [, rows] = await store.batch([
     sql`insert into audit_log (id, org_id, contact_id, invoice_id, at, actor, action, detail)
-        select ${newId("aud")}, ${orgId}, null, null, ${now}, ${`user:${actor.id}`}, 'team.member_removed',
+        select ${newId("aud")}, ${orgId}, null, null, ${now}, ${actorName(actor)}, 'team.member_removed',
           json_object('email', u.email, 'role', m.role, 'by', ${actor.email})
         from memberships m join users u on u.id = m.user_id
         where m.org_id = ${orgId} and m.user_id = ${userId} and (m.role <> 'owner' or ${notLastOwner(orgId, userId)})`,
@@ -263,6 +268,32 @@ export async function acceptInvites(
     .where(eq(users.email, String(row.email)))
     .limit(1);
   return user ?? null;
+}
+
+/**
+ * Gives an existing user `role` in the organisation (the command line's `user add --password-stdin`), with its
+ * audit row. Refused ("last_owner", nothing written) when it would demote the organisation's only owner.
+ */
+export async function addMember(
+  store: Store,
+  actor: Actor,
+  orgId: string,
+  userId: string,
+  role: Role,
+  now: number,
+): Promise<MemberChange> {
+  const allowed = sql`(${role} = 'owner' or ${notLastOwner(orgId, userId)}
+    or not exists (select 1 from memberships where org_id = ${orgId} and user_id = ${userId} and role = 'owner'))`;
+  const [, rows] = await store.batch([
+    sql`insert into audit_log (id, org_id, contact_id, invoice_id, at, actor, action, detail)
+        select ${newId("aud")}, ${orgId}, null, null, ${now}, ${actorName(actor)}, 'team.member_added',
+          json_object('email', u.email, 'role', ${role}, 'by', ${actor.email})
+        from users u where u.id = ${userId} and ${allowed}`,
+    sql`insert into memberships (user_id, org_id, role, created_at)
+        select ${userId}, ${orgId}, ${role}, ${now} where ${allowed}
+        on conflict (user_id, org_id) do update set role = excluded.role returning role`,
+  ]);
+  return rows?.length ? "done" : "last_owner";
 }
 
 // --- password resets ---
