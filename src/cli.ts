@@ -101,9 +101,35 @@ async function warmAfterWrite(store: Store, slug: string, now: number, err: (lin
   }
 }
 
+/**
+ * With `--json`, a command that fails before printing still prints JSON (`{"ok":false,"error":{code,message}}`)
+ * on standard output, so `... --json | node -e 'JSON.parse(...)'` always parses; the message also goes to
+ * standard error as usual.
+ */
+function jsonFailure(argv: string[], printed: boolean, e: unknown, out: (line: string) => void) {
+  if (printed || !argv.includes("--json")) return;
+  if (e instanceof CommanderError && e.exitCode === 0) return;
+  const code =
+    e instanceof UserError
+      ? e.code
+      : e instanceof ConfigError
+        ? "config"
+        : e instanceof CommanderError
+          ? "usage"
+          : isBusyError(e)
+            ? "busy"
+            : "failed";
+  const message = e instanceof Error ? e.message.replace(/^error: /, "") : String(e);
+  out(JSON.stringify({ ok: false, error: { code, message } }));
+}
+
 export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { ...defaultIo(), ...ioIn };
-  const out = (line = "") => io.stdout(`${line}\n`);
+  let printed = false;
+  const out = (line = "") => {
+    printed = true;
+    io.stdout(`${line}\n`);
+  };
   const err = (line = "") => io.stderr(`${line}\n`);
   let exitCode = 0;
   let config: Config | undefined;
@@ -339,6 +365,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
+    jsonFailure(argv, printed, e, out);
     if (e instanceof CommanderError) {
       exitCode = e.exitCode === 0 ? 0 : 2;
     } else if (e instanceof ConfigError) {
