@@ -39,6 +39,18 @@ const COPY_JS = `document.addEventListener("click", (e) => {
 document.addEventListener("focusin", (e) => { if (e.target.matches("input[data-link]")) e.target.select(); });
 `;
 
+const TEAM_CSS = `
+.copy { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; }
+.copy label { flex-basis:100%; }
+.copy input { flex:1 1 12rem; min-width:0; width:100%; font-family: ui-monospace, monospace; font-size:13px; }
+fieldset { border:1px solid var(--line); border-radius:6px; margin:.5rem 0; }
+label.check { display:flex; gap:.4rem; align-items:center; margin:.2rem 0; }
+.field-problem { display:block; margin-top:.25rem; }
+section { margin-top:1.5rem; }
+td form.inline { margin:0 .25rem .25rem 0; }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+`;
+
 const DONE: Record<string, string> = {
   role: "Role changed.",
   removed: "Member removed.",
@@ -257,7 +269,16 @@ export function teamRoutes(deps: Deps) {
     const owned = team.filter((t) => t.role === "owner");
     const done = DONE[c.req.query("done") ?? ""];
     return c.html(
-      <Layout title="Team" email={user.email} head={<script src="/assets/copy.js" defer />}>
+      <Layout
+        title="Team"
+        email={user.email}
+        head={
+          <>
+            <script src="/assets/copy.js" defer />
+            <style dangerouslySetInnerHTML={{ __html: TEAM_CSS }} />
+          </>
+        }
+      >
         <h1>Team</h1>
         {done ? (
           <p class="notice" role="status">
@@ -271,7 +292,7 @@ export function teamRoutes(deps: Deps) {
             </p>
             <p class="copy">
               <label for="invite-link">Invitation link (works once, for 7 days)</label>
-              <input id="invite-link" data-link readonly value={shown.sent.link} size={60} />
+              <input id="invite-link" data-link readonly value={shown.sent.link} />
               <button type="button" class="secondary" data-copy="invite-link">
                 Copy link
               </button>
