@@ -48,6 +48,13 @@ label.check { display:flex; gap:.4rem; align-items:center; margin:.2rem 0; }
 .field-problem { display:block; margin-top:.25rem; }
 section { margin-top:1.5rem; }
 td form.inline { margin:0 .25rem .25rem 0; }
+table.team caption { text-align:left; font-weight:600; padding:.5rem 0 .25rem; }
+@media (max-width: 700px) {
+  table.team thead { display:none; }
+  table.team tr { display:block; padding:.5rem 0; border-bottom:1px solid var(--line); }
+  table.team td { display:block; border:0; padding:.15rem 0; }
+  table.team td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+}
 .visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 `;
 
@@ -142,6 +149,8 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
   const { t } = props;
   const owner = t.role === "owner";
   const base = `/team/${encodeURIComponent(t.org.slug)}`;
+  const owners = t.members.filter((m) => m.role === "owner").length;
+  const lastOwner = (m: TeamOrg["members"][number]) => m.role === "owner" && owners === 1;
   return (
     <section aria-labelledby={`org-${t.org.slug}`}>
       <h2 id={`org-${t.org.slug}`}>
@@ -153,8 +162,8 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
         </p>
       ) : null}
       <div class="table-wrap">
-        <table>
-          <caption class="muted">Members</caption>
+        <table class="team">
+          <caption>Members</caption>
           <thead>
             <tr>
               <th>Email</th>
@@ -169,8 +178,10 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
                   {m.email}
                   {m.userId === props.userId ? <span class="muted"> (you)</span> : null}
                 </td>
-                <td>{m.role}</td>
-                {owner ? (
+                <td data-label="Role">{m.role}</td>
+                {owner && lastOwner(m) ? (
+                  <td class="muted">The only owner: make someone else owner before changing this.</td>
+                ) : owner ? (
                   <td>
                     <form method="post" action={`${base}/members/${m.userId}/role`} class="inline">
                       <label class="visually-hidden" for={`role-${t.org.slug}-${m.userId}`}>
@@ -205,8 +216,8 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
       </div>
       {t.invites.length ? (
         <div class="table-wrap">
-          <table>
-            <caption class="muted">Open invitations</caption>
+          <table class="team">
+            <caption>Open invitations</caption>
             <thead>
               <tr>
                 <th>Email</th>
@@ -219,8 +230,8 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
               {t.invites.map((i) => (
                 <tr>
                   <td>{i.email}</td>
-                  <td>{i.role}</td>
-                  <td>{new Date(i.expiresAt).toISOString().slice(0, 10)}</td>
+                  <td data-label="Role">{i.role}</td>
+                  <td data-label="Expires">{new Date(i.expiresAt).toISOString().slice(0, 10)}</td>
                   {owner ? (
                     <td>
                       <form method="post" action={`${base}/invites/${i.id}/resend`} class="inline">

@@ -33,7 +33,10 @@ const VIEWPORTS = [
 ];
 
 async function noHorizontalScroll(page: Page) {
-  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  const [scroll, inner] = await page.evaluate(() => [
+    document.documentElement.scrollWidth,
+    window.innerWidth,
+  ]);
   expect(scroll, page.url()).toBeLessThanOrEqual(inner);
 }
 
@@ -43,8 +46,12 @@ async function linkFor(to: string, path: "invite" | "reset"): Promise<string> {
   await expect
     .poll(
       () => {
-        const m = [...inbox.messages].reverse().find((x) => x.envelope.to.includes(to) && x.raw.includes(`/${path}/`));
-        link = m ? new RegExp(`http://[^\\s"<]+/${path}/[A-Za-z0-9_-]+`).exec(m.parsed.text ?? "")?.[0] : undefined;
+        const m = [...inbox.messages]
+          .reverse()
+          .find((x) => x.envelope.to.includes(to) && x.raw.includes(`/${path}/`));
+        link = m
+          ? new RegExp(`http://[^\\s"<]+/${path}/[A-Za-z0-9_-]+`).exec(m.parsed.text ?? "")?.[0]
+          : undefined;
         return link;
       },
       { timeout: 10_000 },
@@ -64,7 +71,11 @@ describe.skipIf(!haveChromium)("the team in Chromium", () => {
       ["acme", "Acme Ltd"],
       ["globex", "Globex Corporation"],
     ] as const)
-      await ensureOrg(store.db, { slug, name, baseCurrency: "GBP", timezone: "Europe/London", provider: "csv" }, now);
+      await ensureOrg(
+        store.db,
+        { slug, name, baseCurrency: "GBP", timezone: "Europe/London", provider: "csv" },
+        now,
+      );
     server = await startServer(
       loadConfig({
         CREDITPULSE_DB: ":memory:",
@@ -117,7 +128,9 @@ describe.skipIf(!haveChromium)("the team in Chromium", () => {
       await page.getByLabel("Their email address").fill("books at example");
       await page.getByLabel("Their email address").evaluate((e) => e.removeAttribute("type"));
       await page.getByRole("button", { name: "Send invitation" }).click();
-      await expect.poll(() => page.locator("#email-problem").textContent()).toContain("is not an email address");
+      await expect
+        .poll(() => page.locator("#email-problem").textContent())
+        .toContain("is not an email address");
       expect(await page.getByLabel("Their email address").inputValue()).toBe("books at example");
       await page.screenshot({ path: `${SHOTS}/team-2-bad-email-${vp.name}.png`, fullPage: true });
 
@@ -126,7 +139,9 @@ describe.skipIf(!haveChromium)("the team in Chromium", () => {
       await page.getByLabel("Acme Ltd", { exact: true }).check();
       await page.getByLabel("Globex Corporation", { exact: true }).uncheck();
       await page.getByRole("button", { name: "Send invitation" }).click();
-      await expect.poll(() => page.getByRole("status").textContent()).toContain(`We emailed the invitation to ${invitee}`);
+      await expect
+        .poll(() => page.getByRole("status").textContent())
+        .toContain(`We emailed the invitation to ${invitee}`);
       const shown = await page.locator("#invite-link").inputValue();
       expect(shown.startsWith(`${server.url}/invite/`)).toBe(true);
       await noHorizontalScroll(page);
@@ -182,7 +197,9 @@ describe.skipIf(!haveChromium)("the team in Chromium", () => {
       await page.goto(await linkFor(who, "reset"));
       await page.getByLabel(/New password/).fill("short");
       await page.getByRole("button", { name: "Save password" }).click();
-      await expect.poll(() => page.locator("#password-problem").textContent()).toContain("at least 10 characters");
+      await expect
+        .poll(() => page.locator("#password-problem").textContent())
+        .toContain("at least 10 characters");
       await page.getByLabel(/New password/).fill("the new password 42");
       await page.screenshot({ path: `${SHOTS}/reset-2-new-password-${vp.name}.png`, fullPage: true });
       await page.getByRole("button", { name: "Save password" }).click();
