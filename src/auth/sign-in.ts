@@ -15,7 +15,7 @@ import {
   type User,
 } from "../store/accounts";
 import type { Organisation } from "../store/orgs";
-import { acceptInvites } from "../store/team";
+import { acceptInvites, invitedOrgNames } from "../store/team";
 import { verifyPassword } from "./password";
 
 const SIGN_IN_WINDOW_MS = 15 * 60_000;
@@ -85,6 +85,8 @@ interface OpenInvite {
   org: Organisation | null;
   /** The account with the invited address, when one exists already. */
   existing: User | undefined;
+  /** Every organisation accepting grants (all open invitations to the address), by name. */
+  orgNames: string[];
 }
 
 /** The open invite for a link token, or undefined (unknown, used or expired). */
@@ -95,7 +97,11 @@ export async function openInvite(
 ): Promise<OpenInvite | undefined> {
   const found = await findOpenInvite(deps.store.db, token, now);
   if (!found) return undefined;
-  return { ...found, existing: await findUserByEmail(deps.store.db, found.invite.email) };
+  return {
+    ...found,
+    existing: await findUserByEmail(deps.store.db, found.invite.email),
+    orgNames: await invitedOrgNames(deps.store.db, found.invite.email, now),
+  };
 }
 
 /**

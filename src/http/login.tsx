@@ -205,14 +205,17 @@ export function loginRoutes(deps: Deps) {
   const invitePage = async (c: Context<AppEnv>, token: string, problem?: string, status?: 429) => {
     const open = await openInvite(deps, token, deps.clock.now());
     if (!open) return deadLink(c, "invitation");
-    const { invite, org, existing } = open;
+    const { invite, org, existing, orgNames } = open;
     const hasPassword = Boolean(existing?.passwordHash);
     return c.html(
       <Layout title="Accept invitation" signedIn={false}>
-        <h1>Join {org?.name ?? "an organisation"}</h1>
+        <h1>Join {orgNames.length ? orgNames.join(", ") : (org?.name ?? "an organisation")}</h1>
         <p>
           You are invited as <strong>{invite.role}</strong> with the address <strong>{invite.email}</strong>.
         </p>
+        {orgNames.length > 1 ? (
+          <p class="muted">Accepting accepts your invitations to all of these organisations.</p>
+        ) : null}
         <Problem text={problem} />
         <form method="post" action={`/invite/${encodeURIComponent(token)}`} class="narrow">
           <Field

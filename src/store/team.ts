@@ -8,7 +8,7 @@ import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { hashToken, INVITE_TTL_MS, newToken, normaliseEmail, type Role, type User } from "./accounts";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";
-import { invites, memberships, passwordResets, users } from "./schema";
+import { invites, memberships, organisations, passwordResets, users } from "./schema";
 
 export interface TeamMember {
   orgId: string;
@@ -71,6 +71,19 @@ export async function openInvitesOf(db: Db, orgIds: string[], now: number): Prom
     .from(invites)
     .where(and(inArray(invites.orgId, orgIds), isNull(invites.acceptedAt), gt(invites.expiresAt, now)))
     .orderBy(asc(invites.email));
+}
+
+/** The names of the organisations with an open invitation to `email` (what accepting one invitation grants). */
+export async function invitedOrgNames(db: Db, email: string, now: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ name: organisations.name })
+    .from(invites)
+    .innerJoin(organisations, eq(organisations.id, invites.orgId))
+    .where(
+      and(eq(invites.email, normaliseEmail(email)), isNull(invites.acceptedAt), gt(invites.expiresAt, now)),
+    )
+    .orderBy(asc(organisations.name));
+  return rows.map((r) => r.name);
 }
 
 /** An audit row inserted only `where` the condition holds (evaluated before the change in the same batch). */

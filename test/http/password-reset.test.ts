@@ -10,6 +10,7 @@ import { verifyPassword } from "../../src/auth/password";
 import { type Clock, fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
+import { redactPath } from "../../src/log";
 import { findUserByEmail, hashToken } from "../../src/store/accounts";
 import { ensureOrg } from "../../src/store/orgs";
 import { auditLog, passwordResets } from "../../src/store/schema";
@@ -224,4 +225,11 @@ describe("using the link", () => {
     expect((await browser().get(second)).res.status).toBe(404);
     expect((await browser().get("/reset/not-a-real-token")).res.status).toBe(404);
   });
+});
+
+it("reset and invitation tokens never reach a log line", () => {
+  expect(redactPath("POST /reset/abcDEF_123-x?y=1")).toBe("POST /reset/[redacted]?y=1");
+  expect(redactPath("GET https://cp.example.com/invite/abcDEF_123")).toBe(
+    "GET https://cp.example.com/invite/[redacted]",
+  );
 });

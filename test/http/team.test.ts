@@ -225,7 +225,9 @@ describe("inviting", () => {
       .getSetCookie()
       .map((c) => c.split(";")[0])
       .join("; ");
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const formHtml = await form.text();
+    expect(formHtml).toContain("<h1>Join Acme Ltd, Globex</h1>");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(formHtml)![1]!;
     const ok = await app.request(`/invite/${token}`, {
       method: "POST",
       headers: { cookie: cookies, "content-type": "application/x-www-form-urlencoded" },
