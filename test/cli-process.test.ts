@@ -106,13 +106,10 @@ describe("the creditpulse process", () => {
       ["score", "--org", "demo", "--json"],
       ["forecast", "--org", "demo", "--json"],
       ["holds", "--org", "demo", "--json"],
-      ["reconcile", "--org", "demo", "--json"],
       ["statements", "--org", "demo", "--dry-run", "--json"],
-      ["digest", "--dry-run", "--json"],
       ["remind", "--org", "demo", "--dry-run", "--json"],
       ["score", "--org", "no-such-org", "--json"],
       ["remind", "--org", "demo", "--json"], // no mail settings: an error, as JSON
-      ["sync", "--org", "demo", "--json"],
     ];
     const results = await Promise.all(runs.map((args) => cli(args, { LOG_LEVEL: "debug" })));
     results.forEach((r, i) => {
@@ -127,13 +124,13 @@ describe("the creditpulse process", () => {
           expect(parsed.error.message.length, what).toBeGreaterThan(0);
       }
     });
-    const missing = JSON.parse(results[7]!.stdout);
+    const missing = JSON.parse(results[5]!.stdout);
     expect(missing).toEqual({
       ok: false,
       error: { code: "not_found", message: "organisation no-such-org not found" },
     });
-    expect(results[7]!.code).toBe(2);
-    expect(results[7]!.stderr).toContain("organisation no-such-org not found");
+    expect(results[5]!.code).toBe(2);
+    expect(results[5]!.stderr).toContain("organisation no-such-org not found");
   }, 180_000);
 
   it("piped into a reader that stops early, it exits quietly with its own status", async () => {

@@ -353,8 +353,8 @@ export function teamRoutes(deps: Deps) {
     try {
       await work();
     } catch (e) {
-      if (e instanceof UserError && e.status === 409)
-        return page(c, { problem: { slug: c.req.param("slug") ?? "", text: e.message }, status: 409 });
+      if (e instanceof UserError && (e.status === 409 || e.status === 422))
+        return page(c, { problem: { slug: c.req.param("slug") ?? "", text: e.message }, status: e.status });
       throw e;
     }
     return c.redirect(`/team?done=${done}`, 303);

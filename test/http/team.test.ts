@@ -383,6 +383,7 @@ describe("roles and removal", () => {
       role: "superuser",
     });
     expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Choose owner, bookkeeper or viewer.");
   });
 
   it("the last owner can neither be demoted nor removed; with two owners, one may step down", async () => {
