@@ -141,6 +141,12 @@ export interface Connector {
   ): AsyncIterable<PullPage>;
   placeHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
   releaseHold(ctx: ConnectionContext, hold: HoldNote): Promise<WriteBackResult>;
+  /**
+   * The invoice's payable online page (Xero's online invoice), or null when the provider has none for it (it
+   * answered 400/404: a draft or an invoice that cannot be sent). Other failures throw ConnectorError. Providers
+   * whose link comes with the invoice itself (QuickBooks' InvoiceLink) do not implement it.
+   */
+  onlineInvoiceUrl?(ctx: ConnectionContext, invoiceExternalId: string): Promise<string | null>;
   /** Optionally record on the invoice in the ledger that a reminder was sent. */
   noteReminder?(ctx: ConnectionContext, invoiceExternalId: string, note: string): Promise<WriteBackResult>;
   /**

@@ -42,6 +42,7 @@ import {
   type XeroOrganisation,
 } from "./map";
 import { refreshTokenSet } from "./oauth";
+import { onlineInvoiceUrl } from "./online-invoice";
 import { ianaTimeZone } from "./timezones";
 
 /** Xero's largest page. */
@@ -424,6 +425,7 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
     fetchChanged: (ctx, entity, ids) => byIds(ctx, entity, ids),
     placeHold,
     releaseHold,
+    onlineInvoiceUrl: (ctx, invoiceExternalId) => onlineInvoiceUrl(api, ctx, invoiceExternalId),
     async noteReminder(ctx, invoiceExternalId, note) {
       await addHistory(ctx, `/Invoices/${encodeURIComponent(invoiceExternalId)}/History`, note);
       return { written: true, detail: "History note added to the invoice in Xero" };

@@ -7,7 +7,7 @@ import { validAddresses } from "../mail/address";
 import { evaluateContact, notChaseable } from "../reminders/plan";
 import { createPlanCache } from "../reminders/plan-cache";
 import { choosePolicy } from "../reminders/policy";
-import { historyOf, loadRunContext, reminderFields } from "../reminders/run-context";
+import { historyOf, loadRunContext, payFor, reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
 import { findContactByExternalId } from "../store/contacts";
 import { loadPlanRows } from "../store/plan-rows";
@@ -102,6 +102,7 @@ export function registerPreview(program: Command, ctx: CommandContext): void {
           { contact, to, level: chosen, invoices: listed, local },
           undefined,
           history,
+          await payFor(run, listed),
         );
         const r = await run.renderer.render(chosen.template, fields);
         if (opts.json) {

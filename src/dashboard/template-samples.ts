@@ -6,11 +6,16 @@ import type { Deps } from "../deps";
 import { validAddresses } from "../mail/address";
 import { addDays, dateInZone } from "../model";
 import type { PlanContact } from "../model/reminders";
+import { payView } from "../reminders/pay-links";
 import type { ReminderFields } from "../reminders/render";
 import { reminderFields } from "../reminders/run-context";
 import { localMoment } from "../reminders/window";
 import type { Organisation } from "../store/orgs";
 import { defaultSettings } from "../store/reminder-settings";
+
+/** The bank details sample customers see for invoices without a pay link. */
+export const SAMPLE_BANK_DETAILS =
+  "Sample Bank plc\nSort code 00-00-00 · Account 12345678\nReference: your invoice number";
 
 /** One sample invoice for template previews and checks: due `due` days from today (negative = overdue). */
 interface SampleInvoice {
@@ -67,15 +72,31 @@ export function sampleFields(
     { due: -12, minor: 125_000 },
     { due: -3, minor: 48_050 },
   ];
-  const fields = reminderFields({ config: deps.config }, org, defaultSettings(org), {
-    contact,
-    to: validAddresses(contact.emails),
-    level: { ...level, offsetDays: 0, placeHold: false },
-    invoices: list.map((s, i) => inv(`INV-${1001 + i}`, s)),
-    local: localMoment(deps.clock.now(), org.timezone),
-  });
+  const invoices = list.map((s, i) => inv(`INV-${1001 + i}`, s));
+  const pay = payView(
+    invoices.map((p) => p.invoice),
+    { payUrlTemplate: null, bankDetails: SAMPLE_BANK_DETAILS },
+  );
+  const fields = reminderFields(
+    { config: deps.config },
+    org,
+    defaultSettings(org),
+    {
+      contact,
+      to: validAddresses(contact.emails),
+      level: { ...level, offsetDays: 0, placeHold: false },
+      invoices,
+      local: localMoment(deps.clock.now(), org.timezone),
+    },
+    undefined,
+    undefined,
+    pay,
+  );
   return {
     ...fields,
+    ...(level.template === "statement"
+      ? { statement: { period: today.slice(0, 7), disputed_count: 0 } }
+      : {}),
     hold: sample.hold ?? null,
     ...(sample.owner ? { links: { customer_page: null, unsubscribe: null } } : {}),
   };
@@ -108,9 +129,11 @@ export function templateSamples(
   const level = (onHold: boolean) =>
     owner
       ? { level: 0, name: onHold ? "Credit hold" : "Hold released", template: "owner" }
-      : onHold
-        ? { level: 6, name: "Credit hold", template }
-        : { level: 2, name: "Overdue", template };
+      : template === "statement"
+        ? { level: 0, name: "Statement", template }
+        : onHold
+          ? { level: 6, name: "Credit hold", template }
+          : { level: 2, name: "Overdue", template };
   const cases: { label: string; n: number; mixed: boolean; onHold: boolean }[] = [
     { label: `1 invoice in ${org.baseCurrency}, no credit hold`, n: 1, mixed: false, onHold: false },
     { label: "3 invoices in several currencies, on credit hold", n: 3, mixed: true, onHold: true },

@@ -18,7 +18,7 @@ import { auditMemberChange, type Member } from "./member";
 import { sampleFields, templateSamples } from "./template-samples";
 
 /** The templates the settings page offers to edit. */
-export const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final", "credit-hold"];
+export const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final", "credit-hold", "statement"];
 
 export const TEMPLATE_PARTS: readonly TemplatePart[] = ["subject", "html", "text"];
 
@@ -74,7 +74,11 @@ export async function previewTemplate(
     const overrides = withOverride(await loadTemplateOverrides(deps.store.db, org.id), { ...t, body });
     const renderer = createReminderRenderer({ overrides });
     const name = emailOf(t.name);
-    return await renderer.render(name, sampleFields(deps, org, { level: 2, name, template: name }));
+    const level =
+      name === "statement"
+        ? { level: 0, name: "Statement", template: name }
+        : { level: 2, name, template: name };
+    return await renderer.render(name, sampleFields(deps, org, level));
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }

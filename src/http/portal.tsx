@@ -20,11 +20,11 @@ import {
   optOut,
   takeAction,
 } from "../portal/actions";
-import { actionAllowed, customerFor, openInvoicesFor } from "../portal/page";
+import { actionAllowed, customerFor, openItemsFor } from "../portal/page";
 import { renderStatement } from "../portal/statement";
 import { statementTotals } from "../portal/statement-model";
 import { checkCsrf, issueCsrf } from "../portal/token";
-import { safeUrl } from "../reminders/render";
+import type { PayView } from "../reminders/pay-links";
 import type { PortalContact, PortalInvoice } from "../store/portal";
 import { clientAddress } from "./client";
 
@@ -42,6 +42,7 @@ form { margin: .5rem 0; } label { display: block; margin: .35rem 0; }
 input, select, textarea { font: inherit; padding: .3rem .4rem; max-width: 100%; }
 button { font: inherit; padding: .35rem .8rem; border-radius: 6px; border: 1px solid #0b6bcb; background: #0b6bcb; color: #fff; cursor: pointer; }
 button.secondary { background: #fff; color: #0b6bcb; }
+.bank { white-space: pre-line; }
 .tag { font-size: .85rem; padding: .1rem .45rem; border-radius: 4px; background: #eef4ff; }
 `;
 
@@ -105,6 +106,7 @@ interface PageModel {
   csrf: string;
   today: IsoDate;
   invoices: PortalInvoice[];
+  pay: PayView;
   done?: string;
   errors?: string[];
 }
@@ -227,7 +229,7 @@ function CustomerPage(props: { m: PageModel }) {
             </thead>
             <tbody>
               {m.invoices.map((inv) => {
-                const pay = safeUrl(inv.payUrl);
+                const pay = m.pay.links.get(inv.id);
                 return (
                   <>
                     <tr>
@@ -239,6 +241,8 @@ function CustomerPage(props: { m: PageModel }) {
                           <a href={pay} rel="noopener noreferrer" target="_blank">
                             Pay online
                           </a>
+                        ) : m.pay.bankDetails ? (
+                          <a href="#bank-details">By bank transfer</a>
                         ) : null}
                       </td>
                     </tr>
@@ -271,6 +275,12 @@ function CustomerPage(props: { m: PageModel }) {
             </tfoot>
           </table>
         )}
+        {m.invoices.length > 0 && m.pay.bankDetails ? (
+          <section id="bank-details" aria-labelledby="bank-h">
+            <h3 id="bank-h">Paying by bank transfer</h3>
+            <p class="bank">{m.pay.bankDetails}</p>
+          </section>
+        ) : null}
         <p>
           <a href={`/c/${m.token}/statement.pdf`}>Download a statement (PDF)</a>
         </p>
@@ -346,7 +356,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
       token,
       csrf: await issueCsrf(deps.secret, token, now),
       today,
-      invoices: await openInvoicesFor(deps.store, who, today),
+      ...(await openItemsFor(deps.store, who, today)),
       ...extra,
     } satisfies PageModel;
   }
@@ -391,7 +401,7 @@ export function portalRoutes(deps: Deps, opts: PortalOptions = {}) {
       customerName: who.contact.name,
       customerId: who.contact.externalId,
       today,
-      invoices: await openInvoicesFor(deps.store, who, today),
+      ...(await openItemsFor(deps.store, who, today)),
     });
     return c.body(new Uint8Array(pdf), 200, {
       ...HEADERS,

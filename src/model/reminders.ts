@@ -160,3 +160,23 @@ export interface InvoicePause {
   /** Inclusive (the customer's local date). */
   until: IsoDate;
 }
+
+// --- how customers pay ---
+
+/** An organisation's Payment settings (settings page): a pay-URL template and bank details, each optional. */
+export interface PaymentSettings {
+  /** https://… with {{ invoice_number }} and {{ amount_due }}; used when the ledger has no link. */
+  payUrlTemplate: string | null;
+  /** Shown as text for invoices without a pay link. */
+  bankDetails: string | null;
+}
+
+/** What the store knows of an invoice's Xero online invoice link. */
+export interface OnlineLinkState {
+  invoiceId: string;
+  externalId: string;
+  status: InvoiceStatus;
+  /** Undefined: never fetched. Null: fetched, Xero had none. */
+  url: string | null | undefined;
+  fetchedAt: number | null;
+}

@@ -1,10 +1,12 @@
 /**
  * The customer's statement as a PDF (pdfkit, built-in Helvetica): the business, the customer, the date, every
- * open invoice with its dates and amounts, and the totals per currency. `compress: false` keeps the content
- * streams readable (tests).
+ * open invoice with its dates and amounts (and its pay-now link, when it has one), the totals per currency, and
+ * the organisation's bank details when an invoice has no link. Only http(s) links reach the PDF (payView).
+ * `compress: false` keeps the content streams readable (tests).
  */
 import { formatDate, formatMoney } from "../format";
 import type { IsoDate } from "../model";
+import type { PayView } from "../reminders/pay-links";
 import type { PortalInvoice } from "../store/portal";
 import { statementTotals } from "./statement-model";
 
@@ -15,6 +17,8 @@ export interface StatementInput {
   customerId: string;
   today: IsoDate;
   invoices: readonly PortalInvoice[];
+  /** Pay links and bank details (absent: none shown). */
+  pay?: PayView;
 }
 
 /** The built-in fonts only speak WinAnsi: keep what they can draw. */
@@ -102,6 +106,16 @@ export async function renderStatement(s: StatementInput, opts: { compress?: bool
       money(i.totalMinor, i.currency),
       money(i.amountDueMinor, i.currency),
     ]);
+    const link = s.pay?.links.get(i.id);
+    if (link) {
+      const y = doc.y - 4;
+      doc.font("Helvetica").fontSize(8).fillColor("#0b6bcb");
+      doc.text(`Pay online: ${safe(link)}`, 58, y, { width: 480, link, underline: true, lineBreak: false });
+      doc.fillColor("#000000").fontSize(10);
+      doc.x = 50;
+      doc.y = y + 14;
+      if (doc.y > 760) doc.addPage();
+    }
   }
   doc.moveDown(0.5);
   const { totals, disputed } = statementTotals(s.invoices);
@@ -112,6 +126,18 @@ export async function renderStatement(s: StatementInput, opts: { compress?: bool
     );
   for (const { currency, minor } of disputed)
     row(["", "", "", `Disputed, not included (${currency})`, money(minor, currency)]);
+  if (s.pay?.bankDetails && s.invoices.length > 0) {
+    doc.moveDown(1).font("Helvetica-Bold").fontSize(10).text("Paying by bank transfer", 50);
+    doc.font("Helvetica").text(
+      s.pay.bankDetails
+        .split(/\r?\n|\r/)
+        .map(safe)
+        .join("\n"),
+      50,
+      undefined,
+      { width: 495 },
+    );
+  }
   doc.moveDown(2).font("Helvetica").fontSize(9).fillColor("#555555");
   doc.text(`Questions about this statement? Reply to any reminder from ${safe(s.orgName)}.`, 50);
   doc.end();

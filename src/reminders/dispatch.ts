@@ -27,6 +27,7 @@ import {
   loadRunContext,
   orgToday,
   pauseHorizon,
+  payFor,
   reminderFields,
   withReminderEmails,
 } from "./run-context";
@@ -149,7 +150,7 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
       const history = await historyOf(db, email.contact.id, email.timeZone);
       await run.renderer.render(
         email.level.template,
-        reminderFields(deps, org, run.settings, email, undefined, history),
+        reminderFields(deps, org, run.settings, email, undefined, history, await payFor(run, email.invoices)),
       );
       emailDone.set(
         contactId,
@@ -171,6 +172,11 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
       );
       continue;
     }
+    // Xero online invoice links, before anything is claimed (a slow ledger never holds a claim).
+    await run.links.fetchMissing(
+      email.invoices.map((p) => p.invoice.id),
+      now,
+    );
     const result = await sendOne(deps, org, run, email, at, now);
     if (result.smtpDown) smtpDown = result.smtpDown;
     emailDone.set(contactId, result.result);

@@ -3,7 +3,7 @@
  * it back to the ledger through the connector, and tells the owner (and, for proposals, the bookkeepers).
  * A failed write-back or notice is recorded and finished by a later run; the hold itself is never lost.
  */
-import { type ConnectionContext, ConnectorError } from "../../connectors/connector";
+import { ConnectorError } from "../../connectors/connector";
 import { connectorFor } from "../../connectors/registry";
 import { formatDate } from "../format";
 import { domainOf } from "../mail/address";
@@ -11,7 +11,6 @@ import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { dateInZone, daysBetween } from "../model";
 import { baseUrlOf } from "../portal/token";
 import { audit } from "../store/audit";
-import { connectionForOrg } from "../store/connections";
 import {
   type CreditHoldRow,
   claimOwnerNotice,
@@ -31,6 +30,7 @@ import {
 import type { Organisation } from "../store/orgs";
 import { loadPlanRows } from "../store/plan-rows";
 import { loadTemplateOverrides, type ReminderSettings } from "../store/reminder-settings";
+import { ledgerContext } from "./ledger-context";
 import { ownerAddress } from "./owner";
 import type { PlannedHold } from "./plan";
 import { buildFields, createReminderRenderer, type ReminderFields, type RenderedMail } from "./render";
@@ -49,30 +49,7 @@ export function createHoldWorker(
   const owner = ownerAddress(settings, config);
   const lookup = deps.connectorFor ?? connectorFor;
 
-  async function connectionContext(): Promise<ConnectionContext> {
-    if (org.provider === "csv") {
-      return {
-        orgId: org.id,
-        connectionId: "",
-        tenantId: "",
-        accessToken: async () => {
-          throw new ConnectorError("invalid_data", "a CSV ledger has no access token");
-        },
-      };
-    }
-    const conn = await connectionForOrg(db, org.id);
-    if (!conn)
-      throw new ConnectorError("auth_revoked", `organisation ${org.slug} has no ${org.provider} connection`);
-    return {
-      orgId: org.id,
-      connectionId: conn.id,
-      tenantId: conn.tenantId,
-      accessToken: () =>
-        deps.tokens
-          ? deps.tokens.accessToken(conn.id)
-          : Promise.reject(new ConnectorError("transient", "no token keeper is wired for ledger write-back")),
-    };
-  }
+  const connectionContext = () => ledgerContext(deps, org);
 
   /** The audit entry of a hold step, by the reminder engine. */
   function auditHold(contactId: string, action: string, detail: Record<string, unknown>) {

@@ -27,7 +27,7 @@ import {
 } from "./plan";
 import { createPlanCache } from "./plan-cache";
 import { TemplateRenderError } from "./render";
-import { historyOf, loadRunContext, reminderFields } from "./run-context";
+import { historyOf, loadRunContext, payFor, reminderFields } from "./run-context";
 import { minutesOf, zonedInstant } from "./window";
 
 const HOUR = 3_600_000;
@@ -170,7 +170,10 @@ export async function plannedSends(
     const history = await historyOf(deps.store.db, email.contact.id, email.timeZone);
     // A template that does not render is shown as such (the run reports and audits it).
     const r = await run.renderer
-      .render(email.level.template, reminderFields(deps, org, run.settings, email, undefined, history))
+      .render(
+        email.level.template,
+        reminderFields(deps, org, run.settings, email, undefined, history, await payFor(run, email.invoices)),
+      )
       .then((x) => ({ ...x, error: null as string | null }))
       .catch((e: unknown) => {
         const detail = e instanceof TemplateRenderError ? e.message : String(e);

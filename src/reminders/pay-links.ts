@@ -9,6 +9,7 @@
  * Only absolute http(s) links are used: anything else (a `javascript:` URL, a relative path) is ignored.
  */
 import { formatMinor } from "../model";
+import type { PaymentSettings } from "../model/reminders";
 
 export type PayOption = { kind: "link"; url: string } | { kind: "bank"; details: string } | { kind: "none" };
 
@@ -68,4 +69,50 @@ export function payOptionFor(input: PayInput): PayOption {
   }
   const details = input.bankDetails?.trim();
   return details ? { kind: "bank", details } : { kind: "none" };
+}
+
+/** An invoice as far as paying it goes. */
+export interface PayableInvoice {
+  id: string;
+  number: string;
+  /** The ledger's link that came with the invoice (QuickBooks' InvoiceLink, a CSV `pay_url`). */
+  payUrl: string | null;
+  amountDueMinor: number;
+  currency: string;
+}
+
+/** How the listed invoices are paid: a link per invoice that has one, and bank details for the others. */
+export interface PayView {
+  /** Invoice id -> its http(s) pay-now link. */
+  links: Map<string, string>;
+  /** The organisation's bank details, when some listed invoice has no link (else null). */
+  bankDetails: string | null;
+}
+
+/**
+ * One answer for reminders, the customers' page and the PDF statement: each invoice's link by payOptionFor (the
+ * provider's online invoice from `online`, the invoice's own pay_url, the organisation's template), and the
+ * bank details when an invoice is left without one.
+ */
+export function payView(
+  invoices: readonly PayableInvoice[],
+  settings: PaymentSettings,
+  online: ReadonlyMap<string, string> = new Map(),
+): PayView {
+  const links = new Map<string, string>();
+  let unlinked = false;
+  for (const i of invoices) {
+    const option = payOptionFor({
+      providerUrl: online.get(i.id),
+      importedUrl: i.payUrl,
+      template: settings.payUrlTemplate,
+      invoiceNumber: i.number,
+      amountDueMinor: i.amountDueMinor,
+      currency: i.currency,
+    });
+    if (option.kind === "link") links.set(i.id, option.url);
+    else unlinked = true;
+  }
+  const details = settings.bankDetails?.trim();
+  return { links, bankDetails: unlinked && details ? details : null };
 }

@@ -17,6 +17,7 @@ import {
   sandboxedLiquid,
   TemplateTooLarge,
 } from "../templates/sandbox";
+import type { PayView } from "./pay-links";
 import type { PlannedInvoice } from "./plan";
 
 /** The product's own text of a reminder template part ("overdue.html", "layout.text"), or "" if none. */
@@ -49,6 +50,8 @@ export interface ReminderFields {
   totals: { currency: string; amount_due: string }[];
   total_due: string;
   links: { customer_page: string | null; unsubscribe: string | null };
+  /** How to pay: the organisation's bank details, when a listed invoice has no pay link (else null). */
+  payment: { bank_details: string | null };
   today: string;
   /** Reminders this customer was sent before this one (accepted by the SMTP server), and when the last went. */
   previous_reminders: {
@@ -60,6 +63,8 @@ export interface ReminderFields {
   is_first_contact: boolean;
   /** Days between the final notice and a credit hold (HOLD_NOTICE_DAYS). */
   hold_notice_days: number;
+  /** Scheduled statements only (template "statement"): the period and how many listed invoices are disputed. */
+  statement?: { period: string; disputed_count: number };
   hold: {
     action: string;
     reason: string;
@@ -76,17 +81,6 @@ export interface RenderedMail {
   text: string;
 }
 
-/** Keeps only http(s) links: a ledger's pay URL must never become a `javascript:` link. */
-export function safeUrl(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    return u.protocol === "https:" || u.protocol === "http:" ? u.toString() : null;
-  } catch {
-    return null;
-  }
-}
-
 export interface FieldSource {
   org: { name: string; locale: string };
   customer: { externalId: string; name: string; to: string[] };
@@ -99,6 +93,8 @@ export interface FieldSource {
   history?: ReminderHistory;
   holdNoticeDays?: number;
   hold?: ReminderFields["hold"];
+  /** Pay links and bank details (src/reminders/pay-links.ts payView); absent = none. */
+  pay?: PayView;
 }
 
 export interface ReminderHistory {
@@ -141,13 +137,14 @@ export function buildFields(src: FieldSource): ReminderFields {
       amount: formatMoney({ minor: i.totalMinor, currency: i.currency }, locale),
       amount_due: formatMoney({ minor: i.amountDueMinor, currency: i.currency }, locale),
       days_overdue: daysOverdue,
-      pay_url: safeUrl(i.payUrl),
+      pay_url: src.pay?.links.get(i.id) ?? null,
     })),
     invoice_count: src.invoices.length,
     totals: totalList,
     total_due:
       totalList.map((t) => t.amount_due).join(" + ") || formatMoney({ minor: 0, currency: "GBP" }, locale),
     links: { customer_page: src.links.customerPage, unsubscribe: src.links.unsubscribe },
+    payment: { bank_details: src.pay?.bankDetails ?? null },
     today: formatDate(src.today, locale),
     previous_reminders: {
       count: src.history?.count ?? 0,

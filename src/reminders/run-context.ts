@@ -4,11 +4,12 @@
  */
 import type { Config } from "../config";
 import { addDays, dateInZone, type IsoDate } from "../model";
-import type { PlanContact, Policy } from "../model/reminders";
+import type { PlanContact, PlanInvoice, Policy } from "../model/reminders";
 import { baseUrlOf, type CustomerLinks, linksFor } from "../portal/token";
 import { reminderHistory } from "../store/claims";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
+import { loadPaymentSettings } from "../store/payment";
 import {
   loadPolicies,
   loadReminderSettings,
@@ -16,6 +17,8 @@ import {
   type ReminderSettings,
 } from "../store/reminder-settings";
 import { publicHolidays } from "./holidays";
+import { onlineLinksFor } from "./online-links";
+import { type PayView, payView } from "./pay-links";
 import type { PlannedEmail, PlanSettings, RunAt } from "./plan";
 import { buildFields, createReminderRenderer, type ReminderHistory } from "./render";
 import type { ReminderDeps } from "./run-types";
@@ -87,7 +90,8 @@ function maxLeadDays(policies: ReadonlyMap<string, Policy>): number {
 
 /** Everything the run and `preview` share: settings, policies, renderer, merge-field sources. */
 export async function loadRunContext(
-  deps: Pick<ReminderDeps, "store" | "config">,
+  deps: Pick<ReminderDeps, "store" | "config"> &
+    Partial<Pick<ReminderDeps, "log" | "connectorFor" | "tokens">>,
   org: Organisation,
   at: RunAt,
 ) {
@@ -106,7 +110,20 @@ export async function loadRunContext(
     reported: new Set<string>(),
     latest,
     maxDueDate: addDays(latest, maxLeadDays(policies) + 1),
+    /** Pay-URL template and bank details (settings page, Payment). */
+    payment: await loadPaymentSettings(db, org.id),
+    /** Xero online invoice links: fetched before an email is claimed, read when it is rendered. */
+    links: onlineLinksFor(deps, org),
   };
+}
+
+/** The pay links and bank details of an email's invoices (cached Xero links: nothing is fetched here). */
+export async function payFor(
+  run: Pick<RunContext, "payment" | "links">,
+  invoices: readonly { invoice: PlanInvoice }[],
+): Promise<PayView> {
+  const list = invoices.map((p) => p.invoice);
+  return payView(list, run.payment, await run.links.cached(list.map((i) => i.id)));
 }
 
 /** What a customer was sent before, for the `previous_reminders` and `is_first_contact` merge fields. */
@@ -129,6 +146,7 @@ export function reminderFields(
   email: Pick<PlannedEmail, "contact" | "to" | "level" | "invoices" | "local">,
   links: CustomerLinks = placeholderLinks(deps.config),
   history?: ReminderHistory,
+  pay?: PayView,
 ) {
   return buildFields({
     org: { name: org.name, locale: org.locale },
@@ -140,6 +158,7 @@ export function reminderFields(
     today: email.local.date,
     history,
     holdNoticeDays: deps.config.HOLD_NOTICE_DAYS,
+    pay,
   });
 }
 

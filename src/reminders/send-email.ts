@@ -18,7 +18,14 @@ import { listUnsubscribeHeaders } from "./links";
 import { ownerAddress } from "./owner";
 import { evaluateContact, type PlannedEmail, type RunAt } from "./plan";
 import type { ReminderRenderer } from "./render";
-import { historyOf, pauseHorizon, type RunContext, reminderFields, withReminderEmails } from "./run-context";
+import {
+  historyOf,
+  pauseHorizon,
+  payFor,
+  type RunContext,
+  reminderFields,
+  withReminderEmails,
+} from "./run-context";
 import type { EmailResult, EmailStatus, ReminderDeps } from "./run-types";
 import { reportTemplateFailure } from "./template-failure";
 
@@ -137,7 +144,15 @@ export async function sendOne(
     config.CUSTOMER_PAGE_DAYS,
   );
   const history = await historyOf(db, email.contact.id, email.timeZone);
-  const fields = reminderFields(deps, org, run.settings, email, linksFor(baseUrlOf(config), token), history);
+  const fields = reminderFields(
+    deps,
+    org,
+    run.settings,
+    email,
+    linksFor(baseUrlOf(config), token),
+    history,
+    await payFor(run, email.invoices),
+  );
   try {
     rendered = await run.renderer.render(email.level.template, fields);
   } catch (err) {

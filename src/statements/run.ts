@@ -14,6 +14,7 @@ import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { withMailer } from "../mail/mailer-for";
 import { failedSend } from "../mail/outcome";
 import { daysBetween, type IsoDate, type Money } from "../model";
+import { paymentOf } from "../portal/page";
 import { renderStatement } from "../portal/statement";
 import { statementTotals } from "../portal/statement-model";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
@@ -217,6 +218,7 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
     );
     const links = linksFor(baseUrlOf(config), token);
     const owed = items.filter((i) => i.disputedAt === null);
+    const pay = await paymentOf(store, org, items);
     const fields = buildFields({
       org: { name: org.name, locale: org.locale },
       customer: { externalId: c.externalId, name: c.name, to },
@@ -228,6 +230,7 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
       })),
       links: { customerPage: links.customerPage, unsubscribe: links.unsubscribe },
       today: local.date,
+      pay,
     });
     let mail: { subject: string; html: string; text: string };
     let pdf: Buffer;
@@ -246,6 +249,7 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
         customerId: c.externalId,
         today: local.date,
         invoices: items,
+        pay,
       });
     } catch (err) {
       await releaseStatement(db, claim);

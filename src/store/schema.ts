@@ -409,6 +409,35 @@ export const reminderSettings = sqliteTable("reminder_settings", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+/**
+ * Xero's online invoice (pay-now) URL per invoice, fetched by the reminder run when a reminder first lists the
+ * invoice (src/reminders/online-links.ts). Kept apart from `invoices.pay_url`, so a sync never overwrites it and
+ * fetching one does not bump the ledger version. `url` null: Xero had none (a 400/404), asked again only after a
+ * while.
+ */
+export const invoiceOnlineLinks = sqliteTable("invoice_online_links", {
+  invoiceId: text("invoice_id")
+    .primaryKey()
+    .references(() => invoices.id),
+  orgId: text("org_id")
+    .notNull()
+    .references(() => organisations.id),
+  url: text("url"),
+  fetchedAt: integer("fetched_at").notNull(),
+});
+
+/** How customers pay (pay links and bank details): the settings page's Payment section. One row per organisation. */
+export const paymentSettings = sqliteTable("payment_settings", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organisations.id),
+  /** A pay-now URL with {{ invoice_number }} / {{ amount_due }}, used when the ledger has no link; null = none. */
+  payUrlTemplate: text("pay_url_template"),
+  /** Bank details shown (as text) for invoices without a pay link; null = none. */
+  bankDetails: text("bank_details"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 /** Reminder policies as data: ordered levels (day offset from due date, template, optional credit hold). */
 export const reminderPolicies = sqliteTable(
   "reminder_policies",

@@ -111,7 +111,7 @@ describe("happy path", () => {
     expect(html).toContain("£1,234.56");
     expect(html).toContain("£1,000.00");
     expect(html).toContain("20 Feb 2026");
-    expect(html).toContain('<a href="https://pay.example/inv-1001">INV-1001</a>');
+    expect(html).toContain('INV-1001<br><a href="https://pay.example/inv-1001">Pay now</a>');
     expect(html).not.toContain("javascript:");
     expect(html).toMatch(/<td[^>]*>18<\/td>/);
     expect(html).toContain("Stop these reminders");

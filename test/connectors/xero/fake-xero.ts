@@ -562,6 +562,7 @@ export async function createFakeXero(opts: FakeXeroOptions) {
   }
 
   const A = `${API}/api.xro/2.0`;
+  const onlineInvoiceUrls = new Map<string, string>();
   const handlers = [
     http.get(`${IDENTITY}/.well-known/openid-configuration`, () =>
       HttpResponse.json({
@@ -689,6 +690,45 @@ export async function createFakeXero(opts: FakeXeroOptions) {
         return new HttpResponse(null, { status: 204 });
       }),
     ),
+    // An invoice's online invoice (the shape of invoice-online-invoice.spec.json): Xero has one for approved sales
+    // invoices; a draft, deleted or voided invoice (or a bill) is refused with a validation error, an unknown id
+    // is not found. `onlineInvoiceUrls` lets a test set an invoice's URL (default: derived from its id).
+    http.get(`${A}/Invoices/:id/OnlineInvoice`, ({ request, params }) =>
+      api(request, (t) => {
+        const inv = t.Invoices.find((i) => i.InvoiceID === params.id);
+        if (!inv)
+          return HttpResponse.json(
+            { Type: null, Title: "Resource not found", Status: 404, Detail: "Invoice not found" },
+            { status: 404 },
+          );
+        if ((inv.Type ?? "ACCREC") !== "ACCREC" || !["AUTHORISED", "PAID"].includes(inv.Status))
+          return HttpResponse.json(
+            {
+              ErrorNumber: 10,
+              Type: "ValidationException",
+              Message: "A validation exception occurred",
+              Elements: [
+                {
+                  ValidationErrors: [
+                    { Message: "Online invoice is only available for approved sales invoices" },
+                  ],
+                },
+              ],
+            },
+            { status: 400 },
+          );
+        const url =
+          onlineInvoiceUrls.get(String(params.id)) ??
+          `https://in.xero.com/${Buffer.from(String(params.id)).toString("base64url").slice(0, 40)}`;
+        return HttpResponse.json({
+          Id: crypto.randomUUID(),
+          Status: "OK",
+          ProviderName: "Creditpulse tests",
+          DateTimeUTC: msDate(clock.now()),
+          OnlineInvoices: [{ OnlineInvoiceUrl: url }],
+        });
+      }),
+    ),
     ...(["Contacts", "Invoices"] as const).map((kind) =>
       http.put(`${A}/${kind}/:id/History`, ({ request, params }) =>
         api(request, async (t) => {
@@ -716,6 +756,8 @@ export async function createFakeXero(opts: FakeXeroOptions) {
     routes,
     state,
     tenants,
+    /** Online invoice URLs by InvoiceID, served by GET /Invoices/{id}/OnlineInvoice (default: one from the id). */
+    onlineInvoiceUrls,
     data: (tenantId = tenants[0]!.id) => data.get(tenantId)!,
     /** Tokens as if a user had consented (for tests that skip the OAuth flow). */
     async grant() {
