@@ -22,6 +22,7 @@ export const CANONICAL_COLUMNS: Record<CsvFileKind, readonly string[]> = {
     "paid_date",
     "status",
     "disputed",
+    "pay_url",
   ],
   payments: ["invoice_number", "payment_date", "amount"],
   customers: ["customer_id", "customer_name", "customer_email", "credit_limit", "timezone"],

@@ -2,10 +2,12 @@
  * Streaming readers and row validation for the CSV ledger format (see README "CSV import").
  * Each reader yields one validated row or the issues found in it; nothing here touches the store.
  */
+
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { CsvError, parse } from "csv-parse";
 import { currencyCode, isCurrencyCode, isTimeZone, parseDecimalToMinor } from "../../src/model";
+import { safeHttpUrl } from "../../src/reminders/pay-links";
 import {
   amountHint,
   type ColumnMap,
@@ -206,6 +208,8 @@ export interface InvoiceRow {
   isVoid: boolean;
   /** The `disputed` column: undefined when absent or empty (an earlier dispute is kept as it is). */
   disputed: boolean | undefined;
+  /** The `pay_url` column: the invoice's pay-now link (http(s) only); null when absent or empty. */
+  payUrl: string | null;
 }
 
 export const INVOICE_REQUIRED = ["customer_id", "invoice_number", "issue_date", "due_date", "total"] as const;
@@ -277,6 +281,11 @@ export function parseInvoiceRow(
   if (!disputed.ok)
     bad("disputed", `"${disputedText}" is neither yes nor no (also accepted: true/false, 1/0, or empty)`);
 
+  const payText = (f.pay_url ?? "").trim();
+  const payUrl = payText ? safeHttpUrl(payText) : null;
+  if (payText && !payUrl)
+    bad("pay_url", `"${payText.slice(0, 80)}" is not a link starting with https:// or http://`);
+
   let totalMinor = 0;
   let totalOk = false;
   let amountPaidMinor: number | undefined;
@@ -326,6 +335,7 @@ export function parseInvoiceRow(
     paidDate: paidDate || null,
     isVoid: status === "void",
     disputed: disputed.ok ? disputed.value : undefined,
+    payUrl,
   };
 }
 

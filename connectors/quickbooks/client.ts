@@ -137,6 +137,9 @@ export interface QboApi {
   limiterFor(realmId: string): RateLimiter;
 }
 
+/** Asks QuickBooks to include each invoice's sharable pay-now link (when the company takes online payments). */
+const INCLUDE_INVOICE_LINK = { include: "invoiceLink" } as const;
+
 export function createQboApi(opts: QboApiOptions): QboApi {
   const base = (opts.baseUrl ?? QBO_API_BASE[opts.environment]).replace(/\/+$/, "");
   const minor = String(opts.minorVersion ?? 75);
@@ -253,9 +256,18 @@ export function createQboApi(opts: QboApiOptions): QboApi {
     });
 
   return {
-    query: (ctx, sql) => call(ctx, "GET", "query", { query: sql }) as Promise<QboQueryResponse>,
+    // Invoices come with their pay-now link (InvoiceLink) only when asked for it (include=invoiceLink).
+    query: (ctx, sql) =>
+      call(ctx, "GET", "query", {
+        query: sql,
+        ...(/\bFROM\s+Invoice\b/i.test(sql) ? INCLUDE_INVOICE_LINK : {}),
+      }) as Promise<QboQueryResponse>,
     cdc: (ctx, entities, changedSince) =>
-      call(ctx, "GET", "cdc", { entities: entities.join(","), changedSince }) as Promise<QboCdcResponse>,
+      call(ctx, "GET", "cdc", {
+        entities: entities.join(","),
+        changedSince,
+        ...(entities.includes("Invoice") ? INCLUDE_INVOICE_LINK : {}),
+      }) as Promise<QboCdcResponse>,
     async read(ctx, entity, id) {
       const json = (await call(
         ctx,

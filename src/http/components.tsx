@@ -74,6 +74,7 @@ const DONE: Record<string, string> = {
   window_saved: "Sending window saved.",
   policy_saved: "Policy saved.",
   template_saved: "Template saved.",
+  payment_saved: "Payment settings saved.",
 };
 
 export function Notice(props: { c: Context }) {

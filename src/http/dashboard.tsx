@@ -14,6 +14,7 @@ import { exportRoutes } from "./pages/exports";
 import { organisationRoutes } from "./pages/organisation";
 import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
+import { paymentRoutes } from "./pages/settings-payment";
 import { templateRoutes } from "./pages/templates";
 
 export function dashboardRoutes(deps: Deps) {
@@ -25,5 +26,6 @@ export function dashboardRoutes(deps: Deps) {
   app.route("/", customerChangeRoutes(deps));
   app.route("/", settingsRoutes(deps));
   app.route("/", templateRoutes(deps));
+  app.route("/", paymentRoutes(deps));
   return app;
 }

@@ -77,7 +77,7 @@ function invoiceDiffers(r: ChunkItem, l: LiveInvoice): boolean {
     l.amountDueMinor !== i.amountDueMinor ||
     l.status !== i.status ||
     l.paidOn !== (i.paidOn ?? null) ||
-    l.payUrl !== null ||
+    l.payUrl !== (i.payUrl ?? null) ||
     l.providerUpdatedAt !== null
   )
     return true;

@@ -185,6 +185,7 @@ export function invoiceItem(
       amountDueMinor: due,
       status: row.isVoid ? "void" : due === 0 ? "paid" : "authorised",
       paidOn,
+      payUrl: row.payUrl,
     },
   };
 }

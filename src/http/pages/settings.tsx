@@ -20,6 +20,7 @@ import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { Notice, signed } from "../components";
 import { memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
+import { PaymentSection } from "./settings-payment";
 
 /** Which template part the editor opens (`?template=&part=`; anything else opens overdue / html). */
 const editorInput = z.object({ template: text, part: text });
@@ -214,6 +215,7 @@ export async function settingsView(
           </form>
         ))}
       </section>
+      <PaymentSection deps={deps} access={access} />
       <section aria-labelledby="tpl-h">
         <h2 id="tpl-h">Templates</h2>
         <form method="get" class="filters" aria-label="Choose a template">

@@ -109,7 +109,17 @@ export class FakeQbo {
     };
   }
 
-  private query(sql: string) {
+  /** QuickBooks returns an invoice's InvoiceLink only when the request asks for it (include=invoiceLink). */
+  private withLinks(rows: Obj[], url: URL): Obj[] {
+    if (url.searchParams.get("include") === "invoiceLink") return rows;
+    return rows.map((r) => {
+      if (!("InvoiceLink" in r)) return r;
+      const { InvoiceLink: _, ...rest } = r;
+      return rest as Obj;
+    });
+  }
+
+  private query(sql: string, url?: URL) {
     const m =
       /^SELECT \* FROM (\w+)(?: WHERE (.*?))?(?: ORDERBY (\S+))?(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?$/i.exec(
         sql.trim(),
@@ -136,7 +146,7 @@ export class FakeQbo {
     );
     const start = Number(m[4] ?? 1);
     const max = Number(m[5] ?? 100);
-    const page = rows.slice(start - 1, start - 1 + max);
+    const page = this.withLinks(rows.slice(start - 1, start - 1 + max), url ?? new URL("http://x/"));
     return HttpResponse.json({
       QueryResponse: page.length ? { [name]: page, startPosition: start, maxResults: page.length } : {},
       time: new Date().toISOString(),
@@ -149,7 +159,7 @@ export class FakeQbo {
     const blocks = names.map((name) => {
       const live = [...(this.data[name]?.values() ?? [])].filter((r) => ts(r) >= since);
       const gone = (this.deleted[name] ?? []).filter((r) => ts(r) >= since);
-      const rows = [...live, ...gone];
+      const rows = this.withLinks([...live, ...gone], url);
       return rows.length ? { [name]: rows, startPosition: 1, maxResults: rows.length } : {};
     });
     return HttpResponse.json({ CDCResponse: [{ QueryResponse: blocks }], time: new Date().toISOString() });
@@ -226,7 +236,7 @@ export class FakeQbo {
       }),
       http.get(`${base}/query`, async ({ request, params }) => {
         const call = await record(request, String(params.realm));
-        return faulted(call) ?? this.query(call.query ?? "");
+        return faulted(call) ?? this.query(call.query ?? "", new URL(request.url));
       }),
       http.get(`${base}/cdc`, async ({ request, params }) => {
         const call = await record(request, String(params.realm));
