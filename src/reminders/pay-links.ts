@@ -24,6 +24,8 @@ export interface PayInput {
 }
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
+/** Anything written as a field, known or not (so a mistyped or foreign field is named, not left in the link). */
+const ANY_FIELD = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const FIELDS = new Set(["invoice_number", "amount_due"]);
 
 /** `url` when it is an absolute http(s) URL, else null. */
@@ -39,7 +41,7 @@ export function safeHttpUrl(url: string | null | undefined): string | null {
 
 /** Why a pay-URL template cannot be saved, or null when it can. */
 export function checkPayUrlTemplate(template: string): string | null {
-  for (const m of template.matchAll(PLACEHOLDER))
+  for (const m of template.matchAll(ANY_FIELD))
     if (!FIELDS.has(m[1]!))
       return `unknown field {{ ${m[1]} }}: use {{ invoice_number }} or {{ amount_due }}`;
   const sample = fillTemplate(template, "INV-0001", "100.00");

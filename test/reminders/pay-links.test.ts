@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkPayUrlTemplate, payOptionFor, safeHttpUrl } from "../../src/reminders/pay-links";
+import { checkPayUrlTemplate, payOptionFor, payView, safeHttpUrl } from "../../src/reminders/pay-links";
 
 const base = { invoiceNumber: "INV-0042", amountDueMinor: 123_450, currency: "GBP" };
 
@@ -68,5 +68,51 @@ describe("pay-URL templates", () => {
     ["javascript:alert({{ invoice_number }})", "the link must start with https:// (or http://)"],
   ])("%s", (template, message) => {
     expect(checkPayUrlTemplate(template)).toBe(message);
+  });
+});
+
+describe("payView: the listed invoices' links and bank details", () => {
+  const inv = (id: string, payUrl: string | null = null) => ({
+    id,
+    number: id.toUpperCase(),
+    payUrl,
+    amountDueMinor: 10_000,
+    currency: "GBP",
+  });
+  const bank = { payUrlTemplate: null, bankDetails: " Sort code 00-00-00 " };
+
+  it("prefers the provider's online invoice, keeps only http(s) links, and gives bank details for the rest", () => {
+    const v = payView(
+      [inv("a", "https://qbo.example/a"), inv("b", "javascript:alert(1)"), inv("c", "data:text/html,x")],
+      bank,
+      new Map([
+        ["a", "https://in.xero.com/a"],
+        ["c", "javascript:alert(2)"],
+      ]),
+    );
+    expect([...v.links]).toEqual([["a", "https://in.xero.com/a"]]);
+    expect(v.bankDetails).toBe("Sort code 00-00-00");
+  });
+
+  it("shows no bank details when every invoice has a link, and none when the organisation has none", () => {
+    expect(payView([inv("a", "https://pay.example/a")], bank).bankDetails).toBeNull();
+    expect(payView([inv("a")], { payUrlTemplate: null, bankDetails: "  " })).toEqual({
+      links: new Map(),
+      bankDetails: null,
+    });
+  });
+
+  it("fills the organisation's template for invoices without a link of their own", () => {
+    const v = payView([inv("a"), inv("b", "https://own.example/b")], {
+      payUrlTemplate: "https://pay.example/?i={{ invoice_number }}&a={{ amount_due }}",
+      bankDetails: "x",
+    });
+    expect(v.links.get("a")).toBe("https://pay.example/?i=A&a=100.00");
+    expect(v.links.get("b")).toBe("https://own.example/b");
+    expect(v.bankDetails).toBeNull();
+  });
+
+  it("names a foreign field in a template", () => {
+    expect(checkPayUrlTemplate("https://pay.example/{{ customer.email }}")).toMatch(/unknown field/);
   });
 });
