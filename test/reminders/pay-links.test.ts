@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkPayUrlTemplate, payOptionFor, payView, safeHttpUrl } from "../../src/reminders/pay-links";
+import { buildFields, createReminderRenderer } from "../../src/reminders/render";
 
 const base = { invoiceNumber: "INV-0042", amountDueMinor: 123_450, currency: "GBP" };
 
@@ -114,5 +115,56 @@ describe("payView: the listed invoices' links and bank details", () => {
 
   it("names a foreign field in a template", () => {
     expect(checkPayUrlTemplate("https://pay.example/{{ customer.email }}")).toMatch(/unknown field/);
+  });
+});
+
+describe("bank details in the default layouts", () => {
+  it("are escaped in HTML (line breaks kept), plain in text, and left out when every invoice has a link", async () => {
+    const invoice = (id: string, payUrl: string | null) => ({
+      invoice: {
+        id,
+        contactId: "c",
+        number: id.toUpperCase(),
+        issueDate: "2026-01-01",
+        dueDate: "2026-02-01",
+        currency: "GBP",
+        totalMinor: 5000,
+        amountCreditedMinor: 0,
+        amountDueMinor: 5000,
+        status: "authorised" as const,
+        disputedAt: null,
+        payUrl,
+      },
+      daysOverdue: 10,
+    });
+    const render = (list: ReturnType<typeof invoice>[]) =>
+      createReminderRenderer().render(
+        "overdue",
+        buildFields({
+          org: { name: "Acme", locale: "en-GB" },
+          customer: { externalId: "C1", name: "Brightside", to: ["ap@brightside.example"] },
+          sender: { email: null, phone: null },
+          level: { level: 2, name: "Overdue", template: "overdue" },
+          invoices: list,
+          links: { customerPage: null, unsubscribe: null },
+          today: "2026-02-11",
+          pay: payView(
+            list.map((p) => p.invoice),
+            { payUrlTemplate: null, bankDetails: '<img src=x onerror="alert(1)">\nSort code 00-00-00' },
+          ),
+        }),
+      );
+    const r = await render([invoice("a", "https://pay.example/a"), invoice("b", null)]);
+    expect(r.html).toContain('A<br><a href="https://pay.example/a">Pay now</a>');
+    expect(r.html).toContain(
+      "(invoices without a Pay now link):<br>&lt;img src=x onerror=&#34;alert(1)&#34;&gt;<br />\nSort code 00-00-00</p>",
+    );
+    expect(r.html).not.toContain("<img");
+    expect(r.text).toContain(
+      'Paying by bank transfer (invoices without a pay link):\n<img src=x onerror="alert(1)">',
+    );
+    const linked = await render([invoice("a", "https://pay.example/a")]);
+    expect(linked.html).not.toContain("bank transfer");
+    expect(linked.text).not.toContain("bank transfer");
   });
 });
