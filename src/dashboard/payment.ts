@@ -4,8 +4,10 @@
  * with their audit row together; a value that cannot be saved comes back with why, per field.
  */
 import type { Deps } from "../deps";
+import { addDays, dateInZone } from "../model";
 import type { PaymentSettings } from "../model/reminders";
-import { checkPayUrlTemplate } from "../reminders/pay-links";
+import { renderStatement } from "../portal/statement";
+import { checkPayUrlTemplate, payView } from "../reminders/pay-links";
 import type { Organisation } from "../store/orgs";
 import { loadPaymentSettings, savePaymentSettings } from "../store/payment";
 import { auditMemberChange, type Member } from "./member";
@@ -76,4 +78,38 @@ export async function savePayment(
     );
   });
   return null;
+}
+
+/**
+ * A sample customer's PDF statement with the organisation's Payment settings applied (two invoices without a
+ * ledger link, one with): what customers will see, with no real customer data.
+ */
+export async function sampleStatementPdf(deps: Deps, org: Organisation): Promise<Buffer> {
+  const today = dateInZone(deps.clock.now(), org.timezone);
+  const sample = (n: number, due: number, minor: number, payUrl: string | null) => ({
+    id: `sample-${n}`,
+    number: `INV-${1000 + n}`,
+    issueDate: addDays(today, due - 30),
+    dueDate: addDays(today, due),
+    currency: org.baseCurrency,
+    totalMinor: minor,
+    amountDueMinor: minor,
+    payUrl,
+    disputedAt: null,
+    pause: null,
+  });
+  const invoices = [
+    sample(1, -12, 125_000, null),
+    sample(2, -3, 48_050, "https://pay.example/sample-ledger-link"),
+    sample(3, 10, 9_900, null),
+  ];
+  return renderStatement({
+    orgName: org.name,
+    locale: org.locale,
+    customerName: "Sample Customer Ltd",
+    customerId: "SAMPLE",
+    today,
+    invoices,
+    pay: payView(invoices, await paymentSettingsOf(deps, org)),
+  });
 }

@@ -13,6 +13,7 @@ import { issuePageToken } from "../../src/portal/token";
 import { listOrgs } from "../../src/store/orgs";
 import { loadPaymentSettings } from "../../src/store/payment";
 import { auditLog, contacts } from "../../src/store/schema";
+import { compressedPdfText } from "../portal/support";
 import { signIn, type TestSession } from "../support/auth";
 import { testDeps } from "../support/deps";
 import { csv, tempFiles } from "../support/files";
@@ -142,6 +143,27 @@ describe("Payment settings", () => {
     expect(page).toContain('href="https://pay.example.com/acme?invoice=INV%2F7&amp;amount=1234.50"');
     expect(page).toContain('href="https://pay.example.com/own/INV-8"');
     expect(page).not.toContain("bank-details");
+  });
+});
+
+describe("Sample PDF statement in the Payment section", () => {
+  it("shows the saved bank details and a sample ledger link, as customers will see them", async () => {
+    await postForm("/orgs/acme/settings/payment", {
+      pay_url_template: "",
+      bank_details: "Acme Bank\nSort code 00-00-00",
+    });
+    const page = await (await app.request("/orgs/acme/settings", { headers: owner.headers() })).text();
+    expect(page).toContain('href="/orgs/acme/settings/payment/statement-preview.pdf"');
+    const res = await app.request("/orgs/acme/settings/payment/statement-preview.pdf", {
+      headers: owner.headers(),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/pdf");
+    const text = compressedPdfText(Buffer.from(await res.arrayBuffer()));
+    expect(text).toContain("Sample Customer Ltd");
+    expect(text).toContain("Pay online: https://pay.example/sample-ledger-link");
+    expect(text).toContain("Paying by bank transfer");
+    expect(text).toContain("Sort code 00-00-00");
   });
 });
 

@@ -2,7 +2,8 @@
  * The settings page's Payment section (`/orgs/<slug>/settings`, and on its own at `/orgs/<slug>/settings/payment`):
  * the pay-URL template and the bank details customers see for invoices without a pay-now link. A value that
  * cannot be saved re-renders the same form (422) with the message beside its field and the member's text kept.
- * src/dashboard/payment.ts checks and saves.
+ * A sample PDF statement shows the saved settings as customers will see them. src/dashboard/payment.ts checks,
+ * saves and renders the sample.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
@@ -12,6 +13,7 @@ import {
   type PaymentForm,
   type PaymentFormErrors,
   paymentSettingsOf,
+  sampleStatementPdf,
   savePayment,
 } from "../../dashboard/payment";
 import type { Deps } from "../../deps";
@@ -84,6 +86,12 @@ function PaymentFields(props: {
         </p>
         {ro ? null : <button type="submit">Save payment settings</button>}
       </form>
+      <p>
+        <a href={`/orgs/${props.slug}/settings/payment/statement-preview.pdf`}>
+          Preview a sample PDF statement
+        </a>{" "}
+        <span class="muted">(a sample customer, with the saved settings)</span>
+      </p>
     </section>
   );
 }
@@ -127,6 +135,16 @@ export function paymentRoutes(deps: Deps) {
     return paymentPage(c, access, {
       pay_url_template: s.payUrlTemplate ?? "",
       bank_details: s.bankDetails ?? "",
+    });
+  });
+
+  app.get("/orgs/:slug/settings/payment/statement-preview.pdf", async (c) => {
+    const access = await orgAccess(c, deps);
+    const pdf = await sampleStatementPdf(deps, access.org);
+    return c.body(new Uint8Array(pdf), 200, {
+      "content-type": "application/pdf",
+      "content-disposition": 'inline; filename="statement-preview.pdf"',
+      "cache-control": "no-store",
     });
   });
 
