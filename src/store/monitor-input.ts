@@ -95,12 +95,23 @@ const CONTACTS_PER_BATCH = 200;
 const counts = sql`${invoices.disputedAt} is null and ${invoices.status} not in ('draft', 'void', 'deleted')
   and ${invoices.totalMinor} > 0`;
 
+/** [issue date, due date, id] of a customer's HISTORY_INVOICES-th latest invoice that counts (its cut). */
+type Cut = readonly [string, string, string];
+
+/** Later or equal in (issue date, due date, id) order: the order of the invoices_org_contact_issue index. */
+const atOrAfter = (issueDate: string, dueDate: string, id: string, cut: Cut): boolean =>
+  issueDate !== cut[0] ? issueDate > cut[0] : dueDate !== cut[1] ? dueDate > cut[1] : id >= cut[2];
+
 /**
  * What scoring as of `asOf` reads (monitor/horizon.ts): per customer, the invoices that count issued on or
  * before asOf, cut to the last HISTORY_INVOICES plus older ones not yet paid on asOf by their row; and the payment
  * allocations of exactly those invoices. One statement finds each customer's cut (the HISTORY_INVOICES-th latest
- * invoice, through the invoices_org_contact_issue index); then customers are read in batches, each batch's
- * invoices and their allocations by invoice id.
+ * invoice, through the invoices_org_contact_issue index). Customers are then read in batches: each customer's
+ * invoices from its cut on are one range of that index (a customer without a cut reads from the start), and the
+ * batch's allocations are read by invoice id. The older invoices not yet paid on asOf are one statement for the
+ * whole organisation (through invoices_org_paid_on: what was open on asOf, not the paid history), each kept when
+ * it lies before its customer's cut. Allocations of deleted payments are left out through the small partial
+ * index payments_deleted.
  */
 async function loadWithinHorizon(
   db: Db,
@@ -109,7 +120,7 @@ async function loadWithinHorizon(
   asOf: string,
   out: { invoices: MonitorInvoice[]; allocations: MonitorAllocation[] },
 ): Promise<void> {
-  const cutOf = new Map<string, readonly [string, string, string]>();
+  const cutOf = new Map<string, Cut>();
   await readColumns(
     db,
     {
@@ -130,12 +141,39 @@ async function loadWithinHorizon(
       for (let k = 0; k < n; k++) cutOf.set(c.contactId[k]!, [c.issueDate[k]!, c.dueDate[k]!, c.id[k]!]);
     },
   );
+  // Older invoices still open on asOf, of customers with a cut (the others are read whole below).
+  const older: MonitorInvoice[] = [];
+  if (cutOf.size > 0) {
+    await readColumns(
+      db,
+      {
+        columns: INVOICE,
+        joined: ID_AND_NUMBER,
+        where: sql`${invoices.orgId} = ${orgId} and (${invoices.paidOn} is null or ${invoices.paidOn} > ${asOf})
+          and ${invoices.issueDate} <= ${asOf} and ${counts}`,
+      },
+      pushInvoices(older),
+    );
+  }
+  const olderOf = new Map<string, MonitorInvoice[]>();
+  for (const inv of older) {
+    const cut = cutOf.get(inv.contactId);
+    if (!cut || atOrAfter(inv.issueDate, inv.dueDate, inv.id, cut)) continue;
+    const list = olderOf.get(inv.contactId);
+    if (list) list.push(inv);
+    else olderOf.set(inv.contactId, [inv]);
+  }
   const sorted = [...contactIds].sort();
   for (let b = 0; b < sorted.length; b += CONTACTS_PER_BATCH) {
     const batch = sorted.slice(b, b + CONTACTS_PER_BATCH);
-    // One JSON list drives the batch: [contact id, cut issue date, cut due date, cut id] (no cut: [contact id]).
-    const drive = JSON.stringify(batch.map((c) => (cutOf.has(c) ? [c, ...cutOf.get(c)!] : [c])));
+    // One JSON list drives the batch: [contact id, cut issue date, cut due date, cut id]; a customer without a
+    // cut starts from ["", "", ""], before every invoice.
+    const drive = JSON.stringify(batch.map((c) => [c, ...(cutOf.get(c) ?? NO_CUT)]));
     const from = out.invoices.length;
+    for (const c of batch) {
+      const list = olderOf.get(c);
+      if (list) for (const inv of list) out.invoices.push(inv);
+    }
     await readColumns(
       db,
       {
@@ -144,31 +182,31 @@ async function loadWithinHorizon(
         from: sql`json_each(${drive}) b cross join ${invoices}
           on ${invoices.orgId} = ${orgId} and ${invoices.contactId} = json_extract(b.value, '$[0]')`,
         where: sql`${counts} and ${invoices.issueDate} <= ${asOf}
-          and (json_extract(b.value, '$[1]') is null
-            or (${invoices.issueDate}, ${invoices.dueDate}, ${invoices.id}) >=
-              (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))
-            or ${invoices.paidOn} is null or ${invoices.paidOn} > ${asOf})`,
-        orderBy: sql`${invoices}.rowid`,
+          and (${invoices.issueDate}, ${invoices.dueDate}, ${invoices.id}) >=
+            (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))`,
       },
       pushInvoices(out.invoices),
     );
-    const ids = out.invoices.slice(from).map((i) => i.id);
-    if (ids.length === 0) continue;
+    if (out.invoices.length === from) continue;
+    const ids: string[] = [];
+    for (let k = from; k < out.invoices.length; k++) ids.push(out.invoices[k]!.id);
     await readColumns(
       db,
       {
         columns: ALLOCATION,
         joined: ["invoiceId"],
         from: sql`json_each(${JSON.stringify(ids)}) j cross join ${paymentAllocations}
-          on ${paymentAllocations.invoiceId} = j.value
-          join ${payments} on ${payments.id} = ${paymentAllocations.paymentId}`,
-        where: sql`+${paymentAllocations.orgId} = ${orgId} and ${payments.deleted} = 0`,
-        orderBy: sql`${paymentAllocations}.rowid`,
+          on ${paymentAllocations.invoiceId} = j.value`,
+        where: sql`+${paymentAllocations.orgId} = ${orgId} and not exists (
+          select 1 from ${payments} indexed by payments_deleted
+          where ${payments.id} = ${paymentAllocations.paymentId} and ${payments.deleted} = 1)`,
       },
       pushPaymentAllocations(out.allocations),
     );
   }
 }
+
+const NO_CUT: Cut = ["", "", ""];
 
 /**
  * Everything the monitor reads for one organisation. The monitor itself applies `asOf`. Invoices a customer

@@ -199,7 +199,11 @@ export const payments = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("payments_org_external").on(t.orgId, t.externalId)],
+  (t) => [
+    uniqueIndex("payments_org_external").on(t.orgId, t.externalId),
+    // Deleted payments only (few): the monitor's loader leaves their allocations out without visiting every payment.
+    index("payments_deleted").on(t.id).where(sql`deleted = 1`),
+  ],
 );
 
 export const paymentAllocations = sqliteTable(

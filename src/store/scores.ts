@@ -12,26 +12,40 @@ import { auditLog, scores } from "./schema";
 /** Rows per insert: 11 columns x 9 rows stays under D1's 100 bound parameters per statement. */
 const SCORE_ROWS_PER_INSERT = 9;
 
-/** Stores one result per customer for `asOf` (a re-run of the same day replaces that day's rows). */
-export async function saveScores(db: Db, orgId: string, asOf: string, results: CustomerScore[], now: number) {
-  const rows = results.map((r) => ({
-    orgId,
-    contactId: r.contact_id,
-    asOf,
-    score: r.score,
-    grade: r.grade,
-    lateProbability: r.late_probability,
-    trend: r.trend,
-    trendChangeDays: r.trend_change_days,
-    trendStartedOn: r.trend_started_on,
-    reasons: r.reasons,
-    computedAt: now,
-  }));
-  const fromNew = (column: string) => sql.raw(`excluded.${column}`);
-  for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
-    await db
+/** The columns of one stored score, in placeholder order. */
+const SCORE_COLUMNS = [
+  "orgId",
+  "contactId",
+  "asOf",
+  "score",
+  "grade",
+  "lateProbability",
+  "trend",
+  "trendChangeDays",
+  "trendStartedOn",
+  "reasons",
+  "computedAt",
+] as const;
+
+/**
+ * The upsert of `rows` scores, prepared once per database and row count and reused for every chunk (building
+ * a drizzle query per chunk of nine cost more than storing the rows).
+ */
+function scoreUpsert(db: Db, rows: number) {
+  let byCount = upserts.get(db);
+  if (!byCount) {
+    byCount = new Map();
+    upserts.set(db, byCount);
+  }
+  let prepared = byCount.get(rows);
+  if (!prepared) {
+    const fromNew = (column: string) => sql.raw(`excluded.${column}`);
+    const values = Array.from({ length: rows }, (_, r) =>
+      Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql.placeholder(`${c}${r}`)])),
+    ) as unknown as (typeof scores.$inferInsert)[];
+    prepared = db
       .insert(scores)
-      .values(rows.slice(i, i + SCORE_ROWS_PER_INSERT))
+      .values(values)
       .onConflictDoUpdate({
         target: [scores.contactId, scores.asOf],
         set: {
@@ -45,7 +59,35 @@ export async function saveScores(db: Db, orgId: string, asOf: string, results: C
           reasons: fromNew("reasons"),
           computedAt: fromNew("computed_at"),
         },
-      });
+      })
+      .prepare();
+    byCount.set(rows, prepared);
+  }
+  return prepared;
+}
+
+type ScoreUpsert = { run(values: Record<string, unknown>): unknown };
+const upserts = new WeakMap<Db, Map<number, ScoreUpsert>>();
+
+/** Stores one result per customer for `asOf` (a re-run of the same day replaces that day's rows). */
+export async function saveScores(db: Db, orgId: string, asOf: string, results: CustomerScore[], now: number) {
+  for (let i = 0; i < results.length; i += SCORE_ROWS_PER_INSERT) {
+    const chunk = results.slice(i, i + SCORE_ROWS_PER_INSERT);
+    const values: Record<string, unknown> = {};
+    chunk.forEach((r, k) => {
+      values[`orgId${k}`] = orgId;
+      values[`contactId${k}`] = r.contact_id;
+      values[`asOf${k}`] = asOf;
+      values[`score${k}`] = r.score;
+      values[`grade${k}`] = r.grade;
+      values[`lateProbability${k}`] = r.late_probability;
+      values[`trend${k}`] = r.trend;
+      values[`trendChangeDays${k}`] = r.trend_change_days;
+      values[`trendStartedOn${k}`] = r.trend_started_on;
+      values[`reasons${k}`] = r.reasons;
+      values[`computedAt${k}`] = now;
+    });
+    await scoreUpsert(db, chunk.length).run(values);
   }
 }
 
