@@ -2,7 +2,7 @@
  * The onset detector: robust one-sided CUSUMs against the customer's own baseline (the default method; see
  * trend.ts for the tuning). Pure.
  */
-import { type Baseline, censoredExpectation, robustBaseline, stableAgainst } from "./trend-stats";
+import { type Baseline, censoredExpectation, SortedRange, stableAgainst } from "./trend-stats";
 import type { TrendOptions, TrendPoint, TrendResult } from "./trend-types";
 
 /**
@@ -24,8 +24,27 @@ export interface CusumOutcome {
 export function robustCusum(series: readonly TrendPoint[], orgSd: number, o: TrendOptions): CusumOutcome {
   const n = series.length;
   const first = Math.max(o.warmup, n - o.lookback);
-  const buf: number[] = [];
-  const baseAt = (end: number): Baseline => robustBaseline(series, end, orgSd, o, buf);
+  // The baseline at `end`: robustStats of the last `baselineWindow` eligible observations before it (settled
+  // ones only with baselineSettledOnly), kept sorted as `end` moves on.
+  const values: number[] = [];
+  const use: boolean[] = [];
+  const eligible: number[] = [];
+  const before: number[] = [0];
+  for (let i = 0; i < n; i++) {
+    const p = series[i]!;
+    values.push(p.daysBeyondTerms);
+    const ok = !(o.baselineSettledOnly && p.censored);
+    use.push(ok);
+    if (ok) eligible.push(i);
+    before.push(eligible.length);
+  }
+  const range = new SortedRange(values, use);
+  const baseAt = (end: number): Baseline => {
+    const c = before[end]!;
+    if (c === 0 || o.baselineWindow <= 0) return { mean: 0, sd: Math.max(o.minSdDays, orgSd) };
+    range.moveTo(eligible[Math.max(0, c - o.baselineWindow)]!, end);
+    return range.stats(orgSd, o);
+  };
   const value = (i: number, b: Baseline): number => {
     const p = series[i]!;
     const x =

@@ -3,7 +3,7 @@
  * (see `trendState`). Pure.
  */
 import type { CusumOutcome } from "./trend-cusum";
-import { type Baseline, censoredExpectation, dueDayOf, lowerBound, robustStats } from "./trend-stats";
+import { type Baseline, censoredExpectation, dueDayOf, lowerBound, SortedRange } from "./trend-stats";
 import type { TrendOptions, TrendPoint, TrendResult } from "./trend-types";
 
 /**
@@ -53,8 +53,14 @@ export function trendState(
   if (m === 0) return stable();
   const pin = o.pinOnset ? Math.max(c.pinUp, c.pinDown) : -1;
   const pinDay = pin >= 0 ? dueDayOf(series[pin]!) : Number.POSITIVE_INFINITY;
-  const buf: number[] = [];
-  const copy: number[] = [];
+  // The baseline's settled values, kept sorted as the judged windows move (robustStats without re-sorting).
+  const values: number[] = [];
+  const settled: boolean[] = [];
+  for (let i = 0; i < m; i++) {
+    values.push(pts[i]!.daysBeyondTerms);
+    settled.push(!pts[i]!.censored);
+  }
+  const range = new SortedRange(values, settled);
 
   /** Judges the window ending with observation `last` (inclusive) on day `endDay` against the baseline ending on `baseEnd` (or before the window). */
   const judge = (last: number, endDay: number, frozenBaseEnd: number | null) => {
@@ -68,20 +74,19 @@ export function trendState(
     if (first > last) return null;
     const b0 = lowerBound(days, baseStart, first);
     const b1 = lowerBound(days, baseEnd, first);
-    buf.length = 0;
-    for (let i = b0; i < b1; i++) if (!pts[i]!.censored) buf.push(pts[i]!.daysBeyondTerms);
-    const nb = buf.length;
+    range.moveTo(b0, b1);
+    const nb = range.count;
     if (nb < o.stateMinBaseline) return null;
     let b: Baseline;
     if (o.stateWinsorisedMean) {
-      copy.length = 0;
-      for (const x of buf) copy.push(x);
-      const r = robustStats(buf, orgSd, o);
+      const r = range.stats(orgSd, o);
+      // Summed in series order (the order of the values' sum is part of the result).
       let t = 0;
-      for (const x of copy)
-        t += Math.max(r.mean - o.stateCap * r.sd, Math.min(r.mean + o.stateCap * r.sd, x));
-      b = { mean: t / copy.length, sd: r.sd };
-    } else b = robustStats(buf, orgSd, o);
+      for (let i = b0; i < b1; i++)
+        if (settled[i])
+          t += Math.max(r.mean - o.stateCap * r.sd, Math.min(r.mean + o.stateCap * r.sd, values[i]!));
+      b = { mean: t / nb, sd: r.sd };
+    } else b = range.stats(orgSd, o);
     // The test reads each value capped at stateCap SDs (one disputed invoice cannot tip it); what is reported
     // (recent mean, change in days) is the plain mean, so a 15-day shift reads as about 15 days. Both must agree.
     let sum = 0;

@@ -23,37 +23,108 @@ export function stableAgainst(b: Baseline): TrendResult {
 }
 
 /**
- * Robust baseline of series[start..end): median, and MAD-based SD shrunk toward the organisation's pooled
- * within-customer SD with `sdPriorWeight` pseudo-observations, never below `minSdDays`.
+ * Robust baseline of `values` (reordered in place): median, and MAD-based SD shrunk toward the organisation's
+ * pooled within-customer SD with `sdPriorWeight` pseudo-observations, never below `minSdDays`. The detectors
+ * use SortedRange, which gives exactly this without sorting each window afresh.
  */
-export function robustBaseline(
-  series: readonly TrendPoint[],
-  end: number,
-  orgSd: number,
-  o: TrendOptions,
-  buf: number[],
-): Baseline {
-  buf.length = 0;
-  for (let i = end - 1; i >= 0 && buf.length < o.baselineWindow; i--) {
-    const p = series[i]!;
-    if (!(o.baselineSettledOnly && p.censored)) buf.push(p.daysBeyondTerms);
-  }
-  if (buf.length === 0) return { mean: 0, sd: Math.max(o.minSdDays, orgSd) };
-  return robustStats(buf, orgSd, o);
+export function robustStats(values: number[], orgSd: number, o: TrendOptions): Baseline {
+  sortNumbers(values);
+  return sortedStats(values, values.length, orgSd, o);
 }
 
-/** Median and MAD-based SD (shrunk toward the organisation's, floored) of `values` (reordered in place). */
-export function robustStats(values: number[], orgSd: number, o: TrendOptions): Baseline {
-  const m = values.length;
-  sortNumbers(values);
-  const med = m % 2 ? values[(m - 1) >> 1]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
-  for (let i = 0; i < m; i++) values[i] = Math.abs(values[i]! - med);
-  sortNumbers(values);
-  const mad = m % 2 ? values[(m - 1) >> 1]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
+/**
+ * robustStats of the `m` values `s[0..m)`, already ascending (left unchanged). The absolute deviations from the
+ * median are taken in ascending order by walking outward from the median (below it, `med - x` is exactly
+ * `|x - med|`), so nothing is sorted twice.
+ */
+function sortedStats(s: ArrayLike<number>, m: number, orgSd: number, o: TrendOptions): Baseline {
+  // No values: what robustStats gives an empty list.
+  if (m === 0) return { mean: Number.NaN, sd: Number.NaN };
+  const med = m % 2 ? s[(m - 1) >> 1]! : (s[m / 2 - 1]! + s[m / 2]!) / 2;
+  // The deviation ranks the MAD needs: k (odd m), or k - 1 and k (even m).
+  const k = m >> 1;
+  const want = m % 2 ? (m - 1) >> 1 : k;
+  let right = 0;
+  while (right < m && s[right]! < med) right++;
+  let left = right - 1;
+  let prev = 0;
+  let cur = 0;
+  for (let r = 0; r <= want; r++) {
+    prev = cur;
+    const dl = left >= 0 ? Math.abs(s[left]! - med) : Number.POSITIVE_INFINITY;
+    const dr = right < m ? Math.abs(s[right]! - med) : Number.POSITIVE_INFINITY;
+    if (dl <= dr) {
+      cur = dl;
+      left--;
+    } else {
+      cur = dr;
+      right++;
+    }
+  }
+  const mad = m % 2 ? cur : (prev + cur) / 2;
   const own = 1.4826 * mad;
   const orgVar = Math.max(o.minSdDays, orgSd) ** 2;
   const v = (o.sdPriorWeight * orgVar + (m - 1) * own * own) / (o.sdPriorWeight + m - 1);
   return { mean: med, sd: Math.max(o.minSdDays, Math.sqrt(v)) };
+}
+
+/**
+ * The values of the points i in a range [lo, hi) with `use[i]`, kept in ascending order as the range moves (the
+ * trend detectors judge windows that slide one observation at a time): moving adds and removes only the points
+ * that enter or leave, and `stats` is robustStats of those values without sorting them again.
+ */
+export class SortedRange {
+  /** The range's values, ascending, in sorted[0..count). Plain arrays: small typed arrays cost more to allocate. */
+  private readonly sorted: number[] = [];
+  /** How many values the range holds. */
+  count = 0;
+  private lo = 0;
+  private hi = 0;
+
+  constructor(
+    private readonly values: readonly number[],
+    private readonly use: readonly boolean[],
+  ) {}
+
+  moveTo(lo: number, hi: number): void {
+    if (hi < lo) hi = lo;
+    const changes = Math.abs(lo - this.lo) + Math.abs(hi - this.hi);
+    if (lo >= this.hi || hi <= this.lo || changes > hi - lo) {
+      this.count = 0;
+      for (let i = lo; i < hi; i++) if (this.use[i]) this.insert(this.values[i]!);
+    } else {
+      for (let i = this.lo; i < lo; i++) if (this.use[i]) this.remove(this.values[i]!);
+      for (let i = lo; i < this.lo; i++) if (this.use[i]) this.insert(this.values[i]!);
+      for (let i = hi; i < this.hi; i++) if (this.use[i]) this.remove(this.values[i]!);
+      for (let i = this.hi; i < hi; i++) if (this.use[i]) this.insert(this.values[i]!);
+    }
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  /** robustStats of the range's values. */
+  stats(orgSd: number, o: TrendOptions): Baseline {
+    return sortedStats(this.sorted, this.count, orgSd, o);
+  }
+
+  private insert(x: number): void {
+    const s = this.sorted;
+    let j = this.count++;
+    while (j > 0 && s[j - 1]! > x) {
+      s[j] = s[j - 1]!;
+      j--;
+    }
+    s[j] = x;
+  }
+
+  private remove(x: number): void {
+    const s = this.sorted;
+    let j = 0;
+    while (j < this.count && s[j] !== x) j++;
+    if (j === this.count) return;
+    for (; j < this.count - 1; j++) s[j] = s[j + 1]!;
+    this.count--;
+  }
 }
 
 /** Sorts a short list of numbers ascending in place (insertion sort: the same order as sort((a, b) => a - b)). */
