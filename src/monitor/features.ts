@@ -140,11 +140,18 @@ export function observationsOf(invoices: readonly InvoiceAsOf[], asOfDay: number
   return obs;
 }
 
-/** Features of one customer as of `ledger.asOf`. */
-export function customerFeatures(ledger: LedgerAsOf, contact: MonitorContact): CustomerFeatures {
+/**
+ * Features of one customer as of `ledger.asOf`. `observations`: its observationsOf, when the caller already has
+ * them.
+ */
+export function customerFeatures(
+  ledger: LedgerAsOf,
+  contact: MonitorContact,
+  known?: Observation[],
+): CustomerFeatures {
   const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
   const { asOfDay, asOf } = ledger;
-  const observations = observationsOf(invoices, asOfDay);
+  const observations = known ?? observationsOf(invoices, asOfDay);
   const currency = reportingCurrency(invoices, ledger.baseCurrency);
 
   // Behaviour statistics.

@@ -94,8 +94,14 @@ export function scoreOrganisation(input: OrgInput, asOf: IsoDate): CustomerScore
   // result is made (keeping them for 1M-invoice ledgers cost more in garbage collection than computing them).
   const ledger = restrictToAsOf(withinHorizon(input, asOf), asOf);
   const model = fitLateModel(ledger);
-  const orgSdDays = pooledWithinSd(observationsByCustomer(ledger));
-  const results = ledger.contacts.map((contact) => assessCustomer(ledger, contact, model, orgSdDays).result);
+  // Each customer's observations are worked out once, for the pooled SD and for its features.
+  const observations = ledger.contacts.map((c) =>
+    observationsOf(ledger.invoicesByContact.get(c.id) ?? [], ledger.asOfDay),
+  );
+  const orgSdDays = pooledWithinSd(observations);
+  const results = ledger.contacts.map(
+    (contact, i) => assessCustomer(ledger, contact, model, orgSdDays, observations[i]).result,
+  );
   return results.sort(riskiestFirst);
 }
 
@@ -123,8 +129,9 @@ function assessCustomer(
   contact: MonitorContact,
   model: LateModel,
   orgSdDays: number,
+  observations?: Observation[],
 ): CustomerAssessment {
-  const f = customerFeatures(ledger, contact);
+  const f = customerFeatures(ledger, contact, observations);
   const invoices = ledger.invoicesByContact.get(contact.id) ?? [];
   const state = customerStates(invoices, [ledger.asOfDay], model.prior, model.options)[0]!;
   const prediction = predictLate(model, state);

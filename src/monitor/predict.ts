@@ -144,7 +144,8 @@ export function customerStates(
   const out: CustomerState[] = [];
   let sp = 0;
   let ip = 0;
-  let pending: InvoiceAsOf[] = [];
+  const pending: InvoiceAsOf[] = [];
+  const overdue: InvoiceAsOf[] = [];
   let n = 0;
   let ewSum = 0;
   let ewSum2 = 0;
@@ -164,14 +165,22 @@ export function customerStates(
     for (let i = invoices[ip]; i !== undefined && i.issueDay <= t; i = invoices[++ip]) {
       if (!i.settledUndated) pending.push(i);
     }
-    if (pending.length > 0) pending = pending.filter((i) => i.settledDay === null || i.settledDay > t);
+    // Drop those settled by t, in place (same order as a filter, without a new list per day).
+    let kept = 0;
+    for (let k = 0; k < pending.length; k++) {
+      const i = pending[k]!;
+      if (i.settledDay === null || i.settledDay > t) pending[kept++] = i;
+    }
+    pending.length = kept;
     let cSum = ewSum;
     let cLate = ewLate;
     let cW = ewW;
     let cn = n;
     let cPlain = sum;
     if (pending.length > 0) {
-      const overdue = pending.filter((i) => i.dueDay < t).sort((a, b) => a.dueDay - b.dueDay);
+      overdue.length = 0;
+      for (const i of pending) if (i.dueDay < t) overdue.push(i);
+      if (overdue.length > 1) overdue.sort(byDueDay);
       for (const i of overdue) {
         cSum = cSum * DECAY + (t - i.dueDay);
         cLate = cLate * DECAY + 1;
@@ -196,6 +205,8 @@ export function customerStates(
   }
   return out;
 }
+
+const byDueDay = (a: InvoiceAsOf, b: InvoiceAsOf): number => a.dueDay - b.dueDay;
 
 export function featureVector(s: CustomerState, options: LateModelOptions = LATE_MODEL_OPTIONS): number[] {
   const share = Math.min(0.999, Math.max(0.001, s.shrunkLateShare));
