@@ -1,0 +1,1 @@
+CREATE INDEX `payments_deleted` ON `payments` (`id`) WHERE deleted = 1;
