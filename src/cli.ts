@@ -315,27 +315,56 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     .addOption(new Option("--customers <n>", "number of customers").argParser(positiveInt).default(60))
     .option("--seed <seed>", "generator seed: the same seed gives the same ledger", "1")
     .option("--json", "print the summary as JSON")
-    .action(async (opts: { org: string; customers: number; seed: string; json?: boolean }) => {
-      const store = getStore();
-      const now = clock.now();
-      const r = await seedDemo(store, {
-        slug: opts.org,
-        customers: opts.customers,
-        seed: opts.seed,
-        now,
-      });
-      await warmAfterWrite(store, r.organisation.slug, now, err);
-      if (opts.json) out(JSON.stringify(r, null, 2));
-      else {
-        out(
-          `${r.organisation.created ? "Created" : "Refreshed"} demo organisation ${r.organisation.slug} as of ${r.asOf}`,
-        );
-        out(`  customers: ${counts(r.counts.contacts)}`);
-        out(`  invoices:  ${counts(r.counts.invoices)}`);
-        out(`  payments:  ${counts(r.counts.payments)}`);
-        out(`  credit notes: ${counts(r.counts.creditNotes)}`);
-      }
-    });
+    .option(
+      "--url <url>",
+      "seed a deployment (Workers + D1) instead: its address; signed with CREDITPULSE_SECRET",
+    )
+    .option("--owner <email>", "with --url: an existing user made owner of the demo organisation")
+    .action(
+      async (opts: {
+        org: string;
+        customers: number;
+        seed: string;
+        json?: boolean;
+        url?: string;
+        owner?: string;
+      }) => {
+        if (opts.url) {
+          const { seedDeploymentDemo } = await import("./commands/demo-remote");
+          const secret = getConfig().CREDITPULSE_SECRET;
+          if (!secret) throw new UserError("no_secret", "set CREDITPULSE_SECRET to the deployment's secret");
+          const r = await seedDeploymentDemo(
+            secret,
+            opts.url,
+            { slug: opts.org, customers: opts.customers, seed: opts.seed, owner: opts.owner },
+            clock.now(),
+          );
+          if (opts.json) out(JSON.stringify(r.body, null, 2));
+          else out(r.message);
+          if (!r.ok) exitCode = 1;
+          return;
+        }
+        const store = getStore();
+        const now = clock.now();
+        const r = await seedDemo(store, {
+          slug: opts.org,
+          customers: opts.customers,
+          seed: opts.seed,
+          now,
+        });
+        await warmAfterWrite(store, r.organisation.slug, now, err);
+        if (opts.json) out(JSON.stringify(r, null, 2));
+        else {
+          out(
+            `${r.organisation.created ? "Created" : "Refreshed"} demo organisation ${r.organisation.slug} as of ${r.asOf}`,
+          );
+          out(`  customers: ${counts(r.counts.contacts)}`);
+          out(`  invoices:  ${counts(r.counts.invoices)}`);
+          out(`  payments:  ${counts(r.counts.payments)}`);
+          out(`  credit notes: ${counts(r.counts.creditNotes)}`);
+        }
+      },
+    );
 
   const ctx: CommandContext = {
     io,

@@ -15,4 +15,6 @@ export type JobMessage =
   | { job: "statements"; orgId: string; at: number; part?: number; resumeAfter?: string }
   | { job: "digest"; userId: string; at: number }
   /** Not on a cron: a webhook's changed records, re-pulled after the response. */
-  | { job: "repull"; events: ChangeEvent[]; at: number };
+  | { job: "repull"; events: ChangeEvent[]; at: number }
+  /** Not on a cron: seed the demo organisation on a deployment (`creditpulse demo --url`, POST /ops/demo). */
+  | { job: "demo"; at: number; slug: string; customers: number; seed: string; owner?: string };

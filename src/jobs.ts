@@ -38,7 +38,7 @@ export interface JobLimits {
 }
 
 export interface Job {
-  name: Exclude<JobName, "repull">;
+  name: Exclude<JobName, "repull" | "demo">;
   /** Five-field cron expression, in UTC. */
   cron: string;
   /** The messages one tick fans out into. */
@@ -185,6 +185,11 @@ export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits =
     case "digest":
       await digestUser(deps, msg.userId, msg.at);
       return [];
+    case "demo": {
+      const { runDemoJob } = await import("./import/demo-deploy");
+      await runDemoJob(deps, msg);
+      return [];
+    }
     default: {
       const org = await orgById(deps, msg.orgId);
       if (!org) return []; // deleted since the tick

@@ -9,7 +9,7 @@ import { systemClock } from "./clock";
 import type { Config } from "./config";
 import type { Deps } from "./deps";
 import { createApp } from "./http/app";
-import { seedDemo } from "./import/demo";
+import { seedDemoScored } from "./import/demo-deploy";
 import { JOBS, runJob } from "./jobs";
 import { createLogger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
@@ -30,19 +30,8 @@ export async function seedDemoIfWanted(deps: Deps): Promise<boolean> {
   if (config.CREDITPULSE_DEMO === "0" || config.xeroConfigured || config.quickbooksConfigured) return false;
   const orgs = await listOrgs(deps.store.db);
   if (orgs.some((o) => o.slug === "demo")) return false;
-  const now = deps.clock.now();
-  const result = await seedDemo(deps.store, { now });
-  // Score it now (and as of a week ago) so the dashboard shows grades, trends and movement from the start,
-  // and compute its figures so the first page view is warm.
-  const { runScoring } = await import("./scoring/run-scoring");
-  const { warmSummaryLogged } = await import("./scoring/warm-summary");
-  const { addDays, dateInZone } = await import("./model");
-  const org = (await listOrgs(deps.store.db)).find((o) => o.slug === result.organisation.slug);
-  const today = dateInZone(now, org?.timezone ?? "UTC");
-  if (org) {
-    for (const asOf of [addDays(today, -7), today]) await runScoring(deps.store, org, { now, asOf });
-    await warmSummaryLogged(deps, org, now);
-  }
+  // Scored now and as of a week ago (grades, trends and movement from the start), figures warm.
+  const result = await seedDemoScored(deps, { now: deps.clock.now() });
   deps.log.info(
     { org: result.organisation.slug, invoices: result.counts.invoices.created },
     "seeded the demo organisation (no Xero or QuickBooks credentials are configured)",

@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard";
 import { FAVICON_SVG } from "./layout";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
+import { opsRoutes } from "./ops";
 import { holdsRoutes } from "./pages/holds";
 import { remindersRoutes } from "./pages/reminders";
 import { passwordResetRoutes } from "./password-reset";
@@ -84,6 +85,7 @@ export function createApp(deps: Deps) {
   app.route("/", xeroRoutes(deps));
   app.route("/", quickbooksRoutes(deps));
   app.route("/", portalRoutes(deps));
+  app.route("/", opsRoutes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),

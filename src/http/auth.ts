@@ -42,10 +42,14 @@ export const PUBLIC_PREFIXES = [
   "/c/",
   "/unsubscribe/",
   "/assets/",
+  "/ops/",
 ];
 export const PUBLIC_PATHS = ["/healthz", "/connect/xero/callback", "/connect/quickbooks/callback"];
-/** No CSRF check: signed webhooks, and the customers' side (one-click unsubscribe is a POST by mail clients). */
-const CSRF_EXEMPT = ["/webhooks/", "/c/", "/unsubscribe/"];
+/**
+ * No CSRF check: signed webhooks, the customers' side (one-click unsubscribe is a POST by mail clients), and
+ * operator calls carrying a request signed with the install secret (`/ops/`, no cookie involved).
+ */
+const CSRF_EXEMPT = ["/webhooks/", "/c/", "/unsubscribe/", "/ops/"];
 
 export interface Auth {
   user: User;
