@@ -8,8 +8,18 @@ export type JobMessage =
   /** `resumeAt`/`part`: the continuation of a sync that ran out of its page budget. */
   | { job: "sync"; orgId: string; at: number; part?: number; resumeAt?: Entity }
   | { job: "score"; orgId: string; at: number }
-  /** `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order). */
-  | { job: "remind"; orgId: string; at: number; part?: number; resumeAfter?: string }
+  /**
+   * `resumeAfter`/`part`: the continuation of a reminder run that used its budget (customers in id order);
+   * `resumeStart`: the continuation of its start-of-run work (unfinished holds and notices after these ids).
+   */
+  | {
+      job: "remind";
+      orgId: string;
+      at: number;
+      part?: number;
+      resumeAfter?: string;
+      resumeStart?: { holdsAfter?: string; noticesAfter?: string };
+    }
   | { job: "summaries"; orgId: string; at: number }
   /** `resumeAfter`/`part`: the continuation of a statement run that used its budget (customers in id order). */
   | { job: "statements"; orgId: string; at: number; part?: number; resumeAfter?: string }

@@ -13,6 +13,7 @@
  */
 import type { Deps } from "./deps";
 import type { JobMessage } from "./job-message";
+import type { StartCursor } from "./reminders/run-types";
 import { warmSummaryLogged } from "./scoring/warm-summary";
 import { listOrgs, type Organisation } from "./store/orgs";
 import { syncJobMessages, syncOrgJob } from "./sync/sync-connections";
@@ -59,8 +60,8 @@ async function remindOrg(
   deps: Deps,
   org: Organisation,
   now: number,
-  part: { budget?: number; resumeAfter?: string } = {},
-): Promise<{ more: boolean; resumeAfter?: string }> {
+  part: { budget?: number; resumeAfter?: string; resumeStart?: StartCursor } = {},
+): Promise<{ more: boolean; resumeAfter?: string; resumeStart?: StartCursor }> {
   // Loaded on first use: the Worker does not evaluate the reminder engine until it sends.
   const { runRemindersFor } = await import("./reminders/run-for");
   const report = await runRemindersFor(deps, org, { kind: "instant", at: now }, part);
@@ -83,7 +84,7 @@ async function remindOrg(
     },
     report.more ? "reminders run (budget used; continues in the next message)" : "reminders run",
   );
-  return { more: report.more, resumeAfter: report.resumeAfter };
+  return { more: report.more, resumeAfter: report.resumeAfter, resumeStart: report.resumeStart };
 }
 
 /** Scheduled statements for one organisation, judged at the tick's instant (nothing when none is scheduled). */
@@ -197,10 +198,18 @@ export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits =
         const r = await remindOrg(deps, org, msg.at, {
           budget: limits.remindActionsPerMessage,
           resumeAfter: msg.resumeAfter,
+          resumeStart: msg.resumeStart,
         });
-        return r.more && r.resumeAfter !== undefined
-          ? [{ ...msg, part: (msg.part ?? 0) + 1, resumeAfter: r.resumeAfter }]
-          : [];
+        if (!r.more || (r.resumeAfter === undefined && r.resumeStart === undefined)) return [];
+        const { resumeAfter: _a, resumeStart: _s, ...rest } = msg;
+        return [
+          {
+            ...rest,
+            part: (msg.part ?? 0) + 1,
+            ...(r.resumeAfter !== undefined ? { resumeAfter: r.resumeAfter } : {}),
+            ...(r.resumeStart !== undefined ? { resumeStart: r.resumeStart } : {}),
+          },
+        ];
       }
       if (msg.job === "statements") {
         const r = await statementsOrg(deps, org, msg.at, {

@@ -12,11 +12,7 @@
  * both work from (settings, policies, renderer, merge fields) is run-context.ts.
  */
 
-import { audit } from "../store/audit";
-import { flagStaleClaims } from "../store/claims";
-import { unfinishedHolds } from "../store/hold-events";
-import { unfinishedProposalNotices } from "../store/holds";
-import { activePauses, flagBrokenPromises } from "../store/pauses";
+import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
 import { ensureReminderSetup } from "../store/reminder-settings";
@@ -25,7 +21,6 @@ import { type PlannedEmail, type PlannedHold, planReminders } from "./plan";
 import {
   historyOf,
   loadRunContext,
-  orgToday,
   pauseHorizon,
   payFor,
   reminderFields,
@@ -33,9 +28,9 @@ import {
 } from "./run-context";
 import type { EmailResult, HoldResult, ReminderDeps, RemindOptions, RemindReport } from "./run-types";
 import { emailResult, sendOne } from "./send-email";
+import { startOfRun } from "./start-of-run";
 
-/** How long a claim may stay "claimed" before it is taken for a crashed run's and flagged for review. */
-export const CLAIM_LEASE_MS = 15 * 60_000;
+export { CLAIM_LEASE_MS } from "./start-of-run";
 
 const HOLD_RESULT = {
   place: "placed",
@@ -45,7 +40,7 @@ const HOLD_RESULT = {
 } as const;
 
 export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Promise<RemindReport> {
-  const { store, config, log } = deps;
+  const { store, config } = deps;
   const { db } = store;
   const { org, at, now } = opts;
   const dryRun = opts.dryRun ?? false;
@@ -58,38 +53,24 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   // Customers are handled in id order so a continuation (same instant, re-planned) picks up after the last one.
   const pending = (contactId: string) => resumeAfter === undefined || contactId > resumeAfter;
 
+  if (!dryRun && resumeAfter === undefined) await ensureReminderSetup(db, org, now);
+  const run = await loadRunContext(deps, org, at);
+  const holds = createHoldWorker(deps, org, run.settings, now);
+  let used = 0;
+  // Start-of-run work (stale claims, broken promises, unfinished holds and notices), only before the first
+  // customer; it counts against the budget and may itself continue in the next run.
   if (!dryRun && resumeAfter === undefined) {
-    await ensureReminderSetup(db, org, now);
-    const stale = await flagStaleClaims(db, org.id, now - CLAIM_LEASE_MS, now);
-    report.flaggedForReview = stale.length;
-    for (const r of stale) {
-      log.warn(
-        { org: org.slug, reminder: r.id, invoice: r.invoiceId, level: r.level },
-        "reminder left for review",
-      );
-      await audit(
-        db,
-        {
-          orgId: org.id,
-          contactId: r.contactId,
-          invoiceId: r.invoiceId,
-          actor: "reminders",
-          action: "reminder.needs_review",
-          detail: {
-            level: r.level,
-            emailId: r.emailId,
-            reason: "the run stopped before the outcome was recorded",
-          },
-        },
-        now,
-      );
+    const start = await startOfRun(deps, org, holds, { at, now, budget, from: opts.resumeStart });
+    report.flaggedForReview = start.flaggedForReview;
+    used = start.used;
+    if (start.stoppedAt || used >= budget) {
+      report.more = true;
+      if (start.stoppedAt) report.resumeStart = start.stoppedAt;
+      else report.resumeAfter = ""; // done: the next run starts at the first customer
+      return report;
     }
   }
 
-  // Promises to pay whose date has passed with the invoice unpaid: flagged once each (audit log).
-  if (!dryRun && resumeAfter === undefined) await flagBrokenPromises(store, org, orgToday(org, at), now);
-
-  const run = await loadRunContext(deps, org, at);
   const rows = await loadPlanRows(db, org, { asOf: run.latest, maxDueDate: run.maxDueDate });
   const plan = planReminders({
     settings: run.planSettings,
@@ -103,12 +84,6 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     sentOffsets: rows.sentOffsets,
     at,
   });
-
-  const holds = createHoldWorker(deps, org, run.settings, now);
-  if (!dryRun && resumeAfter === undefined) {
-    for (const ev of await unfinishedHolds(db, org.id)) await holds.finish(ev);
-    for (const p of await unfinishedProposalNotices(db, org.id)) await holds.notifyProposal(p);
-  }
 
   // One hold decision and at most one email per customer: each customer's hold first, then its email (as
   // before, every hold of a customer is applied before its email). A run stops only between customers.
@@ -125,7 +100,6 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   // Results are reported in the plan's order (as an unbudgeted run always did), whatever order they ran in.
   const holdDone = new Map<string, HoldResult>();
   const emailDone = new Map<string, EmailResult>();
-  let used = 0;
   let smtpDown: string | null = null;
   for (const [i, contactId] of order.entries()) {
     if (used >= budget) {

@@ -14,7 +14,7 @@ import { openingInstant } from "./run-context";
 import type { RemindOptions, RemindReport } from "./run-types";
 import { writeBackFor } from "./write-back";
 
-export type RunForOptions = Pick<RemindOptions, "dryRun" | "budget" | "resumeAfter">;
+export type RunForOptions = Pick<RemindOptions, "dryRun" | "budget" | "resumeAfter" | "resumeStart">;
 
 /**
  * One reminder run for `org`, judged at `at`: an instant (records stamped with it), or the opening of a

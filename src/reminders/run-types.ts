@@ -44,6 +44,17 @@ export interface RemindOptions {
    * unfinished holds and notices) is not repeated.
    */
   resumeAfter?: string;
+  /**
+   * A continuation of the start-of-run work that used the budget before any customer (`resumeAfter` unset):
+   * unfinished holds and notices after these ids are left to finish.
+   */
+  resumeStart?: StartCursor;
+}
+
+/** Where a budgeted run's start-of-run work stopped: the last unfinished hold event and proposal notice handled. */
+export interface StartCursor {
+  holdsAfter?: string;
+  noticesAfter?: string;
 }
 
 export type EmailStatus = "sent" | "failed" | "skipped";
@@ -68,6 +79,11 @@ export interface RemindReport {
   flaggedForReview: number;
   /** The budget ran out: customers after `resumeAfter` are left for a continuation run at the same instant. */
   more: boolean;
-  /** The last customer (id) this run handled, when `more`. */
+  /**
+   * The last customer (id) this run handled, when `more`; "" when the start-of-run work used the budget and
+   * is done, so the next run starts at the first customer.
+   */
   resumeAfter?: string;
+  /** When `more` and the start-of-run work is not done: where the next run continues it. */
+  resumeStart?: StartCursor;
 }

@@ -142,16 +142,27 @@ export async function flagStaleClaims(
   orgId: string,
   before: number,
   now: number,
+  /** At most this many (in id order); the rest stay stale for the next call. */
+  limit?: number,
 ): Promise<ReminderRow[]> {
+  const stale = and(
+    eq(reminders.orgId, orgId),
+    eq(reminders.status, "claimed"),
+    sql`${reminders.claimedAt} < ${before}`,
+  );
   return db
     .update(reminders)
     .set(stoppedRunColumns(now))
     .where(
-      and(
-        eq(reminders.orgId, orgId),
-        eq(reminders.status, "claimed"),
-        sql`${reminders.claimedAt} < ${before}`,
-      ),
+      limit === undefined
+        ? stale
+        : and(
+            stale,
+            inArray(
+              reminders.id,
+              db.select({ id: reminders.id }).from(reminders).where(stale).orderBy(reminders.id).limit(limit),
+            ),
+          ),
     )
     .returning();
 }

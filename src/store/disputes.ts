@@ -3,7 +3,7 @@
  * from then on), the open disputes a bookkeeper sees, and their resolution (with its audit entry, in one batch).
  */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { audit, CUSTOMER_ACTIONS } from "./audit";
+import { CUSTOMER_ACTIONS } from "./audit";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";
 import { invoiceDisputes, invoices } from "./schema";

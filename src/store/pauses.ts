@@ -89,6 +89,8 @@ export async function flagBrokenPromises(
   org: Pick<Organisation, "id">,
   today: IsoDate,
   now: number,
+  /** At most this many (in pause id order); the rest are flagged by the next call. */
+  limit?: number,
 ): Promise<BrokenPromise[]> {
   const { db } = store;
   const candidates = await db
@@ -117,7 +119,9 @@ export async function flagBrokenPromises(
       ),
     );
   const flagged: BrokenPromise[] = [];
-  for (const c of candidates) {
+  const sorted =
+    limit === undefined ? candidates : candidates.sort((a, b) => (a.pauseId < b.pauseId ? -1 : 1));
+  for (const c of sorted.slice(0, limit ?? sorted.length)) {
     await store.atomically(async () => {
       const won = await db
         .update(invoicePauses)
