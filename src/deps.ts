@@ -19,4 +19,14 @@ export interface Deps {
   enqueue?: (messages: JobMessage[]) => Promise<void>;
   /** Node: the address the HTTP server really listens on (its port, even when PORT is 0); see linkBase. */
   listening?: string;
+  /** Workers: where uploaded files wait for the jobs queue (an R2 bucket). Unset on Node, which imports at once. */
+  uploads?: UploadStorage;
+}
+
+/** Object storage for uploaded files (R2 on Workers). */
+export interface UploadStorage {
+  put(key: string, body: ArrayBuffer): Promise<void>;
+  /** The object's bytes, or null when it is gone. */
+  get(key: string): Promise<ArrayBuffer | null>;
+  delete(keys: string[]): Promise<void>;
 }

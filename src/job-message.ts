@@ -26,5 +26,7 @@ export type JobMessage =
   | { job: "digest"; userId: string; at: number }
   /** Not on a cron: a webhook's changed records, re-pulled after the response. */
   | { job: "repull"; events: ChangeEvent[]; at: number }
+  /** Not on a cron: a CSV upload whose files wait in R2 (`POST /api/orgs/:slug/imports` on Workers). */
+  | { job: "import"; orgId: string; uploadId: string; at: number }
   /** Not on a cron: seed the demo organisation on a deployment (`creditpulse demo --url`, POST /ops/demo). */
   | { job: "demo"; at: number; slug: string; customers: number; seed: string; owner?: string };

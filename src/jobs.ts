@@ -39,7 +39,7 @@ export interface JobLimits {
 }
 
 export interface Job {
-  name: Exclude<JobName, "repull" | "demo">;
+  name: Exclude<JobName, "repull" | "demo" | "import">;
   /** Five-field cron expression, in UTC. */
   cron: string;
   /** The messages one tick fans out into. */
@@ -186,6 +186,11 @@ export async function handleJob(deps: Deps, msg: JobMessage, limits: JobLimits =
     case "digest":
       await digestUser(deps, msg.userId, msg.at);
       return [];
+    case "import": {
+      const { runCsvUpload } = await import("./import/http-upload");
+      await runCsvUpload(deps, msg.orgId, msg.uploadId);
+      return [];
+    }
     case "demo": {
       const { runDemoJob } = await import("./import/demo-deploy");
       await runDemoJob(deps, msg);

@@ -13,6 +13,7 @@ import type {
   ExecutionContext,
   MessageBatch,
   Queue,
+  R2Bucket,
   ScheduledController,
 } from "@cloudflare/workers-types";
 import {
@@ -38,6 +39,8 @@ export interface Env {
   JOBS: Queue<JobMessage>;
   /** One rate limiter (and token refresh) per provider tenant, plus one app-wide per provider. */
   LIMITER?: DurableObjectNamespace;
+  /** Uploaded CSV files waiting for the jobs queue's `import` message (deleted once imported). */
+  UPLOADS?: R2Bucket;
   [key: string]: unknown;
 }
 
@@ -54,6 +57,21 @@ function useDurableLimiters(env: Env) {
     app: (provider, spec) => remoteRateLimiter(stub(`${provider}:app`), spec),
     tokenLock: (provider) => remoteRefreshLock((holderId) => stub(`${provider}:token:${holderId}`)),
   });
+}
+
+function r2Uploads(bucket: R2Bucket): NonNullable<Deps["uploads"]> {
+  return {
+    async put(key, body) {
+      await bucket.put(key, body);
+    },
+    async get(key) {
+      const object = await bucket.get(key);
+      return object ? object.arrayBuffer() : null;
+    },
+    async delete(keys) {
+      await bucket.delete(keys);
+    },
+  };
 }
 
 async function depsFor(env: Env): Promise<Deps> {
@@ -76,6 +94,7 @@ async function depsFor(env: Env): Promise<Deps> {
       for (let i = 0; i < messages.length; i += SEND_BATCH)
         await env.JOBS.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body })));
     },
+    ...(env.UPLOADS ? { uploads: r2Uploads(env.UPLOADS) } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { storeAnswers } from "../store/health";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
+import { importRoutes } from "./imports";
 import { FAVICON_SVG } from "./layout";
 import { bodyLimits, securityHeaders } from "./limits";
 import { loginRoutes } from "./login";
@@ -86,6 +87,7 @@ export function createApp(deps: Deps) {
   app.route("/", quickbooksRoutes(deps));
   app.route("/", portalRoutes(deps));
   app.route("/", opsRoutes(deps));
+  app.route("/", importRoutes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),

@@ -16,8 +16,8 @@ import type { AppEnv } from "./auth";
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Routes that accept file uploads (CSV ledgers), and only those. */
 export const UPLOAD_BODY_LIMIT_BYTES = 50 * 1024 * 1024;
-/** The upload routes (none yet: a CSV upload page would be listed here). */
-export const UPLOAD_ROUTES: readonly RegExp[] = [];
+/** The upload routes. */
+export const UPLOAD_ROUTES: readonly RegExp[] = [/^\/api\/orgs\/[^/]+\/imports$/];
 
 function tooLarge(limit: number) {
   return (c: Context) => {

@@ -869,3 +869,31 @@ export const reconciliations = sqliteTable("reconciliations", {
     .$type<{ customer_id: string; ours: number; theirs: number; currency: string }[]>()
     .notNull(),
 });
+
+/**
+ * CSV files uploaded over HTTP (`POST /api/orgs/:slug/imports`) and what became of them: queued (Workers: the
+ * files wait in R2 for the jobs queue), running, done (the import summary) or failed (the bad rows, or why).
+ */
+export const csvUploads = sqliteTable(
+  "csv_uploads",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    status: text("status", { enum: ["queued", "running", "done", "failed"] }).notNull(),
+    /** The uploaded files by kind (invoices, payments, customers): name, bytes and, on Workers, the R2 key. */
+    files: text("files", { mode: "json" })
+      .$type<Record<string, { name: string; bytes: number; key: string | null }>>()
+      .notNull(),
+    /** Import options given with the upload (currency, date format, column map). */
+    options: text("options", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    requestedBy: text("requested_by").notNull(),
+    /** Done: the import summary, as `import --json` prints it. Failed: `{ issues, issueCount }` or `{ error }`. */
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("csv_uploads_org_created").on(t.orgId, t.createdAt)],
+);
