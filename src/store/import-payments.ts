@@ -20,11 +20,20 @@ export async function retireStalePayments(
 ): Promise<number> {
   const ids = await invoiceIds(store, orgId, invoiceExternalIds);
   if (ids.size === 0) return 0;
-  const existing = await store.db
-    .select({ paymentId: payments.id, externalId: payments.externalId })
-    .from(paymentAllocations)
-    .innerJoin(payments, eq(payments.id, paymentAllocations.paymentId))
-    .where(and(inArray(paymentAllocations.invoiceId, [...ids.values()]), eq(payments.deleted, false)));
+  // In chunks of the driver's bound-parameter limit (D1: 100), one parameter kept for `deleted`.
+  const all = [...ids.values()];
+  const size = Math.max(1, store.maxParams - 1);
+  const existing: { paymentId: string; externalId: string }[] = [];
+  for (let i = 0; i < all.length; i += size)
+    existing.push(
+      ...(await store.db
+        .select({ paymentId: payments.id, externalId: payments.externalId })
+        .from(paymentAllocations)
+        .innerJoin(payments, eq(payments.id, paymentAllocations.paymentId))
+        .where(
+          and(inArray(paymentAllocations.invoiceId, all.slice(i, i + size)), eq(payments.deleted, false)),
+        )),
+    );
   const stale = [...new Set(existing.filter((e) => !listed.has(e.externalId)).map((e) => e.paymentId))];
   for (const paymentId of stale) {
     await store.db.delete(paymentAllocations).where(eq(paymentAllocations.paymentId, paymentId));

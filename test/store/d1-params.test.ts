@@ -105,4 +105,37 @@ describe("every statement binds at most 100 parameters (D1)", () => {
     }
     expect((await store.db.select().from(contacts)).length).toBe(1000);
   }, 120_000);
+
+  it("a CSV file of 300 invoices imported into an existing organisation, then re-imported", async () => {
+    const { tempFiles } = await import("../support/files");
+    const { importCsv } = await import("../../src/import/csv-import");
+    const header = "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid";
+    const rows = Array.from(
+      { length: 300 },
+      (_, i) =>
+        `K${i % 40},Cust ${i % 40},CSV-${i},2026-09-01,2026-10-01,GBP,${i + 1}.00,${i % 3 === 0 ? "1.00" : ""}`,
+    );
+    const first = tempFiles({
+      "invoices.csv": [header, "K0,Cust 0,CSV-seed,2026-09-01,2026-10-01,GBP,5.00,"].join("\n"),
+    });
+    expect(
+      (
+        await importCsv(store, {
+          org: "csvshop",
+          invoices: first["invoices.csv"]!,
+          currency: "GBP",
+          now: NOW,
+        })
+      ).ok,
+    ).toBe(true);
+    const f = tempFiles({ "invoices.csv": [header, ...rows].join("\n") });
+    const r = await importCsv(store, { org: "csvshop", invoices: f["invoices.csv"]!, now: NOW });
+    expect(r.ok && r.summary.invoices.created).toBe(300);
+    // Payments changed in the file: the re-import compares and retires the ones no longer listed.
+    const g = tempFiles({
+      "invoices.csv": [header, ...rows.map((l) => l.replace(/,1\.00$/, ","))].join("\n"),
+    });
+    const again = await importCsv(store, { org: "csvshop", invoices: g["invoices.csv"]!, now: NOW + 60_000 });
+    expect(again.ok && again.summary.invoices.updated).toBe(100);
+  }, 60_000);
 });
