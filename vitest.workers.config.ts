@@ -34,6 +34,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test-workers/**/*.test.ts"],
       setupFiles: ["test-workers/apply-migrations.ts"],
+      // Runs in Node: the real SMTP server test-workers/mail.test.ts sends to from inside workerd.
+      globalSetup: ["test-workers/smtp-global.ts"],
       testTimeout: 60_000,
       hookTimeout: 60_000,
     },

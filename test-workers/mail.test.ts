@@ -4,17 +4,23 @@
  * digest -> one message per due user -> delivered; the statements tick -> a statement with its PDF per customer,
  * once a period, on D1.
  *
+ * And SMTP from inside workerd: with SMTP_URL set, the remind consumer sends through nodemailer over workerd's
+ * TCP sockets (node:net on cloudflare:sockets) to a real smtp-server the suite's global set-up runs in Node
+ * (test-workers/smtp-global.ts).
+ *
  * Needs the templates bundled into the Worker (the in-memory template bundle from issue 12's branch).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { JOBS } from "../src/jobs";
 import { ensureUser, grant } from "../src/store/accounts";
 import { findOrgBySlug } from "../src/store/orgs";
 import { ensureReminderSetup } from "../src/store/reminder-settings";
+import { reminders } from "../src/store/schema";
 import { setOrgStatementSchedule, statementSendsOf } from "../src/store/statements";
 import { installFakePostmark } from "./fake-postmark";
 import { seedOrg } from "./seed";
-import { drain, runCron, testDeps } from "./support";
+import { consume, drain, runCron, testDeps } from "./support";
 
 const cronOf = (name: string) => JOBS.find((j) => j.name === name)!.cron;
 
@@ -90,5 +96,52 @@ describe("mail from the Worker", () => {
       ["2026-12", "sent"],
       ["2026-12", "sent"],
     ]);
+  });
+});
+
+type Received = { to: string[]; raw: string; secure: boolean };
+const inbox = async () => (await (await fetch(`${inject("smtpInboxUrl")}/`)).json()) as Received[];
+
+describe("SMTP from the Worker", () => {
+  let deps: Awaited<ReturnType<typeof testDeps>>;
+  beforeAll(async () => {
+    deps = await testDeps();
+  });
+
+  it("delivers the remind consumer's reminders to the SMTP server, once", async () => {
+    const orgId = (await seedOrg(deps, "smtpco", { customers: 2, email: "ap@smtp-buyer.test" })).id;
+    const smtpUrl = `smtp://127.0.0.1:${inject("smtpPort")}`;
+    const at = Date.parse("2026-12-08T10:05:00Z"); // a Tuesday, 10:05 in London
+    const { result } = await consume({ job: "remind", orgId, at }, { SMTP_URL: smtpUrl });
+    expect(result.retryMessages).toEqual([]);
+    const mine = (await inbox()).filter((m) => m.to.some((t) => t.endsWith("@smtp-buyer.test")));
+    expect(mine.flatMap((r) => r.to).sort()).toEqual(["ap+0@smtp-buyer.test", "ap+1@smtp-buyer.test"]);
+    for (const m of mine) {
+      expect(m.raw).toMatch(/^From: Credit Control <credit@creditpulse\.test>/m);
+      expect(m.raw).toContain("INV-");
+    }
+    // Recorded as accepted by the server, with its reply; the next tick sends nothing again.
+    const rows = await deps.store.db.select().from(reminders).where(eq(reminders.orgId, orgId));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["sent"]));
+    await consume({ job: "remind", orgId, at: at + 3_600_000 }, { SMTP_URL: smtpUrl });
+    expect((await inbox()).filter((m) => m.to.some((t) => t.endsWith("@smtp-buyer.test")))).toHaveLength(2);
+  });
+
+  // workerd takes the STARTTLS upgrade (cloudflare:sockets' startTls) and always verifies the server's
+  // certificate against the public roots: the suite's server has only smtp-server's self-signed certificate
+  // ("TLS peer's certificate is not trusted; reason = self signed certificate"), so here the send is refused
+  // before anything is handed over: the reminder is marked failed (retried by the next run), never sent or
+  // left for review. A server with a certificate from a public authority cannot be reached from this machine.
+  it("refuses a STARTTLS server whose certificate it cannot verify, sending nothing and keeping it for retry", async () => {
+    const orgId = (await seedOrg(deps, "tlsco", { customers: 1, email: "ap@tls-buyer.test" })).id;
+    const smtpUrl = `smtp://127.0.0.1:${inject("smtpTlsPort")}`;
+    const at = Date.parse("2026-12-08T10:05:00Z");
+    const { result } = await consume({ job: "remind", orgId, at }, { SMTP_URL: smtpUrl });
+    expect(result.retryMessages).toEqual([]);
+    expect((await inbox()).filter((m) => m.to.some((t) => t.endsWith("@tls-buyer.test")))).toEqual([]);
+    const rows = await deps.store.db.select().from(reminders).where(eq(reminders.orgId, orgId));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["failed"]));
   });
 });

@@ -22,6 +22,10 @@ export interface SmtpMailerOptions {
   pool?: boolean;
 }
 
+/** workerd (Cloudflare Workers) identifies itself so. */
+const onWorkers =
+  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+
 export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   const timeout = opts.timeoutMs ?? 30_000;
   const local = /^smtps?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(opts.url);
@@ -32,8 +36,10 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
-    // A local test server has no certificate; production servers offering STARTTLS are verified.
-    tls: { rejectUnauthorized: !local },
+    // A local test server has no certificate; production servers offering STARTTLS are verified. workerd's
+    // node:tls refuses the option itself ("options.rejectUnauthorized option is not implemented") and always
+    // verifies against the public roots, so on Workers it is left out.
+    ...(onWorkers ? {} : { tls: { rejectUnauthorized: !local } }),
   };
   const credentials =
     auth && "user" in auth && auth.user
