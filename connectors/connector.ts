@@ -119,6 +119,35 @@ export interface HoldNote {
   note: string;
 }
 
+/**
+ * A late-payment charge written to the ledger as a new sales invoice that references the original. `reference`
+ * is deterministic (made from the charge's id): the connector looks it up before creating, so a retry after a
+ * crash between the write and its record finds the invoice instead of creating a second one.
+ */
+export interface ChargeInvoice {
+  /** At most 21 characters (QuickBooks' DocNumber). */
+  reference: string;
+  contactExternalId: string;
+  originalNumber: string;
+  /** The line's description, naming the original invoice. */
+  description: string;
+  amountMinor: number;
+  currency: string;
+  date: string;
+  dueDate: string;
+  /** Xero: DRAFT or AUTHORISED. QuickBooks has no drafts (its invoices are always posted). */
+  status: "DRAFT" | "AUTHORISED";
+  /** Xero account code / QuickBooks item id for the line; null = the ledger's default. */
+  account: string | null;
+}
+
+export interface ChargeInvoiceResult {
+  ledgerId: string;
+  number: string | null;
+  /** True when the invoice already existed (found by its reference), so nothing was created. */
+  found: boolean;
+}
+
 /** What a tenant tells us about itself when it is first connected: the organisation Creditpulse makes for it. */
 export interface ProviderOrganisation {
   name: string;
@@ -147,6 +176,8 @@ export interface Connector {
    * whose link comes with the invoice itself (QuickBooks' InvoiceLink) do not implement it.
    */
   onlineInvoiceUrl?(ctx: ConnectionContext, invoiceExternalId: string): Promise<string | null>;
+  /** Writes a late-payment charge as a new sales invoice, unless one with its reference exists already. */
+  writeChargeInvoice?(ctx: ConnectionContext, charge: ChargeInvoice): Promise<ChargeInvoiceResult>;
   /** Optionally record on the invoice in the ledger that a reminder was sent. */
   noteReminder?(ctx: ConnectionContext, invoiceExternalId: string, note: string): Promise<WriteBackResult>;
   /**

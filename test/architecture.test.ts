@@ -95,6 +95,7 @@ const PURE = [
   "src/days.ts",
   "src/reminders/holds.ts",
   "src/reminders/charges.ts",
+  "src/reminders/charge-plan.ts",
   "src/reminders/pay-links.ts",
   "src/statements/schedule.ts",
   "src/digest/build.ts",

@@ -131,6 +131,8 @@ export interface QboApi {
     ctx: QboCallContext,
     entity: string,
     body: Record<string, unknown>,
+    /** Query parameters, e.g. `requestid` (Intuit applies a create retried with the same id once). */
+    params?: Record<string, string>,
   ): Promise<T>;
   /** Calls made, all realms (each retry counts: Intuit meters every request). */
   readonly calls: number;
@@ -278,8 +280,8 @@ export function createQboApi(opts: QboApiOptions): QboApi {
       return json[entity] as never;
     },
     get: (ctx, path) => call(ctx, "GET", path, {}) as Promise<Record<string, unknown>>,
-    async save(ctx, entity, body) {
-      const json = (await call(ctx, "POST", entity.toLowerCase(), {}, body)) as Record<string, unknown>;
+    async save(ctx, entity, body, params = {}) {
+      const json = (await call(ctx, "POST", entity.toLowerCase(), params, body)) as Record<string, unknown>;
       return json[entity] as never;
     },
     get calls() {

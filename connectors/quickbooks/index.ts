@@ -7,6 +7,7 @@
 import type { Clock } from "../../src/clock";
 import type { Config } from "../../src/config";
 import type { ConnectionContext, Connector, ProviderOrganisation, ProviderTokenSet } from "../connector";
+import { writeQboChargeInvoice } from "./charges";
 import type { QboApi } from "./client";
 import { createHoldWriter } from "./holds";
 import { mapCompany } from "./map";
@@ -44,6 +45,7 @@ export function createQuickbooksConnector(opts: QuickbooksConnectorOptions): Qui
     fetchChanged: (ctx, entity, ids) => puller.byIds(ctx, entity, ids),
     placeHold: holds.placeHold,
     releaseHold: holds.releaseHold,
+    writeChargeInvoice: (ctx, charge) => writeQboChargeInvoice(opts.api, ctx, charge),
     ...(opts.refreshTokens ? { refreshTokens: opts.refreshTokens } : {}),
     async organisation(ctx) {
       const info = (await opts.api.read<Record<string, unknown>>(ctx, "CompanyInfo", ctx.tenantId)) ?? {};

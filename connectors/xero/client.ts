@@ -179,6 +179,8 @@ export interface XeroRequest {
   ifModifiedSince?: number | null;
   /** Background work (sync) keeps clear of the day's last calls. */
   background?: boolean;
+  /** Xero's Idempotency-Key: a PUT/POST retried with the same key is applied once. */
+  idempotencyKey?: string;
 }
 
 export interface XeroResponse<T = any> {
@@ -249,6 +251,7 @@ export function createXeroApi(opts: XeroApiOptions): XeroApi {
     if (req.ifModifiedSince != null)
       headers["If-Modified-Since"] = new Date(req.ifModifiedSince).toISOString();
     if (req.body !== undefined) headers["Content-Type"] = "application/json";
+    if (req.idempotencyKey) headers["Idempotency-Key"] = req.idempotencyKey;
     const signals = [AbortSignal.timeout(timeoutMs), ...(ctx.signal ? [ctx.signal] : [])];
     let res: Response;
     try {

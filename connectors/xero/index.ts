@@ -30,6 +30,7 @@ import {
   type Quarantined,
   type WriteBackResult,
 } from "../connector";
+import { writeXeroChargeInvoice } from "./charges";
 import { createXeroApi, type XeroApi, type XeroApiOptions, type XeroRequest } from "./client";
 import {
   type CreditKind,
@@ -426,6 +427,7 @@ export function createXeroConnector(opts: XeroConnectorOptions = {}): XeroConnec
     placeHold,
     releaseHold,
     onlineInvoiceUrl: (ctx, invoiceExternalId) => onlineInvoiceUrl(api, ctx, invoiceExternalId),
+    writeChargeInvoice: (ctx, charge) => writeXeroChargeInvoice(api, ctx, charge),
     async noteReminder(ctx, invoiceExternalId, note) {
       await addHistory(ctx, `/Invoices/${encodeURIComponent(invoiceExternalId)}/History`, note);
       return { written: true, detail: "History note added to the invoice in Xero" };

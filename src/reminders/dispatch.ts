@@ -16,6 +16,7 @@ import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
 import { ensureReminderSetup } from "../store/reminder-settings";
+import { proposeDueCharges } from "./charge-worker";
 import { createHoldWorker } from "./hold-worker";
 import { type PlannedEmail, type PlannedHold, planReminders } from "./plan";
 import {
@@ -155,6 +156,8 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     if (result.smtpDown) smtpDown = result.smtpDown;
     emailDone.set(contactId, result.result);
   }
+  // Late-payment charges are proposed once the run's reminders are out (a fee follows the level just sent).
+  if (!dryRun && !report.more) await proposeDueCharges(deps, org, orgToday(org, at), now);
   for (const h of plan.holds) {
     const done = holdDone.get(h.contact.id);
     if (done) report.holds.push(done);

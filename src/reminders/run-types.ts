@@ -55,6 +55,7 @@ export interface RemindOptions {
 export interface StartCursor {
   holdsAfter?: string;
   noticesAfter?: string;
+  chargesAfter?: string;
 }
 
 export type EmailStatus = "sent" | "failed" | "skipped";

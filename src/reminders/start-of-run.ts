@@ -7,7 +7,8 @@
  * work stops when the budget is used: the run then continues in the next message, at the same instant, from
  * `StartCursor`. Flagging changes each row's state, so a repeat only finds what is left; unfinished holds and
  * notices are taken in id order after the cursor, so one that fails again is not retried within the same tick
- * (the next hourly run retries it, as an unbudgeted run always did).
+ * (the next hourly run retries it, as an unbudgeted run always did). Approved late-payment charges not yet
+ * written to the ledger are written last, one action each, in the same way.
  */
 import { audit } from "../store/audit";
 import { flagStaleClaims } from "../store/claims";
@@ -15,6 +16,7 @@ import { unfinishedHolds } from "../store/hold-events";
 import { unfinishedProposalNotices } from "../store/holds";
 import type { Organisation } from "../store/orgs";
 import { flagBrokenPromises } from "../store/pauses";
+import { type ChargeDeps, chargesAwaitingWrite, writeCharge } from "./charge-worker";
 import type { createHoldWorker } from "./hold-worker";
 import type { RunAt } from "./plan";
 import { orgToday } from "./run-context";
@@ -38,7 +40,7 @@ const byId = <T extends { id: string }>(rows: T[], after: string | undefined) =>
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export async function startOfRun(
-  deps: Pick<ReminderDeps, "store" | "log">,
+  deps: Pick<ReminderDeps, "store" | "log"> & ChargeDeps,
   org: Organisation,
   holds: ReturnType<typeof createHoldWorker>,
   opts: { at: RunAt; now: number; budget: number; from?: StartCursor },
@@ -100,6 +102,12 @@ export async function startOfRun(
     await holds.notifyProposal(p);
     used++;
     from.noticesAfter = p.id;
+  }
+  for (const c of byId(await chargesAwaitingWrite(deps, org), from.chargesAfter)) {
+    if (used >= budget) return result({ ...from });
+    await writeCharge(deps, org, c, now);
+    used++;
+    from.chargesAfter = c.id;
   }
   return result();
 }

@@ -20,7 +20,9 @@ export type IdPrefix =
   | "pau"
   | "dsp"
   | "hpr"
-  | "stm";
+  | "stm"
+  | "chg"
+  | "sms";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const POOL = new Uint8Array(4096);

@@ -897,3 +897,114 @@ export const csvUploads = sqliteTable(
   },
   (t) => [index("csv_uploads_org_created").on(t.orgId, t.createdAt)],
 );
+
+// --- late-payment charges and SMS reminders (src/reminders/charge-*, src/reminders/send-sms.ts; store: charges, sms) ---
+
+/** Per-organisation late-payment charges: `rule` null = off (the default). */
+export const chargeSettings = sqliteTable("charge_settings", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organisations.id),
+  /** The charge rule (src/reminders/charges.ts ChargeRule) as JSON; null = no charges. */
+  rule: text("rule", { mode: "json" }).$type<Record<string, unknown>>(),
+  /** Status of the charge invoices written to Xero: DRAFT (default) or AUTHORISED. */
+  ledgerStatus: text("ledger_status", { enum: ["DRAFT", "AUTHORISED"] })
+    .notNull()
+    .default("DRAFT"),
+  /** Xero account code / QuickBooks item id for the charge line; null = the ledger's default. */
+  ledgerAccount: text("ledger_account"),
+  /** The SMS template (liquid, one short line); null = the built-in one. */
+  smsTemplate: text("sms_template"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Late-payment charges proposed by a run, approved or rejected by a person, and written to the ledger as a new
+ * sales invoice exactly once: unique per (invoice, kind, period) so a charge is never proposed twice; the write
+ * is claimed (`write_claimed_at`) before the ledger call and looked up by `reference` before creating again.
+ */
+export const charges = sqliteTable(
+  "charges",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    kind: text("kind", { enum: ["interest", "compensation", "fee"] }).notNull(),
+    /** "2026-12" (interest, per month), "once" (compensation), "level-2" (a fee). */
+    period: text("period").notNull(),
+    amountMinor: integer("amount_minor").notNull(),
+    currency: text("currency").notNull(),
+    /** The date (organisation's timezone) it was computed as of, and how. */
+    asOf: text("as_of").notNull(),
+    detail: text("detail").notNull(),
+    status: text("status", {
+      enum: ["proposed", "approved", "rejected", "written", "recorded", "failed"],
+    }).notNull(),
+    proposedAt: integer("proposed_at").notNull(),
+    decidedAt: integer("decided_at"),
+    decidedBy: text("decided_by"),
+    /** The deterministic reference the ledger invoice carries (looked up before creating again). */
+    reference: text("reference").notNull(),
+    ledgerId: text("ledger_id"),
+    ledgerNumber: text("ledger_number"),
+    writeClaimedAt: integer("write_claimed_at"),
+    writeAttempts: integer("write_attempts").notNull().default(0),
+    lastError: text("last_error"),
+  },
+  (t) => [
+    uniqueIndex("charges_invoice_kind_period").on(t.invoiceId, t.kind, t.period),
+    index("charges_org_status").on(t.orgId, t.status),
+  ],
+);
+
+/**
+ * SMS reminders: one row per (invoice, level offset), claimed before the provider is called, as emails are.
+ * `sms_id` groups the rows of one message. Refused (bad number, opted out) rows keep their reason.
+ */
+export const smsSends = sqliteTable(
+  "sms_sends",
+  {
+    id: text("id").primaryKey(),
+    smsId: text("sms_id").notNull(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organisations.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contacts.id),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    offsetDays: integer("offset_days").notNull(),
+    level: integer("level").notNull(),
+    toNumber: text("to_number"),
+    status: text("status", {
+      enum: ["claimed", "sent", "failed", "refused", "needs_review"],
+    }).notNull(),
+    providerId: text("provider_id"),
+    reason: text("reason"),
+    claimedAt: integer("claimed_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("sms_sends_invoice_offset").on(t.invoiceId, t.offsetDays),
+    index("sms_sends_sms").on(t.smsId),
+    index("sms_sends_contact").on(t.contactId),
+  ],
+);
+
+/** STOP / START replies per E.164 number (the sending number is shared, so consent is per number). */
+export const smsOptOuts = sqliteTable("sms_opt_outs", {
+  number: text("number").primaryKey(),
+  optedOut: integer("opted_out", { mode: "boolean" }).notNull(),
+  /** The inbound message id (MessageSid) or "provider" (a send refused as unsubscribed). */
+  source: text("source"),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -67,6 +67,9 @@ export class FakeQbo {
   tokenDelayMs = 0;
   inFlight = 0;
   peakInFlight = 0;
+  /** Answers already given per `requestid` (Intuit applies a repeated create once). */
+  requestIds = new Map<string, unknown>();
+  invoicesCreated = 0;
   /** Runs before a customer update is applied (simulates someone else saving the customer meanwhile). */
   beforeSave?: () => void;
 
@@ -138,7 +141,9 @@ export class FakeQbo {
       const ids = new Set(idIn.split(",").map((x) => x.trim().replace(/^'|'$/g, "")));
       rows = rows.filter((r) => ids.has(String(r.Id)));
     }
-    const nameEq = /Name = '([^']+)'/.exec(where)?.[1];
+    const docEq = /DocNumber = '([^']+)'/.exec(where)?.[1];
+    if (docEq) rows = rows.filter((r) => r.DocNumber === docEq);
+    const nameEq = /(?<!Doc)Name = '([^']+)'/.exec(where)?.[1];
     if (nameEq) rows = rows.filter((r) => r.Name === nameEq);
     const order = m[3] ?? "Id";
     rows.sort((a, b) =>
@@ -259,6 +264,34 @@ export class FakeQbo {
             ? HttpResponse.json({ Customer: c, time: new Date().toISOString() })
             : HttpResponse.json(fixture("error-400-duplicate-name.sandbox-2020.json"), { status: 400 }))
         );
+      }),
+      // Creating an invoice (late-payment charges), applied once per `requestid`.
+      http.post(`${base}/invoice`, async ({ request, params }) => {
+        const call = await record(request, String(params.realm));
+        const fault = faulted(call);
+        if (fault) return fault;
+        const requestId = new URL(request.url).searchParams.get("requestid");
+        if (requestId && this.requestIds.has(requestId))
+          return HttpResponse.json(this.requestIds.get(requestId) as Record<string, unknown>);
+        const body = call.body as Record<string, unknown> & { Line: { Amount: number }[] };
+        if (!(body.CustomerRef as { value?: string } | undefined)?.value || !Array.isArray(body.Line))
+          return HttpResponse.json(fixture("error-400-unsupported-property.sandbox-2020.json"), {
+            status: 400,
+          });
+        const total = body.Line.reduce((n, l) => n + l.Amount, 0);
+        const id = String(9000 + ++this.invoicesCreated);
+        const made: Obj = {
+          ...body,
+          Id: id,
+          SyncToken: "0",
+          TotalAmt: total,
+          Balance: total,
+          MetaData: { LastUpdatedTime: new Date().toISOString() },
+        };
+        this.data.Invoice.set(id, made);
+        const answer = { Invoice: made, time: new Date().toISOString() };
+        if (requestId) this.requestIds.set(requestId, answer);
+        return HttpResponse.json(answer);
       }),
       http.post(`${base}/customer`, async ({ request, params }) => {
         const call = await record(request, String(params.realm));

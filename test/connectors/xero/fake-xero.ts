@@ -361,6 +361,9 @@ export async function createFakeXero(opts: FakeXeroOptions) {
     perTenantStarts: new Map<string, number[]>(),
     dayCount: new Map<string, number>(),
     codes: new Set<string>(["good-code"]),
+    /** Answers already given per Idempotency-Key (Xero replays them for a repeated PUT/POST). */
+    idempotent: new Map<string, unknown>(),
+    invoicesCreated: 0,
   };
   const perMinute = opts.perMinute ?? 60;
   const perDay = opts.perDay ?? 5000;
@@ -643,6 +646,44 @@ export async function createFakeXero(opts: FakeXeroOptions) {
         http.get(`${A}/${key}`, ({ request }) =>
           api(request, (t, url) => HttpResponse.json(list(t, key, url, request))),
         ),
+    ),
+    // Creating sales invoices (late-payment charges): Xero's PUT /Invoices, replayed for a repeated
+    // Idempotency-Key. The new invoice is listed by GET /Invoices (a `where=Reference=="…"` finds it).
+    http.put(`${A}/Invoices`, ({ request }) =>
+      api(request, async (t) => {
+        const key = request.headers.get("idempotency-key");
+        if (key && state.idempotent.has(key))
+          return HttpResponse.json(state.idempotent.get(key) as Record<string, unknown>);
+        const body = (await request.json()) as XeroRecord;
+        const made = (body.Invoices as XeroRecord[]).map((i) => {
+          const total = (i.LineItems as XeroRecord[]).reduce(
+            (n, l) => n + Math.round(Number(l.UnitAmount) * Number(l.Quantity ?? 1) * 100),
+            0,
+          );
+          state.invoicesCreated++;
+          const n = t.Invoices.length + 1;
+          return {
+            ...invoiceRecord({
+              id: crypto.randomUUID(),
+              contactId: i.Contact.ContactID,
+              number: `INV-${String(n).padStart(4, "0")}`,
+              date: i.Date,
+              due: i.DueDate,
+              total: total / 100,
+              status: i.Status ?? "DRAFT",
+              currency: i.CurrencyCode,
+              updated: clock.now(),
+              type: i.Type,
+            }),
+            Reference: i.Reference ?? "",
+            LineItems: i.LineItems,
+          };
+        });
+        t.Invoices.push(...made);
+        const answer = { Id: crypto.randomUUID(), Status: "OK", Invoices: made };
+        if (key) state.idempotent.set(key, answer);
+        return HttpResponse.json(answer);
+      }),
     ),
     http.get(`${A}/ContactGroups`, ({ request }) =>
       api(request, (t, url) => {
