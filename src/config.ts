@@ -51,6 +51,19 @@ const configSchema = z.object({
   /** Workers: statements one message sends before it continues in the next message. */
   STATEMENTS_PER_MESSAGE: z.coerce.number().int().min(1).default(20),
   MAIL_REPLY_TO: z.string().min(3).optional(),
+  /** SMS reminders through Twilio's Messages API: the account SID, its auth token (a secret) and the sender. */
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, "must be AC followed by 32 hex digits")
+    .optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  /** The sending number (E.164) or a Messaging Service SID (MG...). */
+  TWILIO_FROM: z
+    .string()
+    .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, "must be an E.164 number or MG...")
+    .optional(),
+  /** Twilio's API base (a local fake in tests). */
+  TWILIO_API_URL: z.url().default("https://api.twilio.com"),
   /** "1" = BCC the organisation's owner on every reminder (an organisation's own setting wins). */
   MAIL_BCC_OWNER: z.enum(["0", "1"]).default("0"),
   /** Fallback owner address for credit-hold notices when an organisation has none. */

@@ -26,6 +26,10 @@ export const REDACT_PATHS = [
   "*.cookie",
   "secret",
   "*.secret",
+  "authToken",
+  "*.authToken",
+  "TWILIO_AUTH_TOKEN",
+  "*.TWILIO_AUTH_TOKEN",
 ];
 
 /** Logs go to standard error, so a command's standard output is only its output (`--json` always parses). */

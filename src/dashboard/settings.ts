@@ -28,6 +28,7 @@ export async function settingsPage(deps: Deps, org: Organisation) {
         template: l.template,
         name: l.name,
         place_hold: l.placeHold,
+        sms: l.sms ?? false,
       })),
     })),
     connections: conns.map((c) => ({

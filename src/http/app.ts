@@ -19,6 +19,7 @@ import { remindersRoutes } from "./pages/reminders";
 import { passwordResetRoutes } from "./password-reset";
 import { portalRoutes } from "./portal";
 import { quickbooksRoutes } from "./quickbooks";
+import { smsRoutes } from "./sms";
 import { teamRoutes } from "./team";
 import { xeroRoutes } from "./xero";
 
@@ -88,6 +89,7 @@ export function createApp(deps: Deps) {
   app.route("/", portalRoutes(deps));
   app.route("/", opsRoutes(deps));
   app.route("/", importRoutes(deps));
+  app.route("/", smsRoutes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),

@@ -26,6 +26,8 @@ export interface PolicyLevel {
   /** Short words for people ("Final notice"). */
   name: string;
   placeHold: boolean;
+  /** The level also sends the customer an SMS (short template, the customers' page link). */
+  sms?: boolean;
 }
 
 export interface Policy {
@@ -41,6 +43,7 @@ const levelInput = z.object({
   template: z.string().regex(TEMPLATE_NAME_RE, "template names are lower-case letters, digits and dashes"),
   name: z.string().min(1).max(80),
   placeHold: z.boolean().optional(),
+  sms: z.boolean().optional(),
 });
 
 /** Levels as stored (reminder_policies.levels): offsets strictly increasing. */
@@ -91,6 +94,7 @@ export function toPolicy(id: string, name: string, levels: unknown): Policy {
       template: l.template,
       name: l.name,
       placeHold: l.placeHold ?? false,
+      sms: l.sms ?? false,
     })),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../deps";
 import { withMailer } from "../mail/mailer-for";
+import { smsSenderFor } from "../sms/sender-for";
 import type { Organisation } from "../store/orgs";
 import { loadReminderSettings } from "../store/reminder-settings";
 import { runReminders } from "./dispatch";
@@ -35,7 +36,7 @@ export async function runRemindersFor(
         ? at.at
         : openingInstant(at.date, (await loadReminderSettings(store.db, org)).window, org.timezone);
     return runReminders(
-      { store, config, log, secret, mailer, ...writeBackFor(deps, org) },
+      { store, config, log, secret, mailer, sms: smsSenderFor(config), ...writeBackFor(deps, org) },
       { org, at, now, ...opts },
     );
   });

@@ -7,6 +7,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { Mailer } from "../mail/mailer";
 import type { Provider } from "../model";
+import type { SmsSender } from "../sms/sender";
 import type { Store } from "../store/db";
 import type { Organisation } from "../store/orgs";
 import type { RunAt } from "./plan";
@@ -21,6 +22,8 @@ export interface ReminderDeps {
   mailer?: Mailer;
   /** The connector for a provider (default: connectors/registry). */
   connectorFor?: (provider: Provider) => Connector;
+  /** SMS for levels that send one (TWILIO_*); without it those levels send their emails only. */
+  sms?: SmsSender;
   /** Access tokens for ledger write-back (the token keeper); without it Xero/QuickBooks write-backs wait. */
   tokens?: { accessToken(connectionId: string): Promise<string> };
 }
@@ -67,6 +70,8 @@ export interface EmailResult {
   level: number;
   status: EmailStatus;
   reason: string | null;
+  /** The level's SMS, when the level sends one: "sent", or what stopped it. */
+  sms?: string;
 }
 
 export interface HoldResult {

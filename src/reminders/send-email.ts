@@ -27,6 +27,7 @@ import {
   withReminderEmails,
 } from "./run-context";
 import type { EmailResult, EmailStatus, ReminderDeps } from "./run-types";
+import { sendLevelSms } from "./send-sms";
 import { reportTemplateFailure } from "./template-failure";
 
 export function emailResult(
@@ -219,7 +220,12 @@ export async function sendOne(
         now,
       );
     }
-    return { result: emailResult(email.contact, email.to, freshNumbers, email.level.level, "sent", null) };
+    // 6. The level's SMS, if it has one (claimed per invoice and level like the email).
+    const sms = await sendLevelSms(deps, org, email, keep, fields, now);
+    const result = emailResult(email.contact, email.to, freshNumbers, email.level.level, "sent", null);
+    return {
+      result: sms ? { ...result, sms: sms.reason ? `${sms.status}: ${sms.reason}` : sms.status } : result,
+    };
   } catch (err) {
     const kind = classifySendError(err);
     const text = errorText(err);

@@ -157,6 +157,7 @@ export async function upsertPolicy(
     template: l.template,
     name: l.name,
     placeHold: l.placeHold,
+    ...(l.sms ? { sms: true } : {}),
   }));
   const rows = await db
     .insert(reminderPolicies)

@@ -453,7 +453,7 @@ export const reminderPolicies = sqliteTable(
     name: text("name").notNull(),
     /** JSON [{ offsetDays, template, name, placeHold }], offsets strictly increasing; level N is entry N. */
     levels: text("levels", { mode: "json" })
-      .$type<{ offsetDays: number; template: string; name: string; placeHold?: boolean }[]>()
+      .$type<{ offsetDays: number; template: string; name: string; placeHold?: boolean; sms?: boolean }[]>()
       .notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

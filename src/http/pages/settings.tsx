@@ -188,7 +188,11 @@ export async function settingsView(
                     <td>{l.level}</td>
                     <td>{l.offset_days}</td>
                     <td>{l.template}</td>
-                    <td>{l.place_hold ? "places a hold" : ""}</td>
+                    <td>
+                      {[l.place_hold ? "places a hold" : "", l.sms ? "sends an SMS" : ""]
+                        .filter(Boolean)
+                        .join("; ")}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -204,6 +208,7 @@ export async function settingsView(
                       template: l.template,
                       name: l.name,
                       ...(l.place_hold ? { placeHold: true } : {}),
+                      ...(l.sms ? { sms: true } : {}),
                     })),
                     null,
                     1,
