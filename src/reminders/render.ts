@@ -36,6 +36,8 @@ export interface InvoiceFields {
   amount_due: string;
   days_overdue: number;
   pay_url: string | null;
+  /** Late-payment charges approved on this invoice (formatted), or null when none apply. */
+  late_charge: string | null;
 }
 
 /** The merge fields every reminder template gets (documented in README "Reminder templates"). */
@@ -65,6 +67,8 @@ export interface ReminderFields {
   hold_notice_days: number;
   /** Scheduled statements only (template "statement"): the period and how many listed invoices are disputed. */
   statement?: { period: string; disputed_count: number };
+  /** Late-payment charges approved on the listed invoices; null until one applies. */
+  late_charges: { total: string; items: { invoice_number: string; amount: string }[] } | null;
   hold: {
     action: string;
     reason: string;
@@ -95,6 +99,8 @@ export interface FieldSource {
   hold?: ReminderFields["hold"];
   /** Pay links and bank details (src/reminders/pay-links.ts payView); absent = none. */
   pay?: PayView;
+  /** Approved late-payment charges per invoice id (minor units of the invoice's currency). */
+  charges?: ReadonlyMap<string, number>;
 }
 
 export interface ReminderHistory {
@@ -138,6 +144,9 @@ export function buildFields(src: FieldSource): ReminderFields {
       amount_due: formatMoney({ minor: i.amountDueMinor, currency: i.currency }, locale),
       days_overdue: daysOverdue,
       pay_url: src.pay?.links.get(i.id) ?? null,
+      late_charge: src.charges?.get(i.id)
+        ? formatMoney({ minor: src.charges.get(i.id)!, currency: i.currency }, locale)
+        : null,
     })),
     invoice_count: src.invoices.length,
     totals: totalList,
@@ -155,7 +164,26 @@ export function buildFields(src: FieldSource): ReminderFields {
     },
     is_first_contact: (src.history?.count ?? 0) === 0,
     hold_notice_days: src.holdNoticeDays ?? 7,
+    late_charges: lateCharges(src, locale),
     hold: src.hold ?? null,
+  };
+}
+
+function lateCharges(src: FieldSource, locale: string): ReminderFields["late_charges"] {
+  const charged = src.invoices.filter((p) => (src.charges?.get(p.invoice.id) ?? 0) > 0);
+  if (charged.length === 0) return null;
+  const byCurrency = new Map<string, number>();
+  for (const p of charged)
+    byCurrency.set(
+      p.invoice.currency,
+      (byCurrency.get(p.invoice.currency) ?? 0) + src.charges!.get(p.invoice.id)!,
+    );
+  return {
+    total: [...byCurrency].map(([currency, minor]) => formatMoney({ minor, currency }, locale)).join(" + "),
+    items: charged.map((p) => ({
+      invoice_number: p.invoice.number,
+      amount: formatMoney({ minor: src.charges!.get(p.invoice.id)!, currency: p.invoice.currency }, locale),
+    })),
   };
 }
 

@@ -147,6 +147,7 @@ export function reminderFields(
   links: CustomerLinks = placeholderLinks(deps.config),
   history?: ReminderHistory,
   pay?: PayView,
+  charges?: ReadonlyMap<string, number>,
 ) {
   return buildFields({
     org: { name: org.name, locale: org.locale },
@@ -159,6 +160,7 @@ export function reminderFields(
     history,
     holdNoticeDays: deps.config.HOLD_NOTICE_DAYS,
     pay,
+    charges,
   });
 }
 

@@ -9,6 +9,7 @@ import { failedSend } from "../mail/outcome";
 import type { InvoicePause, PlanContact } from "../model/reminders";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
 import { audit } from "../store/audit";
+import { chargedOn } from "../store/charges";
 import { claimReminders, markEmail, newEmailId, releaseClaims } from "../store/claims";
 import type { Organisation } from "../store/orgs";
 import { activePauses } from "../store/pauses";
@@ -145,6 +146,10 @@ export async function sendOne(
     config.CUSTOMER_PAGE_DAYS,
   );
   const history = await historyOf(db, email.contact.id, email.timeZone);
+  const charged = await chargedOn(
+    db,
+    email.invoices.map((p) => p.invoice.id),
+  );
   const fields = reminderFields(
     deps,
     org,
@@ -153,6 +158,7 @@ export async function sendOne(
     linksFor(baseUrlOf(config), token),
     history,
     await payFor(run, email.invoices),
+    charged,
   );
   try {
     rendered = await run.renderer.render(email.level.template, fields);
