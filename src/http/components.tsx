@@ -75,6 +75,7 @@ const DONE: Record<string, string> = {
   policy_saved: "Policy saved.",
   template_saved: "Template saved.",
   payment_saved: "Payment settings saved.",
+  charges_saved: "Charges and SMS settings saved.",
 };
 
 export function Notice(props: { c: Context }) {

@@ -8,12 +8,14 @@
 import { Hono } from "hono";
 import type { Deps } from "../deps";
 import type { AppEnv } from "./auth";
+import { chargesRoutes } from "./pages/charges";
 import { customerRoutes } from "./pages/customer";
 import { customerChangeRoutes } from "./pages/customer-changes";
 import { exportRoutes } from "./pages/exports";
 import { organisationRoutes } from "./pages/organisation";
 import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
+import { chargesSettingsRoutes } from "./pages/settings-charges";
 import { paymentRoutes } from "./pages/settings-payment";
 import { templateRoutes } from "./pages/templates";
 
@@ -25,6 +27,8 @@ export function dashboardRoutes(deps: Deps) {
   app.route("/", customerRoutes(deps));
   app.route("/", customerChangeRoutes(deps));
   app.route("/", settingsRoutes(deps));
+  app.route("/", chargesSettingsRoutes(deps));
+  app.route("/", chargesRoutes(deps));
   app.route("/", templateRoutes(deps));
   app.route("/", paymentRoutes(deps));
   return app;

@@ -229,6 +229,10 @@ export function holdsRoutes(deps: Deps) {
             </button>
           </form>
         ) : null}
+        <p>
+          <a href={`/orgs/${org.slug}/charges`}>Late-payment charges</a> are proposed and approved on their
+          own page.
+        </p>
         <h2>Proposed: waiting for approval</h2>
         <HoldTable org={org} rows={v.proposed} kind="proposed" canAct={canAct} />
         <h2>On hold</h2>

@@ -20,6 +20,7 @@ import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { Notice, signed } from "../components";
 import { memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
+import { ChargesSection } from "./settings-charges";
 import { PaymentSection } from "./settings-payment";
 
 /** Which template part the editor opens (`?template=&part=`; anything else opens overdue / html). */
@@ -221,6 +222,7 @@ export async function settingsView(
         ))}
       </section>
       <PaymentSection deps={deps} access={access} />
+      <ChargesSection deps={deps} org={org} role={access.role} />
       <section aria-labelledby="tpl-h">
         <h2 id="tpl-h">Templates</h2>
         <form method="get" class="filters" aria-label="Choose a template">
