@@ -195,11 +195,11 @@ describe("charges written to QuickBooks", () => {
     expect(res.status).toBe("written");
     const created = fake.apiCalls("/invoice").filter((c) => c.method === "POST");
     expect(created).toHaveLength(1);
-    const body = created[0]!.body as Record<string, any>;
+    const body = created[0]!.body as { DocNumber: string; Line: { Description: string; Amount: number }[] };
     const original = await deps.store.db.select().from(invoices).where(eq(invoices.id, comp.invoiceId));
     expect(body).toMatchObject({ DocNumber: comp.reference, CustomerRef: { value: expect.any(String) } });
-    expect(body.Line[0].Description).toContain(`invoice ${original[0]!.number}`);
-    expect(body.Line[0].Amount).toBe(comp.amountMinor / 100);
+    expect(body.Line[0]!.Description).toContain(`invoice ${original[0]!.number}`);
+    expect(body.Line[0]!.Amount).toBe(comp.amountMinor / 100);
 
     // Crash between write and record: the invoice exists in QuickBooks, the charge is still claimed.
     const interest = proposed.find((c) => c.kind === "interest")!;
