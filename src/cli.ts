@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from "../connectors/csv/mapping";
 import { formatIssue } from "../connectors/csv/parse";
 import { systemClock } from "./clock";
+import { registerCharges } from "./commands/charges";
 import type { CliIo, CommandContext } from "./commands/context";
 import { registerDigest } from "./commands/digest";
 import { registerForecastCommand } from "./commands/forecast";
@@ -83,6 +84,7 @@ const COMMANDS: ((program: Command, ctx: CommandContext) => void)[] = [
   registerRemind,
   registerPreview,
   registerHolds,
+  registerCharges,
   registerStatements,
   registerSync,
   registerReconcile,

@@ -119,20 +119,20 @@ export async function chargesView(deps: Deps, org: Organisation) {
   };
 }
 
-/** A member approves (and so writes to the ledger) or rejects a proposed charge. */
+/** A member ("user:<id>") or the command line ("cli") approves (and so writes) or rejects a proposed charge. */
 export function chargeAction(
   deps: Deps,
   org: Organisation,
   id: string,
   action: ChargeAction,
-  member: Member,
+  actor: string,
 ): Promise<ChargeActionResult> {
   return actOnCharge(
     { store: deps.store, log: deps.log, ...writeBackFor(deps, org) },
     org,
     id,
     action,
-    `user:${member.id}`,
+    actor,
     deps.clock.now(),
   );
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { actOnCharge } from "../../src/reminders/charge-worker";
 import { listCharges, saveChargeSettings } from "../../src/store/charges";
 import { ensureReminderSetup, upsertPolicy } from "../../src/store/reminder-settings";
+import { runCli } from "../support/cli";
 import { useTestStore } from "../support/db";
 import { useInbox } from "../support/smtp";
 import { harness, makeCustomer, makeInvoice, makeOrg } from "./factories";
@@ -52,9 +53,27 @@ describe("charges in reminders (CSV organisation)", () => {
     await h.run(org);
     expect(await listCharges(store.db, org.id)).toHaveLength(1);
 
-    const done = await actOnCharge(h.deps, org, fee!.id, "approve", "user:u1", h.clock.now());
+    // The command line lists it and approves it (a CSV ledger: recorded, nothing written).
+    const listed = await runCli(["charges", "--org", org.slug, "--json"], store, h.clock);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).proposed).toMatchObject([
+      { id: fee!.id, invoice_number: inv.number, kind: "fee", amount: 1500, amount_formatted: "£15.00" },
+    ]);
+    const cli = await runCli(
+      ["charges", "approve", "--org", org.slug, "--charge", fee!.id, "--json"],
+      store,
+      h.clock,
+    );
+    expect(cli.code).toBe(0);
+    const done = JSON.parse(cli.stdout);
     expect(done).toMatchObject({ status: "recorded" });
     expect(done.message).toMatch(/CSV ledger: nothing is written/);
+    await expect(actOnCharge(h.deps, org, fee!.id, "approve", "user:u1", h.clock.now())).rejects.toThrow(
+      /already recorded/,
+    );
+    const bad = await runCli(["charges", "approve", "--org", org.slug], store, h.clock);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("charges approve needs --charge <id>");
 
     h.clock.set(Date.parse("2026-03-09T10:00:00Z"));
     await h.run(org);

@@ -160,7 +160,7 @@ export function chargesRoutes(deps: Deps) {
       const access = await orgAccess(c, deps);
       requireRole(access, "bookkeeper");
       const input = parseInput(actionInput, await bodyFields(c));
-      const res = await chargeAction(deps, access.org, input.charge, action, memberOf(c));
+      const res = await chargeAction(deps, access.org, input.charge, action, `user:${memberOf(c).id}`);
       if (prefix) return c.json(res);
       return c.redirect(`/orgs/${access.org.slug}/charges?done=${res.status}`, 303);
     });
