@@ -8,7 +8,7 @@
  *
  * PURE: no store, no clock, no node imports.
  */
-import { formatMinor, type IsoDate } from "../model";
+import { currencyExponent, formatMinor, type IsoDate } from "../model";
 import { type ChargeableInvoice, type ChargeRule, chargeFor, STATUTORY_MARGIN_BP } from "./charges";
 
 export type ChargeKind = "interest" | "compensation" | "fee";
@@ -33,13 +33,16 @@ export type ChargePlan = { propose: ProposedCharge[] } | { propose: []; reason: 
 
 const pct = (bp: number) => `${(bp / 100).toFixed(2).replace(/\.?0+$/, "")}%`;
 
-/** Proposals for `invoice` under `rule` as of `asOf`; `minMinor` skips amounts too small to bother with. */
+/**
+ * Proposals for `invoice` under `rule` as of `asOf`. Interest below `minInterestMinor` (default: one major unit
+ * of the invoice's currency, e.g. £1) is not proposed yet: it waits until it has grown worth a ledger invoice.
+ */
 export function planCharges(
   rule: ChargeRule,
   invoice: ChargeableInvoice,
   asOf: IsoDate,
   earlier: readonly EarlierCharge[],
-  minMinor = 1,
+  minInterestMinor = 10 ** currencyExponent(invoice.currency),
 ): ChargePlan {
   const out = chargeFor(rule, invoice, asOf);
   if (!out.charge) return { propose: [], reason: out.reason };
@@ -76,7 +79,7 @@ export function planCharges(
     if (mine.some((e) => e.status === "proposed" || e.period === period)) continue;
     const charged = mine.reduce((s, e) => s + e.amountMinor, 0);
     const left = amount - charged;
-    if (left < Math.max(1, minMinor)) continue;
+    if (left < (kind === "interest" ? Math.max(1, minInterestMinor) : 1)) continue;
     propose.push({
       kind,
       period,

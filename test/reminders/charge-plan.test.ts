@@ -86,3 +86,14 @@ describe("which charges a run proposes", () => {
     expect(planCharges(statutory, inv(over), "2026-01-31", [])).toEqual({ propose: [], reason });
   });
 });
+
+describe("small interest waits", () => {
+  it("does not propose interest below one major unit until it has grown", () => {
+    const rule: ChargeRule = { kind: "percent", ratePerAnnumBp: 800, graceDays: 0 };
+    // 5,000 × 5 days × 8% / 365 = 5.48p: too small to invoice
+    expect(planCharges(rule, inv({ total: 5_000 }), "2026-01-06", []).propose).toEqual([]);
+    // 5,000 × 100 days × 8% / 365 = 109.6p
+    const later = planCharges(rule, inv({ total: 5_000 }), "2026-04-11", []);
+    expect(later.propose.map((p) => [p.kind, p.amountMinor])).toEqual([["interest", 110]]);
+  });
+});
