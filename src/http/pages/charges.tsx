@@ -73,7 +73,7 @@ function ChargeTable(props: {
               </td>
               <td>{r.invoice_number}</td>
               <td>
-                {r.kind}: {r.detail} <span class="muted">(as of {r.as_of})</span>
+                {r.kind}: {r.detail}
               </td>
               <td class="num">{r.amount_formatted}</td>
               <td>

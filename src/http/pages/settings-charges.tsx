@@ -180,9 +180,9 @@ export async function ChargesSection(props: {
     <section aria-labelledby="charges-h" id="charges">
       <h2 id="charges-h">Late-payment charges and SMS</h2>
       <p class="muted">
-        Charges are off until you choose a rule. A run then proposes the charges due on each overdue invoice
-        (never on a disputed invoice, nor one under a promise to pay that still stands), and nothing reaches
-        the ledger until a bookkeeper or owner approves it on the{" "}
+        {v.rule ? "Charges are on." : "Charges are off until you choose a rule."} A run proposes the charges
+        due on each overdue invoice (never on a disputed invoice, nor one under a promise to pay that still
+        stands), and nothing reaches the ledger until a bookkeeper or owner approves it on the{" "}
         <a href={`/orgs/${org.slug}/charges`}>charges page</a>.
         {org.provider === "csv"
           ? " This organisation's ledger is a CSV import: approved charges are recorded in Creditpulse only; add them to your books yourself."
