@@ -29,6 +29,7 @@ import {
 } from "./run-context";
 import type { EmailResult, HoldResult, ReminderDeps, RemindOptions, RemindReport } from "./run-types";
 import { emailResult, sendOne } from "./send-email";
+import { retryFailedSms } from "./sms-retry";
 import { startOfRun } from "./start-of-run";
 
 export { CLAIM_LEASE_MS } from "./start-of-run";
@@ -157,7 +158,10 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
     emailDone.set(contactId, result.result);
   }
   // Late-payment charges are proposed once the run's reminders are out (a fee follows the level just sent).
-  if (!dryRun && !report.more) await proposeDueCharges(deps, org, orgToday(org, at), now);
+  if (!dryRun && !report.more) {
+    await retryFailedSms(deps, org, run, now);
+    await proposeDueCharges(deps, org, orgToday(org, at), now);
+  }
   for (const h of plan.holds) {
     const done = holdDone.get(h.contact.id);
     if (done) report.holds.push(done);

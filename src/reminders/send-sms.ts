@@ -50,7 +50,7 @@ export async function sendLevelSms(
   now: number,
 ): Promise<{ status: SmsResultStatus; reason: string | null } | null> {
   if (!email.level.sms) return null;
-  const { store, log } = deps;
+  const { store } = deps;
   if (!deps.sms) return { status: "skipped", reason: "SMS is not configured (TWILIO_*)" };
   const smsId = newSmsId();
   const won = await claimSms(
@@ -66,6 +66,25 @@ export async function sendLevelSms(
     now,
   );
   if (won.size === 0) return { status: "skipped", reason: "this level's SMS was already sent" };
+  return deliverSms(
+    deps,
+    org,
+    { smsId, contactId: email.contact.id, level: email.level.level, invoiceIds: [...won] },
+    fields,
+    now,
+  );
+}
+
+/** Checks, renders, sends and records an SMS whose rows (`smsId`) are claimed. */
+export async function deliverSms(
+  deps: Pick<ReminderDeps, "store" | "log" | "sms">,
+  org: Organisation,
+  sms: { smsId: string; contactId: string; level: number; invoiceIds: string[] },
+  fields: ReminderFields,
+  now: number,
+): Promise<{ status: SmsResultStatus; reason: string | null }> {
+  const { store, log } = deps;
+  const { smsId } = sms;
   const record = async (
     status: "sent" | "refused" | "failed" | "needs_review",
     detail: { to?: string | null; providerId?: string | null; reason?: string | null },
@@ -75,18 +94,19 @@ export async function sendLevelSms(
       store.db,
       {
         orgId: org.id,
-        contactId: email.contact.id,
+        contactId: sms.contactId,
         actor: "reminders",
         action: `sms.${status}`,
-        detail: { smsId, level: email.level.level, invoices: [...won], ...detail },
+        detail: { smsId, level: sms.level, invoices: sms.invoiceIds, ...detail },
       },
       now,
     );
     if (status !== "sent") log.warn({ org: org.slug, smsId, status, reason: detail.reason }, "SMS not sent");
     return { status, reason: detail.reason ?? null };
   };
+  if (!deps.sms) return record("failed", { reason: "SMS is not configured (TWILIO_*)" });
 
-  const contact = await smsContact(store.db, email.contact.id);
+  const contact = await smsContact(store.db, sms.contactId);
   const number = mobileNumber(contact?.phone, contact?.country);
   if (!number.ok) return record("refused", { to: contact?.phone ?? null, reason: number.reason });
   if (await isSmsOptedOut(store.db, number.e164))

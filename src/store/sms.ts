@@ -2,7 +2,7 @@
  * SMS reminders: the claim taken per (invoice, level offset) before the provider is called (so a level's SMS
  * never goes twice), its outcome, and STOP / START consent per number. One statement per write (D1-safe).
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Db, Store } from "./db";
 import { newId } from "./ids";
 import { contacts, organisations, smsOptOuts, smsSends } from "./schema";
@@ -105,3 +105,48 @@ export async function smsByOrg(db: Db, orgId: string, status?: SmsStatus): Promi
 
 /** The id one SMS's claim rows share. */
 export const newSmsId = () => newId("sms");
+
+/**
+ * SMS the provider certainly did not take ("failed": rate limited, bad credentials, unreachable), first tried
+ * from `since` up to (not including) `before`.
+ */
+export async function failedSmsGroups(db: Db, orgId: string, since: number, before: number) {
+  const rows = await db
+    .select()
+    .from(smsSends)
+    .where(
+      and(
+        eq(smsSends.orgId, orgId),
+        eq(smsSends.status, "failed"),
+        gte(smsSends.claimedAt, since),
+        lt(smsSends.claimedAt, before),
+      ),
+    )
+    .orderBy(smsSends.claimedAt);
+  const groups = new Map<
+    string,
+    { smsId: string; contactId: string; level: number; offsetDays: number; invoiceIds: string[] }
+  >();
+  for (const r of rows) {
+    const g = groups.get(r.smsId) ?? {
+      smsId: r.smsId,
+      contactId: r.contactId,
+      level: r.level,
+      offsetDays: r.offsetDays,
+      invoiceIds: [],
+    };
+    g.invoiceIds.push(r.invoiceId);
+    groups.set(r.smsId, g);
+  }
+  return [...groups.values()];
+}
+
+/** Takes a failed SMS for another attempt (one taker wins). */
+export async function reclaimSms(db: Db, smsId: string): Promise<boolean> {
+  const rows = await db
+    .update(smsSends)
+    .set({ status: "claimed" })
+    .where(and(eq(smsSends.smsId, smsId), eq(smsSends.status, "failed")))
+    .returning({ id: smsSends.id });
+  return rows.length > 0;
+}

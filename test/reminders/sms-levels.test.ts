@@ -175,6 +175,28 @@ describe("SMS on reminder levels", () => {
     await h.close();
   });
 
+  it("tries an SMS the provider refused for now (429) again on a later run inside the window, once", async () => {
+    const { h, org, customer } = await setup();
+    const c = await customer("07400 333444");
+    twilio.failNext.push({ status: 429, code: 20429, message: "Too Many Requests" });
+    h.clock.set(Date.parse("2026-03-03T16:30:00Z"));
+    const r = await h.run(org);
+    expect(r.emails[0]!.sms).toBe("failed: SMS API answered 429 (error 20429): Too Many Requests");
+    expect(twilio.messages).toEqual([]);
+    // 17:30: the window has closed; nothing is retried until it opens again.
+    h.clock.set(Date.parse("2026-03-03T17:30:00Z"));
+    await h.run(org);
+    expect(twilio.messages).toEqual([]);
+    h.clock.set(Date.parse("2026-03-04T09:05:00Z"));
+    await h.run(org);
+    h.clock.set(Date.parse("2026-03-04T10:05:00Z"));
+    await h.run(org);
+    expect(twilio.messages.map((m) => m.to)).toEqual(["+447400333444"]);
+    const rows = await smsByOrg(store.db, org.id);
+    expect(rows.map((x) => [x.contactId, x.status])).toEqual([[c.id, "sent"]]);
+    await h.close();
+  });
+
   it("records an opt-out the provider reports (error 21610) and a template over 320 characters is refused", async () => {
     const { h, org, customer } = await setup();
     await customer("07400 111222");
