@@ -172,6 +172,28 @@ function words(action: string, d: Detail, actor: string, ctx: WordsContext): str
       return `Email${toWhom} telling the owner of the ${holdWhat} was not delivered${error}; it is tried again`;
     case "credit_hold.owner_notice_needs_review":
       return `Email${toWhom} telling the owner of the ${holdWhat}: the mail server's answer is unknown; left for a person to check`;
+    // Late-payment charges and SMS (src/reminders/charge-worker.ts, send-sms.ts).
+    case "charge.proposed":
+    case "charge.approved":
+    case "charge.rejected": {
+      const minor = num(d.amount);
+      const cur = str(d.currency);
+      const money = minor !== null && cur ? ` of ${formatMoney({ minor, currency: cur }, ctx.locale)}` : "";
+      const verb = action === "charge.proposed" ? "proposed by the reminder run" : `${action.slice(7)}${by}`;
+      return `Late-payment ${str(d.kind) ?? "charge"}${money} ${verb}${str(d.detail) ? `: ${d.detail}` : ""}`;
+    }
+    case "charge.written":
+      return `Late-payment charge written to the ledger as invoice ${str(d.ledgerNumber) ?? str(d.reference) ?? ""}`.trim();
+    case "charge.recorded":
+      return "Late-payment charge recorded in Creditpulse only (a CSV ledger: nothing written)";
+    case "charge.write_failed":
+      return `Writing the late-payment charge to the ledger failed${error}; it is tried again`;
+    case "sms.sent":
+      return `SMS reminder${level !== null ? ` (level ${level})` : ""} sent${str(d.to) ? ` to ${d.to}` : ""}`;
+    case "sms.refused":
+    case "sms.failed":
+    case "sms.needs_review":
+      return `SMS reminder${level !== null ? ` (level ${level})` : ""} not sent${reason}${action === "sms.needs_review" ? "; left for a person to check" : ""}`;
     // Statements.
     case "statement.sent":
       return `Statement${str(d.period) ? ` for ${d.period}` : ""} sent${toWhom}`;
@@ -227,6 +249,16 @@ export const ACTIVITY_WORDS: readonly string[] = [
   "statement.sent",
   "statement.failed",
   "statement.needs_review",
+  "charge.proposed",
+  "charge.approved",
+  "charge.rejected",
+  "charge.written",
+  "charge.recorded",
+  "charge.write_failed",
+  "sms.sent",
+  "sms.refused",
+  "sms.failed",
+  "sms.needs_review",
 ];
 
 /** One activity as a sentence; an unknown action still reads as words. */
