@@ -22,6 +22,7 @@ import { type PlannedEmail, type PlannedHold, planReminders } from "./plan";
 import {
   historyOf,
   loadRunContext,
+  orgToday,
   pauseHorizon,
   payFor,
   reminderFields,
