@@ -9,6 +9,7 @@ import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from "../connectors/csv/mapping";
 import { formatIssue } from "../connectors/csv/parse";
+import { giveOwnership, ownerForCommand } from "./auth/org-owner";
 import { systemClock } from "./clock";
 import { registerCharges } from "./commands/charges";
 import type { CliIo, CommandContext } from "./commands/context";
@@ -24,8 +25,8 @@ import { registerSync } from "./commands/sync";
 import { registerUser } from "./commands/user";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { UserError } from "./errors";
-import { type CsvImportResult, importCsv } from "./import/csv-import";
 import { seedDemo } from "./import/demo";
+import { importUpload } from "./import/upload";
 import { createLogger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
 import { isBusyError } from "./store/busy";
@@ -219,6 +220,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
     .addOption(
       new Option("--date-format <format>", "how dates are written in the files").choices([...DATE_FORMATS]),
     )
+    .option("--owner <email>", "who owns a new organisation (default: the install's owner, who set it up)")
     .option("--json", "print the summary (or the errors) as JSON")
     .action(
       async (
@@ -233,6 +235,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           map?: string;
           mapFile?: string;
           dateFormat?: DateFormat;
+          owner?: string;
           json?: boolean;
         },
       ) => {
@@ -246,34 +249,31 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           }
         }
         const store = getStore();
-        const now = clock.now();
         const bar =
           io.progress && !opts.json
             ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true })
             : null;
         let phase = "";
-        const result: CsvImportResult = await importCsv(store, {
-          org: opts.org,
-          invoices,
-          payments: opts.payments,
-          customers: opts.customers,
-          currency: opts.currency?.toUpperCase(),
-          timezone: opts.timezone,
-          name: opts.name,
-          map,
-          dateFormat: opts.dateFormat,
-          now,
-          onProgress: bar
-            ? (p) => {
-                if (p.phase !== phase) {
-                  if (phase) bar.stop();
-                  phase = p.phase;
-                  bar.start(0, 0, { phase: p.phase === "validate" ? "Checking" : "Writing" });
+        const result = await importUpload(
+          { store, clock },
+          {
+            files: { invoices, payments: opts.payments, customers: opts.customers },
+            target: { slug: opts.org, name: opts.name, currency: opts.currency, timezone: opts.timezone },
+            by: { command: { ownerEmail: opts.owner } },
+            map,
+            dateFormat: opts.dateFormat,
+            onProgress: bar
+              ? (p) => {
+                  if (p.phase !== phase) {
+                    if (phase) bar.stop();
+                    phase = p.phase;
+                    bar.start(0, 0, { phase: p.phase === "validate" ? "Checking" : "Writing" });
+                  }
+                  bar.update(p.rows);
                 }
-                bar.update(p.rows);
-              }
-            : undefined,
-        });
+              : undefined,
+          },
+        );
         if (phase) bar?.stop();
         if (!result.ok) {
           exitCode = 1;
@@ -290,7 +290,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           return;
         }
         const s = result.summary;
-        await warmAfterWrite(store, s.organisation.slug, now, err);
+        for (const w of result.warnings ?? []) err(`Warning: ${w}`);
         if (opts.json) {
           const { ignoredColumns, ...rest } = s;
           out(JSON.stringify({ ok: true, ...rest, ignored_columns: ignoredColumns }, null, 2));
@@ -306,6 +306,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
           out(`  payments:  ${counts(s.payments)}`);
           if (s.ignoredColumns.length) out(`  columns not imported: ${s.ignoredColumns.join(", ")}`);
           for (const d of s.defaults) out(`  defaulted: ${d}`);
+          if (result.owner) out(`  owner: ${result.owner}`);
         }
       },
     );
@@ -321,7 +322,10 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
       "--url <url>",
       "seed a deployment (Workers + D1) instead: its address; signed with CREDITPULSE_SECRET",
     )
-    .option("--owner <email>", "with --url: an existing user made owner of the demo organisation")
+    .option(
+      "--owner <email>",
+      "an existing user made owner of the demo organisation (default: the install's owner)",
+    )
     .action(
       async (opts: {
         org: string;
@@ -348,12 +352,15 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
         }
         const store = getStore();
         const now = clock.now();
+        const owner = await ownerForCommand(store, opts.owner);
         const r = await seedDemo(store, {
           slug: opts.org,
           customers: opts.customers,
           seed: opts.seed,
           now,
         });
+        if (owner && (r.organisation.created || opts.owner !== undefined))
+          await giveOwnership(store, r.organisation.slug, owner.id, now);
         await warmAfterWrite(store, r.organisation.slug, now, err);
         if (opts.json) out(JSON.stringify(r, null, 2));
         else {

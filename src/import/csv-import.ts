@@ -16,7 +16,7 @@ import { UserError } from "../errors";
 import { currencyCode, isTimeZone } from "../model";
 import type { Store } from "../store/db";
 import { orgLedgerVersion, purgeHiddenOrg, staleHiddenOrgs, WritePacer } from "../store/import-runs";
-import { findOrgBySlug, SLUG_RE } from "../store/orgs";
+import { findOrgBySlug, type Organisation, SLUG_RE } from "../store/orgs";
 import type { DiffState } from "./csv-diff";
 import { importRun, type RunState } from "./csv-run";
 import { type CsvImportOptions, type CsvImportResult, IssueList, RollBack } from "./csv-types";
@@ -27,7 +27,8 @@ export type { CsvImportResult } from "./csv-types";
 /** A dead first import's hidden organisation is purged by the next import after this long. */
 const STALE_IMPORT_MS = 6 * 3600_000;
 
-export async function importCsv(store: Store, opts: CsvImportOptions): Promise<CsvImportResult> {
+/** The options' own checks, and the organisation to import into (undefined: a new one). */
+async function target(store: Store, opts: CsvImportOptions): Promise<Organisation | undefined> {
   if (!SLUG_RE.test(opts.org))
     throw new UserError("bad_slug", `--org "${opts.org}": use lower-case letters, digits and dashes`);
   if (opts.currency && !currencyCode.safeParse(opts.currency).success)
@@ -43,7 +44,31 @@ export async function importCsv(store: Store, opts: CsvImportOptions): Promise<C
       "wrong_provider",
       `organisation ${opts.org} is connected to ${existing.provider}; CSV import is for CSV organisations`,
     );
+  return existing;
+}
 
+/**
+ * Validates every row of every file exactly as an import would and counts what it would import, writing
+ * nothing: the browser's check before anything is written. Bad rows come back as an import's would.
+ */
+export async function checkCsv(store: Store, opts: CsvImportOptions): Promise<CsvImportResult> {
+  const existing = await target(store, opts);
+  const issues = new IssueList(opts.maxIssues ?? 1000);
+  try {
+    const summary = await importRun(store, opts, existing, issues, {
+      pacer: null,
+      hiddenOrgId: null,
+      check: true,
+    });
+    return { ok: true, summary };
+  } catch (err) {
+    if (err instanceof RollBack) return { ok: false, issues: issues.kept, issueCount: issues.count };
+    throw err;
+  }
+}
+
+export async function importCsv(store: Store, opts: CsvImportOptions): Promise<CsvImportResult> {
+  const existing = await target(store, opts);
   const issues = new IssueList(opts.maxIssues ?? 1000);
   if (existing) {
     try {

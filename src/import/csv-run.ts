@@ -52,6 +52,11 @@ export interface RunState {
   hiddenOrgId: string | null;
   /** Set: validate and compare only (an existing organisation), writing nothing. */
   diff?: DiffState;
+  /**
+   * True: validate every row of every file and count what would be imported, writing nothing (the browser's
+   * check before an import). The summary's `created` counts are what the files hold.
+   */
+  check?: boolean;
 }
 
 export async function importRun(
@@ -140,6 +145,7 @@ export async function importRun(
   let expectedPaymentCount = 0;
   let synthesized: CanonicalPayment[] = [];
   let newCustomers: string[] = [];
+  let firstCurrency: string | undefined;
   const flush = async () => {
     if (issues.count > 0 || chunk.length === 0) {
       chunk = [];
@@ -154,6 +160,11 @@ export async function importRun(
     newCustomers = [];
     if (diff) {
       await diffInvoices(store, existing!.id, rows, diff);
+      progress("validate", rows.length);
+      return;
+    }
+    if (run.check) {
+      counts.invoices.created += rows.length;
       progress("validate", rows.length);
       return;
     }
@@ -183,6 +194,7 @@ export async function importRun(
     for (const rec of batch) {
       const row = parseInvoiceRow(rec, invFile, defaultCurrency, issues.pending, rowOpts);
       if (!row) continue;
+      firstCurrency ??= row.currency;
       const first = invoiceLine.get(row.number);
       if (first !== undefined) {
         issues.pending.push({
@@ -262,6 +274,24 @@ export async function importRun(
       expectedPaymentCount,
       counts,
     });
+  }
+  if (run.check) {
+    issues.drain();
+    reportPaymentsForUnknownInvoices();
+    const base = baseFor(firstCurrency);
+    if (issues.count === 0 && !base)
+      throw new UserError("no_currency", `${invFile} has no rows to take a currency from: pass --currency`);
+    const ids = [...new Set([...customers.keys(), ...customersFile.keys()])];
+    for (const id of ids) {
+      const c = contactFor(id, customers.get(id), customersFile.get(id), base ?? "", opts, issues);
+      if (c.defaulted) defaults.add("customer_name = customer_id");
+    }
+    issues.drain();
+    if (issues.count > 0) throw new RollBack();
+    counts.customers.created = ids.length;
+    counts.payments.created = expectedPaymentCount;
+    const name = existing?.name ?? opts.name ?? titleFromSlug(opts.org);
+    return importSummary(opts, { name, created: !existing }, counts, invStats, defaults);
   }
   if (issues.count === 0 && newCustomers.length) {
     const ids = [...new Set(newCustomers)];

@@ -106,6 +106,27 @@ export async function orgsOf(db: Db, userId: string): Promise<OrgAccess[]> {
   return rows;
 }
 
+/**
+ * The install's owner, who owns the organisations made on the command line: the first user (the owner setup
+ * created), unless that user only has other roles (someone added before setup ran), then the earliest owner.
+ */
+export async function installOwner(db: Db): Promise<User | undefined> {
+  const [first] = await db.select().from(users).orderBy(asc(users.createdAt), asc(users.id)).limit(1);
+  if (!first) return undefined;
+  const roles = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(eq(memberships.userId, first.id));
+  if (roles.length === 0 || roles.some((r) => r.role === "owner")) return first;
+  const [owner] = await db
+    .select({ user: users })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.role, "owner")))
+    .orderBy(asc(users.createdAt), asc(users.id))
+    .limit(1);
+  return owner?.user;
+}
+
 /** The organisation with this slug, only when the user belongs to it (otherwise undefined: a 404). */
 export async function orgForUser(db: Db, userId: string, slug: string): Promise<OrgAccess | undefined> {
   const [r] = await db

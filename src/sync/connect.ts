@@ -68,7 +68,7 @@ export function slugify(name: string): string {
   return s || "org";
 }
 
-async function freeSlug(deps: Deps, name: string): Promise<string> {
+export async function freeSlug(deps: Pick<Deps, "store">, name: string): Promise<string> {
   const base = slugify(name);
   for (let n = 1; n < 1000; n++) {
     const slug = n === 1 ? base : `${base}-${n}`;
