@@ -12,6 +12,7 @@ import { chargesRoutes } from "./pages/charges";
 import { customerRoutes } from "./pages/customer";
 import { customerChangeRoutes } from "./pages/customer-changes";
 import { exportRoutes } from "./pages/exports";
+import { importRoutes } from "./pages/import";
 import { organisationRoutes } from "./pages/organisation";
 import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
@@ -31,5 +32,6 @@ export function dashboardRoutes(deps: Deps) {
   app.route("/", chargesRoutes(deps));
   app.route("/", templateRoutes(deps));
   app.route("/", paymentRoutes(deps));
+  app.route("/", importRoutes(deps));
   return app;
 }

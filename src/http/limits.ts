@@ -16,14 +16,23 @@ import type { AppEnv } from "./auth";
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Routes that accept file uploads (CSV ledgers), and only those. */
 export const UPLOAD_BODY_LIMIT_BYTES = 50 * 1024 * 1024;
-/** The upload routes. */
-export const UPLOAD_ROUTES: readonly RegExp[] = [/^\/api\/orgs\/[^/]+\/imports$/];
+/** The browser's CSV import form (`POST /import`, src/http/pages/import.tsx). */
+const BROWSER_UPLOAD = /^\/import\/?$/;
+/** The upload routes: the JSON import API (R2 + queue on Workers) and the browser's import form. */
+export const UPLOAD_ROUTES: readonly RegExp[] = [/^\/api\/orgs\/[^/]+\/imports$/, BROWSER_UPLOAD];
 
 function tooLarge(limit: number) {
   return (c: Context) => {
-    const message = `The request body is larger than ${Math.round(limit / 1024)} KB, the most this address accepts.`;
+    const upload = BROWSER_UPLOAD.test(c.req.path);
+    const message = upload
+      ? `The files are larger than ${Math.round(limit / 1024 / 1024)} MB together, the most one upload may be. Nothing was uploaded. Upload fewer or smaller files (payments and customers can follow in a second upload), or import a large ledger with the command line: npx creditpulse import.`
+      : `The request body is larger than ${Math.round(limit / 1024)} KB, the most this address accepts.`;
+    const back = upload ? `<p><a href="/import">Back to the import</a></p>` : "";
     return (c.req.header("accept") ?? "").includes("text/html")
-      ? c.html(`<!doctype html><meta charset="utf-8"><title>Too large</title><p>${message}</p>`, 413)
+      ? c.html(
+          `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too large</title><h1>Too large</h1><p>${message}</p>${back}</html>`,
+          413,
+        )
       : c.json({ error: { code: "payload_too_large", message } }, 413);
   };
 }

@@ -14,6 +14,7 @@ import { finishQuickbooksConsent } from "../sync/consent";
 import { quickbooksFor } from "../sync/quickbooks";
 import { recordQuickbooksEvents, repullQuickbooks } from "../sync/webhook-events";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
+import { quickbooksSetupPage } from "./pages/connect-help";
 
 export function quickbooksRoutes(deps: Deps) {
   const app = new Hono();
@@ -27,6 +28,7 @@ export function quickbooksRoutes(deps: Deps) {
   quickbooksFor(deps);
 
   app.get("/connect/quickbooks", async (c) => {
+    if (!deps.config.quickbooksConfigured) return c.html(quickbooksSetupPage(deps.config, c));
     const s = service();
     const state = await createOAuthState(c, deps.secret, "quickbooks", deps.clock.now());
     return c.redirect(await s.oauth.authorizeUrl(state), 302);

@@ -14,6 +14,7 @@ import { recordChangeEvents } from "../sync/webhook-events";
 import { xeroOAuthConfig } from "../sync/xero";
 import { Layout } from "./layout";
 import { checkOAuthState, createOAuthState } from "./oauth-state";
+import { publicBase, XeroSetupHelp } from "./pages/connect-help";
 import { existingSessionId } from "./session";
 
 function oauthConfig(deps: Deps, c: Context): XeroOAuthConfig {
@@ -47,6 +48,10 @@ export function xeroRoutes(deps: Deps) {
   const app = new Hono();
 
   app.get("/connect/xero", async (c) => {
+    if (!deps.config.xeroConfigured)
+      return c.html(
+        <XeroSetupHelp base={publicBase(deps.config, c)} publicUrlSet={!!deps.config.PUBLIC_URL} />,
+      );
     const cfg = oauthConfig(deps, c);
     const state = await createOAuthState(c, deps.secret, "xero", deps.clock.now());
     try {

@@ -55,6 +55,8 @@ export interface ImportUploadRequest {
 }
 
 export type ImportUploadResult = CsvImportResult & {
+  /** The organisation imported into (after a successful import). */
+  orgId?: string;
   /** Who owns the organisation the import created (or `--owner` named), when anyone was made owner. */
   owner?: string;
   /** Things that went wrong after the import succeeded (it stands): e.g. the figures were not recomputed. */
@@ -122,6 +124,7 @@ export async function importUpload(deps: ImportDeps, req: ImportUploadRequest): 
   }
   const org = await findOrgBySlug(deps.store.db, slug);
   if (org) {
+    out.orgId = org.id;
     try {
       await warmTodaysSummary(deps.store, org, now);
     } catch (e) {

@@ -3,11 +3,13 @@
  * DSO and at-risk customers, and the movement since the same day last week.
  */
 import { Hono } from "hono";
+import { checklistFor } from "../../dashboard/onboarding";
 import { portfolioOf } from "../../dashboard/portfolio";
 import type { Deps } from "../../deps";
 import { type AppEnv, currentUser } from "../auth";
 import { money, signed } from "../components";
 import { Layout } from "../layout";
+import { CHECKLIST_CSS, ChecklistPanel } from "./checklist";
 
 export function portfolioRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -15,16 +17,26 @@ export function portfolioRoutes(deps: Deps) {
   app.get("/api/orgs", async (c) => c.json({ organisations: await portfolioOf(deps, currentUser(c).id) }));
 
   app.get("/", async (c) => {
-    const rows = await portfolioOf(deps, currentUser(c).id);
+    const user = currentUser(c);
+    const rows = await portfolioOf(deps, user.id);
+    const firstOwned =
+      rows.find((r) => r.role === "owner" && !r.is_demo) ?? rows.find((r) => r.role === "owner");
+    const checklist = await checklistFor(deps, user.id, firstOwned?.slug);
     const signedMoney = (minor: number, cur: string) =>
       (minor > 0 ? "+" : minor < 0 ? "−" : "±") + money(Math.abs(minor), cur);
     return c.html(
-      <Layout title="Organisations" {...signed(c)}>
+      <Layout
+        title="Organisations"
+        {...signed(c)}
+        head={<style dangerouslySetInnerHTML={{ __html: CHECKLIST_CSS }} />}
+      >
         <h1>Organisations</h1>
+        {checklist.show ? <ChecklistPanel checklist={checklist} /> : null}
         {rows.length === 0 ? (
           <p>
-            You do not belong to any organisation yet. Ask an owner to invite you, or run{" "}
-            <code>npx creditpulse user add</code>.
+            {checklist.show
+              ? "No organisation yet: connect a ledger or import a file to start."
+              : "You do not belong to any organisation yet. Ask an owner to invite you."}
           </p>
         ) : (
           <div class="table-wrap">
