@@ -16,7 +16,7 @@ function Copyable(props: { id: string; label: string; value: string }) {
   return (
     <p class="field">
       <label for={props.id}>{props.label}</label>
-      <input id={props.id} readonly value={props.value} size={Math.min(70, props.value.length + 2)} />
+      <input id={props.id} readonly value={props.value} />
     </p>
   );
 }
@@ -26,7 +26,7 @@ function Env(props: { lines: string[] }) {
 }
 
 const CSS = `pre.env { background:#f5f7fa; border:1px solid var(--line); border-radius:6px; padding:.5rem .75rem; overflow-x:auto; }
-ol.steps li { margin:.4rem 0; } input[readonly] { max-width:100%; font-family: ui-monospace, monospace; }`;
+ol.steps li { margin:.4rem 0; } input[readonly] { width:100%; max-width:40rem; font-family: ui-monospace, monospace; } code { overflow-wrap:anywhere; }`;
 
 function Page(props: { title: string; children: unknown; email?: string }) {
   return (

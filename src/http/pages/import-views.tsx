@@ -105,6 +105,8 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
         Files: {Object.values(view.upload.names).join(", ")}. <a href="/import">Upload other files</a>
       </p>
       {problem ? <p class="problem">{problem}</p> : null}
+      {props.result && !props.result.ok ? <Issues result={props.result} /> : null}
+      {props.result?.ok ? <Ready result={props.result} /> : null}
       <form method="post" action={`/import/${view.upload.id}`} id="mapping">
         {e.form ? (
           <p class="problem" id="form-error" role="alert">
@@ -159,6 +161,11 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
         <fieldset>
           <legend>Columns of {view.upload.names.invoices}</legend>
           <div class="table-wrap">
+            <style>
+              {
+                ".mapping select { width: 100%; max-width: 16rem; } .mapping code { overflow-wrap: anywhere; }"
+              }
+            </style>
             <table class="mapping">
               <thead>
                 <tr>
@@ -242,8 +249,6 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
           <span class="muted">Nothing is written until you import.</span>
         </p>
       </form>
-      {props.result && !props.result.ok ? <Issues result={props.result} /> : null}
-      {props.result?.ok ? <Ready result={props.result} /> : null}
     </div>
   );
 }

@@ -150,7 +150,9 @@ function initialState(view: UploadView): MappingState {
     columns,
     dateFormat: view.dates.format ?? "",
     org: view.orgs[0]?.slug ?? "",
-    newName: view.orgs.length ? "" : base.replace(/[_-]+/g, " "),
+    newName: view.orgs.length
+      ? ""
+      : base.replace(/[_-]+/g, " ").replace(/\b[a-z]/g, (ch) => ch.toUpperCase()),
     currency: "",
     timezone: "UTC",
     errors: {},
