@@ -154,13 +154,22 @@ describe("QuickBooks OAuth: security", () => {
       }),
     ));
 
-  it("answers 404 when QuickBooks is not configured", async () => {
+  it("shows how to register the app instead of connecting when QuickBooks is not configured", async () => {
     const { deps } = await qboDeps();
     const app = createApp({ ...deps, config: { ...deps.config, quickbooksConfigured: false } });
     const s = await signIn(deps);
+    const start = await app.request("/connect/quickbooks", {
+      headers: { cookie: s.cookie, "x-csrf-token": s.csrf },
+    });
+    expect(start.status).toBe(200);
+    expect(await start.text()).toContain("QBO_CLIENT_ID=");
+    // The callback of a provider that is not configured still answers 404.
     expect(
-      (await app.request("/connect/quickbooks", { headers: { cookie: s.cookie, "x-csrf-token": s.csrf } }))
-        .status,
+      (
+        await app.request("/connect/quickbooks/callback?code=x&state=y&realmId=1", {
+          headers: { cookie: s.cookie },
+        })
+      ).status,
     ).toBe(404);
     expect(
       await deps.store.db.select().from(connections).where(eq(connections.provider, "quickbooks")),
