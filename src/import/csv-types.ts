@@ -27,6 +27,8 @@ export interface CsvImportOptions {
   map?: ColumnMap;
   /** How dates are written in every file (default YYYY-MM-DD). */
   dateFormat?: DateFormat;
+  /** Who imported, when a person did (the browser): the audit row names them; else the actor is the CLI import. */
+  member?: { id: string; email: string };
   /** A first import's pacing: longest write step and the pause after it, in ms (defaults 80 and 25). */
   pace?: { holdMs: number; gapMs: number };
   /**

@@ -102,9 +102,13 @@ export async function auditImport(
     store.db,
     {
       orgId,
-      actor: "import:csv",
+      actor: opts.member ? `user:${opts.member.id}` : "import:csv",
       action: "ledger.imported",
-      detail: { files: [opts.invoices, opts.payments, opts.customers].filter(Boolean), ...summary },
+      detail: {
+        files: [opts.invoices, opts.payments, opts.customers].filter(Boolean),
+        ...summary,
+        ...(opts.member ? { by: opts.member.email } : {}),
+      },
     },
     opts.now,
   );

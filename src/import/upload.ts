@@ -106,6 +106,7 @@ export async function importUpload(deps: ImportDeps, req: ImportUploadRequest): 
     dateFormat: req.dateFormat,
     now,
     onProgress: req.onProgress,
+    ...("member" in req.by ? { member: req.by.member } : {}),
     ...req.tuning,
   };
   if (req.check) return checkCsv(deps.store, opts);

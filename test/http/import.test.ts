@@ -10,7 +10,7 @@ import { createApp } from "../../src/http/app";
 import { UPLOAD_BODY_LIMIT_BYTES } from "../../src/http/limits";
 import { importCsv } from "../../src/import/csv-import";
 import { orgsOf } from "../../src/store/accounts";
-import { invoices, organisations } from "../../src/store/schema";
+import { auditLog, invoices, organisations } from "../../src/store/schema";
 import { signIn, type TestSession } from "../support/auth";
 import { testDeps } from "../support/deps";
 import { csv, tempFiles } from "../support/files";
@@ -130,6 +130,9 @@ describe("/import", () => {
     });
     const [s100] = await deps.store.db.select().from(invoices).where(eq(invoices.number, "S-100"));
     expect(s100).toMatchObject({ issueDate: "2026-09-03", dueDate: "2026-10-03", totalMinor: 120_000 });
+    const [row] = await deps.store.db.select().from(auditLog).where(eq(auditLog.action, "ledger.imported"));
+    expect(row).toMatchObject({ actor: `user:${s.userId}` });
+    expect(row!.detail).toMatchObject({ by: "owner@example.com" });
     // The importer owns what they created.
     expect((await orgsOf(deps.store.db, s.userId)).map((a) => [a.org.slug, a.role])).toEqual([
       ["kestrel-trading", "owner"],
