@@ -4,7 +4,8 @@
  * fake Xero (test/connectors/xero/fake-xero.ts) on local ports reached through XERO_API_URL/XERO_IDENTITY_URL,
  * a CSV export with its own column names and DD/MM/YYYY dates goes through the column mapper (one column
  * matched by hand), its bad row is reported before anything is written, the fixed file imports, and the
- * checklist ticks. Xero's own consent page (a web page on Xero's site) is stood in for by a page answering
+ * checklist ticks; then the owner invites a bookkeeper on the team page, who accepts, and the team item
+ * ticks. (Setting the sender waits for the per-organisation mail settings form.) Xero's own consent page (a web page on Xero's site) is stood in for by a page answering
  * its URL in the browser, whose "Allow access" returns to the redirect URI with a code, as Xero's does.
  * Screenshots: test-results/onboarding-<width>-*.png.
  */
@@ -224,6 +225,38 @@ describe.skipIf(!haveChromium)("onboarding in Chromium", () => {
       expect(await page.getByTestId("checklist").textContent()).toContain("2 of 5 done");
       expect(await page.locator("tr[data-org]").count()).toBe(2);
       await shot("8-checklist-ticked");
+
+      // Invite your team (the team page): a bookkeeper for the imported organisation, who accepts.
+      const invitee = `books-${width}@kestrel.example`;
+      await page.getByRole("link", { name: "Invite your team" }).click();
+      await page.waitForURL(/\/team$/);
+      await page.getByLabel("Their email address").fill(invitee);
+      await page.getByLabel("Role", { exact: true }).selectOption("bookkeeper");
+      await page.getByLabel("Kestrel Trading", { exact: true }).check();
+      await page.getByLabel("Demo Company (NZ)", { exact: true }).uncheck();
+      await page.getByRole("button", { name: "Send invitation" }).click();
+      const link = await page.locator("#invite-link").inputValue();
+      expect(link.startsWith(`${server.url}/invite/`)).toBe(true);
+      await shot("9-invited");
+      const books = await browser.newContext({ viewport: { width, height } });
+      const bp = await books.newPage();
+      await bp.goto(link);
+      await bp.getByLabel(/Choose a password/).fill("bookkeeper password 1");
+      await bp.getByRole("button", { name: "Accept" }).click();
+      await bp.waitForURL(/\/orgs\/kestrel-trading$/);
+      await books.close();
+
+      await page.goto(`${server.url}/`);
+      expect(await checklistState(page)).toEqual({
+        xero: "yes",
+        quickbooks: "no",
+        import: "yes",
+        sender: "no",
+        team: "yes",
+      });
+      expect(await page.getByTestId("checklist").textContent()).toContain("3 of 5 done");
+      await noHorizontalScroll(page);
+      await shot("10-checklist-team");
       await context.close();
     }, 90_000);
   }
