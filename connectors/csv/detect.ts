@@ -86,6 +86,7 @@ const SYNONYMS: Record<string, string[]> = {
   paid_date: ["paiddate", "datepaid", "paidon", "settleddate", "settlementdate", "datesettled"],
   status: ["status", "invoicestatus"],
   disputed: ["disputed", "indispute", "dispute"],
+  pay_url: ["payurl", "paymentlink", "paylink", "paymenturl", "onlineinvoiceurl", "invoiceurl"],
 };
 
 /**

@@ -33,6 +33,7 @@ describe("suggestInvoiceColumns", () => {
       paid_date: null,
       status: null,
       disputed: null,
+      pay_url: null,
     });
     // The IBM sample's own headers.
     const ibm = suggestInvoiceColumns([

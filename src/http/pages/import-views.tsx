@@ -28,6 +28,7 @@ const MEANING: Record<string, string> = {
   paid_date: "when fully paid",
   status: "void, or empty",
   disputed: "yes / no",
+  pay_url: "the invoice's pay-now link",
 };
 
 function FieldError(props: { id: string; message?: string }) {
