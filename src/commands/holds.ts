@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { UserError } from "../errors";
 import { formatDate, formatMoneyList } from "../format";
 import { createLogger } from "../log";
-import { mailerFor } from "../mail/mailer-for";
+import { transportFor } from "../mail/mailer-for";
 import { dateInZone } from "../model";
 import {
   actOnHold,
@@ -78,7 +78,7 @@ export function registerHolds(program: Command, ctx: CommandContext): void {
         if (!opts.customer) throw new UserError("usage", `holds ${action} needs --customer <id>`);
         const contact = await contactForHold(store.db, org.id, opts.customer);
         if (!contact) throw new UserError("not_found", `customer ${opts.customer} not found in ${org.slug}`);
-        const mailer = (await mailerFor(config)) ?? undefined;
+        const mailer = (await transportFor(config)) ?? undefined;
         try {
           const deps = await ctx.deps();
           const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);

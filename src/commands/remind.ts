@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
-import { mailConfigured } from "../mail/mailer-for";
+import { transportConfigured } from "../mail/org-mail";
 import type { RunAt } from "../reminders/plan";
 import { runRemindersFor } from "../reminders/run-for";
 import { asOfOption, type CommandContext, orgOption } from "./context";
@@ -27,7 +27,7 @@ export function registerRemind(program: Command, ctx: CommandContext): void {
           "smtp_not_configured",
           "set SMTP_URL and MAIL_FROM to send reminders (POSTMARK_SERVER_TOKEN instead of SMTP_URL works too), or use --dry-run",
         );
-      if (!dryRun && !mailConfigured(config)) throw notConfigured();
+      if (!dryRun && !transportConfigured(config)) throw notConfigured();
       const log = ctx.io.log ?? createLogger(config.LOG_LEVEL);
       const report = await runRemindersFor({ ...(await ctx.deps()), log }, org, at, { dryRun });
       if (!report) throw notConfigured();

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { UserError } from "../errors";
 import { createLogger } from "../log";
-import { mailConfigured } from "../mail/mailer-for";
+import { transportConfigured } from "../mail/org-mail";
 import type { StatementSetting } from "../model";
 import { openingInstant } from "../reminders/run-context";
 import { runStatementsFor } from "../statements/run";
@@ -62,7 +62,7 @@ export function registerStatements(program: Command, ctx: CommandContext): void 
           "mail_not_configured",
           "set MAIL_FROM and SMTP_URL (or POSTMARK_SERVER_TOKEN) to send statements, or use --dry-run",
         );
-      if (!dryRun && !mailConfigured(config)) throw notConfigured();
+      if (!dryRun && !transportConfigured(config)) throw notConfigured();
       const now = asOf
         ? openingInstant(asOf, (await loadReminderSettings(store.db, org)).window, org.timezone)
         : ctx.clock.now();

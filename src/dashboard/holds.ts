@@ -49,7 +49,7 @@ export async function holdAction(
   if (!contact) throw new UserError("not_found", `No customer ${input.customer} in ${org.name}.`, 404);
   const { config } = deps;
   // Loaded on use, as Send now does: the mail transport is not part of every deployment's bundle.
-  const mailer = (await (await import("../mail/mailer-for")).mailerFor(config)) ?? undefined;
+  const mailer = (await (await import("../mail/mailer-for")).transportFor(config)) ?? undefined;
   try {
     return await actOnHold(
       holdActionDeps(deps, org, mailer),

@@ -10,6 +10,14 @@ export function mailConfigured(config: Config): boolean {
   return Boolean((config.SMTP_URL || config.POSTMARK_SERVER_TOKEN) && config.MAIL_FROM);
 }
 
+/**
+ * The transport alone, for senders whose From comes from the organisation's mail settings (src/mail/org-mail.ts):
+ * null when neither SMTP_URL nor POSTMARK_SERVER_TOKEN is set.
+ */
+export async function transportFor(config: Config, opts: { timeoutMs?: number; pool?: boolean } = {}) {
+  return mailerFor({ ...config, MAIL_FROM: config.MAIL_FROM ?? "transport@localhost" }, opts);
+}
+
 export async function mailerFor(config: Config, opts: { timeoutMs?: number; pool?: boolean } = {}) {
   if (!mailConfigured(config)) return null;
   if (config.SMTP_URL) {
@@ -26,14 +34,17 @@ export async function mailerFor(config: Config, opts: { timeoutMs?: number; pool
 
 /**
  * Runs `fn` with the install's mail transport and closes it afterwards. A dry run gets none (it sends nothing);
- * otherwise null, without calling `fn`, when no transport is configured.
+ * otherwise null, without calling `fn`, when no transport is configured or there is no sender (`from`: the
+ * organisation's, src/mail/org-mail.ts; by default MAIL_FROM).
  */
 export async function withMailer<T>(
   config: Config,
   dryRun: boolean | undefined,
   fn: (mailer: Mailer | undefined) => Promise<T>,
+  from: string | null | undefined = config.MAIL_FROM,
 ): Promise<T | null> {
-  const mailer = dryRun ? undefined : await mailerFor(config);
+  if (!dryRun && !from) return null;
+  const mailer = dryRun ? undefined : await transportFor(config);
   if (mailer === null) return null;
   try {
     return await fn(mailer);

@@ -8,7 +8,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
-import { ownerAddress } from "../reminders/owner";
+import { orgMail } from "../mail/org-mail";
 import { audit, CUSTOMER_ACTIONS } from "../store/audit";
 import type { Store } from "../store/db";
 import { newId } from "../store/ids";
@@ -55,7 +55,8 @@ export type NoticeOutcome = "sent" | "skipped" | "failed";
 export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number): Promise<NoticeOutcome> {
   const { store, config, log } = deps;
   const settings = await loadReminderSettings(store.db, n.org);
-  const to = ownerAddress(settings, config);
+  const mailSettings = orgMail(settings, config);
+  const to = mailSettings.notice;
   const base = {
     orgId: n.org.id,
     contactId: n.contact.id,
@@ -63,9 +64,9 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
     actor: "customer",
   };
   const smtpReady = Boolean(
-    (deps.mailer || config.SMTP_URL || config.POSTMARK_SERVER_TOKEN) && config.MAIL_FROM,
+    (deps.mailer || config.SMTP_URL || config.POSTMARK_SERVER_TOKEN) && mailSettings.from,
   );
-  if (!to || !smtpReady) {
+  if (to.length === 0 || !smtpReady) {
     await audit(
       store.db,
       {
@@ -73,7 +74,10 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
         action: CUSTOMER_ACTIONS.ownerNoticeSkipped,
         detail: {
           headline: n.headline,
-          reason: !to ? "the organisation has no owner address" : "SMTP_URL and MAIL_FROM are not set",
+          reason:
+            to.length === 0
+              ? "the organisation has no owner address"
+              : "no mail server or sender address is set",
         },
       },
       now,
@@ -81,18 +85,18 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
     return "skipped";
   }
   const mail = await ownerNoticeMail(n);
-  const from = config.MAIL_FROM!;
+  const from = mailSettings.from!;
   let mailer = deps.mailer;
   let own = false;
   if (!mailer) {
-    const { mailerFor } = await import("../mail/mailer-for");
-    mailer = (await mailerFor(config, { timeoutMs: 10_000, pool: false }))!;
+    const { transportFor } = await import("../mail/mailer-for");
+    mailer = (await transportFor(config, { timeoutMs: 10_000, pool: false }))!;
     own = true;
   }
   try {
     const sent = await mailer.send({
       from,
-      to: [to],
+      to,
       subject: mail.subject,
       html: mail.html,
       text: mail.text,
@@ -104,7 +108,7 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
       {
         ...base,
         action: CUSTOMER_ACTIONS.ownerNotified,
-        detail: { headline: n.headline, to, messageId: sent.messageId },
+        detail: { headline: n.headline, to: to.join(", "), messageId: sent.messageId },
       },
       now,
     );
@@ -121,7 +125,7 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
       {
         ...base,
         action: CUSTOMER_ACTIONS.ownerNoticeFailed,
-        detail: { headline: n.headline, to, error: errorText(err), outcome },
+        detail: { headline: n.headline, to: to.join(", "), error: errorText(err), outcome },
       },
       now,
     );

@@ -15,6 +15,7 @@
 import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
+import { orgMail } from "../mail/org-mail";
 import { ensureReminderSetup } from "../store/reminder-settings";
 import { proposeDueCharges } from "./charge-worker";
 import { createHoldWorker } from "./hold-worker";
@@ -48,7 +49,6 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
   const { org, at, now } = opts;
   const dryRun = opts.dryRun ?? false;
   if (!dryRun && !deps.mailer) throw new Error("a mailer is needed to send reminders");
-  if (!dryRun && !config.MAIL_FROM) throw new Error("MAIL_FROM must be set to send reminders");
   const report: RemindReport = { emails: [], holds: [], flaggedForReview: 0, more: false };
   const resumeAfter = opts.resumeAfter;
   const budget = opts.budget ?? Number.POSITIVE_INFINITY;
@@ -58,6 +58,8 @@ export async function runReminders(deps: ReminderDeps, opts: RemindOptions): Pro
 
   if (!dryRun && resumeAfter === undefined) await ensureReminderSetup(db, org, now);
   const run = await loadRunContext(deps, org, at);
+  if (!dryRun && !orgMail(run.settings, config).from)
+    throw new Error("a sender address (Mail settings, or MAIL_FROM) must be set to send reminders");
   const holds = createHoldWorker(deps, org, run.settings, now);
   let used = 0;
   // Start-of-run work (stale claims, broken promises, unfinished holds and notices), only before the first

@@ -8,6 +8,7 @@ import { connectorFor } from "../../connectors/registry";
 import { formatDate } from "../format";
 import { domainOf } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
+import { orgMail } from "../mail/org-mail";
 import { dateInZone, daysBetween } from "../model";
 import { baseUrlOf } from "../portal/token";
 import { audit } from "../store/audit";
@@ -31,7 +32,6 @@ import type { Organisation } from "../store/orgs";
 import { loadPlanRows } from "../store/plan-rows";
 import { loadTemplateOverrides, type ReminderSettings } from "../store/reminder-settings";
 import { ledgerContext } from "./ledger-context";
-import { ownerAddress } from "./owner";
 import type { PlannedHold } from "./plan";
 import { buildFields, createReminderRenderer, type ReminderFields, type RenderedMail } from "./render";
 import type { HoldResult, ReminderDeps } from "./run-types";
@@ -46,7 +46,9 @@ export function createHoldWorker(
 ) {
   const { store, config, log } = deps;
   const { db } = store;
-  const owner = ownerAddress(settings, config);
+  const mail = orgMail(settings, config);
+  const owners = mail.notice;
+  const from = mail.from;
   const lookup = deps.connectorFor ?? connectorFor;
 
   const connectionContext = () => ledgerContext(deps, org);
@@ -177,8 +179,8 @@ export function createHoldWorker(
   }
 
   async function notifyOwner(ev: CreditHoldRow, writeback: string) {
-    if (!owner || !deps.mailer || !config.MAIL_FROM) {
-      if (ev.ownerNotice === "pending" && !owner) await recordOwnerNotice(db, ev.id, "none", now);
+    if (owners.length === 0 || !deps.mailer || !from) {
+      if (ev.ownerNotice === "pending" && owners.length === 0) await recordOwnerNotice(db, ev.id, "none", now);
       return;
     }
     if (!(await claimOwnerNotice(db, ev.id, now))) return;
@@ -201,11 +203,11 @@ export function createHoldWorker(
     );
     if (!r) return;
     try {
-      const sent = await sendNotice(deps.mailer, config.MAIL_FROM, [owner], ev.id, r);
+      const sent = await sendNotice(deps.mailer, from, owners, ev.id, r);
       await recordOwnerNotice(db, ev.id, "sent", now);
       await auditHold(ev.contactId, "credit_hold.owner_notified", {
         holdEventId: ev.id,
-        to: owner,
+        to: owners.join(", "),
         messageId: sent.messageId,
       });
     } catch (err) {
@@ -216,7 +218,7 @@ export function createHoldWorker(
       await auditHold(
         ev.contactId,
         kind === "retry" ? "credit_hold.owner_notice_failed" : "credit_hold.owner_notice_needs_review",
-        { holdEventId: ev.id, to: owner, outcome: kind, error: errorText(err) },
+        { holdEventId: ev.id, to: owners.join(", "), outcome: kind, error: errorText(err) },
       );
       log.warn(
         { org: org.slug, holdEventId: ev.id, outcome: kind, error: errorText(err) },
@@ -237,12 +239,12 @@ export function createHoldWorker(
 
   /** Tells the owner and bookkeepers about a proposed hold, with a link to approve or dismiss it. */
   async function notifyProposal(p: HoldProposalRow): Promise<void> {
-    const to = [...new Set([...(owner ? [owner] : []), ...(await approverEmails(db, org.id))])];
+    const to = [...new Set([...owners, ...(await approverEmails(db, org.id))])];
     if (to.length === 0) {
       await recordProposalNotice(db, p.id, "none");
       return;
     }
-    if (!deps.mailer || !config.MAIL_FROM) return;
+    if (!deps.mailer || !from) return;
     if (!(await claimProposalNotice(db, p.id))) return;
     const fields = await noticeFields(p.contactId, "Credit hold proposed", true, {
       action: "propose",
@@ -257,7 +259,7 @@ export function createHoldWorker(
     );
     if (!r) return;
     try {
-      const sent = await sendNotice(deps.mailer, config.MAIL_FROM, to, p.id, r);
+      const sent = await sendNotice(deps.mailer, from, to, p.id, r);
       await recordProposalNotice(db, p.id, "sent");
       await auditHold(p.contactId, "credit_hold.proposal_notified", {
         proposalId: p.id,
@@ -287,7 +289,7 @@ export function createHoldWorker(
         contactId,
         action,
         reason,
-        ownerNotice: Boolean(owner),
+        ownerNotice: owners.length > 0,
         ...(by ? { actor: by.actor, byHand: by.byHand ?? false, detail: by.detail } : {}),
       },
       now,

@@ -152,7 +152,10 @@ export function reminderFields(
   return buildFields({
     org: { name: org.name, locale: org.locale },
     customer: { externalId: email.contact.externalId, name: email.contact.name, to: email.to },
-    sender: { email: settings.senderEmail ?? deps.config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
+    sender: {
+      email: settings.replyTo ?? settings.senderEmail ?? deps.config.MAIL_REPLY_TO ?? null,
+      phone: settings.senderPhone,
+    },
     level: email.level,
     invoices: email.invoices,
     links,

@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../deps";
 import { withMailer } from "../mail/mailer-for";
+import { orgMail } from "../mail/org-mail";
 import { smsSenderFor } from "../sms/sender-for";
 import type { Organisation } from "../store/orgs";
 import { loadReminderSettings } from "../store/reminder-settings";
@@ -20,7 +21,8 @@ export type RunForOptions = Pick<RemindOptions, "dryRun" | "budget" | "resumeAft
 /**
  * One reminder run for `org`, judged at `at`: an instant (records stamped with it), or the opening of a
  * date's sending window in the organisation's timezone (`remind --as-of`). Null when no mail transport is
- * configured (SMTP_URL or POSTMARK_SERVER_TOKEN, and MAIL_FROM): nothing is planned, claimed or sent. A dry
+ * configured (SMTP_URL or POSTMARK_SERVER_TOKEN) or the organisation has no sender (its mail settings, else
+ * MAIL_FROM): nothing is planned, claimed or sent. A dry
  * run needs no transport and changes nothing.
  */
 export async function runRemindersFor(
@@ -30,14 +32,17 @@ export async function runRemindersFor(
   opts: RunForOptions = {},
 ): Promise<RemindReport | null> {
   const { store, config, log, secret } = deps;
-  return withMailer(config, opts.dryRun, async (mailer) => {
-    const now =
-      at.kind === "instant"
-        ? at.at
-        : openingInstant(at.date, (await loadReminderSettings(store.db, org)).window, org.timezone);
-    return runReminders(
-      { store, config, log, secret, mailer, sms: smsSenderFor(config), ...writeBackFor(deps, org) },
-      { org, at, now, ...opts },
-    );
-  });
+  const settings = await loadReminderSettings(store.db, org);
+  return withMailer(
+    config,
+    opts.dryRun,
+    async (mailer) => {
+      const now = at.kind === "instant" ? at.at : openingInstant(at.date, settings.window, org.timezone);
+      return runReminders(
+        { store, config, log, secret, mailer, sms: smsSenderFor(config), ...writeBackFor(deps, org) },
+        { org, at, now, ...opts },
+      );
+    },
+    orgMail(settings, config).from,
+  );
 }

@@ -4,6 +4,7 @@
  * (failure rules: see src/reminders/dispatch.ts).
  */
 import { domainOf } from "../mail/address";
+import { orgMail } from "../mail/org-mail";
 import { classifySendError, errorText } from "../mail/mailer";
 import { failedSend } from "../mail/outcome";
 import type { InvoicePause, PlanContact } from "../model/reminders";
@@ -16,7 +17,6 @@ import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
 import { listUnsubscribeHeaders } from "./links";
-import { ownerAddress } from "./owner";
 import { evaluateContact, type PlannedEmail, type RunAt } from "./plan";
 import type { ReminderRenderer } from "./render";
 import {
@@ -178,23 +178,22 @@ export async function sendOne(
   }
 
   // 4. Send.
-  const from = config.MAIL_FROM!;
+  const mailSettings = orgMail(run.settings, config);
+  const from = mailSettings.from!;
   const messageId = `<${emailId}@${domainOf(from)}>`;
-  const ownerBcc =
-    (run.settings.bccOwner ?? config.MAIL_BCC_OWNER === "1") ? ownerAddress(run.settings, config) : null;
   const unsubscribe = fields.links.unsubscribe!;
   try {
     const sent = await deps.mailer!.send({
       from,
       to: email.to,
-      bcc: ownerBcc ? [ownerBcc] : undefined,
-      replyTo: config.MAIL_REPLY_TO,
+      bcc: mailSettings.bcc.length ? mailSettings.bcc : undefined,
+      replyTo: mailSettings.replyTo,
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
       messageId,
       date: new Date(now),
-      headers: listUnsubscribeHeaders(unsubscribe, config.MAIL_REPLY_TO ?? from),
+      headers: listUnsubscribeHeaders(unsubscribe, mailSettings.replyTo ?? from),
     });
     // 5. Record.
     await markEmail(

@@ -20,7 +20,7 @@ import { statementTotals } from "../portal/statement-model";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
 import { publicHolidays } from "../reminders/holidays";
 import { listUnsubscribeHeaders } from "../reminders/links";
-import { ownerAddress } from "../reminders/owner";
+import { orgMail } from "../mail/org-mail";
 import { buildFields, createReminderRenderer } from "../reminders/render";
 import { type LocalMoment, localMoment, minutesOf, windowVerdict } from "../reminders/window";
 import { audit } from "../store/audit";
@@ -141,8 +141,9 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
   ]);
   const overrides = await reminderEmailOverrides(db, org.id);
   const renderer = createReminderRenderer({ overrides: await loadTemplateOverrides(db, org.id) });
-  const from = config.MAIL_FROM;
-  const bcc = (settings.bccOwner ?? config.MAIL_BCC_OWNER === "1") ? ownerAddress(settings, config) : null;
+  const mailSettings = orgMail(settings, config);
+  const from = mailSettings.from;
+  const bcc = mailSettings.bcc;
 
   let attempts = 0;
   let lastHandled: string | undefined;
@@ -222,7 +223,7 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
     const fields = buildFields({
       org: { name: org.name, locale: org.locale },
       customer: { externalId: c.externalId, name: c.name, to },
-      sender: { email: settings.senderEmail ?? config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
+      sender: { email: settings.replyTo ?? settings.senderEmail ?? config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
       level: { level: 0, name: "Statement", template: STATEMENT_TEMPLATE },
       invoices: owed.map((i) => ({
         invoice: { ...i, amountCreditedMinor: 0, contactId: c.id, status: "authorised" as const },
@@ -264,14 +265,14 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
       const sent = await deps.mailer!.send({
         from: from!,
         to,
-        bcc: bcc ? [bcc] : undefined,
-        replyTo: config.MAIL_REPLY_TO,
+        bcc: bcc.length ? bcc : undefined,
+        replyTo: mailSettings.replyTo,
         subject: mail.subject,
         html: mail.html,
         text: mail.text,
         messageId,
         date: new Date(now),
-        headers: listUnsubscribeHeaders(links.unsubscribe, config.MAIL_REPLY_TO ?? from!),
+        headers: listUnsubscribeHeaders(links.unsubscribe, mailSettings.replyTo ?? from!),
         attachments: [
           { filename: `statement-${local.date}.pdf`, content: pdf, contentType: "application/pdf" },
         ],
@@ -322,13 +323,17 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
  * One statement run for `org` with the install's mail transport (the scheduler's job and `creditpulse
  * statements`). Null when no transport is configured; a dry run needs none.
  */
-export function runStatementsFor(
+export async function runStatementsFor(
   deps: Deps,
   org: Organisation,
   opts: Omit<StatementOptions, "org">,
 ): Promise<StatementReport | null> {
   const { store, config, log, secret } = deps;
-  return withMailer(config, opts.dryRun, (mailer) =>
-    runStatements({ store, config, log, secret, mailer }, { org, ...opts }),
+  const settings = await loadReminderSettings(store.db, org);
+  return withMailer(
+    config,
+    opts.dryRun,
+    (mailer) => runStatements({ store, config, log, secret, mailer }, { org, ...opts }),
+    orgMail(settings, config).from,
   );
 }

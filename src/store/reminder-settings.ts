@@ -4,6 +4,7 @@
  * idempotent statement, so the same code holds on D1.
  */
 import { eq } from "drizzle-orm";
+import { currencyExponent } from "../model";
 import {
   DEFAULT_POLICY_LEVELS,
   DEFAULT_POLICY_NAME,
@@ -36,6 +37,14 @@ export interface ReminderSettings {
   bccOwner: boolean | null;
   /** null = "approve" (the default). */
   holdMode: "approve" | "automatic" | null;
+  /** Mail settings (src/mail/org-mail.ts applies the environment's defaults). */
+  senderName: string | null;
+  replyTo: string | null;
+  noticeEmails: string[] | null;
+  bccEmails: string[] | null;
+  /** The minimum amount as the member typed it: minor units of its currency (minAmount is derived from it). */
+  minAmountMinor: number | null;
+  minAmountCurrency: string | null;
 }
 
 export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSettings {
@@ -50,6 +59,12 @@ export function defaultSettings(org: Pick<Organisation, "isDemo">): ReminderSett
     creditLimitMarginPct: null,
     bccOwner: null,
     holdMode: null,
+    senderName: null,
+    replyTo: null,
+    noticeEmails: null,
+    bccEmails: null,
+    minAmountMinor: null,
+    minAmountCurrency: null,
   };
 }
 
@@ -64,10 +79,19 @@ export async function loadReminderSettings(db: Db, org: Organisation): Promise<R
     window: { start: r.windowStart, end: r.windowEnd, days: r.windowDays },
     defaultPolicyId: r.defaultPolicyId,
     gradePolicies: r.gradePolicies,
-    minAmount: r.minAmount,
+    minAmount:
+      r.minAmountMinor !== null && r.minAmountCurrency
+        ? r.minAmountMinor / 10 ** currencyExponent(r.minAmountCurrency)
+        : r.minAmount,
     creditLimitMarginPct: r.creditLimitMarginPct,
     bccOwner: r.bccOwner,
     holdMode: r.holdMode,
+    senderName: r.senderName,
+    replyTo: r.replyTo,
+    noticeEmails: r.noticeEmails,
+    bccEmails: r.bccEmails,
+    minAmountMinor: r.minAmountMinor,
+    minAmountCurrency: r.minAmountCurrency,
   };
 }
 
@@ -93,6 +117,12 @@ export async function saveReminderSettings(
     creditLimitMarginPct: d.creditLimitMarginPct,
     bccOwner: d.bccOwner,
     holdMode: d.holdMode,
+    senderName: d.senderName,
+    replyTo: d.replyTo,
+    noticeEmails: d.noticeEmails,
+    bccEmails: d.bccEmails,
+    minAmountMinor: d.minAmountMinor,
+    minAmountCurrency: d.minAmountCurrency,
     createdAt: now,
     updatedAt: now,
   };

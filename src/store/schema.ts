@@ -405,6 +405,16 @@ export const reminderSettings = sqliteTable("reminder_settings", {
   creditLimitMarginPct: real("credit_limit_margin_pct"),
   /** BCC the owner on every reminder; null = MAIL_BCC_OWNER. */
   bccOwner: integer("bcc_owner", { mode: "boolean" }),
+  /** Mail settings (settings page, #mail); null = the environment's (MAIL_FROM, MAIL_REPLY_TO, OWNER_EMAIL). */
+  senderName: text("sender_name"),
+  replyTo: text("reply_to"),
+  /** Who gets owner notices (credit holds, customers' actions); empty/null = owner_email, else OWNER_EMAIL. */
+  noticeEmails: text("notice_emails", { mode: "json" }).$type<string[]>(),
+  /** Blind copies of every reminder and statement. */
+  bccEmails: text("bcc_emails", { mode: "json" }).$type<string[]>(),
+  /** Smallest amount worth chasing in minor units of min_amount_currency; wins over min_amount. */
+  minAmountMinor: integer("min_amount_minor"),
+  minAmountCurrency: text("min_amount_currency"),
   /** "approve" (null, the default): runs propose credit holds and a person approves; "automatic": runs place them. */
   holdMode: text("hold_mode", { enum: ["approve", "automatic"] }),
   /** Scheduled statements for every customer: null = none (off by default). */
