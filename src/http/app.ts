@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requestId } from "hono/request-id";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
@@ -9,6 +10,7 @@ import { storeAnswers } from "../store/health";
 import { accountRoutes } from "./account";
 import { type AppEnv, authMiddleware, ownerOfSlug, ownNewOrgs } from "./auth";
 import { dashboardRoutes } from "./dashboard";
+import { errorPage } from "./error-page";
 import { importRoutes } from "./imports";
 import { FAVICON_SVG } from "./layout";
 import { bodyLimits, securityHeaders } from "./limits";
@@ -44,6 +46,12 @@ const BUSY_PAGE = `<!doctype html>
 </head><body><h1>Creditpulse is busy</h1>
 <p>Another task is writing to the database right now (an import, for example). Nothing you sent was lost or
 half-saved. Wait a few seconds and try again.</p></body></html>`;
+
+/** A message as a sentence: capital first letter, final full stop. */
+const sentence = (m: string) => {
+  const s = m.charAt(0).toUpperCase() + m.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+};
 
 /** The HTTP app. Everything it needs comes in `deps`; routes only start flows. */
 export function createApp(deps: Deps) {
@@ -92,7 +100,9 @@ export function createApp(deps: Deps) {
   app.route("/", smsRoutes(deps));
 
   app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404),
+    c.req.path.startsWith("/api/")
+      ? c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404)
+      : errorPage(c, 404, "There is no page at this address. It may have moved, or the link may be mistyped."),
   );
 
   app.onError((err, c) => {
@@ -115,12 +125,25 @@ export function createApp(deps: Deps) {
         );
       return c.html(BUSY_PAGE, 503, headers);
     }
+    // JSON under /api/ (and for webhooks, which machines call); an HTML page with a way back everywhere else.
+    const json = c.req.path.startsWith("/api/") || c.req.path.startsWith("/webhooks/");
     if (err instanceof UserError)
-      return c.json({ error: { code: err.code, message: err.message, requestId: id } }, err.status);
-    if (err instanceof HTTPException)
-      return c.json({ error: { code: "http_error", message: err.message, requestId: id } }, err.status);
+      return json
+        ? c.json({ error: { code: err.code, message: err.message, requestId: id } }, err.status)
+        : errorPage(c, err.status, sentence(err.message));
+    if (err instanceof HTTPException) {
+      // Hono's own (a body that is not valid JSON or form, for example): its message is safe to show.
+      const status = err.status as ContentfulStatusCode;
+      return json
+        ? c.json({ error: { code: "http_error", message: err.message, requestId: id } }, status)
+        : errorPage(c, status, sentence(err.message || "The request could not be read."));
+    }
     deps.log.error({ err, requestId: id, path: redactPath(c.req.path) }, "request failed");
-    return c.json({ error: { code: "internal", message: "something went wrong", requestId: id } }, 500);
+    return json
+      ? c.json({ error: { code: "internal", message: "something went wrong", requestId: id } }, 500)
+      : errorPage(c, 500, "Something went wrong on our side; nothing you sent was half-saved. Try again.", {
+          requestId: id,
+        });
   });
 
   return app;

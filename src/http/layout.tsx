@@ -46,6 +46,8 @@ input, select, textarea, button { font: inherit; padding:.35rem .5rem; max-width
 form.inline > * { max-width:100%; min-width:0; }
 button { cursor:pointer; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:6px; }
 button.secondary { background:#fff; color:var(--accent); }
+.field-error { color: var(--bad); font-size:.9rem; }
+.field.invalid input, .field.invalid select, .field.invalid textarea, td.invalid input, td.invalid select { border:2px solid var(--bad); }
 .problem { background:#fde8e8; border:1px solid #f3b5ae; padding:.5rem .75rem; border-radius:6px; }
 .notice { background:#e7f6ec; border:1px solid #9fd6b2; padding:.5rem .75rem; border-radius:6px; }
 .filters { display:flex; flex-wrap:wrap; gap:.75rem; align-items:end; margin:.5rem 0 1rem; }

@@ -102,15 +102,47 @@ describe("HTTP app", () => {
     expect(desc.startsWith(`week of ${f!.weeks[0]!.week_start}: `)).toBe(true);
   });
 
-  it("answers unknown pages and organisations with a JSON 404", async () => {
+  it("answers unknown pages and organisations with an HTML 404 page, and JSON 404s only under /api/", async () => {
     const app = createApp(deps);
     const s = await signIn(deps);
-    const res = await app.request("/orgs/nope", { headers: s.headers() });
-    expect(res.status).toBe(404);
-    const body = await res.json();
+    for (const path of ["/orgs/nope", "/no/such/page", "/orgs/nope/settings"]) {
+      const res = await app.request(path, { headers: s.headers() });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toContain("text/html");
+      const html = await res.text();
+      expect(html).toMatch(/<h1>Page not found<\/h1>/);
+      expect(html).toMatch(/<a href="\/(orgs\/nope)?">Back to/);
+      expect(html).not.toContain('{"error"');
+    }
+    const api = await app.request("/api/orgs/nope", { headers: s.headers() });
+    expect(api.status).toBe(404);
+    const body = await api.json();
     expect(body.error.code).toBe("not_found");
     expect(body.error.requestId).toBeTruthy();
-    expect((await app.request("/no/such/page", { headers: s.headers() })).status).toBe(404);
+    const unknownApi = await app.request("/api/no/such", { headers: s.headers() });
+    expect(unknownApi.status).toBe(404);
+    expect((await unknownApi.json()).error.code).toBe("not_found");
+  });
+
+  it("answers a forbidden change and an expired form with a friendly 403 page, not JSON", async () => {
+    await importLedger();
+    const app = createApp(deps);
+    const viewer = await signIn(deps, { email: "viewer@example.com", role: "viewer" });
+    const res = await app.request("/orgs/acme/holds/mode", {
+      method: "POST",
+      headers: viewer.headers({ "content-type": "application/x-www-form-urlencoded" }),
+      body: "mode=automatic",
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("Your role here (viewer) cannot change this.");
+    const noCsrf = await app.request("/orgs/acme/holds/mode", {
+      method: "POST",
+      headers: { cookie: viewer.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "mode=automatic",
+    });
+    expect(noCsrf.status).toBe(403);
+    expect(await noCsrf.text()).toContain("reload the page and try again");
   });
 });
 
