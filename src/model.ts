@@ -80,6 +80,21 @@ export function parseDecimalToMinor(text: string, currency: string): number | un
   return m[1] === "-" ? -minor : minor;
 }
 
+const GROUPED_RE = /^(\d{1,3}(?:,\d{3})+)(\.\d+)?$/;
+
+/**
+ * An amount as a person types it into a form: a plain decimal ("10000.50") or one with thousands separators
+ * in their places ("10,000", "1,234.5"), spaces around it ignored, in `currency`'s decimals. Undefined for
+ * anything else ("ten", "1,00", "10.001" in GBP, a negative amount).
+ */
+export function parseTypedAmount(text: string, currency: string): number | undefined {
+  const t = text.trim().replace(/\s+/g, "");
+  const g = GROUPED_RE.exec(t);
+  const plain = g ? `${g[1]!.replace(/,/g, "")}${g[2] ?? ""}` : t;
+  if (plain.startsWith("-") || plain.startsWith("+")) return undefined;
+  return parseDecimalToMinor(plain, currency);
+}
+
 /** Minor units back to a plain decimal string ("1234.50"). */
 export function formatMinor(minor: number, currency: string): string {
   const exp = currencyExponent(currency);

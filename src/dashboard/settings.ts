@@ -4,21 +4,31 @@
  * caller has already checked the user may see the organisation.
  */
 import type { Deps } from "../deps";
+import { dateInZone } from "../model";
+import { scheduleFor } from "../reminders/policy";
 import { connectionsOf } from "../store/dashboard-orgs";
 import type { Organisation } from "../store/orgs";
 import { loadPolicies, loadReminderSettings, type TemplatePart } from "../store/reminder-settings";
-import { TEMPLATE_NAMES, TEMPLATE_PARTS, templateSource } from "./templates";
+import { mailSettingsView } from "./settings-mail";
+import { TEMPLATE_NAMES, TEMPLATE_PARTS, templateChoices, templateSource } from "./templates";
 
 export async function settingsPage(deps: Deps, org: Organisation) {
   const { db } = deps.store;
-  const [settings, policies, conns] = await Promise.all([
+  const [settings, policies, conns, templateNames, mail] = await Promise.all([
     loadReminderSettings(db, org),
     loadPolicies(db, org.id),
     connectionsOf(db, org.id),
+    templateChoices(deps, org),
+    mailSettingsView(deps, org),
   ]);
+  // The policy previews' sample invoice falls due today, in the organisation's timezone.
+  const sampleDue = dateInZone(deps.clock.now(), org.timezone);
   return {
     org: { slug: org.slug, name: org.name, timezone: org.timezone, provider: org.provider },
     window: settings.window,
+    mail,
+    template_names: templateNames,
+    sample_due_date: sampleDue,
     policies: [...policies.policies.values()].map((p) => ({
       id: p.id,
       name: p.name,
@@ -29,6 +39,11 @@ export async function settingsPage(deps: Deps, org: Organisation) {
         name: l.name,
         place_hold: l.placeHold,
         sms: l.sms ?? false,
+      })),
+      schedule: scheduleFor(p.levels, sampleDue, settings.window.days).map((s) => ({
+        level: s.level,
+        date: s.date,
+        sends_on: s.sendsOn,
       })),
     })),
     connections: conns.map((c) => ({
@@ -57,4 +72,13 @@ export async function settingsEditor(
     ? (asked.part as TemplatePart)
     : "html";
   return { view, name, part, body: asked.typed ?? (await templateSource(deps, org, name, part)) };
+}
+
+/** What the policy editor accepts: the organisation's template names and its policies' names. */
+export async function policyChoices(deps: Deps, org: Organisation) {
+  const [templates, policies] = await Promise.all([
+    templateChoices(deps, org),
+    loadPolicies(deps.store.db, org.id),
+  ]);
+  return { templates, names: [...policies.policies.values()].map((p) => p.name) };
 }

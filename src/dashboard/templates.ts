@@ -22,6 +22,25 @@ export const TEMPLATE_NAMES = ["courtesy", "overdue", "firm", "firmer", "final",
 
 export const TEMPLATE_PARTS: readonly TemplatePart[] = ["subject", "html", "text"];
 
+/**
+ * The templates a policy level may send: the product's, and any the organisation wrote itself (a template with
+ * all its parts stored under its own name). What the policy editor offers and accepts.
+ */
+export async function templateChoices(deps: Deps, org: Organisation): Promise<string[]> {
+  const overrides = await loadTemplateOverrides(deps.store.db, org.id);
+  const own = new Set<string>();
+  for (const key of overrides.keys()) {
+    const name = key.slice(0, key.lastIndexOf("."));
+    if (
+      name !== "layout" &&
+      !TEMPLATE_NAMES.includes(name) &&
+      TEMPLATE_PARTS.every((p) => overrides.has(`${name}.${p}`))
+    )
+      own.add(name);
+  }
+  return [...TEMPLATE_NAMES, ...[...own].sort()];
+}
+
 interface TemplateText {
   name: string;
   part: TemplatePart;

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requestId } from "hono/request-id";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { redactPath } from "../log";
@@ -102,7 +102,11 @@ export function createApp(deps: Deps) {
   app.notFound((c) =>
     c.req.path.startsWith("/api/")
       ? c.json({ error: { code: "not_found", message: "no such page", requestId: c.get("requestId") } }, 404)
-      : errorPage(c, 404, "There is no page at this address. It may have moved, or the link may be mistyped."),
+      : errorPage(
+          c,
+          404,
+          "There is no page at this address. It may have moved, or the link may be mistyped.",
+        ),
   );
 
   app.onError((err, c) => {

@@ -76,6 +76,8 @@ const DONE: Record<string, string> = {
   template_saved: "Template saved.",
   payment_saved: "Payment settings saved.",
   charges_saved: "Charges and SMS settings saved.",
+  mail_saved: "Mail settings saved.",
+  mail_test_sent: "Test email sent to you: check your inbox.",
 };
 
 export function Notice(props: { c: Context }) {

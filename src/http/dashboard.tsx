@@ -18,6 +18,8 @@ import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
 import { chargesSettingsRoutes } from "./pages/settings-charges";
 import { paymentRoutes } from "./pages/settings-payment";
+import { mailSettingsRoutes } from "./pages/settings-mail-routes";
+import { policyRoutes } from "./pages/settings-policy-routes";
 import { templateRoutes } from "./pages/templates";
 
 export function dashboardRoutes(deps: Deps) {
@@ -30,6 +32,8 @@ export function dashboardRoutes(deps: Deps) {
   app.route("/", settingsRoutes(deps));
   app.route("/", chargesSettingsRoutes(deps));
   app.route("/", chargesRoutes(deps));
+  app.route("/", policyRoutes(deps));
+  app.route("/", mailSettingsRoutes(deps));
   app.route("/", templateRoutes(deps));
   app.route("/", paymentRoutes(deps));
   app.route("/", importRoutes(deps));

@@ -94,7 +94,12 @@ export function FormProblem(props: { failure?: FormFailure; form: string }) {
 }
 
 /** What the user typed in `name` (when this form failed), else `fallback`. */
-export function typed(failure: FormFailure | undefined, form: string, name: string, fallback: string): string {
+export function typed(
+  failure: FormFailure | undefined,
+  form: string,
+  name: string,
+  fallback: string,
+): string {
   if (failure?.form !== form) return fallback;
   const v = failure.values[name];
   return typeof v === "string" ? v : Array.isArray(v) ? String(v[0] ?? "") : fallback;

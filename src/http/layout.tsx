@@ -46,6 +46,9 @@ input, select, textarea, button { font: inherit; padding:.35rem .5rem; max-width
 form.inline > * { max-width:100%; min-width:0; }
 button { cursor:pointer; border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:6px; }
 button.secondary { background:#fff; color:var(--accent); }
+.sr-only { position:absolute; width:1px; height:1px; padding:0; margin:-1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; border:0; }
+.row-actions { white-space:nowrap; } .row-actions button { padding:.2rem .45rem; }
+.hint { font-size:.85rem; }
 .field-error { color: var(--bad); font-size:.9rem; }
 .field.invalid input, .field.invalid select, .field.invalid textarea, td.invalid input, td.invalid select { border:2px solid var(--bad); }
 .problem { background:#fde8e8; border:1px solid #f3b5ae; padding:.5rem .75rem; border-radius:6px; }

@@ -15,7 +15,6 @@
 import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
-import { orgMail } from "../mail/org-mail";
 import { ensureReminderSetup } from "../store/reminder-settings";
 import { proposeDueCharges } from "./charge-worker";
 import { createHoldWorker } from "./hold-worker";

@@ -180,7 +180,8 @@ export function createHoldWorker(
 
   async function notifyOwner(ev: CreditHoldRow, writeback: string) {
     if (owners.length === 0 || !deps.mailer || !from) {
-      if (ev.ownerNotice === "pending" && owners.length === 0) await recordOwnerNotice(db, ev.id, "none", now);
+      if (ev.ownerNotice === "pending" && owners.length === 0)
+        await recordOwnerNotice(db, ev.id, "none", now);
       return;
     }
     if (!(await claimOwnerNotice(db, ev.id, now))) return;

@@ -4,6 +4,8 @@
  *
  * PURE: no store, no clock, no node imports.
  */
+import { isoWeekday } from "../days";
+import { addDays, type IsoDate } from "../model";
 import type { Policy, PolicyLevel } from "../model/reminders";
 
 /** The highest level an invoice `daysOverdue` days past due has reached, if any. */
@@ -45,4 +47,45 @@ export function choosePolicy(choice: PolicyChoice, policies: ReadonlyMap<string,
   const first = policies.values().next();
   if (first.done) throw new Error("no reminder policy is defined");
   return first.value;
+}
+
+export interface ScheduledLevel {
+  level: number;
+  name: string;
+  template: string;
+  placeHold: boolean;
+  offsetDays: number;
+  /** The due date plus the level's offset. */
+  date: IsoDate;
+  /** The first sending day on or after `date` (the window's days, skipping `holidays`): when it goes out. */
+  sendsOn: IsoDate;
+}
+
+/**
+ * When each level of a policy would go out for an invoice due on `dueDate` (a date in the organisation's
+ * timezone): the due date plus the level's offset, moved to the next sending day of the window. A preview for
+ * people: a real run also waits for the customer's own window, pauses and the minimum amount.
+ */
+export function scheduleFor(
+  levels: readonly Pick<PolicyLevel, "offsetDays" | "name" | "template" | "placeHold">[],
+  dueDate: IsoDate,
+  sendingDays: readonly number[],
+  holidays: ReadonlySet<IsoDate> = new Set(),
+): ScheduledLevel[] {
+  const days = new Set(sendingDays);
+  return levels.map((l, i) => {
+    const date = addDays(dueDate, l.offsetDays);
+    let sendsOn = date;
+    for (let n = 0; n < 14 && (!days.has(isoWeekday(sendsOn)) || holidays.has(sendsOn)); n++)
+      sendsOn = addDays(sendsOn, 1);
+    return {
+      level: i + 1,
+      name: l.name,
+      template: l.template,
+      placeHold: l.placeHold,
+      offsetDays: l.offsetDays,
+      date,
+      sendsOn,
+    };
+  });
 }

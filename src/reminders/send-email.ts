@@ -4,8 +4,8 @@
  * (failure rules: see src/reminders/dispatch.ts).
  */
 import { domainOf } from "../mail/address";
-import { orgMail } from "../mail/org-mail";
 import { classifySendError, errorText } from "../mail/mailer";
+import { orgMail } from "../mail/org-mail";
 import { failedSend } from "../mail/outcome";
 import type { InvoicePause, PlanContact } from "../model/reminders";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";

@@ -12,6 +12,7 @@ import type { Logger } from "../log";
 import { domainOf, validAddresses } from "../mail/address";
 import { classifySendError, errorText, type Mailer } from "../mail/mailer";
 import { withMailer } from "../mail/mailer-for";
+import { orgMail } from "../mail/org-mail";
 import { failedSend } from "../mail/outcome";
 import { daysBetween, type IsoDate, type Money } from "../model";
 import { paymentOf } from "../portal/page";
@@ -20,7 +21,6 @@ import { statementTotals } from "../portal/statement-model";
 import { baseUrlOf, issuePageToken, linksFor } from "../portal/token";
 import { publicHolidays } from "../reminders/holidays";
 import { listUnsubscribeHeaders } from "../reminders/links";
-import { orgMail } from "../mail/org-mail";
 import { buildFields, createReminderRenderer } from "../reminders/render";
 import { type LocalMoment, localMoment, minutesOf, windowVerdict } from "../reminders/window";
 import { audit } from "../store/audit";
@@ -223,7 +223,10 @@ export async function runStatements(deps: StatementDeps, opts: StatementOptions)
     const fields = buildFields({
       org: { name: org.name, locale: org.locale },
       customer: { externalId: c.externalId, name: c.name, to },
-      sender: { email: settings.replyTo ?? settings.senderEmail ?? config.MAIL_REPLY_TO ?? null, phone: settings.senderPhone },
+      sender: {
+        email: settings.replyTo ?? settings.senderEmail ?? config.MAIL_REPLY_TO ?? null,
+        phone: settings.senderPhone,
+      },
       level: { level: 0, name: "Statement", template: STATEMENT_TEMPLATE },
       invoices: owed.map((i) => ({
         invoice: { ...i, amountCreditedMinor: 0, contactId: c.id, status: "authorised" as const },

@@ -38,7 +38,8 @@ export function templateRoutes(deps: Deps) {
     const t = { ...input, body: input.body ?? "" };
     // Refuses a template that does not render for every sample customer; the member's text is kept.
     const problem = await saveTemplate(deps, access.org, t, memberOf(c));
-    if (problem) return settingsView(c, deps, access, { ...t, error: problem });
+    if (problem)
+      return settingsView(c, deps, access, { form: "template", values: t, errors: { body: problem } });
     return c.redirect(
       `/orgs/${access.org.slug}/settings?template=${t.name}&part=${t.part}&done=template_saved`,
       303,
