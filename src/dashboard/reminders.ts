@@ -5,6 +5,7 @@
  */
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
+import { mailMissing } from "../mail/org-mail";
 import { dateInZone } from "../model";
 import { whyNotChased } from "../reminders/chase";
 import { plannedSends } from "../reminders/outlook";
@@ -78,6 +79,14 @@ export async function remindersView(deps: Deps, org: Organisation) {
   };
 }
 
+/** Send now without mail settings: what is missing, in words (the page lists them; the API has the message). */
+export class MailNotConfigured extends UserError {
+  constructor(readonly missing: string[]) {
+    super("not_configured", `Reminders cannot be sent yet. Set ${missing.join("; and ")}.`, 409);
+    this.name = "MailNotConfigured";
+  }
+}
+
 /**
  * Send now: runs the reminder engine for the organisation at this instant (each customer still inside their own
  * sending window), with the ledger write-back, and records who asked. Refuses (409) when no mail transport is
@@ -85,15 +94,13 @@ export async function remindersView(deps: Deps, org: Organisation) {
  */
 export async function sendNow(deps: Deps, org: Organisation, member: Member): Promise<RemindReport> {
   const now = deps.clock.now();
+  const missing = mailMissing(await loadReminderSettings(deps.store.db, org), deps.config);
+  if (missing.length) throw new MailNotConfigured(missing);
   // Loaded on use: the Worker does not evaluate the reminder engine until it sends.
   const { runRemindersFor } = await import("../reminders/run-for");
   const report = await runRemindersFor(deps, org, { kind: "instant", at: now });
   if (!report)
-    throw new UserError(
-      "not_configured",
-      "Set SMTP_URL (or POSTMARK_SERVER_TOKEN) and MAIL_FROM to send reminders.",
-      409,
-    );
+    throw new MailNotConfigured(["a mail server (SMTP_URL or POSTMARK_SERVER_TOKEN) and a sender address"]);
   await auditMemberChange(deps.store.db, member, { orgId: org.id, action: "reminders.send_now" }, now);
   return report;
 }

@@ -9,15 +9,17 @@ import { z } from "zod";
 import { type CustomerChange, changeCustomer } from "../../dashboard/customer-changes";
 import type { Deps } from "../../deps";
 import { isValidAddress } from "../../mail/address";
-import { isIsoDate, parseDecimalToMinor } from "../../model";
+import { isIsoDate, parseTypedAmount } from "../../model";
 import type { Organisation } from "../../store/orgs";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
-import { bodyFields, flag, memberOf, parseInput, text } from "../input";
+import { apiFormError, isApi, parseForm } from "../form";
+import { bodyFields, flag, memberOf, text } from "../input";
+import { customerPageView } from "./customer";
 
 type ChangeInput = (org: Organisation) => z.ZodType<CustomerChange>;
 
-const fail = (ctx: z.RefinementCtx, message: string) => {
-  ctx.addIssue({ code: "custom", message });
+const fail = (ctx: z.RefinementCtx, message: string, field?: string) => {
+  ctx.addIssue({ code: "custom", message, path: field ? [field] : [] });
   return z.NEVER;
 };
 
@@ -26,7 +28,7 @@ const CHANGES: Record<string, ChangeInput> = {
   chasing: () =>
     z.object({ action: text, until: text }).transform((f, ctx): CustomerChange => {
       if (f.action === "resume") return { kind: "resume" };
-      if (!isIsoDate(f.until)) return fail(ctx, "Pick the date chasing should stay paused until.");
+      if (!isIsoDate(f.until)) return fail(ctx, "Pick the date chasing should stay paused until.", "until");
       return { kind: "pause", until: f.until };
     }),
   "resolve-dispute": () =>
@@ -45,7 +47,7 @@ const CHANGES: Record<string, ChangeInput> = {
     z.object({ email: text }).transform((f, ctx): CustomerChange => {
       const email = f.email.trim();
       if (email && !isValidAddress(email))
-        return fail(ctx, `"${email.slice(0, 80)}" is not an email address reminders can go to.`);
+        return fail(ctx, `“${email.slice(0, 80)}” is not an email address reminders can go to.`, "email");
       return { kind: "reminder_address", email: email || null };
     }),
   exclude: () =>
@@ -55,9 +57,14 @@ const CHANGES: Record<string, ChangeInput> = {
   "credit-limit": (org) =>
     z.object({ limit: text }).transform((f, ctx): CustomerChange => {
       const limit = f.limit.trim();
-      const minor = limit === "" ? null : parseDecimalToMinor(limit, org.baseCurrency);
-      if (minor === undefined || (minor !== null && minor < 0))
-        return fail(ctx, "Enter the credit limit as a plain amount, such as 5000 or 5000.00.");
+      // Typed as people type amounts: "10,000" and "10000.50" both work, in the currency's own decimals.
+      const minor = limit === "" ? null : parseTypedAmount(limit, org.baseCurrency);
+      if (minor === undefined)
+        return fail(
+          ctx,
+          `“${limit.slice(0, 40)}” is not an amount: enter the credit limit in ${org.baseCurrency}, such as 10,000 or 10000.50 (empty for no limit).`,
+          "limit",
+        );
       return { kind: "credit_limit", minor, text: limit || null };
     }),
   policy: () =>
@@ -73,8 +80,14 @@ export function customerChangeRoutes(deps: Deps) {
       const access = await orgAccess(c, deps);
       requireRole(access, "bookkeeper");
       const { org } = access;
-      const change = parseInput(input(org), await bodyFields(c));
+      const fields = (await bodyFields(c)) as Record<string, unknown>;
       const id = c.req.param("id") ?? "";
+      const parsed = parseForm(input(org), fields);
+      if (!parsed.ok) {
+        if (isApi(c)) return apiFormError(c, parsed.errors);
+        return customerPageView(c, deps, access, id, { form: path, values: fields, errors: parsed.errors });
+      }
+      const change = parsed.data;
       const r = await changeCustomer(deps, org, id, change, memberOf(c));
       if (c.req.path.startsWith("/api/")) return c.json({ ok: true, action: r.action });
       return c.redirect(`/orgs/${org.slug}/customers/${encodeURIComponent(id)}?done=${r.done}`, 303);

@@ -13,9 +13,21 @@ import type { Deps } from "../../deps";
 import { formatDate, formatMoneyList } from "../../format";
 import { dateInZone } from "../../model";
 import { HOLD_ACTIONS, type ManualHoldAction } from "../../reminders/hold-actions";
+import type { OrgAccess } from "../../store/accounts";
 import type { Organisation } from "../../store/orgs";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { signed } from "../components";
+import {
+  apiFormError,
+  errorsOf,
+  Field,
+  type FormFailure,
+  FormProblem,
+  fieldAttrs,
+  isApi,
+  parseForm,
+  typed,
+} from "../form";
 import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -182,6 +194,108 @@ function ActionForm(props: {
   );
 }
 
+/** The credit holds page; `failure` re-shows the mode form posted with a problem (422, the choice kept). */
+async function holdsPageView(c: Context<AppEnv>, deps: Deps, access: OrgAccess, failure?: FormFailure) {
+  const { org } = access;
+  const v = await holdsView(deps, org);
+  const canAct = access.role !== "viewer";
+  const done = doneText(c, org);
+  return c.html(
+    <Layout title={`Credit holds · ${org.name}`} {...signed(c)}>
+      <h1>{org.name}: credit holds</h1>
+      <OrgNav slug={org.slug} current="holds" />
+      {done ? (
+        <p class="notice" role="status">
+          {done}
+        </p>
+      ) : null}
+      <p class="muted">
+        Mode:{" "}
+        <strong data-testid="hold-mode">{v.mode === "approve" ? "approve each hold" : "automatic"}</strong>. A
+        hold is only proposed (or, in automatic mode, placed) {v.notice_days} days after the customer was sent
+        the final notice; a customer who cannot be emailed is only held by hand.
+      </p>
+      {canAct ? (
+        <form method="post" action={`/orgs/${org.slug}/holds/mode`} class="inline">
+          <FormProblem failure={failure} form="mode" />
+          <Field id="hold-mode-select" label="Credit holds" error={errorsOf(failure, "mode").mode}>
+            <select
+              name="mode"
+              id="hold-mode-select"
+              {...fieldAttrs("hold-mode-select", errorsOf(failure, "mode").mode)}
+            >
+              {failure?.form === "mode" &&
+              !["approve", "automatic"].includes(typed(failure, "mode", "mode", "")) ? (
+                <option value={typed(failure, "mode", "mode", "")} selected>
+                  {typed(failure, "mode", "mode", "").slice(0, 40)} (not a mode)
+                </option>
+              ) : null}
+              <option value="approve" selected={v.mode === "approve"}>
+                are proposed; a person approves (recommended)
+              </option>
+              <option value="automatic" selected={v.mode === "automatic"}>
+                are placed automatically
+              </option>
+            </select>
+          </Field>
+          <button type="submit" class="secondary">
+            Save
+          </button>
+        </form>
+      ) : null}
+      <p>
+        <a href={`/orgs/${org.slug}/charges`}>Late-payment charges</a> are proposed and approved on their own
+        page.
+      </p>
+      <h2>Proposed: waiting for approval</h2>
+      <HoldTable org={org} rows={v.proposed} kind="proposed" canAct={canAct} />
+      <h2>On hold</h2>
+      <HoldTable org={org} rows={v.active} kind="active" canAct={canAct} />
+      <h2>Needs attention</h2>
+      {v.needs_attention.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <ul data-testid="holds-attention">
+          {v.needs_attention.map((a) => (
+            <li>
+              <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(a.customer_id)}`}>
+                {a.customer_name}
+              </a>
+              : {a.reason}
+              {canAct ? (
+                <ActionForm
+                  org={org}
+                  customer={a.customer_id}
+                  action="place"
+                  label="Place hold by hand"
+                  secondary
+                />
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2>Released</h2>
+      <HoldTable org={org} rows={v.released} kind="released" canAct={canAct} />
+      {canAct ? (
+        <section>
+          <h2>Place a hold by hand</h2>
+          <form method="post" action={`/orgs/${org.slug}/holds/place`} class="inline">
+            <label>
+              Customer id <input name="customer" required />
+            </label>
+            <label>
+              Reason <input name="reason" />
+            </label>
+            <button type="submit">Place hold</button>
+          </form>
+        </section>
+      ) : null}
+    </Layout>,
+    failure ? 422 : 200,
+  );
+}
+
 export function holdsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
@@ -190,101 +304,18 @@ export function holdsRoutes(deps: Deps) {
     return c.json(await holdsView(deps, org));
   });
 
-  app.get("/orgs/:slug/holds", async (c) => {
-    const access = await orgAccess(c, deps);
-    const { org } = access;
-    const v = await holdsView(deps, org);
-    const canAct = access.role !== "viewer";
-    const done = doneText(c, org);
-    return c.html(
-      <Layout title={`Credit holds · ${org.name}`} {...signed(c)}>
-        <h1>{org.name}: credit holds</h1>
-        <OrgNav slug={org.slug} current="holds" />
-        {done ? (
-          <p class="notice" role="status">
-            {done}
-          </p>
-        ) : null}
-        <p class="muted">
-          Mode:{" "}
-          <strong data-testid="hold-mode">{v.mode === "approve" ? "approve each hold" : "automatic"}</strong>.
-          A hold is only proposed (or, in automatic mode, placed) {v.notice_days} days after the customer was
-          sent the final notice; a customer who cannot be emailed is only held by hand.
-        </p>
-        {canAct ? (
-          <form method="post" action={`/orgs/${org.slug}/holds/mode`} class="inline">
-            <label>
-              Credit holds{" "}
-              <select name="mode">
-                <option value="approve" selected={v.mode === "approve"}>
-                  are proposed; a person approves (recommended)
-                </option>
-                <option value="automatic" selected={v.mode === "automatic"}>
-                  are placed automatically
-                </option>
-              </select>
-            </label>
-            <button type="submit" class="secondary">
-              Save
-            </button>
-          </form>
-        ) : null}
-        <p>
-          <a href={`/orgs/${org.slug}/charges`}>Late-payment charges</a> are proposed and approved on their
-          own page.
-        </p>
-        <h2>Proposed: waiting for approval</h2>
-        <HoldTable org={org} rows={v.proposed} kind="proposed" canAct={canAct} />
-        <h2>On hold</h2>
-        <HoldTable org={org} rows={v.active} kind="active" canAct={canAct} />
-        <h2>Needs attention</h2>
-        {v.needs_attention.length === 0 ? (
-          <p class="muted">None.</p>
-        ) : (
-          <ul data-testid="holds-attention">
-            {v.needs_attention.map((a) => (
-              <li>
-                <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(a.customer_id)}`}>
-                  {a.customer_name}
-                </a>
-                : {a.reason}
-                {canAct ? (
-                  <ActionForm
-                    org={org}
-                    customer={a.customer_id}
-                    action="place"
-                    label="Place hold by hand"
-                    secondary
-                  />
-                ) : null}
-              </li>
-            ))}
-          </ul>
-        )}
-        <h2>Released</h2>
-        <HoldTable org={org} rows={v.released} kind="released" canAct={canAct} />
-        {canAct ? (
-          <section>
-            <h2>Place a hold by hand</h2>
-            <form method="post" action={`/orgs/${org.slug}/holds/place`} class="inline">
-              <label>
-                Customer id <input name="customer" required />
-              </label>
-              <label>
-                Reason <input name="reason" />
-              </label>
-              <button type="submit">Place hold</button>
-            </form>
-          </section>
-        ) : null}
-      </Layout>,
-    );
-  });
+  app.get("/orgs/:slug/holds", async (c) => holdsPageView(c, deps, await orgAccess(c, deps)));
 
   const modeHandler = async (c: Context<AppEnv>) => {
     const access = await orgAccess(c, deps);
     requireRole(access, "bookkeeper");
-    const { mode } = parseInput(modeInput, await bodyFields(c));
+    const fields = (await bodyFields(c)) as Record<string, unknown>;
+    const parsed = parseForm(modeInput, fields);
+    if (!parsed.ok) {
+      if (isApi(c)) return apiFormError(c, parsed.errors);
+      return holdsPageView(c, deps, access, { form: "mode", values: fields, errors: parsed.errors });
+    }
+    const { mode } = parsed.data;
     await saveHoldMode(deps, access.org, mode, memberOf(c));
     if (c.req.path.startsWith("/api/")) return c.json({ ok: true, mode });
     return c.redirect(`/orgs/${access.org.slug}/holds?done=mode_${mode}`, 303);

@@ -11,7 +11,7 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { remindersView, resolveEmailReview, sendNow } from "../../dashboard/reminders";
+import { MailNotConfigured, remindersView, resolveEmailReview, sendNow } from "../../dashboard/reminders";
 import type { Deps } from "../../deps";
 import { formatInstant } from "../../format";
 import { type Outlook, runOutlook } from "../../reminders/outlook";
@@ -107,6 +107,29 @@ function OutlookLists(props: { org: Organisation; o: Outlook }) {
         </>
       ) : null}
     </>
+  );
+}
+
+/** Send now when the organisation cannot send mail yet: what to set, and where. */
+function MailNeeded(props: { c: Context<AppEnv>; org: Organisation; missing: string[] }) {
+  const { org } = props;
+  return (
+    <Layout title={`Mail is not set up · ${org.name}`} {...signed(props.c)}>
+      <h1>Reminders cannot be sent yet</h1>
+      <OrgNav slug={org.slug} current="reminders" />
+      <p class="problem" role="alert">
+        Nothing was sent and nothing changed. Before reminders can go out, Creditpulse needs:
+      </p>
+      <ul data-testid="mail-missing">
+        {props.missing.map((m) => (
+          <li>{m}</li>
+        ))}
+      </ul>
+      <p>
+        <a href={`/orgs/${org.slug}/settings#mail`}>Open the mail settings</a> ·{" "}
+        <a href={`/orgs/${org.slug}/reminders`}>Back to reminders</a>
+      </p>
+    </Layout>
   );
 }
 
@@ -284,7 +307,13 @@ export function remindersRoutes(deps: Deps) {
       const { confirm } = parseInput(confirmInput, await c.req.parseBody());
       if (confirm !== "1") return c.redirect(`/orgs/${access.org.slug}/reminders/send-now`, 303);
     }
-    const report = await sendNow(deps, access.org, memberOf(c));
+    let report: Awaited<ReturnType<typeof sendNow>>;
+    try {
+      report = await sendNow(deps, access.org, memberOf(c));
+    } catch (err) {
+      if (api || !(err instanceof MailNotConfigured)) throw err;
+      return c.html(<MailNeeded c={c} org={access.org} missing={err.missing} />, 409);
+    }
     if (api) return c.json(report);
     const sent = report.emails.filter((e) => e.status === "sent").length;
     const failed = report.emails.filter((e) => e.status === "failed").length;
