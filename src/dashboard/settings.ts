@@ -5,6 +5,7 @@
  */
 import type { Deps } from "../deps";
 import { dateInZone } from "../model";
+import { DEFAULT_POLICY_NAME } from "../model/reminders";
 import { scheduleFor } from "../reminders/policy";
 import { connectionsOf } from "../store/dashboard-orgs";
 import type { Organisation } from "../store/orgs";
@@ -29,23 +30,32 @@ export async function settingsPage(deps: Deps, org: Organisation) {
     mail,
     template_names: templateNames,
     sample_due_date: sampleDue,
-    policies: [...policies.policies.values()].map((p) => ({
-      id: p.id,
-      name: p.name,
-      levels: p.levels.map((l) => ({
-        level: l.level,
-        offset_days: l.offsetDays,
-        template: l.template,
-        name: l.name,
-        place_hold: l.placeHold,
-        sms: l.sms ?? false,
+    // In a stable order: "default" first, then by name (stored and built-in policies alike).
+    policies: [...policies.policies.values()]
+      .sort((a, b) =>
+        a.name === DEFAULT_POLICY_NAME
+          ? -1
+          : b.name === DEFAULT_POLICY_NAME
+            ? 1
+            : a.name.localeCompare(b.name),
+      )
+      .map((p) => ({
+        id: p.id,
+        name: p.name,
+        levels: p.levels.map((l) => ({
+          level: l.level,
+          offset_days: l.offsetDays,
+          template: l.template,
+          name: l.name,
+          place_hold: l.placeHold,
+          sms: l.sms ?? false,
+        })),
+        schedule: scheduleFor(p.levels, sampleDue, settings.window.days).map((s) => ({
+          level: s.level,
+          date: s.date,
+          sends_on: s.sendsOn,
+        })),
       })),
-      schedule: scheduleFor(p.levels, sampleDue, settings.window.days).map((s) => ({
-        level: s.level,
-        date: s.date,
-        sends_on: s.sendsOn,
-      })),
-    })),
     connections: conns.map((c) => ({
       provider: c.provider,
       tenant: c.tenantName ?? c.tenantId,

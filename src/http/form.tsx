@@ -85,7 +85,7 @@ export function Field(props: { id: string; label: Child; error?: string; hint?: 
 /** The form's own message (FORM), or a summary saying the form was not saved. */
 export function FormProblem(props: { failure?: FormFailure; form: string }) {
   const f = props.failure;
-  if (!f || f.form !== props.form) return null;
+  if (!f || f.form !== props.form || Object.keys(f.errors).length === 0) return null;
   return (
     <p class="problem" role="alert">
       Not saved: {f.errors[FORM] ?? "correct the fields marked below."}

@@ -49,7 +49,18 @@ button.secondary { background:#fff; color:var(--accent); }
 .sr-only { position:absolute; width:1px; height:1px; padding:0; margin:-1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; border:0; }
 .row-actions { white-space:nowrap; } .row-actions button { padding:.2rem .45rem; }
 .hint { font-size:.85rem; }
-.field-error { color: var(--bad); font-size:.9rem; }
+.field-error { display:block; color: var(--bad); font-size:.9rem; }
+button:disabled { opacity:.45; cursor:default; }
+@media (max-width: 700px) {
+  table.levels thead { display:none; }
+  table.levels, table.levels tbody, table.levels tr, table.levels td { display:block; width:100%; }
+  table.levels tr { border:1px solid var(--line); border-radius:8px; padding:.5rem; margin:.5rem 0; }
+  table.levels td { border:0; padding:.2rem 0; }
+  table.levels td:first-child::before { content:"Level "; font-weight:600; }
+  table.levels td:first-child { font-weight:600; }
+  table.levels td label.sr-only { position:static; width:auto; height:auto; margin:0; overflow:visible; clip:auto; white-space:normal; display:block; font-size:.85rem; color:var(--muted); }
+  table.levels input[name="offset"], table.levels input[name="label"], table.levels select { width:100%; }
+}
 .field.invalid input, .field.invalid select, .field.invalid textarea, td.invalid input, td.invalid select { border:2px solid var(--bad); }
 .problem { background:#fde8e8; border:1px solid #f3b5ae; padding:.5rem .75rem; border-radius:6px; }
 .notice { background:#e7f6ec; border:1px solid #9fd6b2; padding:.5rem .75rem; border-radius:6px; }

@@ -77,7 +77,9 @@ export async function notifyOwner(deps: NoticeDeps, n: OwnerNotice, now: number)
           reason:
             to.length === 0
               ? "the organisation has no owner address"
-              : "no mail server or sender address is set",
+              : deps.mailer || config.SMTP_URL || config.POSTMARK_SERVER_TOKEN
+                ? "no sender address is set (mail settings or MAIL_FROM)"
+                : "SMTP_URL and MAIL_FROM are not set",
         },
       },
       now,

@@ -74,12 +74,18 @@ export function MailSection(p: SectionProps) {
   const m = view.mail;
   const errors = errorsOf(failure, "mail");
   const value = (name: keyof typeof m.stored) => typed(failure, "mail", name, m.stored[name]);
-  const field = (name: keyof typeof m.stored, label: string, hint: string, type = "text") => (
+  // Plain text inputs (inputmode="email" for the keyboard): the server checks addresses and says which is wrong.
+  const field = (
+    name: keyof typeof m.stored,
+    label: string,
+    hint: string,
+    inputmode: "text" | "email" = "text",
+  ) => (
     <Field id={`mail-${name}`} label={label} error={errors[name]} hint={hint}>
       <input
         id={`mail-${name}`}
         name={name}
-        type={type}
+        inputmode={inputmode}
         value={value(name)}
         disabled={ro}
         size={40}
