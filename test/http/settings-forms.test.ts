@@ -66,7 +66,7 @@ const decode = (s: string) =>
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
     .replace(/&amp;/g, "&");
-const valueOf = (html: string, id: string) => /value="([^"]*)"/.exec(inputTag(html, id))?.[1];
+const fieldValue = (html: string, id: string) => /value="([^"]*)"/.exec(inputTag(html, id))?.[1];
 const q = (text: string) => deps.store.db.all<Record<string, unknown>>(sql.raw(text));
 
 async function expectHtmlError(res: Response, status = 422) {
@@ -104,8 +104,8 @@ describe("settings forms", () => {
     );
     expect(messageFor(html, "timezone")).toContain("“Mars/Olympus” is not a timezone");
     expect(messageFor(html, "end")).toContain("must end after it starts");
-    expect(valueOf(html, "timezone")).toBe("Mars/Olympus");
-    expect(valueOf(html, "start")).toBe("17:00");
+    expect(fieldValue(html, "timezone")).toBe("Mars/Olympus");
+    expect(fieldValue(html, "start")).toBe("17:00");
     expect(html).toMatch(/name="days" value="2" checked/);
     expect(html).not.toMatch(/name="days" value="1" checked/);
     expect(await q("select window_start from reminder_settings")).toEqual([]);
@@ -137,7 +137,7 @@ describe("settings forms", () => {
     );
     expect(messageFor(html, "policy-0-offset-3")).toContain("Must be later than level 3 (7 days)");
     // Kept: the typed offset and the unknown template (offered as "not a template", so it cannot be lost silently).
-    expect(valueOf(html, "policy-0-offset-3")).toBe("5");
+    expect(fieldValue(html, "policy-0-offset-3")).toBe("5");
     expect(html).toMatch(/<option value="curtesy" selected="">curtesy \(not a template\)<\/option>/);
     expect(await q("select levels from reminder_policies where name = 'default'")).toEqual(before);
   });
@@ -148,11 +148,11 @@ describe("settings forms", () => {
     expect(res.status).toBe(200);
     let html = await res.text();
     expect(html).toContain("Changed, not saved yet");
-    expect(valueOf(html, "policy-0-offset-6")).toBe("52");
+    expect(fieldValue(html, "policy-0-offset-6")).toBe("52");
     // Remove level 1 (the courtesy note), move the (new) level 3 up.
     res = await post(bk, "/orgs/acme/settings/policies", { ...defaultRows, action: "remove:0" });
     html = await res.text();
-    expect(valueOf(html, "policy-0-offset-0")).toBe("1");
+    expect(fieldValue(html, "policy-0-offset-0")).toBe("1");
     expect(html).toContain('value="4" checked'); // the hold flag moved with its row
     res = await post(bk, "/orgs/acme/settings/policies", {
       ...defaultRows,
@@ -163,7 +163,7 @@ describe("settings forms", () => {
       action: "down:1",
     });
     html = await res.text();
-    expect([0, 1, 2].map((i) => valueOf(html, `policy-0-offset-${i}`))).toEqual(["1", "7", "14"]);
+    expect([0, 1, 2].map((i) => fieldValue(html, `policy-0-offset-${i}`))).toEqual(["1", "7", "14"]);
     expect(await q("select count(*) as n from audit_log where action = 'settings.policy'")).toEqual([
       { n: 0 },
     ]);
@@ -206,7 +206,7 @@ describe("settings forms", () => {
       }),
     );
     expect(messageFor(html, "policy-new-name")).toContain("There is already a policy called “firm”");
-    expect(valueOf(html, "policy-new-name")).toBe("firm");
+    expect(fieldValue(html, "policy-new-name")).toBe("firm");
     const ok = await post(bk, "/orgs/acme/settings/policies", {
       new: "1",
       name: "gentle",
@@ -262,9 +262,9 @@ describe("settings forms", () => {
     expect(messageFor(html, "mail-min_amount")).toContain(
       "“ten” is not an amount: enter it in GBP, such as 10,000 or 10000.50",
     );
-    expect(valueOf(html, "mail-min_amount")).toBe("ten");
-    expect(valueOf(html, "mail-sender_name")).toBe("Acme accounts");
-    expect(valueOf(html, "mail-notice_emails")).toBe("owner@acme.example, not-an-address");
+    expect(fieldValue(html, "mail-min_amount")).toBe("ten");
+    expect(fieldValue(html, "mail-sender_name")).toBe("Acme accounts");
+    expect(fieldValue(html, "mail-notice_emails")).toBe("owner@acme.example, not-an-address");
     expect(html).toContain('id="mail"');
 
     const ok = await post(bk, "/orgs/acme/settings/mail", {
@@ -291,7 +291,7 @@ describe("settings forms", () => {
       },
     ]);
     const page = await (await app.request("/orgs/acme/settings", { headers: bk.headers() })).text();
-    expect(valueOf(page, "mail-min_amount")).toBe("10000.00");
+    expect(fieldValue(page, "mail-min_amount")).toBe("10000.00");
     await post(bk, "/orgs/acme/settings/mail", {
       ...typed,
       sender_email: "",
@@ -321,7 +321,7 @@ describe("settings forms", () => {
       await post(bk, "/orgs/acme/customers/C1/credit-limit", { limit: "ten" }),
     );
     expect(messageFor(html, "limit")).toContain("“ten” is not an amount: enter the credit limit in GBP");
-    expect(valueOf(html, "limit")).toBe("ten");
+    expect(fieldValue(html, "limit")).toBe("ten");
     expect((await post(bk, "/orgs/acme/customers/C1/credit-limit", { limit: "10,000" })).status).toBe(303);
     expect(await q("select credit_limit_minor from contacts")).toEqual([{ credit_limit_minor: 1_000_000 }]);
     expect((await post(bk, "/orgs/acme/customers/C1/credit-limit", { limit: "1,00" })).status).toBe(422);
@@ -342,7 +342,7 @@ describe("settings forms", () => {
       await post(bk, "/orgs/acme/customers/C1/reminder-address", { email: "ap at acme" }),
     );
     expect(messageFor(html, "reminder_email")).toContain("“ap at acme” is not an email address");
-    expect(valueOf(html, "reminder_email")).toBe("ap at acme");
+    expect(fieldValue(html, "reminder_email")).toBe("ap at acme");
     html = await expectHtmlError(
       await post(bk, "/orgs/acme/customers/C1/chasing", { action: "pause", until: "soon" }),
     );
