@@ -113,8 +113,10 @@ describe("QuickBooks OAuth: security", () => {
   const refused = async (mutate: (s: Awaited<ReturnType<typeof start>>) => Response | Promise<Response>) => {
     const s = await start();
     const res = await mutate(s);
+    // A browser route: the refusal is an HTML page saying why, with a way back (JSON is for /api/ only).
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_state");
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("This connection attempt cannot be trusted");
     expect(await listOrgs(s.deps.store.db)).toEqual([]);
     expect(await s.deps.store.db.select().from(connections)).toEqual([]);
     expect(s.fake.tokenCalls).toEqual([]);
