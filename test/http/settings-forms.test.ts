@@ -149,6 +149,10 @@ describe("settings forms", () => {
     let html = await res.text();
     expect(html).toContain("Changed, not saved yet");
     expect(fieldValue(html, "policy-0-offset-6")).toBe("52");
+    // The new level sends the final notice (the last level's template announces a hold it does not place).
+    expect(html).toMatch(
+      /id="policy-0-template-6"[^>]*>(<option[^>]*>[^<]*<\/option>)*?<option value="final" selected=""/,
+    );
     // Remove level 1 (the courtesy note), move the (new) level 3 up.
     res = await post(bk, "/orgs/acme/settings/policies", { ...defaultRows, action: "remove:0" });
     html = await res.text();

@@ -61,10 +61,13 @@ export function editRows(rows: LevelRow[], action: string, templates: readonly s
     const lastOffset = Number.parseInt(last?.offset ?? "", 10);
     out.push({
       offset: String(Number.isFinite(lastOffset) ? lastOffset + 7 : 1),
+      // The last level's template, unless that one announces a hold (the new level places none): then "final".
       template:
-        last?.template && templates.includes(last.template)
+        last?.template && templates.includes(last.template) && last.template !== "credit-hold"
           ? last.template
-          : (templates[1] ?? templates[0] ?? ""),
+          : templates.includes("final")
+            ? "final"
+            : (templates[0] ?? ""),
       name: `Level ${out.length + 1}`,
       hold: false,
     });
