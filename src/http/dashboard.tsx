@@ -17,8 +17,8 @@ import { organisationRoutes } from "./pages/organisation";
 import { portfolioRoutes } from "./pages/portfolio";
 import { settingsRoutes } from "./pages/settings";
 import { chargesSettingsRoutes } from "./pages/settings-charges";
-import { paymentRoutes } from "./pages/settings-payment";
 import { mailSettingsRoutes } from "./pages/settings-mail-routes";
+import { paymentRoutes } from "./pages/settings-payment";
 import { policyRoutes } from "./pages/settings-policy-routes";
 import { templateRoutes } from "./pages/templates";
 
