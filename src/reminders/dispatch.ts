@@ -12,6 +12,7 @@
  * both work from (settings, policies, renderer, merge fields) is run-context.ts.
  */
 
+import { orgMail } from "../mail/org-mail";
 import { activePauses } from "../store/pauses";
 import { loadPlanRows } from "../store/plan-rows";
 import { reminderEmailOverrides } from "../store/portal";
