@@ -129,8 +129,8 @@ export function createApp(deps: Deps) {
         );
       return c.html(BUSY_PAGE, 503, headers);
     }
-    // JSON under /api/ (and for webhooks, which machines call); an HTML page with a way back everywhere else.
-    const json = c.req.path.startsWith("/api/") || c.req.path.startsWith("/webhooks/");
+    // JSON under /api/ (and for webhooks and /ops/, which machines call); an HTML page with a way back elsewhere.
+    const json = ["/api/", "/webhooks/", "/ops/"].some((p) => c.req.path.startsWith(p));
     if (err instanceof UserError)
       return json
         ? c.json({ error: { code: err.code, message: err.message, requestId: id } }, err.status)
