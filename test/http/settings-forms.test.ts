@@ -226,6 +226,33 @@ describe("settings forms", () => {
     for (const name of ["default", "firm", "gentle"]) expect(page).toContain(`<h3>${name}</h3>`);
   });
 
+  it("a level's SMS flag is set from the table, kept through an edit, and saved with the level", async () => {
+    const rows = {
+      name: "default",
+      offset: ["1", "7", "15"],
+      template: ["overdue", "firm", "final"],
+      label: ["Overdue", "Second", "Final"],
+      hold: ["2"],
+      sms: ["1"],
+    };
+    // An edit (move the last level up is refused by order; add a level) keeps the flag on its row.
+    let res = await post(bk, "/orgs/acme/settings/policies", { ...rows, action: "add" });
+    const html = await res.text();
+    expect(html).toContain('name="sms" value="1" checked');
+    expect(html).not.toContain('name="sms" value="0" checked');
+    res = await post(bk, "/orgs/acme/settings/policies", rows);
+    expect(res.status).toBe(303);
+    const [row] = await q("select levels from reminder_policies where name = 'default'");
+    expect(JSON.parse(String(row!.levels)).map((l: { sms?: boolean }) => l.sms === true)).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    // Saving the table again without touching the flag keeps it (the page shows it checked).
+    const page = await (await app.request("/orgs/acme/settings", { headers: bk.headers() })).text();
+    expect(page).toContain('name="sms" value="1" checked');
+  });
+
   it("the JSON API for scripts saves policies and names bad fields", async () => {
     const call = (body: unknown) =>
       app.request("/api/orgs/acme/settings/policies", {

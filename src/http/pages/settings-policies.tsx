@@ -19,23 +19,30 @@ export interface LevelRow {
   template: string;
   name: string;
   hold: boolean;
+  /** The level also sends a short SMS (src/reminders/send-sms.ts). */
+  sms: boolean;
 }
 
 const asList = (v: unknown): string[] =>
   ([] as unknown[]).concat(v ?? []).map((x) => (typeof x === "string" ? x : ""));
 
-/** The rows as the form posted them (`offset`, `template`, `label` in row order; `hold` = checked row numbers). */
+/**
+ * The rows as the form posted them (`offset`, `template`, `label` in row order; `hold` and `sms` = checked row
+ * numbers).
+ */
 export function rowsFrom(fields: Record<string, unknown>): LevelRow[] {
   const offsets = asList(fields.offset);
   const templates = asList(fields.template);
   const names = asList(fields.label);
   const holds = new Set(asList(fields.hold));
+  const sms = new Set(asList(fields.sms));
   const n = Math.min(Math.max(offsets.length, templates.length, names.length), MAX_LEVELS);
   return Array.from({ length: n }, (_, i) => ({
     offset: offsets[i] ?? "",
     template: templates[i] ?? "",
     name: names[i] ?? "",
     hold: holds.has(String(i)),
+    sms: sms.has(String(i)),
   }));
 }
 
@@ -46,6 +53,7 @@ export function rowFields(rows: readonly LevelRow[]): Record<string, unknown> {
     template: rows.map((r) => r.template),
     label: rows.map((r) => r.name),
     hold: rows.flatMap((r, i) => (r.hold ? [String(i)] : [])),
+    sms: rows.flatMap((r, i) => (r.sms ? [String(i)] : [])),
   };
 }
 
@@ -70,6 +78,7 @@ export function editRows(rows: LevelRow[], action: string, templates: readonly s
             : (templates[0] ?? ""),
       name: `Level ${out.length + 1}`,
       hold: false,
+      sms: false,
     });
     return out;
   }
@@ -132,6 +141,7 @@ export function policySchema(templates: readonly string[], taken: readonly strin
           template: r.template,
           name: label,
           ...(r.hold ? { placeHold: true } : {}),
+          ...(r.sms ? { sms: true } : {}),
         });
       });
       return { name, levels };
@@ -168,6 +178,7 @@ function LevelsTable(props: {
             <th scope="col">Template</th>
             <th scope="col">Name</th>
             <th scope="col">Credit hold</th>
+            <th scope="col">SMS</th>
             <th scope="col">
               <span class="sr-only">Change</span>
             </th>
@@ -233,6 +244,11 @@ function LevelsTable(props: {
                 <td>
                   <label>
                     <input type="checkbox" name="hold" value={String(i)} checked={r.hold} /> places a hold
+                  </label>
+                </td>
+                <td>
+                  <label>
+                    <input type="checkbox" name="sms" value={String(i)} checked={r.sms} /> also sends an SMS
                   </label>
                 </td>
                 <td class="row-actions">
@@ -398,6 +414,7 @@ const savedRows = (levels: SectionProps["view"]["policies"][number]["levels"]): 
     template: l.template,
     name: l.name,
     hold: l.place_hold,
+    sms: l.sms,
   }));
 
 export function PoliciesSection(p: SectionProps) {
@@ -423,6 +440,7 @@ export function PoliciesSection(p: SectionProps) {
                   <th scope="col">Template</th>
                   <th scope="col">Name</th>
                   <th scope="col">Credit hold</th>
+                  <th scope="col">SMS</th>
                 </tr>
               </thead>
               <tbody>
@@ -433,6 +451,7 @@ export function PoliciesSection(p: SectionProps) {
                     <td>{l.template}</td>
                     <td>{l.name}</td>
                     <td>{l.place_hold ? "places a hold" : ""}</td>
+                    <td>{l.sms ? "sends an SMS" : ""}</td>
                   </tr>
                 ))}
               </tbody>
@@ -456,7 +475,7 @@ export function PoliciesSection(p: SectionProps) {
             formId="policy-new"
             name={null}
             rows={rowsOf(policyForm(""), [
-              { offset: "1", template: "overdue", name: "Overdue", hold: false },
+              { offset: "1", template: "overdue", name: "Overdue", hold: false, sms: false },
             ])}
             failure={failure}
           />

@@ -29,6 +29,7 @@ function rowsOfJson(levels: unknown): LevelRow[] | null {
       template: typeof o.template === "string" ? o.template : "",
       name: typeof o.name === "string" ? o.name : "",
       hold: o.placeHold === true,
+      sms: o.sms === true,
     };
   });
 }
