@@ -19,6 +19,7 @@ import {
   type UploadKind,
   uploadsDir,
 } from "./staging";
+import type { CsvImportOptions } from "./csv-types";
 import { type ImportTarget, type ImportUploadResult, importUpload } from "./upload";
 
 /** Organisations this member may import into: CSV ledgers they own or keep the books of. */
@@ -106,6 +107,7 @@ export async function runStaged(
   id: string,
   choices: UploadChoices,
   mode: "check" | "import",
+  onProgress?: CsvImportOptions["onProgress"],
 ): Promise<ImportUploadResult> {
   const upload = await staged(deps, member, id);
   const result = await importUpload(deps, {
@@ -115,6 +117,7 @@ export async function runStaged(
     map: choices.map,
     dateFormat: choices.dateFormat,
     check: mode === "check",
+    onProgress,
   });
   if (mode === "import" && result.ok) await dropUpload(uploadsDir(deps.config), id);
   return result;

@@ -120,6 +120,14 @@ describe("/import", () => {
     const html = await done.text();
     expect(html).toContain("invoices: 3 created, 0 updated, 0 unchanged");
     expect(html).toContain("columns not imported: Notes");
+    // Streamed with progress: the last line has checked every row the check pass counted, and rows were written.
+    expect(done.headers.get("content-type")).toContain("text/html");
+    const lines = [...html.matchAll(/data-testid="import-progress">[\s\S]*?<\/p>/g)].map((m) => m[0]);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toContain("0 of 3 rows imported (0%)");
+    expect(lines.at(-1)).toContain('<progress value="3" max="3">100%</progress><br>3 of 3 rows imported (100%)');
+    // The streamed page's sign-out form carries the CSRF field like every buffered page.
+    expect(html).toMatch(/<form[^>]*action="\/logout"[^>]*><input type="hidden" name="_csrf" value="[^"]+"/);
     expect(await invoiceCount(deps)).toBe(3);
     const [org] = await deps.store.db.select().from(organisations);
     expect(org).toMatchObject({

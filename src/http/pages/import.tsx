@@ -30,6 +30,7 @@ import type { AppEnv } from "../auth";
 import { signed } from "../components";
 import { memberOf, text } from "../input";
 import { Layout } from "../layout";
+import { streamImport } from "./import-progress";
 import { ImportResultPanel, MappingForm, type MappingState } from "./import-views";
 
 const FILE_LABEL: Record<UploadKind, string> = {
@@ -201,8 +202,15 @@ export function importRoutes(deps: Deps) {
     const status = state.errors.form ? 400 : 422;
     if (!choices) return page(c, "Match your columns", <MappingForm view={view} state={state} />, status);
     let result: ImportUploadResult;
+    // Every import is checked first (nothing written): bad rows come back on the form with a 422, and the
+    // check's row count is the progress bar's total for the streamed import that follows.
+    let checkedRows = 0;
+    let seen = 0;
     try {
-      result = await runStaged(deps, member, id, choices, action);
+      result = await runStaged(deps, member, id, choices, "check", (p) => {
+        if (p.phase === "validate") checkedRows += p.rows - seen;
+        seen = p.rows;
+      });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       const withError = { ...state, errors: { form: err.message } };
@@ -216,13 +224,43 @@ export function importRoutes(deps: Deps) {
         <MappingForm view={view} state={state} result={result} />,
         result.ok ? 200 : 422,
       );
-    if (result.orgId)
-      await afterResponse(c, deps, "scores after an import", {
-        job: "score",
-        orgId: result.orgId,
-        at: deps.clock.now(),
-      });
-    return page(c, "Imported", <ImportResultPanel result={result} />);
+    return streamImport(
+      c,
+      checkedRows,
+      (onProgress) => runStaged(deps, member, id, choices, "import", onProgress),
+      async (outcome) => {
+        if (outcome instanceof Error || !outcome.ok) {
+          if (outcome instanceof Error && !(outcome instanceof UserError))
+            deps.log.error({ err: outcome }, "import failed");
+          const why =
+            outcome instanceof UserError
+              ? outcome.message
+              : outcome instanceof Error
+                ? "something went wrong; nothing was imported"
+                : `${outcome.issueCount} row(s) could not be imported (the file changed since the check?); nothing was written`;
+          return (
+            <section class="notice bad" role="alert" data-testid="import-failed">
+              <p>The import stopped: {why}.</p>
+              <p>
+                <a href={`/import/${id}`}>Back to the column matching</a>
+              </p>
+            </section>
+          );
+        }
+        if (outcome.orgId)
+          await afterResponse(c, deps, "scores after an import", {
+            job: "score",
+            orgId: outcome.orgId,
+            at: deps.clock.now(),
+          });
+        return (
+          <>
+            <h2>Imported</h2>
+            <ImportResultPanel result={outcome} />
+          </>
+        );
+      },
+    );
   });
 
   return app;
