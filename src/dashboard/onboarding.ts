@@ -61,7 +61,12 @@ export async function checklistFor(deps: Deps, userId: string, firstSlug?: strin
       label: "Set the sender",
       done: f.sendersStored > 0 || mailEnv,
       href: settings,
-      hint: mailEnv ? `Mail goes out as ${c.MAIL_FROM}` : "The name and address your reminders come from",
+      hint:
+        f.sendersStored > 0
+          ? "A sender address is saved in the mail settings"
+          : mailEnv
+            ? `Mail goes out as ${c.MAIL_FROM}`
+            : "The name and address your reminders come from",
     },
     {
       key: "team",

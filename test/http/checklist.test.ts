@@ -71,4 +71,74 @@ describe("first-run checklist", () => {
     const bk = await signIn(deps, { email: "bk@example.com", role: "bookkeeper", orgs: ["acme"] });
     expect(await home(bk)).not.toContain('data-testid="checklist"');
   });
+
+  it("ticks “Set the sender” once an organisation's mail settings hold a sender address, and unticks when it is cleared", async () => {
+    // No MAIL_FROM: only the organisation's own stored sender can tick it.
+    const deps = await testDeps({ env: { CREDITPULSE_DEMO: "0" } });
+    const app = createApp(deps);
+    const f = tempFiles({
+      "invoices.csv": csv(
+        "customer_id,invoice_number,issue_date,due_date,total",
+        "C1,I1,2026-10-01,2026-10-31,10",
+      ),
+    });
+    await importCsv(deps.store, {
+      org: "acme",
+      invoices: f["invoices.csv"]!,
+      currency: "GBP",
+      now: deps.clock.now(),
+    });
+    const owner = await signIn(deps, { email: "owner@example.com" });
+    const home = async () =>
+      (await app.request("/", { headers: owner.headers({ accept: "text/html" }) })).text();
+    const saveMail = (fields: Record<string, string>) =>
+      app.request("/orgs/acme/settings/mail", {
+        method: "POST",
+        headers: owner.headers({ "content-type": "application/x-www-form-urlencoded", accept: "text/html" }),
+        body: new URLSearchParams({
+          sender_name: "",
+          sender_email: "",
+          reply_to: "",
+          notice_emails: "",
+          bcc_emails: "",
+          min_amount: "",
+          ...fields,
+        }).toString(),
+      });
+
+    let html = await home();
+    expect(state(html, "sender")).toBe("no");
+    expect(html).toContain('href="/orgs/acme/settings#mail"');
+
+    // A name alone is not a sender; a refused address stores nothing.
+    expect((await saveMail({ sender_name: "Acme accounts" })).status).toBe(303);
+    expect(state(await home(), "sender")).toBe("no");
+    expect((await saveMail({ sender_name: "Acme accounts", sender_email: "billing(at)acme" })).status).toBe(
+      422,
+    );
+    expect(state(await home(), "sender")).toBe("no");
+
+    // Name and address saved through the settings form: ticked.
+    expect(
+      (await saveMail({ sender_name: "Acme accounts", sender_email: "billing@acme.example" })).status,
+    ).toBe(303);
+    html = await home();
+    expect(state(html, "sender")).toBe("yes");
+    expect(html).toContain("2 of 5 done"); // import + sender
+    expect(html).toContain("A sender address is saved in the mail settings");
+
+    // Cleared again: not ticked (MAIL_FROM is unset).
+    expect((await saveMail({ sender_name: "Acme accounts" })).status).toBe(303);
+    expect(state(await home(), "sender")).toBe("no");
+
+    // MAIL_FROM without a mail transport does not count as set either.
+    const fromOnly = await testDeps({
+      store: deps.store,
+      env: { CREDITPULSE_DEMO: "0", MAIL_FROM: "Acme <ar@acme.example>" },
+    });
+    const page = await (
+      await createApp(fromOnly).request("/", { headers: owner.headers({ accept: "text/html" }) })
+    ).text();
+    expect(state(page, "sender")).toBe("no");
+  });
 });
