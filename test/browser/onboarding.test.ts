@@ -5,8 +5,10 @@
  * a CSV export with its own column names and DD/MM/YYYY dates goes through the column mapper (one column
  * matched by hand), its bad row is reported before anything is written, the fixed file imports, and the
  * checklist ticks; then the owner invites a bookkeeper on the team page, who accepts, and the team item
- * ticks. (Setting the sender waits for the per-organisation mail settings form.) Xero's own consent page (a web page on Xero's site) is stood in for by a page answering
- * its URL in the browser, whose "Allow access" returns to the redirect URI with a code, as Xero's does.
+ * ticks; last the owner follows "Set the sender" to the organisation's mail settings, saves a sender name and
+ * address, and the checklist shows all but QuickBooks ticked (no MAIL_FROM: only the saved sender can tick it).
+ * Xero's own consent page (a web page on Xero's site) is stood in for by a page answering its URL in the
+ * browser, whose "Allow access" returns to the redirect URI with a code, as Xero's does.
  * Screenshots: test-results/onboarding-<width>-*.png.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -77,7 +79,7 @@ describe.skipIf(!haveChromium)("onboarding in Chromium", () => {
     [1366, 900],
     [390, 844],
   ] as const) {
-    it(`a new owner completes setup, connects Xero and imports a CSV through the mapper at ${width}×${height}`, async () => {
+    it(`a new owner completes setup, connects Xero, imports a CSV through the mapper, invites a bookkeeper and sets the sender at ${width}×${height}`, async () => {
       const shot = (name: string) =>
         page.screenshot({ path: `${SHOTS}/onboarding-${width}-${name}.png`, fullPage: true });
       // The fake Xero on two local ports, reached only through the configurable endpoints.
@@ -257,6 +259,39 @@ describe.skipIf(!haveChromium)("onboarding in Chromium", () => {
       expect(await page.getByTestId("checklist").textContent()).toContain("3 of 5 done");
       await noHorizontalScroll(page);
       await shot("10-checklist-team");
+
+      // Set the sender: the checklist's link opens the mail settings of an organisation the owner owns.
+      await page.getByRole("link", { name: "Set the sender" }).click();
+      await page.waitForURL(/\/orgs\/[a-z0-9-]+\/settings#mail$/);
+      const settingsUrl = page.url();
+      await page.getByLabel("Sender name").fill("Kestrel accounts");
+      await page.getByLabel("Sender address").fill("billing@kestrel.example");
+      await noHorizontalScroll(page);
+      await page.getByRole("button", { name: "Save mail settings" }).click();
+      await page.waitForURL(/settings\?done=mail_saved#mail$/);
+      expect(page.url().split("?")[0]).toBe(settingsUrl.split("#")[0]);
+      expect(await page.getByLabel("Sender address").inputValue()).toBe("billing@kestrel.example");
+      // What is still needed no longer names a sender (this install has no mail server, so that stays).
+      const missing = await page.getByTestId("mail-missing").textContent();
+      expect(missing).not.toContain("a sender address");
+      expect(missing).toContain("a mail server");
+      await page.locator("#mail").screenshot({ path: `${SHOTS}/onboarding-${width}-11-mail-saved.png` });
+
+      await page.goto(`${server.url}/`);
+      expect(await checklistState(page)).toEqual({
+        xero: "yes",
+        quickbooks: "no",
+        import: "yes",
+        sender: "yes",
+        team: "yes",
+      });
+      const checklist = page.getByTestId("checklist");
+      expect(await checklist.textContent()).toContain("4 of 5 done");
+      expect(await checklist.locator("li[data-item=sender]").textContent()).toContain(
+        "A sender address is saved in the mail settings",
+      );
+      await noHorizontalScroll(page);
+      await shot("12-checklist-sender");
       await context.close();
     }, 90_000);
   }
