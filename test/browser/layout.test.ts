@@ -2,8 +2,10 @@
  * Issue 17, "reads at a glance": on the demo organisation, in Chromium at a laptop (1366Ã—900) and a phone
  * (390Ã—844). At 1366 px no risk-list row is taller than three lines of text (the row's bounding box against the
  * cell's computed line-height); at 390 px no page of the dashboard, nor the customers' page, nor the reminder
- * email scrolls sideways (document.documentElement.scrollWidth <= clientWidth). Each page is kept as a
- * screenshot in test-results/ (layout-<width>-<page>.png).
+ * email scrolls sideways (document.documentElement.scrollWidth <= clientWidth), and the portfolio, reminders
+ * and holds tables (filled first: Send now against a real SMTP test inbox, a proposed hold, holds placed and
+ * released by hand) are stacked cards that do not scroll sideways inside their own box either. Each page is
+ * kept as a screenshot in test-results/ (layout-<width>-<page>.png).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { and, eq, gt } from "drizzle-orm";
@@ -17,9 +19,11 @@ import { type Server, startServer } from "../../src/node";
 import { issuePageToken } from "../../src/portal/token";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
+import { createProposal } from "../../src/store/holds";
 import { listOrgs } from "../../src/store/orgs";
-import { invoices } from "../../src/store/schema";
+import { contacts, invoices } from "../../src/store/schema";
 import { testStore } from "../support/db";
+import { startInbox, type TestInbox } from "../support/smtp";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -31,7 +35,11 @@ const PASSWORD = "layout test password";
 let browser: Browser;
 let server: Server;
 let store: Store;
+let inbox: TestInbox;
 let portalPath = "";
+/** Demo customers (external ids) with open invoices: [0] gets a proposed hold, [1] and [2] are held by hand. */
+let holdIds: string[] = [];
+let propose: () => Promise<unknown>;
 
 async function signIn(page: Page) {
   await page.goto(`${server.url}/login`);
@@ -68,8 +76,15 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
     mkdirSync(SHOTS, { recursive: true });
     store = testStore();
     const clock = fixedClock("2026-11-20T10:00:00Z");
+    inbox = await startInbox();
     server = await startServer(
-      loadConfig({ CREDITPULSE_DB: ":memory:", PORT: "0", CREDITPULSE_SCHEDULER: "0" }),
+      loadConfig({
+        CREDITPULSE_DB: ":memory:",
+        PORT: "0",
+        CREDITPULSE_SCHEDULER: "0",
+        SMTP_URL: inbox.url,
+        MAIL_FROM: "Oakridge accounts <billing@oakridge.example>",
+      }),
       { store, log: silentLogger, clock, secret: SECRET },
     );
     const now = clock.now();
@@ -90,6 +105,25 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
       30,
     );
     portalPath = `/c/${token}`;
+    const owing = await store.db
+      .selectDistinct({ id: contacts.id, externalId: contacts.externalId })
+      .from(contacts)
+      .innerJoin(invoices, eq(invoices.contactId, contacts.id))
+      .where(and(eq(contacts.orgId, demo.id), gt(invoices.amountDueMinor, 0)))
+      .limit(3);
+    expect(owing).toHaveLength(3);
+    holdIds = owing.map((c) => c.externalId);
+    propose = () =>
+      createProposal(
+        store,
+        {
+          orgId: demo.id,
+          contactId: owing[0]!.id,
+          reason: "final notice sent 7 days ago and still 90 days overdue",
+          notice: false,
+        },
+        now,
+      );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -100,6 +134,7 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
     await browser?.close();
     await server?.close();
     await store?.close();
+    await inbox?.close();
   });
 
   it("at 1366Ã—900 every risk-list row is at most three lines of text tall", async () => {
@@ -168,6 +203,32 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
     const customerPath = (await page.locator("tr[data-customer] a").first().getAttribute("href")) ?? "";
     expect(customerPath).toMatch(/^\/orgs\/demo\/customers\//);
     const failures: string[] = [...before];
+    // Rows in the reminders and holds tables: Send now (real SMTP), two holds placed by hand, one released.
+    await page.goto(`${server.url}/orgs/demo/reminders`);
+    await page.getByRole("button", { name: "Send now" }).click();
+    await page.getByRole("button", { name: /^Confirm: send \d+ emails? now$/ }).click();
+    await page.waitForURL(/\/reminders\?done=/);
+    expect(inbox.messages.length).toBeGreaterThan(0);
+    expect(await propose()).toBeTruthy();
+    for (const id of holdIds.slice(1)) {
+      await page.goto(`${server.url}/orgs/demo/holds`);
+      await page.getByLabel("Customer id").fill(id);
+      await page
+        .getByLabel("Reason")
+        .fill("placed by hand: waiting for the director to call back about the account");
+      await page.getByRole("button", { name: "Place hold", exact: true }).click();
+      await page.waitForURL(/\/holds\?done=/);
+    }
+    await page
+      .getByTestId("holds-active")
+      .locator("tr")
+      .filter({ has: page.getByRole("button", { name: "Release" }) })
+      .first()
+      .getByRole("button", { name: "Release" })
+      .click();
+    await page.waitForURL(/\/holds\?done=/);
+    for (const kind of ["proposed", "active", "released"])
+      expect(await page.getByTestId(`holds-${kind}`).locator("tbody tr").count(), kind).toBeGreaterThan(0);
     for (const [name, path] of [
       ["portfolio", "/"],
       ["organisation", "/orgs/demo"],
@@ -196,6 +257,35 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
         failures.push(`${name}: cards ${JSON.stringify(stacked)}`);
       if (name.startsWith("organisation") && stacked.length !== 1)
         failures.push(`${name}: no stacked risk list`);
+      // The portfolio, sent emails and holds tables: every one is stacked cards, and its wrapping box does
+      // not scroll sideways (the table is not cut at the box's edge, nor its caption).
+      if (name === "portfolio" || name === "reminders" || name === "holds") {
+        const tables = await page.evaluate(() =>
+          [...document.querySelectorAll<HTMLTableElement>("main table")].map((t) => ({
+            id: t.getAttribute("data-testid") ?? t.className,
+            stack: t.classList.contains("stack"),
+            rows: t.querySelectorAll("tbody tr").length,
+            scroll: t.parentElement!.scrollWidth,
+            client: t.parentElement!.clientWidth,
+            caption: t.caption
+              ? t.caption.scrollWidth <= t.caption.clientWidth &&
+                t.caption.getBoundingClientRect().right <= t.parentElement!.getBoundingClientRect().right + 1
+              : true,
+          })),
+        );
+        console.log(`${name} at 390: ${JSON.stringify(tables)}`);
+        await page
+          .locator("main table")
+          .first()
+          .evaluate((t) => t.scrollIntoView());
+        await page.screenshot({ path: `${SHOTS}/layout-390-${name}-table.png` });
+        const expected = { portfolio: 1, reminders: 1, holds: 3 }[name];
+        if (tables.filter((t) => t.rows > 0).length < expected)
+          failures.push(`${name}: expected ${expected} table(s) with rows, got ${JSON.stringify(tables)}`);
+        for (const t of tables)
+          if (!t.stack || t.scroll > t.client || !t.caption)
+            failures.push(`${name}: table ${t.id} scrolls in its box or is not cards ${JSON.stringify(t)}`);
+      }
     }
     // A closer look at the risk list as cards.
     await page.goto(`${server.url}/orgs/demo`);

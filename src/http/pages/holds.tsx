@@ -93,7 +93,7 @@ function HoldTable(props: {
   if (props.rows.length === 0) return <p class="muted">None.</p>;
   return (
     <div class="table-wrap">
-      <table data-testid={`holds-${props.kind}`}>
+      <table data-testid={`holds-${props.kind}`} class="stack">
         <thead>
           <tr>
             <th scope="col">Customer</th>
@@ -110,10 +110,14 @@ function HoldTable(props: {
         <tbody>
           {props.rows.map((r) => (
             <tr data-customer={r.customer_id}>
-              <td>
+              <td class="name">
                 <a href={`/orgs/${org.slug}/customers/${encodeURIComponent(r.customer_id)}`}>{r.name}</a>
               </td>
-              <td>
+              <td
+                data-label={
+                  props.kind === "proposed" ? "Proposed" : props.kind === "active" ? "Placed" : "Released"
+                }
+              >
                 {when(r.at)}
                 {r.by === "reminders" ? null : (
                   <span class="muted">
@@ -128,9 +132,13 @@ function HoldTable(props: {
                   </span>
                 )}
               </td>
-              <td>{r.reason}</td>
-              <td class="num">{money(r)}</td>
-              <td>
+              <td class="full" data-label="Reason">
+                {r.reason}
+              </td>
+              <td class="num" data-label="Overdue now">
+                {money(r)}
+              </td>
+              <td class="full">
                 {props.kind === "proposed" ? (
                   props.canAct ? (
                     <>

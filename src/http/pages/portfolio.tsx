@@ -40,7 +40,7 @@ export function portfolioRoutes(deps: Deps) {
           </p>
         ) : (
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <caption class="muted" style="text-align:left">
                 Receivables across your organisations; movement compares with the same day last week
               </caption>
@@ -73,22 +73,26 @@ export function portfolioRoutes(deps: Deps) {
               <tbody>
                 {rows.map((r) => (
                   <tr data-org={r.slug}>
-                    <td>
+                    <td class="name">
                       <a href={`/orgs/${r.slug}`}>{r.name}</a>{" "}
                       {r.is_demo ? <span class="tag">demo</span> : null}
                     </td>
-                    <td class="hide-sm">{r.provider}</td>
-                    <td class="num">
+                    <td class="hide-sm" data-label="Source">
+                      {r.provider}
+                    </td>
+                    <td class="num" data-label="Outstanding">
                       {r.totals.map((t) => money(t.outstanding, t.currency)).join(" + ") || "–"}
                     </td>
-                    <td class="num">
+                    <td class="num" data-label="Overdue">
                       {r.totals.map((t) => money(t.overdue, t.currency)).join(" + ") || "–"}
                     </td>
-                    <td class={r.overdue_change_week > 0 ? "num bad" : "num"}>
+                    <td class={r.overdue_change_week > 0 ? "num bad" : "num"} data-label="vs last week">
                       {signedMoney(r.overdue_change_week, r.base_currency)}
                     </td>
-                    <td class="num">{r.dso === null ? "–" : `${r.dso} days`}</td>
-                    <td class="num">
+                    <td class="num" data-label="DSO">
+                      {r.dso === null ? "–" : `${r.dso} days`}
+                    </td>
+                    <td class="num" data-label="At risk">
                       <a href={`/orgs/${r.slug}?risk=1`}>{r.at_risk}</a>
                       {r.at_risk_change_week !== 0 ? (
                         <span class={r.at_risk_change_week > 0 ? "bad" : "ok"}>
@@ -98,7 +102,9 @@ export function portfolioRoutes(deps: Deps) {
                         </span>
                       ) : null}
                     </td>
-                    <td class="num hide-sm">{r.totals.reduce((n, t) => n + t.customers, 0)}</td>
+                    <td class="num hide-sm" data-label="Customers owing">
+                      {r.totals.reduce((n, t) => n + t.customers, 0)}
+                    </td>
                   </tr>
                 ))}
               </tbody>

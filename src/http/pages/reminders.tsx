@@ -217,7 +217,7 @@ export function remindersRoutes(deps: Deps) {
           <p class="muted">None yet.</p>
         ) : (
           <div class="table-wrap">
-            <table data-testid="outcomes">
+            <table data-testid="outcomes" class="stack">
               <thead>
                 <tr>
                   <th scope="col">When</th>
@@ -230,15 +230,15 @@ export function remindersRoutes(deps: Deps) {
               <tbody>
                 {v.emails.map((r) => (
                   <tr data-outcome={r.outcome}>
-                    <td>{formatInstant(Date.parse(r.at), org.timezone, org.locale)}</td>
-                    <td>
+                    <td data-label="When">{formatInstant(Date.parse(r.at), org.timezone, org.locale)}</td>
+                    <td class="name">
                       <a href={customerLink(r.customer_id)}>{r.customer_name}</a>
                     </td>
-                    <td>
+                    <td data-label="Level">
                       {r.level} ({r.template})
                     </td>
-                    <td>{r.invoice_numbers}</td>
-                    <td>
+                    <td data-label="Invoices">{r.invoice_numbers}</td>
+                    <td class="full">
                       <span class={r.outcome === "accepted" ? "ok" : r.outcome === "review" ? "" : "bad"}>
                         {r.outcome_text}
                       </span>
