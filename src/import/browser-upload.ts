@@ -11,6 +11,7 @@ import type { Deps } from "../deps";
 import { NotFoundError, UserError } from "../errors";
 import { orgsOf } from "../store/accounts";
 import type { Organisation } from "../store/orgs";
+import type { CsvImportOptions } from "./csv-types";
 import {
   dropUpload,
   type StagedUpload,
@@ -19,7 +20,6 @@ import {
   type UploadKind,
   uploadsDir,
 } from "./staging";
-import type { CsvImportOptions } from "./csv-types";
 import { type ImportTarget, type ImportUploadResult, importUpload } from "./upload";
 
 /** Organisations this member may import into: CSV ledgers they own or keep the books of. */

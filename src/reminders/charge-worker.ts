@@ -148,7 +148,8 @@ export async function writeCharge(
 }
 
 /** Approved charges not written yet (failed writes and crashed writers' claims): a run's start writes them. */
-export const chargesAwaitingWrite = (deps: ChargeDeps, org: Organisation) => chargesToWrite(deps.store.db, org.id);
+export const chargesAwaitingWrite = (deps: ChargeDeps, org: Organisation) =>
+  chargesToWrite(deps.store.db, org.id);
 
 /** Writes every approved charge not written yet (a run's start: failed writes and crashed writers' claims). */
 export async function writeApprovedCharges(deps: ChargeDeps, org: Organisation, now: number) {

@@ -125,7 +125,9 @@ describe("/import", () => {
     const lines = [...html.matchAll(/data-testid="import-progress">[\s\S]*?<\/p>/g)].map((m) => m[0]);
     expect(lines.length).toBeGreaterThan(1);
     expect(lines[0]).toContain("0 of 3 rows imported (0%)");
-    expect(lines.at(-1)).toContain('<progress value="3" max="3">100%</progress><br>3 of 3 rows imported (100%)');
+    expect(lines.at(-1)).toContain(
+      '<progress value="3" max="3">100%</progress><br>3 of 3 rows imported (100%)',
+    );
     // The streamed page's sign-out form carries the CSRF field like every buffered page.
     expect(html).toMatch(/<form[^>]*action="\/logout"[^>]*><input type="hidden" name="_csrf" value="[^"]+"/);
     expect(await invoiceCount(deps)).toBe(3);
