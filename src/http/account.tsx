@@ -8,6 +8,7 @@ import { organisationsOf, setDigestTimezone } from "../auth/sessions";
 import type { Deps } from "../deps";
 import { isTimeZone } from "../model";
 import { type AppEnv, currentUser } from "./auth";
+import { FieldError, fieldAttrs } from "./form";
 import { Layout } from "./layout";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -34,11 +35,7 @@ export function accountRoutes(deps: Deps) {
             {done}
           </p>
         ) : null}
-        {opts.problem ? (
-          <p class="problem" role="alert" id="timezone-problem">
-            {opts.problem}
-          </p>
-        ) : null}
+        <FieldError id="timezone" messageId="timezone-problem" error={opts.problem} above />
         <p>
           Signed in as <strong>{user.email}</strong>.
         </p>
@@ -54,8 +51,7 @@ export function accountRoutes(deps: Deps) {
               name="timezone"
               value={opts.value ?? user.timezone ?? ""}
               placeholder={first?.timezone ?? "UTC"}
-              aria-invalid={opts.problem ? "true" : undefined}
-              aria-describedby={opts.problem ? "timezone-problem" : undefined}
+              {...fieldAttrs("timezone", opts.problem, "timezone-problem")}
             />
           </div>
           <button type="submit">Save timezone</button>

@@ -56,18 +56,30 @@ export function apiFormError(c: Context, errors: FieldErrors) {
 /** The id of a field's message. */
 export const errorId = (id: string) => `${id}-error`;
 
-/** The input's accessibility attributes when `error` is set. */
-export function fieldAttrs(id: string, error: string | undefined) {
-  return error ? { "aria-invalid": "true" as const, "aria-describedby": errorId(id) } : {};
+/**
+ * The input's accessibility attributes when `error` is set. `messageId` names the message when it is not
+ * `errorId(id)` (pages whose message ids are linked to or tested as they were, e.g. `email-problem`).
+ */
+export function fieldAttrs(id: string, error: string | undefined, messageId = errorId(id)) {
+  return error ? { "aria-invalid": "true" as const, "aria-describedby": messageId } : {};
 }
 
-/** The message beside a field (nothing when there is none). */
-export function FieldError(props: { id: string; error?: string }) {
-  return props.error ? (
-    <span class="field-error" id={errorId(props.id)}>
+/**
+ * The message beside a field (nothing when there is none). `above`: a block of its own, placed before a large
+ * field (a textarea or a long link) so it is seen before the input; `messageId` as for `fieldAttrs`.
+ */
+export function FieldError(props: { id: string; error?: string; messageId?: string; above?: boolean }) {
+  if (!props.error) return null;
+  const id = props.messageId ?? errorId(props.id);
+  return props.above ? (
+    <p class="problem" role="alert" id={id}>
+      {props.error}
+    </p>
+  ) : (
+    <span class="field-error" id={id}>
       {props.error}
     </span>
-  ) : null;
+  );
 }
 
 /** A labelled field with its message: pass the input (with `{...fieldAttrs(id, error)}`) as the child. */

@@ -12,6 +12,7 @@ import type { Deps } from "../deps";
 import { mailConfigured } from "../mail/mailer-for";
 import { type AppEnv, setSessionCookie } from "./auth";
 import { clientAddress } from "./client";
+import { FieldError, fieldAttrs } from "./form";
 import { Layout } from "./layout";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -47,14 +48,9 @@ export function passwordResetRoutes(deps: Deps) {
               maxlength={254}
               value={opts.email ?? ""}
               required
-              aria-invalid={opts.problem ? "true" : undefined}
-              aria-describedby={opts.problem ? "email-problem" : undefined}
+              {...fieldAttrs("email", opts.problem, "email-problem")}
             />
-            {opts.problem ? (
-              <span class="problem" id="email-problem" role="alert">
-                {opts.problem}
-              </span>
-            ) : null}
+            <FieldError id="email" messageId="email-problem" error={opts.problem} />
           </p>
           <button type="submit">Email me a link</button>
         </form>
@@ -127,14 +123,9 @@ export function passwordResetRoutes(deps: Deps) {
               type="password"
               autocomplete="new-password"
               required
-              aria-invalid={problem ? "true" : undefined}
-              aria-describedby={problem ? "password-problem" : undefined}
+              {...fieldAttrs("password", problem, "password-problem")}
             />
-            {problem ? (
-              <span class="problem" id="password-problem" role="alert">
-                {problem}
-              </span>
-            ) : null}
+            <FieldError id="password" messageId="password-problem" error={problem} />
           </p>
           <button type="submit">Save password</button>
         </form>

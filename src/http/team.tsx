@@ -22,6 +22,7 @@ import { UserError } from "../errors";
 import { mailConfigured } from "../mail/mailer-for";
 import { ROLES } from "../store/accounts";
 import { type AppEnv, currentUser } from "./auth";
+import { FieldError, fieldAttrs } from "./form";
 import { Layout } from "./layout";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -45,7 +46,6 @@ const TEAM_CSS = `
 .copy input { flex:1 1 12rem; min-width:0; width:100%; font-family: ui-monospace, monospace; font-size:13px; }
 fieldset { border:1px solid var(--line); border-radius:6px; margin:.5rem 0; }
 label.check { display:flex; gap:.4rem; align-items:center; margin:.2rem 0; }
-.field-problem { display:block; margin-top:.25rem; }
 section { margin-top:1.5rem; }
 td form.inline { margin:0 .25rem .25rem 0; }
 table.team caption { text-align:left; font-weight:600; padding:.5rem 0 .25rem; }
@@ -81,14 +81,6 @@ function mailText(m: MailOutcome, email: string): string {
   return `The email to ${email} could not be sent (${m.reason}): send them this link yourself.`;
 }
 
-function FieldProblem(props: { id: string; text?: string }) {
-  return props.text ? (
-    <span class="problem field-problem" id={props.id} role="alert">
-      {props.text}
-    </span>
-  ) : null;
-}
-
 function InviteForm(props: { owned: TeamOrg[]; form?: Shown["form"] }) {
   const f = props.form;
   const p = f?.problems ?? {};
@@ -105,18 +97,17 @@ function InviteForm(props: { owned: TeamOrg[]; form?: Shown["form"] }) {
           maxlength={MAX_EMAIL_LENGTH}
           value={f?.email ?? ""}
           required
-          aria-invalid={p.email ? "true" : undefined}
-          aria-describedby={p.email ? "email-problem" : undefined}
+          {...fieldAttrs("email", p.email, "email-problem")}
         />
-        <FieldProblem id="email-problem" text={p.email} />
+        <FieldError id="email" messageId="email-problem" error={p.email} />
       </p>
       <p class="field">
         <label for="role">Role</label>
         <select
           id="role"
           name="role"
-          aria-invalid={p.role ? "true" : undefined}
-          aria-describedby={p.role ? "role-problem" : "role-help"}
+          aria-describedby="role-help"
+          {...fieldAttrs("role", p.role, "role-problem")}
         >
           {ROLES.map((r) => (
             <option value={r} selected={(f?.role ?? "bookkeeper") === r}>
@@ -128,9 +119,9 @@ function InviteForm(props: { owned: TeamOrg[]; form?: Shown["form"] }) {
           Viewers look; bookkeepers also send reminders and handle holds; owners also manage settings and the
           team.
         </span>
-        <FieldProblem id="role-problem" text={p.role} />
+        <FieldError id="role" messageId="role-problem" error={p.role} />
       </p>
-      <fieldset aria-describedby={p.orgs ? "orgs-problem" : undefined}>
+      <fieldset {...fieldAttrs("orgs", p.orgs, "orgs-problem")}>
         <legend>Organisations</legend>
         {props.owned.map((o) => (
           <label class="check">
@@ -138,7 +129,7 @@ function InviteForm(props: { owned: TeamOrg[]; form?: Shown["form"] }) {
             {o.org.name}
           </label>
         ))}
-        <FieldProblem id="orgs-problem" text={p.orgs} />
+        <FieldError id="orgs" messageId="orgs-problem" error={p.orgs} />
       </fieldset>
       <button type="submit">Send invitation</button>
     </form>

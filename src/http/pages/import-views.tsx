@@ -3,6 +3,7 @@ import { CANONICAL_COLUMNS, DATE_FORMATS, REQUIRED_COLUMNS } from "../../../conn
 import { formatIssue } from "../../../connectors/csv/parse";
 import type { UploadView } from "../../import/browser-upload";
 import type { ImportUploadResult } from "../../import/upload";
+import { FieldError, type FieldErrors, fieldAttrs } from "../form";
 
 /** What the mapper form holds: the person's choices (kept when re-shown) and the problems, by field name. */
 export interface MappingState {
@@ -12,7 +13,7 @@ export interface MappingState {
   newName: string;
   currency: string;
   timezone: string;
-  errors: Record<string, string>;
+  errors: FieldErrors;
 }
 
 const MEANING: Record<string, string> = {
@@ -30,14 +31,6 @@ const MEANING: Record<string, string> = {
   disputed: "yes / no",
   pay_url: "the invoice's pay-now link",
 };
-
-function FieldError(props: { id: string; message?: string }) {
-  return props.message ? (
-    <span id={props.id} class="bad" role="alert">
-      {props.message}
-    </span>
-  ) : null;
-}
 
 const counts = (c: { created: number; updated: number; unchanged: number }) =>
   `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
@@ -118,7 +111,7 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
           <legend>Organisation</legend>
           <p class="field">
             <label for="org">Import into</label>
-            <select id="org" name="org" aria-describedby={e.org ? "org-error" : undefined}>
+            <select id="org" name="org" {...fieldAttrs("org", e.org)}>
               {view.orgs.map((o) => (
                 <option value={o.slug} selected={state.org === o.slug}>
                   {o.name}
@@ -128,7 +121,7 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
                 A new organisation…
               </option>
             </select>
-            <FieldError id="org-error" message={e.org} />
+            <FieldError id="org" error={e.org} />
           </p>
           <p class="field">
             <label for="new_name">New organisation's name</label>
@@ -136,9 +129,9 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
               id="new_name"
               name="new_name"
               value={state.newName}
-              aria-describedby={e.new_name ? "new_name-error" : undefined}
+              {...fieldAttrs("new_name", e.new_name)}
             />
-            <FieldError id="new_name-error" message={e.new_name} />
+            <FieldError id="new_name" error={e.new_name} />
           </p>
           <div class="filters">
             <p class="field">
@@ -149,9 +142,9 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
                 value={state.currency}
                 placeholder="from the first invoice"
                 size={12}
-                aria-describedby={e.new_currency ? "new_currency-error" : undefined}
+                {...fieldAttrs("new_currency", e.new_currency)}
               />
-              <FieldError id="new_currency-error" message={e.new_currency} />
+              <FieldError id="new_currency" error={e.new_currency} />
             </p>
             <p class="field">
               <label for="new_timezone">Timezone (new)</label>
@@ -191,7 +184,7 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
                         {MEANING[c] ? <small class="muted"> {MEANING[c]}</small> : null}
                       </td>
                       <td>
-                        <select id={id} name={id} aria-describedby={e[id] ? `${id}-error` : undefined}>
+                        <select id={id} name={id} {...fieldAttrs(id, e[id])}>
                           <option value="">{required ? "— choose —" : "— not in this file —"}</option>
                           {header.map((h) => (
                             <option value={h} selected={state.columns[c] === h}>
@@ -204,7 +197,7 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
                             </option>
                           ) : null}
                         </select>
-                        <FieldError id={`${id}-error`} message={e[id]} />
+                        <FieldError id={id} error={e[id]} />
                       </td>
                       <td class="hide-sm muted">{state.columns[c] ? sampleOf(state.columns[c]!) : ""}</td>
                     </tr>
@@ -221,7 +214,8 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
             <select
               id="date_format"
               name="date_format"
-              aria-describedby={e.date_format ? "date_format-error" : "date_format-why"}
+              aria-describedby="date_format-why"
+              {...fieldAttrs("date_format", e.date_format)}
             >
               <option value="" selected={!state.dateFormat}>
                 — choose —
@@ -235,7 +229,7 @@ export function MappingForm(props: { view: UploadView; state: MappingState; resu
             <small id="date_format-why" class="muted">
               Detected: {view.dates.format ?? "not sure"} ({view.dates.reason})
             </small>
-            <FieldError id="date_format-error" message={e.date_format} />
+            <FieldError id="date_format" error={e.date_format} />
           </p>
         </fieldset>
         <p>

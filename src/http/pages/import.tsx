@@ -28,6 +28,7 @@ import type { ImportUploadResult } from "../../import/upload";
 import type { Organisation } from "../../store/orgs";
 import type { AppEnv } from "../auth";
 import { signed } from "../components";
+import { FieldError, fieldAttrs } from "../form";
 import { memberOf, text } from "../input";
 import { Layout } from "../layout";
 import { streamImport } from "./import-progress";
@@ -51,12 +52,10 @@ function UploadForm(props: { orgs: Organisation[]; error?: string }) {
             name={k}
             accept=".csv,text/csv"
             required={k === "invoices"}
-            aria-describedby={k === "invoices" && props.error ? "file-error" : undefined}
+            {...fieldAttrs(`file-${k}`, k === "invoices" ? props.error : undefined, "file-error")}
           />
-          {k === "invoices" && props.error ? (
-            <span id="file-error" class="bad">
-              {props.error}
-            </span>
+          {k === "invoices" ? (
+            <FieldError id="file-invoices" messageId="file-error" error={props.error} />
           ) : null}
         </p>
       ))}

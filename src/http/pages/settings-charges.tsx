@@ -16,6 +16,7 @@ import type { OrgAccess } from "../../store/accounts";
 import type { Organisation } from "../../store/orgs";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { signed } from "../components";
+import { Field, FieldError, type FieldErrors, FormProblem, fieldAttrs } from "../form";
 import { memberOf, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -51,8 +52,8 @@ const basisPoints = (s: string) => parseDecimalToMinor(s.replace(/%$/, "").trim(
 /** The typed form as settings, or the problem with each bad field. */
 export function parseChargesForm(
   t: Typed,
-): { ok: true; value: ChargesSettingsInput } | { ok: false; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+): { ok: true; value: ChargesSettingsInput } | { ok: false; errors: FieldErrors } {
+  const errors: FieldErrors = {};
   let rule: ChargeRule | null = null;
   switch (t.rule_kind) {
     case "off":
@@ -128,35 +129,27 @@ function typedFromSaved(v: Awaited<ReturnType<typeof chargesSettingsView>>, org:
   };
 }
 
-/** One field with its label, and its problem beside it. */
-function Field(props: {
+/** One text field of the form, with its message beside it (ids `charges-<name>`, `charges-<name>-error`). */
+function ChargesField(props: {
   name: keyof Typed;
   label: string;
   typed: Typed;
-  errors: Record<string, string>;
+  errors: FieldErrors;
   ro: boolean;
   hint?: string;
 }) {
   const err = props.errors[props.name];
   const id = `charges-${props.name}`;
   return (
-    <p class="field">
-      <label for={id}>{props.label}</label>
+    <Field id={id} label={props.label} error={err} hint={props.hint}>
       <input
         id={id}
         name={props.name}
         value={props.typed[props.name]}
         disabled={props.ro}
-        aria-invalid={err ? "true" : undefined}
-        aria-describedby={err ? `${id}-error` : undefined}
+        {...fieldAttrs(id, err)}
       />
-      {props.hint ? <span class="muted"> {props.hint}</span> : null}
-      {err ? (
-        <span class="problem" role="alert" id={`${id}-error`}>
-          {err}
-        </span>
-      ) : null}
-    </p>
+    </Field>
   );
 }
 
@@ -165,7 +158,7 @@ export async function ChargesSection(props: {
   deps: Deps;
   org: Organisation;
   role: OrgAccess["role"];
-  form?: { typed: Typed; errors: Record<string, string> };
+  form?: { typed: Typed; errors: FieldErrors };
 }) {
   const { org } = props;
   const v = await chargesSettingsView(props.deps, org);
@@ -173,7 +166,7 @@ export async function ChargesSection(props: {
   const errors = props.form?.errors ?? {};
   const ro = props.role === "viewer";
   const f = (name: keyof Typed, label: string, hint?: string) => (
-    <Field name={name} label={label} typed={typed} errors={errors} ro={ro} hint={hint} />
+    <ChargesField name={name} label={label} typed={typed} errors={errors} ro={ro} hint={hint} />
   );
   const smsErr = errors.sms_template;
   return (
@@ -195,8 +188,7 @@ export async function ChargesSection(props: {
             id="charges-rule_kind"
             name="rule_kind"
             disabled={ro}
-            aria-invalid={errors.rule_kind ? "true" : undefined}
-            aria-describedby={errors.rule_kind ? "charges-rule_kind-error" : undefined}
+            {...fieldAttrs("charges-rule_kind", errors.rule_kind)}
           >
             {[
               ["off", "Off (no charges)"],
@@ -209,11 +201,7 @@ export async function ChargesSection(props: {
               </option>
             ))}
           </select>
-          {errors.rule_kind ? (
-            <span class="problem" role="alert" id="charges-rule_kind-error">
-              {errors.rule_kind}
-            </span>
-          ) : null}
+          <FieldError id="charges-rule_kind" error={errors.rule_kind} />
         </p>
         <fieldset>
           <legend>Fixed fee per level</legend>
@@ -258,15 +246,13 @@ export async function ChargesSection(props: {
             id="charges-sms_template"
             name="sms_template"
             readonly={ro}
-            aria-invalid={smsErr ? "true" : undefined}
-            aria-describedby={smsErr ? "charges-sms_template-error" : "charges-sms-sample"}
+            aria-describedby="charges-sms-sample"
+            {...fieldAttrs("charges-sms_template", smsErr)}
           >
             {typed.sms_template}
           </textarea>
           {smsErr ? (
-            <span class="problem" role="alert" id="charges-sms_template-error">
-              {smsErr}
-            </span>
+            <FieldError id="charges-sms_template" error={smsErr} />
           ) : (
             <span class="muted" id="charges-sms-sample">
               A sample customer would get: “{v.sms_sample}”
@@ -301,9 +287,7 @@ export function chargesSettingsRoutes(deps: Deps) {
       <Layout title={`Settings · ${org.name}`} {...signed(c)}>
         <h1>{org.name}: settings</h1>
         <OrgNav slug={org.slug} current="settings" />
-        <p class="problem" role="alert">
-          Not saved: check the fields marked below.
-        </p>
+        <FormProblem failure={{ form: "charges", values: typed, errors: saved.errors }} form="charges" />
         <ChargesSection deps={deps} org={org} role={access.role} form={{ typed, errors: saved.errors }} />
       </Layout>,
       422,

@@ -20,6 +20,7 @@ import type { Deps } from "../../deps";
 import type { OrgAccess } from "../../store/accounts";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { signed } from "../components";
+import { FieldError, type FieldErrors, FormProblem, fieldAttrs } from "../form";
 import { memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -33,14 +34,8 @@ function PaymentFields(props: {
   ro: boolean;
 }) {
   const { values, errors = {}, ro } = props;
-  const problem = (field: keyof PaymentForm) =>
-    errors[field] ? (
-      <p class="problem" role="alert" id={`${field}-error`}>
-        {errors[field]}
-      </p>
-    ) : null;
-  const aria = (field: keyof PaymentForm) =>
-    errors[field] ? { "aria-invalid": "true", "aria-describedby": `${field}-error` } : {};
+  const problem = (field: keyof PaymentForm) => <FieldError id={field} error={errors[field]} above />;
+  const aria = (field: keyof PaymentForm) => fieldAttrs(field, errors[field]);
   return (
     <section aria-labelledby="pay-h" id="payment">
       <h2 id="pay-h">Payment</h2>
@@ -115,11 +110,10 @@ function paymentPage(c: Context<AppEnv>, access: OrgAccess, values: PaymentForm,
     <Layout title={`Payment settings · ${org.name}`} {...signed(c)}>
       <h1>{org.name}: payment settings</h1>
       <OrgNav slug={org.slug} current="settings" />
-      {errors ? (
-        <p class="problem" role="alert">
-          Not saved: please check the fields below.
-        </p>
-      ) : null}
+      <FormProblem
+        failure={errors && { form: "payment", values: { ...values }, errors: errors as FieldErrors }}
+        form="payment"
+      />
       <PaymentFields slug={org.slug} values={values} errors={errors} ro={access.role === "viewer"} />
     </Layout>,
     errors ? 422 : 200,

@@ -20,7 +20,16 @@ import { isHhMm } from "../../reminders/window";
 import type { OrgAccess } from "../../store/accounts";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
 import { Notice, signed } from "../components";
-import { errorsOf, Field, type FormFailure, FormProblem, fieldAttrs, parseForm, typed } from "../form";
+import {
+  errorsOf,
+  Field,
+  FieldError,
+  type FormFailure,
+  FormProblem,
+  fieldAttrs,
+  parseForm,
+  typed,
+} from "../form";
 import { memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 import { ChargesSection } from "./settings-charges";
@@ -153,11 +162,7 @@ function WindowSection({ view: v, access, base, readOnly: ro, failure }: Section
               {d}{" "}
             </label>
           ))}
-          {errors.days ? (
-            <span class="field-error" id="days-error">
-              {errors.days}
-            </span>
-          ) : null}
+          <FieldError id="days" error={errors.days} />
         </fieldset>
         <Field id="timezone" label="Organisation timezone" error={errors.timezone}>
           <input
