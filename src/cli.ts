@@ -26,7 +26,7 @@ import { registerUser } from "./commands/user";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { UserError } from "./errors";
 import { seedDemo } from "./import/demo";
-import { importUpload } from "./import/upload";
+import { importCsvLedger } from "./import/upload";
 import { createLogger } from "./log";
 import { loadOrCreateSecret } from "./secret-key";
 import { isBusyError } from "./store/busy";
@@ -254,7 +254,7 @@ export async function run(argv: string[], ioIn: Partial<CliIo> = {}): Promise<nu
             ? new SingleBar({ format: "{phase} {value} rows", hideCursor: true })
             : null;
         let phase = "";
-        const result = await importUpload(
+        const result = await importCsvLedger(
           { store, clock },
           {
             files: { invoices, payments: opts.payments, customers: opts.customers },

@@ -1,7 +1,7 @@
 /**
  * The browser's import (`/import`), step by step: keep the uploaded files, show the header with the suggested
  * column mapping and date format, then check or import with the choices the person made, through the one
- * import entry point (importUpload) the command line uses too.
+ * import entry point (importCsvLedger) the command line uses too.
  */
 import { type DateFormatGuess, detectDateFormat, suggestInvoiceColumns } from "../../connectors/csv/detect";
 import type { ColumnMap, DateFormat } from "../../connectors/csv/mapping";
@@ -20,7 +20,7 @@ import {
   type UploadKind,
   uploadsDir,
 } from "./staging";
-import { type ImportTarget, type ImportUploadResult, importUpload } from "./upload";
+import { type ImportTarget, type ImportUploadResult, importCsvLedger } from "./upload";
 
 /** Organisations this member may import into: CSV ledgers they own or keep the books of. */
 export async function importableOrgs(deps: Deps, userId: string): Promise<Organisation[]> {
@@ -110,7 +110,7 @@ export async function runStaged(
   onProgress?: CsvImportOptions["onProgress"],
 ): Promise<ImportUploadResult> {
   const upload = await staged(deps, member, id);
-  const result = await importUpload(deps, {
+  const result = await importCsvLedger(deps, {
     files: upload.files,
     target: choices.target,
     by: { member },

@@ -1,7 +1,9 @@
 /**
- * CSV import over HTTP (`POST /api/orgs/:slug/imports`), through the same `importCsv` as `creditpulse import`:
- * the uploaded files are written to a private temporary folder under their own names (so every bad row is
- * reported as "invoices.csv line 12 ..." exactly as the CLI reports it) and imported from there.
+ * CSV import over HTTP (`POST /api/orgs/:slug/imports`), through the same entry point as `creditpulse import`
+ * and the browser (`importCsvLedger`, src/import/upload.ts: the same rights, checks, writes and figures): the
+ * uploaded files are written to a private temporary folder under their own names (so every bad row is
+ * reported as "invoices.csv line 12 ..." exactly as the CLI reports it) and imported from there, as the
+ * member who uploaded them.
  * - Workers: the files go to R2 (`deps.uploads`) and one `import` message to the jobs queue; the consumer reads
  *   them back into workerd's in-memory /tmp and imports them there, retried by the queue on a transient failure.
  * - Node: the same steps run at once, in this process.
@@ -15,6 +17,7 @@ import { type ColumnMap, DATE_FORMATS, type DateFormat, parseColumnMap } from ".
 import type { Deps } from "../deps";
 import { UserError } from "../errors";
 import { currencyCode } from "../model";
+import { findUser } from "../store/accounts";
 import {
   type CsvUpload,
   createCsvUpload,
@@ -24,7 +27,7 @@ import {
   startCsvUpload,
 } from "../store/csv-uploads";
 import { listOrgs, type Organisation } from "../store/orgs";
-import { importCsv } from "./csv-import";
+import { importCsvLedger } from "./upload";
 
 export const UPLOAD_KINDS = ["invoices", "payments", "customers"] as const;
 export type UploadKind = (typeof UPLOAD_KINDS)[number];
@@ -119,7 +122,7 @@ export async function acceptCsvUpload(
     return upload;
   }
   const bytes = (kind: UploadKind) => Promise.resolve(files[kind]?.bytes ?? null);
-  await importUpload(deps, org, id, bytes);
+  await importStoredUpload(deps, org, id, bytes);
   return (await findCsvUpload(deps.store.db, org.id, id))!;
 }
 
@@ -129,13 +132,14 @@ export async function runCsvUpload(deps: Deps, orgId: string, uploadId: string):
   if (!org) return; // deleted since the upload
   const upload = await findCsvUpload(deps.store.db, orgId, uploadId);
   if (!upload) return;
-  await importUpload(deps, org, uploadId, async (kind) => {
+  await importStoredUpload(deps, org, uploadId, async (kind) => {
     const key = upload.files[kind]?.key;
     return key && deps.uploads ? deps.uploads.get(key) : null;
   });
 }
 
-async function importUpload(
+/** Imports a stored upload's files (once: a finished upload is left alone) and records the outcome. */
+async function importStoredUpload(
   deps: Deps,
   org: Organisation,
   uploadId: string,
@@ -170,15 +174,15 @@ async function importUpload(
       writeFileSync(paths[kind]!, new Uint8Array(bytes));
     }
     const o = upload.options as ReturnType<typeof checkedOptions>;
-    const result = await importCsv(store, {
-      org: org.slug,
-      invoices: paths.invoices!,
-      payments: paths.payments,
-      customers: paths.customers,
-      currency: o.currency,
-      dateFormat: o.dateFormat,
+    const member = await findUser(store.db, upload.requestedBy);
+    if (!member)
+      throw new UserError("not_found", "the member who uploaded these files is no longer a user", 404);
+    const result = await importCsvLedger(deps, {
+      files: { invoices: paths.invoices!, payments: paths.payments, customers: paths.customers },
+      target: { slug: org.slug, currency: o.currency },
+      by: { member: { id: member.id, email: member.email } },
       map: o.map,
-      now,
+      dateFormat: o.dateFormat,
     });
     if (!result.ok) {
       await finalOutcome("failed", { ok: false, error_count: result.issueCount, errors: result.issues });
@@ -186,8 +190,7 @@ async function importUpload(
     }
     const { ignoredColumns, ...rest } = result.summary;
     await finalOutcome("done", { ok: true, ...rest, ignored_columns: ignoredColumns });
-    const { warmSummaryLogged } = await import("../scoring/warm-summary");
-    await warmSummaryLogged(deps, org, now);
+    for (const warning of result.warnings ?? []) log.warn({ org: org.slug, upload: uploadId }, warning);
     log.info({ org: org.slug, upload: uploadId, rows: rest.rows.read }, "CSV upload imported");
   } catch (err) {
     if (err instanceof UserError) {

@@ -87,7 +87,10 @@ async function slugFor(deps: ImportDeps, req: ImportUploadRequest): Promise<stri
   return t.slug;
 }
 
-export async function importUpload(deps: ImportDeps, req: ImportUploadRequest): Promise<ImportUploadResult> {
+export async function importCsvLedger(
+  deps: ImportDeps,
+  req: ImportUploadRequest,
+): Promise<ImportUploadResult> {
   const now = deps.clock.now();
   const t = req.target;
   // Who will own a new organisation, settled before anything is read (a bad --owner imports nothing).
