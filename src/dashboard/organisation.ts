@@ -16,7 +16,7 @@ import { lastReconciliation, type StoredReconciliation } from "../store/reconcil
 import { toCsv } from "./csv";
 import { trendWords } from "./trend-words";
 
-interface CustomerSummary {
+export interface CustomerSummary {
   id: string;
   name: string;
   grade: string | null;

@@ -93,3 +93,23 @@ export function Notice(props: { c: Context }) {
     </p>
   );
 }
+
+/** A one-button form that posts (`name=value`, when given) to `action`: approve, reject, remove, resend ... */
+export function PostButton(props: {
+  action: string;
+  name?: string;
+  value?: string;
+  label: string;
+  secondary?: boolean;
+  /** What the button does, when its label alone does not say (several rows of the same buttons). */
+  ariaLabel?: string;
+}) {
+  return (
+    <form method="post" action={props.action} class="inline">
+      {props.name ? <input type="hidden" name={props.name} value={props.value} /> : null}
+      <button type="submit" class={props.secondary ? "secondary" : undefined} aria-label={props.ariaLabel}>
+        {props.label}
+      </button>
+    </form>
+  );
+}

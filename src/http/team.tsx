@@ -22,6 +22,7 @@ import { UserError } from "../errors";
 import { mailConfigured } from "../mail/mailer-for";
 import { ROLES } from "../store/accounts";
 import { type AppEnv, currentUser } from "./auth";
+import { PostButton } from "./components";
 import { FieldError, fieldAttrs } from "./form";
 import { Layout } from "./layout";
 
@@ -189,15 +190,12 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
                         Change role
                       </button>
                     </form>
-                    <form method="post" action={`${base}/members/${m.userId}/remove`} class="inline">
-                      <button
-                        type="submit"
-                        class="secondary"
-                        aria-label={`Remove ${m.email} from ${t.org.name}`}
-                      >
-                        Remove
-                      </button>
-                    </form>
+                    <PostButton
+                      action={`${base}/members/${m.userId}/remove`}
+                      label="Remove"
+                      ariaLabel={`Remove ${m.email} from ${t.org.name}`}
+                      secondary
+                    />
                   </td>
                 ) : null}
               </tr>
@@ -225,24 +223,18 @@ function OrgTeam(props: { t: TeamOrg; userId: string; problem?: string }) {
                   <td data-label="Expires">{new Date(i.expiresAt).toISOString().slice(0, 10)}</td>
                   {owner ? (
                     <td>
-                      <form method="post" action={`${base}/invites/${i.id}/resend`} class="inline">
-                        <button
-                          type="submit"
-                          class="secondary"
-                          aria-label={`Resend the invitation to ${i.email}`}
-                        >
-                          Resend
-                        </button>
-                      </form>
-                      <form method="post" action={`${base}/invites/${i.id}/revoke`} class="inline">
-                        <button
-                          type="submit"
-                          class="secondary"
-                          aria-label={`Revoke the invitation to ${i.email}`}
-                        >
-                          Revoke
-                        </button>
-                      </form>
+                      <PostButton
+                        action={`${base}/invites/${i.id}/resend`}
+                        label="Resend"
+                        ariaLabel={`Resend the invitation to ${i.email}`}
+                        secondary
+                      />
+                      <PostButton
+                        action={`${base}/invites/${i.id}/revoke`}
+                        label="Revoke"
+                        ariaLabel={`Revoke the invitation to ${i.email}`}
+                        secondary
+                      />
                     </td>
                   ) : null}
                 </tr>

@@ -10,7 +10,7 @@ import { chargeAction, chargesView } from "../../dashboard/charges";
 import type { Deps } from "../../deps";
 import type { Organisation } from "../../store/orgs";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
-import { signed } from "../components";
+import { PostButton, signed } from "../components";
 import { bodyFields, memberOf, parseInput, text } from "../input";
 import { Layout, OrgNav } from "../layout";
 
@@ -105,14 +105,8 @@ function ActionForm(props: {
   label: string;
   secondary?: boolean;
 }) {
-  return (
-    <form method="post" action={`/orgs/${props.org.slug}/charges/${props.action}`} class="inline">
-      <input type="hidden" name="charge" value={props.id} />
-      <button type="submit" class={props.secondary ? "secondary" : undefined}>
-        {props.label}
-      </button>
-    </form>
-  );
+  const { org, id, action, ...button } = props;
+  return <PostButton action={`/orgs/${org.slug}/charges/${action}`} name="charge" value={id} {...button} />;
 }
 
 export function chargesRoutes(deps: Deps) {

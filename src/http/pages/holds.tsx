@@ -16,7 +16,7 @@ import { HOLD_ACTIONS, type ManualHoldAction } from "../../reminders/hold-action
 import type { OrgAccess } from "../../store/accounts";
 import type { Organisation } from "../../store/orgs";
 import { type AppEnv, orgAccess, requireRole } from "../auth";
-import { signed } from "../components";
+import { PostButton, signed } from "../components";
 import {
   apiFormError,
   errorsOf,
@@ -192,13 +192,9 @@ function ActionForm(props: {
   label: string;
   secondary?: boolean;
 }) {
+  const { org, customer, action, ...button } = props;
   return (
-    <form method="post" action={`/orgs/${props.org.slug}/holds/${props.action}`} class="inline">
-      <input type="hidden" name="customer" value={props.customer} />
-      <button type="submit" class={props.secondary ? "secondary" : undefined}>
-        {props.label}
-      </button>
-    </form>
+    <PostButton action={`/orgs/${org.slug}/holds/${action}`} name="customer" value={customer} {...button} />
   );
 }
 

@@ -4,24 +4,13 @@
  * in place (<details>), the aging buckets shown on request (`?aging=1`, no script needed; they take the place of
  * the outstanding total, which is their sum), and stacked cards on a phone (CSS in layout.tsx, `table.stack`).
  */
+import type { CustomerSummary } from "../../dashboard/organisation";
 import type { AgingBucket } from "../../model";
 import { AGING_BUCKETS } from "../../model";
 import { Grade, Trend } from "../components";
 
-export interface RiskRow {
-  id: string;
-  name: string;
-  grade: string | null;
-  trend: string | null;
-  trend_change_days: number | null;
-  reasons: string[];
-  on_hold: boolean;
-  currency: string;
-  outstanding: number;
-  overdue: number;
-  buckets: Record<AgingBucket, number>;
-  oldest_overdue_days: number;
-}
+/** A customer's row as the organisation page shows it (its score is not shown). */
+export type RiskRow = Omit<CustomerSummary, "score">;
 
 export const bucketLabel = (b: AgingBucket) => (b === "current" ? "Not yet due" : `${b} days`);
 
