@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
-import { importCsv } from "../../src/import/csv-import";
 import { seedDemo } from "../../src/import/demo";
 import { dateInZone } from "../../src/model";
 import { forecastForOrg } from "../../src/scoring/forecast";
 import { findOrgBySlug } from "../../src/store/orgs";
 import { signIn } from "../support/auth";
 import { testDeps } from "../support/deps";
-import { csv, tempFiles } from "../support/files";
+import { importInvoices } from "../support/files";
 
 let deps: Deps;
 beforeEach(async () => {
@@ -19,23 +18,15 @@ afterEach(async () => {
 });
 
 async function importLedger() {
-  const f = tempFiles({
-    "invoices.csv": csv(
-      "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
-      // 2026-11-20 as-of: INV-1 is 50 days overdue (31-60), INV-2 5 days (1-30), INV-3 not yet due, INV-4 100 days (90+).
-      "C1,Acme <Ltd>,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
-      "C1,Acme <Ltd>,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
-      "C2,Bolt,INV-3,2026-11-10,2026-12-10,GBP,300.00,",
-      "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
-    ),
-  });
-  const r = await importCsv(deps.store, {
-    org: "acme",
-    invoices: f["invoices.csv"]!,
-    currency: "GBP",
-    now: deps.clock.now(),
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  await importInvoices(
+    deps,
+    "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
+    // 2026-11-20 as-of: INV-1 is 50 days overdue (31-60), INV-2 5 days (1-30), INV-3 not yet due, INV-4 100 days (90+).
+    "C1,Acme <Ltd>,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
+    "C1,Acme <Ltd>,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
+    "C2,Bolt,INV-3,2026-11-10,2026-12-10,GBP,300.00,",
+    "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
+  );
 }
 
 describe("HTTP app", () => {

@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ACTIVITY_WORDS, describeActivity } from "../../src/dashboard/timeline-words";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
-import { importCsv } from "../../src/import/csv-import";
 import { audit } from "../../src/store/audit";
 import { contactByExternalId } from "../../src/store/dashboard-customers";
 import { findOrgBySlug } from "../../src/store/orgs";
@@ -16,7 +15,7 @@ import { harness, makeCustomer, makeInvoice, makeOrg } from "../reminders/factor
 import { signIn } from "../support/auth";
 import { testStore } from "../support/db";
 import { testDeps } from "../support/deps";
-import { csv, tempFiles } from "../support/files";
+import { importInvoices } from "../support/files";
 import { startInbox } from "../support/smtp";
 
 /** Every audit action name written anywhere in src/ (string literals, and the proposal states). */
@@ -140,20 +139,12 @@ describe("customer timeline in plain words", () => {
   });
 
   it("renders the customer page's timeline without internal codes, with dates, references and who did it", async () => {
-    const f = tempFiles({
-      "invoices.csv": csv(
-        "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
-        "C1,Acme,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
-        "C1,Acme,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
-      ),
-    });
-    const r = await importCsv(deps.store, {
-      org: "acme",
-      invoices: f["invoices.csv"]!,
-      currency: "GBP",
-      now: deps.clock.now(),
-    });
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    await importInvoices(
+      deps,
+      "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
+      "C1,Acme,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
+      "C1,Acme,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
+    );
     const org = (await findOrgBySlug(deps.store.db, "acme"))!;
     const contact = (await contactByExternalId(deps.store.db, org.id, "C1"))!;
     let at = deps.clock.now() - 3_600_000;

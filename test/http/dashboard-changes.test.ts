@@ -6,27 +6,18 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
-import { importCsv } from "../../src/import/csv-import";
 import { signIn, type TestSession } from "../support/auth";
 import { testDeps } from "../support/deps";
-import { csv, tempFiles } from "../support/files";
+import { importInvoices } from "../support/files";
 
 let deps: Deps;
 beforeEach(async () => {
   deps = await testDeps({ now: "2026-11-20T10:00:00Z" });
-  const f = tempFiles({
-    "invoices.csv": csv(
-      "customer_id,customer_name,customer_email,invoice_number,issue_date,due_date,currency,total",
-      "C1,Acme Ltd,ap@acme.example,INV-1,2026-09-01,2026-10-01,GBP,1000.00",
-    ),
-  });
-  const r = await importCsv(deps.store, {
-    org: "acme",
-    invoices: f["invoices.csv"]!,
-    currency: "GBP",
-    now: deps.clock.now(),
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  await importInvoices(
+    deps,
+    "customer_id,customer_name,customer_email,invoice_number,issue_date,due_date,currency,total",
+    "C1,Acme Ltd,ap@acme.example,INV-1,2026-09-01,2026-10-01,GBP,1000.00",
+  );
 });
 afterEach(async () => {
   await deps.store.close();

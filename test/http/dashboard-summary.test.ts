@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
-import { importCsv } from "../../src/import/csv-import";
 import { JOBS, runJob } from "../../src/jobs";
 import type { CanonicalInvoice } from "../../src/model";
 import { runScoring } from "../../src/scoring/run-scoring";
@@ -19,7 +18,7 @@ import { dashboardSummaries } from "../../src/store/schema";
 import { signIn, type TestSession } from "../support/auth";
 import { runCli } from "../support/cli";
 import { testDeps } from "../support/deps";
-import { csv, tempFiles } from "../support/files";
+import { csv, importInvoices, tempFiles } from "../support/files";
 
 let deps: Deps;
 let org: Organisation;
@@ -28,22 +27,14 @@ const AS_OF = "2026-11-20";
 
 beforeEach(async () => {
   deps = await testDeps({ now: "2026-11-20T10:00:00Z" });
-  const f = tempFiles({
-    "invoices.csv": csv(
-      "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
-      "C1,Acme,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
-      "C1,Acme,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
-      "C2,Bolt,INV-3,2026-11-10,2026-12-10,GBP,300.00,",
-      "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
-    ),
-  });
-  const r = await importCsv(deps.store, {
-    org: "acme",
-    invoices: f["invoices.csv"]!,
-    currency: "GBP",
-    now: deps.clock.now(),
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  await importInvoices(
+    deps,
+    "customer_id,customer_name,invoice_number,issue_date,due_date,currency,total,amount_paid",
+    "C1,Acme,INV-1,2026-09-01,2026-10-01,GBP,1000.00,250",
+    "C1,Acme,INV-2,2026-10-15,2026-11-15,GBP,200.00,",
+    "C2,Bolt,INV-3,2026-11-10,2026-12-10,GBP,300.00,",
+    "C3,Cedar,INV-4,2026-07-13,2026-08-12,EUR,50.00,",
+  );
   org = (await findOrgBySlug(deps.store.db, "acme"))!;
   session = await signIn(deps);
 });
