@@ -2,8 +2,8 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against startServer on port 0
  * with an in-memory store. Screenshots go to test-results/ (gitignored).
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
@@ -13,10 +13,9 @@ import { type Server, startServer } from "../../src/node";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { listOrgs } from "../../src/store/orgs";
+import { CHROMIUM, haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.warn(`Skipping browser tests: ${CHROMIUM} is not installed (apt-get install chromium).`);
 const SHOTS = "test-results";
@@ -39,10 +38,7 @@ describe.skipIf(!haveChromium)("dashboard in Chromium", () => {
       passwordHash: await hashPassword("browser test password"),
     });
     for (const org of await listOrgs(store.db)) await grant(store.db, user.id, org.id, "bookkeeper", now);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

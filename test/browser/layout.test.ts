@@ -7,9 +7,9 @@
  * released by hand) are stacked cards that do not scroll sideways inside their own box either. Each page is
  * kept as a screenshot in test-results/ (layout-<width>-<page>.png).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { and, eq, gt } from "drizzle-orm";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
@@ -22,11 +22,10 @@ import type { Store } from "../../src/store/db";
 import { createProposal } from "../../src/store/holds";
 import { listOrgs } from "../../src/store/orgs";
 import { contacts, invoices } from "../../src/store/schema";
+import { haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
 const SECRET = "layout-test-secret-0123456789abcdef0123456789abcdef";
 const EMAIL = "owner@example.com";
@@ -124,10 +123,7 @@ describe.skipIf(!haveChromium)("the dashboard reads at a glance (Chromium, 1366Ã
         },
         now,
       );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -11,8 +11,8 @@
  * browser, whose "Allow access" returns to the redirect URI with a code, as Xero's does.
  * Screenshots: test-results/onboarding-<width>-*.png.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
@@ -21,12 +21,11 @@ import { startServer } from "../../src/node";
 import { invoices } from "../../src/store/schema";
 import { createFakeXero, type FakeXero } from "../connectors/xero/fake-xero";
 import { seedLedger, XERO_ENV } from "../connectors/xero/harness";
+import { haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 import { type Route, serveRoutes } from "../support/fake-routes";
 import { csv } from "../support/files";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
 
 const HEADER = "Client Code,Client,Email,Inv No,Invoice Date,Due,Amount Inc VAT,Notes";
@@ -64,10 +63,7 @@ async function noHorizontalScroll(page: Page) {
 describe.skipIf(!haveChromium)("onboarding in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

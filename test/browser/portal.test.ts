@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../src/clock";
 import type { Deps } from "../../src/deps";
@@ -18,11 +18,11 @@ import { CUSTOMER_ACTIONS } from "../../src/store/audit";
 import { brokenPromises } from "../../src/store/pauses";
 import { auditLog } from "../../src/store/schema";
 import { makeCustomer, makeInvoice, makeOrg, testConfig } from "../reminders/factories";
+import { CHROMIUM, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 import { testDeps } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OWNER = "owner@acme.example";
 const SHOTS = "test-results";
 
@@ -55,10 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       });
       const app = createApp(deps);
       handler = (req, env) => app.fetch(req, env);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

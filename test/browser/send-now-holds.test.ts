@@ -6,10 +6,10 @@
  * holds view writes it to Xero (the "Credit Hold" contact group) and shows it as active.
  * Screenshots go to test-results/ (gitignored).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import { setupServer } from "msw/node";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
@@ -24,12 +24,11 @@ import type { Store } from "../../src/store/db";
 import { contacts, holdProposals, organisations } from "../../src/store/schema";
 import { sealerFromSecret } from "../../src/store/secrets";
 import { CLIENT_ID, CLIENT_SECRET, createFakeXero, type FakeXero } from "../connectors/xero/fake-xero";
+import { haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 import { TEST_SECRET } from "../support/deps";
 import { startInbox, type TestInbox } from "../support/smtp";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
 const SECRET = TEST_SECRET;
 const DAY = 86_400_000;
@@ -89,10 +88,7 @@ describe.skipIf(!haveChromium)("Send now and credit holds in Chromium", () => {
       tokens.expiresAt,
       now,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -4,8 +4,8 @@
  * the policy table's add, move and remove buttons work (no JavaScript involved: they post the form); the page
  * never scrolls sideways on the phone. Screenshots go to test-results/.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
@@ -15,10 +15,9 @@ import { type Server, startServer } from "../../src/node";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { listOrgs } from "../../src/store/orgs";
+import { haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
 
 let browser: Browser;
@@ -68,10 +67,7 @@ describe.skipIf(!haveChromium)("settings forms in Chromium", () => {
       passwordHash: await hashPassword("browser test password"),
     });
     for (const org of await listOrgs(store.db)) await grant(store.db, user.id, org.id, "owner", now);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

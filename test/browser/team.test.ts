@@ -4,8 +4,8 @@
  * bookkeeper opens the emailed link, sets a password and sees only that organisation; then a password reset by
  * email. Screenshots go to test-results/.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/auth/password";
 import { fixedClock } from "../../src/clock";
@@ -15,11 +15,10 @@ import { type Server, startServer } from "../../src/node";
 import { ensureUser, grant } from "../../src/store/accounts";
 import type { Store } from "../../src/store/db";
 import { ensureOrg } from "../../src/store/orgs";
+import { haveChromium, launchChromium } from "../support/browser";
 import { testStore } from "../support/db";
 import { startInbox, type TestInbox } from "../support/smtp";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const SHOTS = "test-results";
 
 let browser: Browser;
@@ -98,10 +97,7 @@ describe.skipIf(!haveChromium)("the team in Chromium", () => {
       );
       await grant(store.db, user.id, org.org.id, "owner", now);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
