@@ -73,6 +73,56 @@ function pushInvoices(out: MonitorInvoice[]) {
   };
 }
 
+/** The invoice columns of the as-of batches: the customer comes as its index in the batch's driving list. */
+const BATCH_INVOICE = (() => {
+  const { contactId: _, ...rest } = INVOICE;
+  return { ...rest, contactAt: sql<number>`b.key` };
+})();
+
+/** Appends one page of a batch's invoices (`contactIds`: the batch's driving list). */
+function pushBatchInvoices(out: MonitorInvoice[], contactIds: readonly string[]) {
+  return (c: ColumnArrays<typeof BATCH_INVOICE>, n: number) => {
+    for (let k = 0; k < n; k++) {
+      out.push({
+        id: c.id[k]!,
+        contactId: contactIds[c.contactAt[k]!]!,
+        number: c.number[k]!,
+        issueDate: c.issueDate[k]!,
+        dueDate: c.dueDate[k]!,
+        currency: c.currency[k]!,
+        totalMinor: c.totalMinor[k]!,
+        amountPaidMinor: c.amountPaidMinor[k]!,
+        amountCreditedMinor: c.amountCreditedMinor[k]!,
+        amountDueMinor: c.amountDueMinor[k]!,
+        status: c.status[k]!,
+        paidOn: c.paidOn[k]!,
+      });
+    }
+  };
+}
+
+/** The allocation columns of the as-of batches: the invoice comes as its index in the batch's id list. */
+const BATCH_ALLOCATION = {
+  invoiceAt: sql<number>`j.key`,
+  amountMinor: paymentAllocations.amountMinor,
+  date: paymentAllocations.date,
+};
+
+/** Appends one page of a batch's payment allocations (`invoiceIds`: the batch's id list), sharing its id strings. */
+function pushBatchAllocations(out: MonitorAllocation[], invoiceIds: readonly string[]) {
+  return (c: ColumnArrays<typeof BATCH_ALLOCATION>, n: number) => {
+    for (let k = 0; k < n; k++) {
+      out.push({
+        invoiceId: invoiceIds[c.invoiceAt[k]!]!,
+        amountMinor: c.amountMinor[k]!,
+        date: c.date[k]!,
+        kind: "payment",
+        creditNoteId: null,
+      });
+    }
+  };
+}
+
 /** Appends one page of payment allocations. */
 function pushPaymentAllocations(out: MonitorAllocation[]) {
   return (c: ColumnArrays<typeof ALLOCATION>, n: number) => {
@@ -89,7 +139,7 @@ function pushPaymentAllocations(out: MonitorAllocation[]) {
 }
 
 /** Customers per batch of the as-of loader (keeps each statement's JSON lists small). */
-const CONTACTS_PER_BATCH = 200;
+const CONTACTS_PER_BATCH = 500;
 
 /** An invoice that counts for the monitor (the partial index invoices_org_contact_issue holds exactly these). */
 const counts = sql`${invoices.disputedAt} is null and ${invoices.status} not in ('draft', 'void', 'deleted')
@@ -177,7 +227,7 @@ async function loadWithinHorizon(
     await readColumns(
       db,
       {
-        columns: INVOICE,
+        columns: BATCH_INVOICE,
         joined: ID_AND_NUMBER,
         from: sql`json_each(${drive}) b cross join ${invoices}
           on ${invoices.orgId} = ${orgId} and ${invoices.contactId} = json_extract(b.value, '$[0]')`,
@@ -185,7 +235,7 @@ async function loadWithinHorizon(
           and (${invoices.issueDate}, ${invoices.dueDate}, ${invoices.id}) >=
             (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))`,
       },
-      pushInvoices(out.invoices),
+      pushBatchInvoices(out.invoices, batch),
     );
     if (out.invoices.length === from) continue;
     const ids: string[] = [];
@@ -193,15 +243,14 @@ async function loadWithinHorizon(
     await readColumns(
       db,
       {
-        columns: ALLOCATION,
-        joined: ["invoiceId"],
+        columns: BATCH_ALLOCATION,
         from: sql`json_each(${JSON.stringify(ids)}) j cross join ${paymentAllocations}
           on ${paymentAllocations.invoiceId} = j.value`,
         where: sql`+${paymentAllocations.orgId} = ${orgId} and not exists (
           select 1 from ${payments} indexed by payments_deleted
           where ${payments.id} = ${paymentAllocations.paymentId} and ${payments.deleted} = 1)`,
       },
-      pushPaymentAllocations(out.allocations),
+      pushBatchAllocations(out.allocations, ids),
     );
   }
 }
