@@ -17,7 +17,7 @@ import {
   predictLate,
 } from "./predict";
 import { type ScoreResult, scoreCustomer } from "./score";
-import { detectTrend, pooledWithinSd, trendSeries } from "./trend";
+import { detectTrend, pooledSettledSd, pooledWithinSd, trendSeries } from "./trend";
 import type { TrendResult } from "./trend-types";
 
 export { dayNumber } from "../days";
@@ -94,14 +94,10 @@ export function scoreOrganisation(input: OrgInput, asOf: IsoDate): CustomerScore
   // result is made (keeping them for 1M-invoice ledgers cost more in garbage collection than computing them).
   const ledger = restrictToAsOf(withinHorizon(input, asOf), asOf);
   const model = fitLateModel(ledger);
-  // Each customer's observations are worked out once, for the pooled SD and for its features.
-  const observations = ledger.contacts.map((c) =>
-    observationsOf(ledger.invoicesByContact.get(c.id) ?? [], ledger.asOfDay),
-  );
-  const orgSdDays = pooledWithinSd(observations);
-  const results = ledger.contacts.map(
-    (contact, i) => assessCustomer(ledger, contact, model, orgSdDays, observations[i]).result,
-  );
+  // The pooled SD straight from the invoices: each customer's observations are built once, for its features, and
+  // dropped with them (kept for every customer until the end they cost more in garbage collection).
+  const orgSdDays = pooledSettledSd(ledger.contacts.map((c) => ledger.invoicesByContact.get(c.id) ?? []));
+  const results = ledger.contacts.map((contact) => assessCustomer(ledger, contact, model, orgSdDays).result);
   return results.sort(riskiestFirst);
 }
 

@@ -138,6 +138,33 @@ function glr(
   };
 }
 
+/**
+ * `pooledWithinSd` of the customers' observations (features.ts `observationsOf`), worked out from their invoices
+ * without building the observations: the settled ones (a settlement date, not by credit notes alone) are exactly
+ * the observations that are not censored. Days are whole numbers, so the sums are exact in any order and the
+ * result is the same to the bit.
+ */
+export function pooledSettledSd(invoicesByCustomer: Iterable<readonly InvoiceAsOf[]>, fallback = 7): number {
+  let ss = 0;
+  let df = 0;
+  for (const invoices of invoicesByCustomer) {
+    let n = 0;
+    let sum = 0;
+    let sum2 = 0;
+    for (const inv of invoices) {
+      if (inv.settledDay === null || inv.settledOn === null || inv.creditedOnly) continue;
+      const x = inv.settledDay - inv.dueDay;
+      n++;
+      sum += x;
+      sum2 += x * x;
+    }
+    if (n < 2) continue;
+    ss += Math.max(0, sum2 - (sum * sum) / n);
+    df += n - 1;
+  }
+  return df >= 10 ? Math.sqrt(ss / df) : fallback;
+}
+
 /** Pooled within-customer SD of days beyond terms over settled observations (default 7 days with no data). */
 export function pooledWithinSd(seriesByCustomer: Iterable<readonly TrendPoint[]>, fallback = 7): number {
   let ss = 0;
