@@ -145,23 +145,24 @@ const CONTACTS_PER_BATCH = 500;
 const counts = sql`${invoices.disputedAt} is null and ${invoices.status} not in ('draft', 'void', 'deleted')
   and ${invoices.totalMinor} > 0`;
 
-/** [issue date, due date, id] of a customer's HISTORY_INVOICES-th latest invoice that counts (its cut). */
-type Cut = readonly [string, string, string];
-
 /** Later or equal in (issue date, due date, id) order: the order of the invoices_org_contact_issue index. */
-const atOrAfter = (issueDate: string, dueDate: string, id: string, cut: Cut): boolean =>
-  issueDate !== cut[0] ? issueDate > cut[0] : dueDate !== cut[1] ? dueDate > cut[1] : id >= cut[2];
+const atOrAfter = (issueDate: string, dueDate: string, id: string, cut: MonitorInvoice): boolean =>
+  issueDate !== cut.issueDate
+    ? issueDate > cut.issueDate
+    : dueDate !== cut.dueDate
+      ? dueDate > cut.dueDate
+      : id >= cut.id;
 
 /**
  * What scoring as of `asOf` reads (monitor/horizon.ts): per customer, the invoices that count issued on or
  * before asOf, cut to the last HISTORY_INVOICES plus older ones not yet paid on asOf by their row; and the payment
- * allocations of exactly those invoices. One statement finds each customer's cut (the HISTORY_INVOICES-th latest
- * invoice, through the invoices_org_contact_issue index). Customers are then read in batches: each customer's
- * invoices from its cut on are one range of that index (a customer without a cut reads from the start), and the
- * batch's allocations are read by invoice id. The older invoices not yet paid on asOf are one statement for the
- * whole organisation (through invoices_org_paid_on: what was open on asOf, not the paid history), each kept when
- * it lies before its customer's cut. Allocations of deleted payments are left out through the small partial
- * index payments_deleted.
+ * allocations of exactly those invoices. Customers are read in batches: each customer's last HISTORY_INVOICES are
+ * one short walk back through the invoices_org_contact_issue index, and the batch's allocations are read by
+ * invoice id. A customer with HISTORY_INVOICES of them has a cut (the earliest of them in (issue date, due date,
+ * id) order). The older invoices not yet paid on asOf are one statement for the whole organisation (through
+ * invoices_org_paid_on: what was open on asOf, not the paid history), each kept when it lies before its
+ * customer's cut. Allocations of deleted payments are left out through the small partial index payments_deleted,
+ * when the organisation has any.
  */
 async function loadWithinHorizon(
   db: Db,
@@ -170,45 +171,20 @@ async function loadWithinHorizon(
   asOf: string,
   out: { invoices: MonitorInvoice[]; allocations: MonitorAllocation[] },
 ): Promise<void> {
-  const cutOf = new Map<string, Cut>();
+  // Invoices still open on asOf (a customer's history before its cut keeps these).
+  const older: MonitorInvoice[] = [];
   await readColumns(
     db,
     {
-      columns: {
-        contactId: contacts.id,
-        issueDate: invoices.issueDate,
-        dueDate: invoices.dueDate,
-        id: invoices.id,
-      },
-      from: sql`${contacts} join ${invoices} on ${invoices}.rowid = (
-          select i.rowid from invoices i
-          where i.org_id = ${orgId} and i.contact_id = ${contacts.id} and i.disputed_at is null
-            and i.status not in ('draft', 'void', 'deleted') and i.total_minor > 0 and i.issue_date <= ${asOf}
-          order by i.issue_date desc, i.due_date desc, i.id desc limit 1 offset ${HISTORY_INVOICES - 1})`,
-      where: eq(contacts.orgId, orgId),
+      columns: INVOICE,
+      joined: ID_AND_NUMBER,
+      where: sql`${invoices.orgId} = ${orgId} and (${invoices.paidOn} is null or ${invoices.paidOn} > ${asOf})
+        and ${invoices.issueDate} <= ${asOf} and ${counts}`,
     },
-    (c, n) => {
-      for (let k = 0; k < n; k++) cutOf.set(c.contactId[k]!, [c.issueDate[k]!, c.dueDate[k]!, c.id[k]!]);
-    },
+    pushInvoices(older),
   );
-  // Older invoices still open on asOf, of customers with a cut (the others are read whole below).
-  const older: MonitorInvoice[] = [];
-  if (cutOf.size > 0) {
-    await readColumns(
-      db,
-      {
-        columns: INVOICE,
-        joined: ID_AND_NUMBER,
-        where: sql`${invoices.orgId} = ${orgId} and (${invoices.paidOn} is null or ${invoices.paidOn} > ${asOf})
-          and ${invoices.issueDate} <= ${asOf} and ${counts}`,
-      },
-      pushInvoices(older),
-    );
-  }
   const olderOf = new Map<string, MonitorInvoice[]>();
   for (const inv of older) {
-    const cut = cutOf.get(inv.contactId);
-    if (!cut || atOrAfter(inv.issueDate, inv.dueDate, inv.id, cut)) continue;
     const list = olderOf.get(inv.contactId);
     if (list) list.push(inv);
     else olderOf.set(inv.contactId, [inv]);
@@ -223,29 +199,41 @@ async function loadWithinHorizon(
         where ${payments.id} = ${paymentAllocations.paymentId} and ${payments.deleted} = 1)`
     : sql``;
   const sorted = [...contactIds].sort();
+  const recent: MonitorInvoice[] = [];
   for (let b = 0; b < sorted.length; b += CONTACTS_PER_BATCH) {
     const batch = sorted.slice(b, b + CONTACTS_PER_BATCH);
-    // One JSON list drives the batch: [contact id, cut issue date, cut due date, cut id]; a customer without a
-    // cut starts from ["", "", ""], before every invoice.
-    const drive = JSON.stringify(batch.map((c) => [c, ...(cutOf.get(c) ?? NO_CUT)]));
-    const from = out.invoices.length;
-    for (const c of batch) {
-      const list = olderOf.get(c);
-      if (list) for (const inv of list) out.invoices.push(inv);
-    }
+    recent.length = 0;
     await readColumns(
       db,
       {
         columns: BATCH_INVOICE,
         joined: ID_AND_NUMBER,
-        from: sql`json_each(${drive}) b cross join ${invoices}
-          on ${invoices.orgId} = ${orgId} and ${invoices.contactId} = json_extract(b.value, '$[0]')`,
-        where: sql`${counts} and ${invoices.issueDate} <= ${asOf}
-          and (${invoices.issueDate}, ${invoices.dueDate}, ${invoices.id}) >=
-            (json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]'), json_extract(b.value, '$[3]'))`,
+        from: sql`json_each(${JSON.stringify(batch)}) b cross join ${invoices} on ${invoices}.rowid in (
+          select i.rowid from ${invoices} i
+          where i.org_id = ${orgId} and i.contact_id = b.value and i.disputed_at is null
+            and i.status not in ('draft', 'void', 'deleted') and i.total_minor > 0 and i.issue_date <= ${asOf}
+          order by i.issue_date desc, i.due_date desc, i.id desc limit ${HISTORY_INVOICES})`,
       },
-      pushBatchInvoices(out.invoices, batch),
+      pushBatchInvoices(recent, batch),
     );
+    // Each customer's cut: the earliest of its last HISTORY_INVOICES, when it has that many.
+    const seen = new Map<string, { n: number; cut: MonitorInvoice }>();
+    for (const inv of recent) {
+      const s = seen.get(inv.contactId);
+      if (!s) seen.set(inv.contactId, { n: 1, cut: inv });
+      else {
+        s.n++;
+        if (atOrAfter(s.cut.issueDate, s.cut.dueDate, s.cut.id, inv)) s.cut = inv;
+      }
+    }
+    const from = out.invoices.length;
+    for (const c of batch) {
+      const list = olderOf.get(c);
+      const s = seen.get(c);
+      if (!list || !s || s.n < HISTORY_INVOICES) continue;
+      for (const inv of list) if (!atOrAfter(inv.issueDate, inv.dueDate, inv.id, s.cut)) out.invoices.push(inv);
+    }
+    for (const inv of recent) out.invoices.push(inv);
     if (out.invoices.length === from) continue;
     const ids: string[] = [];
     for (let k = from; k < out.invoices.length; k++) ids.push(out.invoices[k]!.id);
@@ -261,8 +249,6 @@ async function loadWithinHorizon(
     );
   }
 }
-
-const NO_CUT: Cut = ["", "", ""];
 
 /**
  * Everything the monitor reads for one organisation. The monitor itself applies `asOf`. Invoices a customer
