@@ -231,7 +231,8 @@ async function loadWithinHorizon(
       const list = olderOf.get(c);
       const s = seen.get(c);
       if (!list || !s || s.n < HISTORY_INVOICES) continue;
-      for (const inv of list) if (!atOrAfter(inv.issueDate, inv.dueDate, inv.id, s.cut)) out.invoices.push(inv);
+      for (const inv of list)
+        if (!atOrAfter(inv.issueDate, inv.dueDate, inv.id, s.cut)) out.invoices.push(inv);
     }
     for (const inv of recent) out.invoices.push(inv);
     if (out.invoices.length === from) continue;
