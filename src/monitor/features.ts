@@ -279,9 +279,22 @@ function medianAmountByCurrency(obs: readonly Observation[]): Map<string, number
   return out;
 }
 
-/** Sorts `amounts` (whole minor units) in place; a plain array: a typed array per customer cost more to allocate. */
+/**
+ * Sorts `amounts` (whole minor units) in place, short lists by insertion (the same order as a numeric sort); a
+ * plain array: a typed array per customer cost more to allocate than the rest.
+ */
 function upperMedian(amounts: number[]): number {
-  amounts.sort(ascending);
+  if (amounts.length > 64) amounts.sort(ascending);
+  else
+    for (let i = 1; i < amounts.length; i++) {
+      const x = amounts[i]!;
+      let j = i - 1;
+      while (j >= 0 && amounts[j]! > x) {
+        amounts[j + 1] = amounts[j]!;
+        j--;
+      }
+      amounts[j + 1] = x;
+    }
   return Math.max(1, amounts[Math.floor(amounts.length / 2)] ?? 1);
 }
 
