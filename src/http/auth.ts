@@ -97,6 +97,19 @@ export function clearSessionCookie(c: Context) {
   removeCookie(c, AUTH_COOKIE);
 }
 
+/** The dashboard pages' content security policy (the customers' page and previews set stricter ones). */
+export const DASHBOARD_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self' https:";
+
+/** `html` with the CSRF field added to every POST form (a streamed page calls this itself). */
+export const withCsrfFields = (html: string, csrf: string) =>
+  html.includes("<form")
+    ? html.replace(
+        /<form\b[^>]*\bmethod="post"[^>]*>/gi,
+        (m) => `${m}<input type="hidden" name="_csrf" value="${csrf}"/>`,
+      )
+    : html;
+
 /** Session, CSRF and sign-in checks, and the CSRF field added to every POST form of an HTML answer. */
 export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -150,11 +163,7 @@ export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
     const csrf = auth?.csrf ?? c.get("anonCsrf");
     const type = c.res.headers.get("content-type") ?? "";
     if (csrf && type.startsWith("text/html") && !c.res.headers.has("content-security-policy")) {
-      const html = await c.res.text();
-      const field = `<input type="hidden" name="_csrf" value="${csrf}"/>`;
-      const out = html.includes("<form")
-        ? html.replace(/<form\b[^>]*\bmethod="post"[^>]*>/gi, (m) => m + field)
-        : html;
+      const out = withCsrfFields(await c.res.text(), csrf);
       const headers = new Headers(c.res.headers);
       headers.delete("content-length");
       c.res = new Response(out, { status: c.res.status, headers });
@@ -164,11 +173,7 @@ export function authMiddleware(deps: Deps): MiddlewareHandler<AppEnv> {
       if (!h.has("x-frame-options")) h.set("x-frame-options", "SAMEORIGIN");
       h.set("referrer-policy", "same-origin");
       h.set("x-content-type-options", "nosniff");
-      if (!h.has("content-security-policy"))
-        h.set(
-          "content-security-policy",
-          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self' https:",
-        );
+      if (!h.has("content-security-policy")) h.set("content-security-policy", DASHBOARD_CSP);
     }
   };
 }

@@ -11,7 +11,7 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { CsvImportOptions } from "../../import/csv-types";
 import type { ImportUploadResult } from "../../import/upload";
-import type { AppEnv } from "../auth";
+import { type AppEnv, DASHBOARD_CSP, withCsrfFields } from "../auth";
 import { signed } from "../components";
 import { Layout } from "../layout";
 
@@ -54,13 +54,7 @@ export async function streamImport(
     ).toString(),
   );
   const csrf = c.get("auth")?.csrf;
-  const withCsrf = (html: string) =>
-    csrf
-      ? html.replace(
-          /<form\b[^>]*\bmethod="post"[^>]*>/gi,
-          (m) => `${m}<input type="hidden" name="_csrf" value="${csrf}"/>`,
-        )
-      : html;
+  const withCsrf = (html: string) => (csrf ? withCsrfFields(html, csrf) : html);
   const at = shell.indexOf(SLOT);
   const after = shell.indexOf(AFTER);
   const head = withCsrf(shell.slice(0, at));
@@ -92,8 +86,7 @@ export async function streamImport(
       "x-content-type-options": "nosniff",
       "x-frame-options": "SAMEORIGIN",
       "referrer-policy": "same-origin",
-      "content-security-policy":
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self' https:",
+      "content-security-policy": DASHBOARD_CSP,
     },
   });
 }
